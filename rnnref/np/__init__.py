@@ -1,0 +1,40 @@
+"""The NumPy reference: TF1's RNN cells, stacking, wrappers and unrolls, exact and readable.
+
+import rnnref.np as rn
+cell = rn.BasicLSTMCell(8)
+outputs, state = rn.dynamic_rnn(cell, x, sequence_length=lengths)   # x: [B, T, D]
+"""
+
+from rnnref.np.base import RNNCell
+from rnnref.np.batching import input_target_batches, split_batches
+from rnnref.np.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell
+from rnnref.np.rnn import bidirectional_dynamic_rnn, dynamic_rnn, static_rnn
+from rnnref.np.stacking import MultiRNNCell
+from rnnref.np.wrappers import (
+    DropoutWrapper,
+    EmbeddingWrapper,
+    InputProjectionWrapper,
+    OutputProjectionWrapper,
+    ResidualWrapper,
+)
+from rnnref.structure import LSTMStateTuple
+
+__all__ = [
+    "BasicLSTMCell",
+    "BasicRNNCell",
+    "DropoutWrapper",
+    "EmbeddingWrapper",
+    "GRUCell",
+    "InputProjectionWrapper",
+    "LSTMCell",
+    "LSTMStateTuple",
+    "MultiRNNCell",
+    "OutputProjectionWrapper",
+    "RNNCell",
+    "ResidualWrapper",
+    "bidirectional_dynamic_rnn",
+    "dynamic_rnn",
+    "input_target_batches",
+    "split_batches",
+    "static_rnn",
+]

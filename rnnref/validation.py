@@ -1,0 +1,245 @@
+"""Checks of user input shared by both backends, so both raise the same errors.
+
+Every message says what was expected, what came, and the likely fix. Shapes are
+passed in as tuples (``None`` for an unknown dimension), so the same check serves
+NumPy arrays and TensorFlow tensors.
+"""
+
+import numbers
+from typing import Any
+
+from rnnref import structure
+
+
+def positive_int(value: Any, name: str, owner: str) -> int:
+    """``value`` as an int, if it is a positive whole number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{owner} expects {name} to be a positive integer. "
+            f"Received: {name}={value!r} of type {type(value).__name__}."
+        )
+    if value <= 0:
+        raise ValueError(
+            f"{owner} expects {name} to be a positive integer. Received: {name}={value}."
+        )
+    return int(value)
+
+
+def positive_float_or_none(value: Any, name: str, owner: str) -> float | None:
+    """``value`` as a float, if it is None or a positive number (a clipping bound)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{owner} expects {name} to be None or a positive number. "
+            f"Received: {name}={value!r} of type {type(value).__name__}."
+        )
+    if not value > 0:
+        raise ValueError(
+            f"{owner} expects {name} to be None or a positive number, since values are clipped "
+            f"to [-{name}, {name}]. Received: {name}={value}."
+        )
+    return float(value)
+
+
+def keep_prob(value: Any, name: str, owner: str) -> float:
+    """``value`` as a float, if it is a probability of keeping a unit, in (0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{owner} expects {name} to be a number in (0, 1]. "
+            f"Received: {name}={value!r} of type {type(value).__name__}."
+        )
+    if not 0.0 < value <= 1.0:
+        raise ValueError(
+            f"{owner} expects {name} in (0, 1]: the probability of keeping a unit, "
+            f"1.0 for no dropout. Received: {name}={value}. "
+            "A dropout rate r corresponds to keep_prob = 1 - r."
+        )
+    return float(value)
+
+
+def is_cell(value: Any, cell_type: type, owner: str, name: str = "cell") -> None:
+    if not isinstance(value, cell_type):
+        raise TypeError(
+            f"{owner} expects {name} to be an RNNCell of the same backend. "
+            f"Received: {name} of type {type(value).__name__}."
+        )
+
+
+def cell_inputs(owner: str, shape: tuple, input_depth: int | None) -> None:
+    """One time step of inputs must be [B, D], with D fixed once the cell is built."""
+    if len(shape) != 2:
+        raise ValueError(
+            f"{owner} expects inputs of shape [batch_size, input_depth] (one time step). "
+            f"Received: inputs.shape={shape}. "
+            + (
+                "For a whole sequence [batch, time, depth], use dynamic_rnn."
+                if len(shape) == 3
+                else "Add a batch axis, e.g. x[None, :] for a single example."
+            )
+        )
+    if input_depth is not None and shape[1] is not None and shape[1] != input_depth:
+        raise ValueError(
+            f"{owner} was built for inputs of depth {input_depth}, so inputs must have shape "
+            f"[batch_size, {input_depth}]. Received: inputs.shape={shape}. "
+            "A cell keeps the input depth of its first call; make a new cell for other inputs."
+        )
+
+
+def dtypes_match(owner: str, what: str, received: Any, expected: Any) -> None:
+    if received != expected:
+        raise TypeError(
+            f"{owner} computes in {expected}, so {what} must be {expected}. "
+            f"Received: {what} of dtype {received}. "
+            f"Cast it, or build the cell with dtype={received}."
+        )
+
+
+def state(owner: str, value: Any, state_size: Any, batch: int | None, shape_of: Any) -> None:
+    """``value`` must nest like ``state_size`` with leaves of shape [B, size]."""
+    expected = structure.describe(state_size)
+    if not structure.same_structure(value, state_size):
+        received = _describe_value(value, shape_of)
+        hint = (
+            "Pass cell.zero_state(batch_size, dtype) or a state returned by the cell. "
+            "An LSTM's state is LSTMStateTuple(c, h) unless state_is_tuple=False, and a "
+            "MultiRNNCell's is a tuple with one state per layer."
+        )
+        raise ValueError(
+            f"{owner} expects a state structured like its state_size, {expected}. "
+            f"Received: {received}. {hint}"
+        )
+    for leaf, size in zip(structure.flatten(value), structure.flatten(state_size), strict=True):
+        shape = shape_of(leaf)
+        wanted_batch = batch if batch is not None else "B"
+        if (
+            len(shape) != 2
+            or (shape[1] is not None and shape[1] != size)
+            or (batch is not None and shape[0] is not None and shape[0] != batch)
+        ):
+            raise ValueError(
+                f"{owner} expects a state of shapes "
+                f"{structure.describe(state_size, wanted_batch)}. "
+                f"Received: {_describe_value(value, shape_of)}. The batch size must match the "
+                "inputs' and each part's depth its state_size."
+            )
+
+
+def _describe_value(value: Any, shape_of: Any) -> str:
+    if structure.is_nested(value):
+        parts = ", ".join(_describe_value(part, shape_of) for part in value)
+        name = type(value).__name__ if hasattr(value, "_fields") else ""
+        return f"{name}({parts}{',' if len(value) == 1 and not name else ''})"
+    try:
+        return f"an array of shape {tuple(shape_of(value))}"
+    except (AttributeError, TypeError):
+        return f"a {type(value).__name__}"
+
+
+def sequence_inputs(owner: str, shape: tuple, time_major: bool) -> None:
+    layout = "[max_time, batch_size, depth]" if time_major else "[batch_size, max_time, depth]"
+    if len(shape) != 3:
+        raise ValueError(
+            f"{owner} expects inputs of shape {layout}"
+            f"{' (time_major=True)' if time_major else ''}. Received: inputs.shape={shape}. "
+            "For one time step, call the cell directly; for a 2-D sequence of ids, add a "
+            "depth axis with x[..., None]."
+        )
+
+
+def sequence_length_shape(owner: str, shape: tuple, batch: int | None) -> None:
+    if len(shape) != 1 or (batch is not None and shape[0] is not None and shape[0] != batch):
+        raise ValueError(
+            f"{owner} expects sequence_length of shape [batch_size] = [{batch}], one length "
+            f"per row of the batch. Received: sequence_length.shape={shape}."
+        )
+
+
+def sequence_length_dtype(owner: str, is_integer: bool, dtype: Any) -> None:
+    if not is_integer:
+        raise TypeError(
+            f"{owner} expects integer sequence lengths. Received: sequence_length of dtype "
+            f"{dtype}. Cast with astype(int) if the values are whole numbers."
+        )
+
+
+def sequence_length_range(owner: str, low: int, high: int, max_time: int) -> None:
+    if low < 0 or high > max_time:
+        raise ValueError(
+            f"{owner} expects every sequence_length in [0, max_time] = [0, {max_time}]. "
+            f"Received: values from {low} to {high}. Lengths count valid time steps per row; "
+            "check that the time axis is where time_major says it is."
+        )
+
+
+def split_layout(owner: str, shape: tuple, batch_size: int, num_steps: int, shift: int) -> tuple:
+    """(batch_len, num_batches) of the PTB-style split of a 1-D sequence into B contiguous rows.
+
+    ``shift`` is 1 when targets (inputs shifted by one step) are needed, else 0.
+    """
+    if len(shape) != 1:
+        raise ValueError(
+            f"{owner} expects one long 1-D sequence (e.g. token ids). Received: data of shape "
+            f"{shape}. Flatten it first, e.g. data.reshape(-1)."
+        )
+    length = shape[0]
+    batch_len = length // batch_size
+    num_batches = (batch_len - shift) // num_steps
+    if num_batches < 1:
+        needed = batch_size * (num_steps + shift)
+        raise ValueError(
+            f"{owner} needs at least batch_size * (num_steps{' + 1' if shift else ''}) = {needed} "
+            f"elements to make one batch of batch_size={batch_size} rows and num_steps={num_steps} "
+            f"steps. Received: {length} elements. Use a longer sequence or smaller batch_size or "
+            "num_steps."
+        )
+    return batch_len, num_batches
+
+
+def int_ids(owner: str, is_integer: bool, dtype: Any) -> None:
+    if not is_integer:
+        raise TypeError(
+            f"{owner} expects integer ids as inputs. Received: inputs of dtype {dtype}. "
+            "Map tokens to ids 0..embedding_classes-1 first."
+        )
+
+
+def ids_range(owner: str, low: int, high: int, classes: int) -> None:
+    if low < 0 or high >= classes:
+        raise ValueError(
+            f"{owner} expects ids in [0, embedding_classes) = [0, {classes}). "
+            f"Received: ids from {low} to {high}."
+        )
+
+
+def float_inputs(owner: str, is_float: bool, dtype: Any) -> None:
+    if not is_float:
+        raise TypeError(
+            f"{owner} expects floating-point inputs (float16, float32 or float64). "
+            f"Received: inputs of dtype {dtype}. Cast them, or wrap the cell in an "
+            "EmbeddingWrapper to feed integer ids."
+        )
+
+
+def set_weights(owner: str, names: list, expected: list, received: list) -> None:
+    """``received`` shapes must equal ``expected``, one per weight named in ``names``."""
+    if len(received) != len(expected):
+        listing = ", ".join(f"{n} {tuple(s)}" for n, s in zip(names, expected, strict=True))
+        raise ValueError(
+            f"{owner} has {len(expected)} weights ({listing}). Received: {len(received)} arrays. "
+            "Pass the list from another cell's .weights, in the same order."
+        )
+    for index, (name, want, got) in enumerate(zip(names, expected, received, strict=True)):
+        if tuple(want) != tuple(got):
+            raise ValueError(
+                f"{owner} expects weight {index} ({name}) of shape {tuple(want)}. "
+                f"Received: shape {tuple(got)}. "
+                "Build both cells with the same sizes and input depth."
+            )
+
+
+def not_built(owner: str) -> None:
+    raise ValueError(
+        f"{owner} has no weights yet. Call build(input_depth) (or call the cell once) "
+        "before set_weights."
+    )
