@@ -243,3 +243,34 @@ def not_built(owner: str) -> None:
         f"{owner} has no weights yet. Call build(input_depth) (or call the cell once) "
         "before set_weights."
     )
+
+
+def gradient_like(owner: str, name: str, received: Any, expected: Any, shape_of: Any) -> None:
+    """A gradient must nest and be shaped like the value it is the gradient of."""
+    flat_received, flat_expected = structure.flatten(received), structure.flatten(expected)
+    if not structure.same_structure(received, expected) or any(
+        tuple(shape_of(r)) != tuple(shape_of(e))
+        for r, e in zip(flat_received, flat_expected, strict=True)
+    ):
+        raise ValueError(
+            f"{owner} expects {name} shaped like the forward pass's value: "
+            f"{_describe_value(expected, shape_of)}. Received: "
+            f"{_describe_value(received, shape_of)}. Pass None for a value the loss does not use."
+        )
+
+
+def tape_from(owner: str, tape: Any, made_by: str, cell: Any = None) -> None:
+    """A backward pass needs the tape that ``made_by`` recorded (on ``cell``, if given)."""
+    if isinstance(tape, dict) and tape.get("made_by") == made_by:
+        if cell is None or tape.get("cell") is cell:
+            return
+    received = (
+        f"a tape from {tape.get('made_by')} on {type(tape.get('cell')).__name__}"
+        if isinstance(tape, dict)
+        else f"a {type(tape).__name__}"
+    )
+    raise ValueError(
+        f"{owner} expects the tape returned by {made_by}"
+        f"{' on the same cell' if cell is not None else ''}. Received: {received}. "
+        f"Keep the last value {made_by} returns and pass it unchanged."
+    )

@@ -3,12 +3,23 @@
 import rnnref.np as rn
 cell = rn.BasicLSTMCell(8)
 outputs, state = rn.dynamic_rnn(cell, x, sequence_length=lengths)   # x: [B, T, D]
+
+Backpropagation through time (gradients in the order of ``cell.weights``):
+
+outputs, state, tape = rn.dynamic_rnn_forward(cell, x, sequence_length=lengths)
+d_x, d_initial_state, d_weights = rn.dynamic_rnn_backward(tape, d_outputs, d_state)
 """
 
 from rnnref.np.base import RNNCell
 from rnnref.np.batching import input_target_batches, split_batches
 from rnnref.np.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell
-from rnnref.np.rnn import bidirectional_dynamic_rnn, dynamic_rnn, static_rnn
+from rnnref.np.rnn import (
+    bidirectional_dynamic_rnn,
+    dynamic_rnn,
+    dynamic_rnn_backward,
+    dynamic_rnn_forward,
+    static_rnn,
+)
 from rnnref.np.stacking import MultiRNNCell
 from rnnref.np.wrappers import (
     DropoutWrapper,
@@ -34,6 +45,8 @@ __all__ = [
     "ResidualWrapper",
     "bidirectional_dynamic_rnn",
     "dynamic_rnn",
+    "dynamic_rnn_backward",
+    "dynamic_rnn_forward",
     "input_target_batches",
     "split_batches",
     "static_rnn",

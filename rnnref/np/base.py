@@ -3,6 +3,11 @@
 A cell maps ``(inputs, state)`` to ``(output, next_state)``: one call is one time step.
 ``state_size`` and ``output_size`` say the shapes, ``weights`` holds the parameters in
 TF1's order, and the first call builds them for the depth of its inputs.
+
+Backpropagation: ``forward`` is the same step, also returning a tape (a dict of the
+values the step computed); ``backward`` takes that tape and the loss's gradients with
+respect to the step's output and new state, and returns its gradients with respect to
+the inputs, the previous state and every weight.
 """
 
 from collections.abc import Callable
@@ -22,6 +27,9 @@ class RNNCell:
     output: [B, output_size]. Subclasses give ``state_size``, ``output_size``,
     ``_variables`` (their own weights) and ``call`` (the math of one step); cells that
     contain cells (stacks, wrappers) also set ``_cells`` and ``_cell_depths``.
+
+    For backpropagation, ``call`` takes an optional ``tape`` dict to record what its
+    gradients need, and ``_backward`` (written beside ``call``) computes them.
     """
 
     def __init__(self, *, seed: int | None = None) -> None:
@@ -52,8 +60,15 @@ class RNNCell:
         """The input depth each inner cell in ``_cells`` sees."""
         return []
 
-    def call(self, inputs: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+    def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
+        """One step's math. With a ``tape`` dict, also records in it what ``_backward`` needs."""
         raise NotImplementedError
+
+    def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
+        """The gradients of one step, from the tape ``call`` filled: see ``backward``."""
+        raise NotImplementedError(
+            f"{self.name} has no backward pass; only rnnref's own cells and wrappers have one."
+        )
 
     @property
     def built(self) -> bool:
@@ -117,6 +132,40 @@ class RNNCell:
 
     def __call__(self, inputs: Any, state: Any) -> tuple[np.ndarray, Any]:
         """One time step. inputs: [B, D]; state nested like ``state_size``."""
+        return self._run(inputs, state, None)
+
+    def forward(self, inputs: Any, state: Any) -> tuple[np.ndarray, Any, dict]:
+        """One time step, as ``__call__``, that also returns the tape ``backward`` needs.
+
+        inputs: [B, D]; state nested like ``state_size``. Returns (output [B, output_size],
+        new_state nested like ``state_size``, tape): the tape is a dict holding the step's
+        inputs and intermediate values (gates, dropout masks, inner cells' tapes).
+        """
+        step: dict = {}
+        output, new_state = self._run(inputs, state, step)
+        made_by = f"{self.name}.forward"
+        return output, new_state, {"made_by": made_by, "cell": self, "output": output,
+                                   "state": new_state, "step": step}  # fmt: skip
+
+    def backward(
+        self, tape: dict, d_output: Any = None, d_new_state: Any = None
+    ) -> tuple[np.ndarray | None, Any, list[np.ndarray]]:
+        """Backpropagate one step: the gradients of a loss L through ``forward``.
+
+        tape: the third value of ``forward``. d_output: dL/d output, [B, output_size];
+        d_new_state: dL/d new_state, nested like ``state_size`` (None for either: zeros, the
+        loss does not use it). Returns (d_inputs [B, D], d_state nested like ``state_size``,
+        d_weights: one array per weight, in the order and shapes of ``weights``). An
+        EmbeddingWrapper's integer ids have no gradient: d_inputs is None.
+        """
+        owner = f"{self.name}.backward"
+        validation.tape_from(owner, tape, f"{self.name}.forward", self)
+        d_output = _gradient_like(owner, "d_output", d_output, tape["output"])
+        d_new_state = _gradient_like(owner, "d_new_state", d_new_state, tape["state"])
+        return self._backward(tape["step"], d_output, d_new_state)
+
+    def _run(self, inputs: Any, state: Any, tape: dict | None) -> tuple[np.ndarray, Any]:
+        """``__call__``'s checks, then ``call``; a ``tape`` dict records the step in it."""
         inputs = self._check_inputs(np.asarray(inputs))
         state = structure.map_structure(np.asarray, state)
         validation.state(self.name, state, self.state_size, inputs.shape[0], np.shape)
@@ -128,7 +177,9 @@ class RNNCell:
             validation.dtypes_match(self.name, "inputs", inputs.dtype, self.dtype)
         for leaf in leaves:
             validation.dtypes_match(self.name, "the state", leaf.dtype, self.dtype)
-        return self.call(inputs, state)
+        if tape is None:
+            return self.call(inputs, state)
+        return self.call(inputs, state, tape)
 
     def _check_inputs(self, inputs: np.ndarray) -> np.ndarray:
         validation.float_inputs(self.name, np.issubdtype(inputs.dtype, np.floating), inputs.dtype)
@@ -137,3 +188,17 @@ class RNNCell:
 
     def __repr__(self) -> str:
         return f"{self.name}(state_size={self.state_size}, output_size={self.output_size})"
+
+
+def _subtape(tape: dict | None, key: Any) -> dict | None:
+    """The part of ``tape`` where an inner cell records its step (None when not recording)."""
+    return None if tape is None else tape.setdefault(key, {})
+
+
+def _gradient_like(owner: str, name: str, gradient: Any, value: Any) -> Any:
+    """``gradient`` checked against ``value``'s structure and shapes; zeros if None."""
+    if gradient is None:
+        return structure.map_structure(np.zeros_like, value)
+    gradient = structure.map_structure(np.asarray, gradient)
+    validation.gradient_like(owner, name, gradient, value, np.shape)
+    return structure.map_structure(lambda g, v: g.astype(v.dtype, copy=False), gradient, value)

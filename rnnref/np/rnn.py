@@ -3,6 +3,13 @@
 With ``sequence_length``, row b is live for t < sequence_length[b]; past that its output
 is zero and its state is carried unchanged, so the final state is each row's state at
 its last valid step (the initial state for a length of 0), exactly as TF1.
+
+Backpropagation through time: ``dynamic_rnn_forward`` is ``dynamic_rnn`` that also
+returns a tape of every step, and ``dynamic_rnn_backward`` runs the same loop backwards
+through the cells' step backward passes:
+
+    outputs, final_state, tape = dynamic_rnn_forward(cell, x, sequence_length=lengths)
+    d_x, d_initial_state, d_weights = dynamic_rnn_backward(tape, d_outputs, d_final_state)
 """
 
 from functools import partial
@@ -11,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from rnnref import structure, validation
-from rnnref.np.base import RNNCell
+from rnnref.np.base import RNNCell, _gradient_like
 from rnnref.np.cells import _LinearInputCell
 
 
@@ -30,12 +37,72 @@ def dynamic_rnn(
     Returns outputs [B, T, output_size] ([T, B, output_size] if ``time_major``) and the
     final state.
     """
-    validation.is_cell(cell, RNNCell, "dynamic_rnn")
+    args = (sequence_length, initial_state, dtype, time_major)
+    return _dynamic_rnn("dynamic_rnn", cell, inputs, *args, tape=None)
+
+
+def dynamic_rnn_forward(
+    cell: RNNCell,
+    inputs: Any,
+    sequence_length: Any = None,
+    initial_state: Any = None,
+    dtype: Any = None,
+    time_major: bool = False,
+) -> tuple[np.ndarray, Any, dict]:
+    """``dynamic_rnn`` that also returns the tape ``dynamic_rnn_backward`` needs.
+
+    Arguments and the first two results as ``dynamic_rnn``: outputs [B, T, output_size]
+    ([T, B, output_size] if ``time_major``) and the final state. The tape is a dict: the
+    cell, the time-major inputs [T, B, D], the lengths, and one tape per time step.
+    """
+    tape = {"made_by": "dynamic_rnn_forward", "time_major": time_major}
+    args = (sequence_length, initial_state, dtype, time_major)
+    outputs, state = _dynamic_rnn("dynamic_rnn_forward", cell, inputs, *args, tape=tape)
+    tape.update(outputs=outputs, final_state=state)
+    return outputs, state, tape
+
+
+def dynamic_rnn_backward(
+    tape: dict, d_outputs: Any = None, d_final_state: Any = None
+) -> tuple[np.ndarray | None, Any, list[np.ndarray]]:
+    """Backpropagation through time: the gradients of a loss L through ``dynamic_rnn_forward``.
+
+    tape: the third value of ``dynamic_rnn_forward``. d_outputs: dL/d outputs, shaped like
+    the outputs ([B, T, output_size], or [T, B, output_size] if ``time_major``);
+    d_final_state: dL/d final_state, nested like ``cell.state_size`` (None for either:
+    zeros, the loss does not use it). Returns (d_inputs shaped like the inputs (None for an
+    EmbeddingWrapper's integer ids), d_initial_state nested like ``cell.state_size``,
+    d_weights: one array per weight, in the order and shapes of ``cell.weights``).
+    """
+    owner = "dynamic_rnn_backward"
+    validation.tape_from(owner, tape, "dynamic_rnn_forward")
+    time_major = tape["time_major"]
+    d_outputs = _gradient_like(owner, "d_outputs", d_outputs, tape["outputs"])
+    d_final_state = _gradient_like(owner, "d_final_state", d_final_state, tape["final_state"])
+    if not time_major:
+        d_outputs = d_outputs.transpose(1, 0, 2)  # (B, T, H) -> (T, B, H)
+    d_inputs, d_initial_state, d_weights = _unroll_backward(tape, d_outputs, d_final_state)
+    if not time_major and d_inputs is not None:
+        d_inputs = d_inputs.transpose(1, 0, 2)  # (T, B, D) -> (B, T, D)
+    return d_inputs, d_initial_state, d_weights
+
+
+def _dynamic_rnn(
+    owner: str,
+    cell: RNNCell,
+    inputs: Any,
+    sequence_length: Any,
+    initial_state: Any,
+    dtype: Any,
+    time_major: bool,
+    tape: dict | None,
+) -> tuple[np.ndarray, Any]:
+    validation.is_cell(cell, RNNCell, owner)
     inputs = np.asarray(inputs)
-    validation.sequence_inputs("dynamic_rnn", inputs.shape, time_major)
+    validation.sequence_inputs(owner, inputs.shape, time_major)
     if not time_major:
         inputs = inputs.transpose(1, 0, 2)  # (B, T, D) -> (T, B, D)
-    outputs, state = _unroll(cell, inputs, sequence_length, initial_state, dtype)
+    outputs, state = _unroll(cell, inputs, sequence_length, initial_state, dtype, tape=tape)
     if not time_major:
         outputs = outputs.transpose(1, 0, 2)  # (T, B, H) -> (B, T, H)
     return outputs, state
@@ -114,11 +181,13 @@ def _unroll(
     initial_state: Any,
     dtype: Any,
     fast: bool = True,
+    tape: dict | None = None,
 ) -> tuple[np.ndarray, Any]:
     """The time loop. inputs: [T, B, D]. Returns outputs [T, B, output_size] and the state.
 
     ``fast`` computes the input term of a ``_LinearInputCell`` for all steps in one matrix
     product; the plain loop (``fast=False``) calls the cell once per step. Both are equal.
+    With a ``tape`` dict, records what ``_unroll_backward`` needs, each step's tape included.
     """
     max_time, batch = inputs.shape[0], inputs.shape[1]
     lengths = _check_lengths(sequence_length, batch, max_time)
@@ -127,7 +196,8 @@ def _unroll(
     if not cell.built:
         cell.build(inputs.shape[2], state_dtype)
 
-    if fast and isinstance(cell, _LinearInputCell):
+    fast = fast and isinstance(cell, _LinearInputCell)
+    if fast:
         for x in (inputs[0],) if max_time else ():
             cell(x, state)  # validates shapes and dtypes once, on the first step
         flat = inputs.reshape(max_time * batch, -1)  # (T, B, D) -> (T*B, D)
@@ -135,16 +205,21 @@ def _unroll(
             lambda a: a.reshape(max_time, batch, -1), cell._input_term(flat)
         )
 
-        def step(t: int, state: Any) -> tuple[np.ndarray, Any]:
-            return cell._step(structure.map_structure(lambda a: a[t], terms), state)
+        def step(t: int, state: Any, step_tape: dict | None) -> tuple[np.ndarray, Any]:
+            return cell._step(structure.map_structure(lambda a: a[t], terms), state, step_tape)
     else:
 
-        def step(t: int, state: Any) -> tuple[np.ndarray, Any]:
-            return cell(inputs[t], state)
+        def step(t: int, state: Any, step_tape: dict | None) -> tuple[np.ndarray, Any]:
+            return cell._run(inputs[t], state, step_tape)
 
+    if tape is not None:
+        tape.update(cell=cell, fast=fast, inputs=inputs, lengths=lengths, steps=[])
     outputs = np.zeros((max_time, batch, cell.output_size), dtype=state_dtype)
     for t in range(max_time):
-        output, new_state = step(t, state)
+        step_tape = None if tape is None else {}
+        output, new_state = step(t, state, step_tape)
+        if tape is not None:
+            tape["steps"].append(step_tape)
         if lengths is not None:
             live = (t < lengths)[:, None]  # [B, 1]: rows still inside their sequence
             output = np.where(live, output, 0)
@@ -152,6 +227,53 @@ def _unroll(
         outputs[t] = output
         state = new_state
     return outputs, state
+
+
+def _unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:
+    """``_unroll``'s loop run backwards, t = T-1 ... 0, through the cell's step backward.
+
+    d_outputs: [T, B, output_size]; d_state: dL/d final state. Returns d_inputs [T, B, D]
+    (None for integer ids), dL/d initial state and d_weights (like ``cell.weights``).
+    For a ``_LinearInputCell`` the steps return the input term's gradient, and the inputs',
+    kernels' and biases' gradients come after the loop in one product over all T*B rows.
+    """
+    cell, inputs, lengths, steps = tape["cell"], tape["inputs"], tape["lengths"], tape["steps"]
+    max_time, batch = inputs.shape[0], inputs.shape[1]
+    d_input_terms: list = [None] * max_time  # fast path: each step's d_input_term
+    own_grads: dict = {}  # fast path: peepholes' and projection's gradients
+    d_weights = [np.zeros_like(w) for w in cell.weights]
+    ids = not np.issubdtype(inputs.dtype, np.floating)  # an EmbeddingWrapper's: no gradient
+    d_inputs = None if ids else np.zeros(inputs.shape, dtype=d_outputs.dtype)
+    for t in reversed(range(max_time)):
+        d_output, d_carried = d_outputs[t], None
+        if lengths is not None:
+            # Past a row's length the output is a constant 0 and the state is carried: the
+            # step gets no gradient there, and the state's gradient passes through unchanged.
+            live = (t < lengths)[:, None]  # [B, 1]
+            d_output = np.where(live, d_output, 0)
+            d_carried = structure.map_structure(lambda d, live=live: np.where(live, 0, d), d_state)
+            d_state = structure.map_structure(lambda d, live=live: np.where(live, d, 0), d_state)
+        if tape["fast"]:
+            d_input_terms[t], d_state, grads = cell._step_backward(steps[t], d_output, d_state)
+            for name, grad in grads.items():
+                own_grads[name] = own_grads[name] + grad if name in own_grads else grad
+        else:
+            d_x, d_state, grads = cell._backward(steps[t], d_output, d_state)
+            if d_inputs is not None:
+                d_inputs[t] = d_x
+            for total, grad in zip(d_weights, grads, strict=True):
+                total += grad
+        if d_carried is not None:
+            d_state = structure.map_structure(np.add, d_state, d_carried)
+    if tape["fast"] and max_time:
+        rows = max_time * batch
+        recurrent = [np.concatenate([s[entry] for s in steps]) for _, _, entry in cell._linears]
+        d_terms = structure.map_structure(lambda *ds: np.concatenate(ds), *d_input_terms)
+        flat = inputs.reshape(rows, -1)  # (T, B, D) -> (T*B, D)
+        d_flat = cell._input_term_backward(flat, recurrent, d_terms, own_grads)
+        d_inputs = d_flat.reshape(max_time, batch, -1)  # (T*B, D) -> (T, B, D)
+        d_weights = [own_grads[name] for name in cell._params]
+    return d_inputs, d_state, d_weights
 
 
 def _check_lengths(sequence_length: Any, batch: int, max_time: int) -> np.ndarray | None:

@@ -5,7 +5,7 @@ from typing import Any
 import numpy as np
 
 from rnnref import structure, validation
-from rnnref.np.base import RNNCell
+from rnnref.np.base import RNNCell, _subtape
 
 
 class MultiRNNCell(RNNCell):
@@ -45,16 +45,34 @@ class MultiRNNCell(RNNCell):
     def _cell_depths(self, input_depth: int) -> list[int]:
         return [input_depth] + [cell.output_size for cell in self._cells[:-1]]
 
-    def call(self, inputs: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
-        if self._state_is_tuple:
-            layer_states = state
-        else:
-            bounds = np.cumsum([cell.state_size for cell in self._cells])[:-1]
-            layer_states = np.split(state, bounds, axis=1)  # [B, sum] -> one [B, n] per layer
+    def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
         x, new_states = inputs, []
-        for cell, layer_state in zip(self._cells, layer_states, strict=True):
-            x, new_state = cell(x, layer_state)
+        layers = zip(self._cells, self._split(state), strict=True)
+        for index, (cell, layer_state) in enumerate(layers):
+            x, new_state = cell._run(x, layer_state, _subtape(tape, index))
             new_states.append(new_state)
+        return x, self._join(new_states)
+
+    def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
+        """From the top layer down: a layer's d_inputs is the d_output of the layer below."""
+        d_layer_states = self._split(d_state)
+        d_x, d_states_prev, d_weights = d_output, [], []
+        for index in reversed(range(len(self._cells))):
+            cell, d_layer_state = self._cells[index], d_layer_states[index]
+            d_x, d_prev, d_w = cell._backward(tape[index], d_x, d_layer_state)
+            d_states_prev.insert(0, d_prev)
+            d_weights = d_w + d_weights
+        return d_x, self._join(d_states_prev), d_weights
+
+    def _split(self, state: Any) -> Any:
+        """The stack's state (or its gradient) -> one part per layer."""
         if self._state_is_tuple:
-            return x, tuple(new_states)
-        return x, np.concatenate(new_states, axis=1)
+            return state
+        bounds = np.cumsum([cell.state_size for cell in self._cells])[:-1]
+        return np.split(state, bounds, axis=1)  # [B, sum] -> one [B, n] per layer
+
+    def _join(self, states: list) -> Any:
+        """One state (or gradient) per layer -> the stack's."""
+        if self._state_is_tuple:
+            return tuple(states)
+        return np.concatenate(states, axis=1)

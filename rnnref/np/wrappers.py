@@ -1,6 +1,8 @@
 """Cells around a cell: dropout, residual connections, projections and embeddings.
 
 Each wrapper is itself an ``RNNCell``. Its ``weights`` are the inner cell's, then its own.
+Each ``call`` records in its tape what the ``_backward`` below it needs, and the inner
+cell's step under ``tape["cell"]``.
 """
 
 from collections.abc import Callable
@@ -9,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from rnnref import structure, validation
-from rnnref.np.base import RNNCell
+from rnnref.np.base import RNNCell, _subtape
 from rnnref.np.initializers import glorot_uniform, uniform_sqrt3, zeros
 from rnnref.structure import LSTMStateTuple
 
@@ -47,7 +49,8 @@ class DropoutWrapper(_Wrapper):
     With ``variational_recurrent=True`` (Gal & Ghahramani 2016) one mask per quantity is
     drawn when the wrapper is made, shape [1, n], and reused at every time step and for
     every row; like TF1 this needs ``input_size`` when inputs are dropped. Otherwise a new
-    mask is drawn at every call. ``seed`` makes the masks reproducible.
+    mask is drawn at every call. ``seed`` makes the masks reproducible. ``forward`` records
+    the masks it drew, and ``backward`` multiplies the gradients by the same masks.
     """
 
     def __init__(
@@ -83,9 +86,8 @@ class DropoutWrapper(_Wrapper):
                         lambda n: self._rng.uniform(size=(1, n)), size
                     )
 
-    def _drop(self, values: np.ndarray, kind: str, noise: np.ndarray | None) -> np.ndarray:
-        """values * mask / keep_prob, with mask[k] = 1 with probability keep_prob."""
-        keep_prob = self._keep[kind]
+    def _mask(self, values: np.ndarray, kind: str, noise: np.ndarray | None) -> np.ndarray:
+        """mask[k] = 1 with probability keep_prob, else 0; shaped like values (or [1, n])."""
         if noise is None:
             noise = self._rng.uniform(size=values.shape)
         elif noise.shape[1] != values.shape[1]:
@@ -93,25 +95,46 @@ class DropoutWrapper(_Wrapper):
                 f"DropoutWrapper's variational {kind} mask has {noise.shape[1]} units. "
                 f"Received: {kind} of shape {values.shape}. Check input_size."
             )
-        mask = (noise < keep_prob).astype(values.dtype)
-        return values * mask / values.dtype.type(keep_prob)
+        return (noise < self._keep[kind]).astype(values.dtype)
 
-    def _drop_structure(self, values: Any, kind: str) -> Any:
+    def _apply_masks(self, values: Any, masks: Any, kind: str) -> Any:
+        """values * mask / keep_prob, leaf by leaf. The map is linear, so backward applies
+        it unchanged to the gradients."""
+        keep_prob = self._keep[kind]
+        return _map_state_filtered(lambda v, m: v * m / v.dtype.type(keep_prob), values, masks)
+
+    def _drop_structure(self, values: Any, kind: str, tape: dict | None = None) -> Any:
         if self._keep[kind] == 1.0:
             return values
         noise = self._noise.get(kind, structure.map_structure(lambda _: None, values))
-        return _map_state_filtered(lambda v, n: self._drop(v, kind, n), values, noise)
+        masks = _map_state_filtered(lambda v, n: self._mask(v, kind, n), values, noise)
+        if tape is not None:
+            tape[kind] = masks
+        return self._apply_masks(values, masks, kind)
 
-    def call(self, inputs: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
-        inputs = self._drop_structure(inputs, "input")
-        output, new_state = self.cell(inputs, state)
-        new_state = self._drop_structure(new_state, "state")
-        output = self._drop_structure(output, "output")
+    def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
+        inputs = self._drop_structure(inputs, "input", tape)
+        output, new_state = self.cell._run(inputs, state, _subtape(tape, "cell"))
+        new_state = self._drop_structure(new_state, "state", tape)
+        output = self._drop_structure(output, "output", tape)
         return output, new_state
+
+    def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
+        if "output" in tape:
+            d_output = self._apply_masks(d_output, tape["output"], "output")
+        if "state" in tape:
+            d_state = self._apply_masks(d_state, tape["state"], "state")
+        d_inputs, d_state_prev, d_weights = self.cell._backward(tape["cell"], d_output, d_state)
+        if "input" in tape and d_inputs is not None:
+            d_inputs = self._apply_masks(d_inputs, tape["input"], "input")
+        return d_inputs, d_state_prev, d_weights
 
 
 def _map_state_filtered(fn: Callable, values: Any, noise: Any) -> Any:
-    """``fn`` on every leaf except the memory ``c`` of an LSTMStateTuple (TF1's state filter)."""
+    """``fn`` on every leaf except the memory ``c`` of an LSTMStateTuple (TF1's state filter).
+
+    ``c`` is passed through as it is, from ``values``; ``noise``'s ``c`` is never read.
+    """
     if isinstance(values, LSTMStateTuple):
         return LSTMStateTuple(values.c, _map_state_filtered(fn, values.h, noise.h))
     if structure.is_nested(values):
@@ -131,8 +154,8 @@ class ResidualWrapper(_Wrapper):
         super().__init__(cell)
         self._residual_fn = residual_fn
 
-    def call(self, inputs: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
-        output, new_state = self.cell(inputs, state)
+    def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
+        output, new_state = self.cell._run(inputs, state, _subtape(tape, "cell"))
         if self._residual_fn is not None:
             return self._residual_fn(inputs, output), new_state
         if inputs.shape != output.shape:
@@ -142,6 +165,16 @@ class ResidualWrapper(_Wrapper):
                 "cell's num_units equal the input depth, or pass a residual_fn."
             )
         return inputs + output, new_state
+
+    def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
+        if self._residual_fn is not None:
+            raise TypeError(
+                "ResidualWrapper's backward pass knows the default residual, inputs + output. "
+                f"Received: residual_fn={self._residual_fn!r}. Leave residual_fn unset to "
+                "compute gradients."
+            )
+        d_inputs, d_state_prev, d_weights = self.cell._backward(tape["cell"], d_output, d_state)
+        return d_inputs + d_output, d_state_prev, d_weights  # the inputs reach the output twice
 
 
 class InputProjectionWrapper(_Wrapper):
@@ -160,9 +193,17 @@ class InputProjectionWrapper(_Wrapper):
             ("projection/bias", (self._num_proj,), zeros),
         ]
 
-    def call(self, inputs: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+    def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
         projected = inputs @ self._params["projection/kernel"] + self._params["projection/bias"]
-        return self.cell(projected, state)
+        if tape is not None:
+            tape["inputs"] = inputs
+        return self.cell._run(projected, state, _subtape(tape, "cell"))
+
+    def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
+        d_projected, d_state_prev, d_weights = self.cell._backward(tape["cell"], d_output, d_state)
+        d_kernel = tape["inputs"].T @ d_projected  # [D, B] @ [B, num_proj]
+        d_inputs = d_projected @ self._params["projection/kernel"].T  # [B, num_proj] -> [B, D]
+        return d_inputs, d_state_prev, d_weights + [d_kernel, d_projected.sum(axis=0)]
 
 
 class OutputProjectionWrapper(_Wrapper):
@@ -182,10 +223,20 @@ class OutputProjectionWrapper(_Wrapper):
             ("projection/bias", (self._output_size,), zeros),
         ]
 
-    def call(self, inputs: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
-        output, new_state = self.cell(inputs, state)
+    def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
+        output, new_state = self.cell._run(inputs, state, _subtape(tape, "cell"))
         projected = output @ self._params["projection/kernel"] + self._params["projection/bias"]
+        if tape is not None:
+            tape["cell_output"] = output
         return projected, new_state
+
+    def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
+        d_kernel = tape["cell_output"].T @ d_output  # [H, B] @ [B, output_size]
+        d_cell_output = d_output @ self._params["projection/kernel"].T  # -> [B, H]
+        d_inputs, d_state_prev, d_weights = self.cell._backward(
+            tape["cell"], d_cell_output, d_state
+        )
+        return d_inputs, d_state_prev, d_weights + [d_kernel, d_output.sum(axis=0)]
 
 
 class EmbeddingWrapper(_Wrapper):
@@ -222,6 +273,14 @@ class EmbeddingWrapper(_Wrapper):
             validation.ids_range(self.name, int(inputs.min()), int(inputs.max()), self._classes)
         return inputs
 
-    def call(self, inputs: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+    def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
         embedded = self._params["embedding"][inputs[:, 0]]  # [B, 1] ids -> [B, embedding_size]
-        return self.cell(embedded, state)
+        if tape is not None:
+            tape["ids"] = inputs[:, 0]
+        return self.cell._run(embedded, state, _subtape(tape, "cell"))
+
+    def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
+        d_embedded, d_state_prev, d_weights = self.cell._backward(tape["cell"], d_output, d_state)
+        d_embedding = np.zeros_like(self._params["embedding"])
+        np.add.at(d_embedding, tape["ids"], d_embedded)  # an id used by several rows adds up
+        return None, d_state_prev, d_weights + [d_embedding]  # ids have no gradient
