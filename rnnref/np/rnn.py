@@ -102,7 +102,8 @@ def _dynamic_rnn(
     validation.sequence_inputs(owner, inputs.shape, time_major)
     if not time_major:
         inputs = inputs.transpose(1, 0, 2)  # (B, T, D) -> (T, B, D)
-    outputs, state = _unroll(cell, inputs, sequence_length, initial_state, dtype, tape=tape)
+    args = (sequence_length, initial_state, dtype)
+    outputs, state = _unroll(owner, cell, inputs, *args, tape=tape)
     if not time_major:
         outputs = outputs.transpose(1, 0, 2)  # (T, B, H) -> (B, T, H)
     return outputs, state
@@ -124,9 +125,13 @@ def static_rnn(
             "dynamic_rnn or list(x.transpose(1, 0, 2))."
         )
     steps = [np.asarray(x) for x in inputs]
+    # An EmbeddingWrapper's ids may come as [B] per step, as in TF1's seq2seq code: [B] -> [B, 1].
+    steps = [x[:, None] if x.ndim == 1 and np.issubdtype(x.dtype, np.integer) else x for x in steps]
     for x in steps:
         validation.cell_inputs("static_rnn", x.shape, steps[0].shape[-1])
-    outputs, state = _unroll(cell, np.stack(steps), sequence_length, initial_state, dtype)
+    outputs, state = _unroll(
+        "static_rnn", cell, np.stack(steps), sequence_length, initial_state, dtype
+    )
     return list(outputs), state
 
 
@@ -146,17 +151,16 @@ def bidirectional_dynamic_rnn(
     backward outputs are reversed back, aligned with the inputs. Returns
     ((outputs_fw, outputs_bw), (state_fw, state_bw)).
     """
-    validation.is_cell(cell_bw, RNNCell, "bidirectional_dynamic_rnn", "cell_bw")
+    owner = "bidirectional_dynamic_rnn"
+    validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
     inputs = np.asarray(inputs)
-    validation.sequence_inputs("bidirectional_dynamic_rnn", inputs.shape, time_major)
-    out_fw, state_fw = dynamic_rnn(
-        cell_fw, inputs, sequence_length, initial_state_fw, dtype, time_major
-    )
+    validation.sequence_inputs(owner, inputs.shape, time_major)
+    fw = (sequence_length, initial_state_fw, dtype, time_major)
+    out_fw, state_fw = _dynamic_rnn(owner, cell_fw, inputs, *fw, tape=None)
     time_axis = 0 if time_major else 1
     reversed_inputs = _reverse_sequence(inputs, sequence_length, time_axis)
-    out_bw, state_bw = dynamic_rnn(
-        cell_bw, reversed_inputs, sequence_length, initial_state_bw, dtype, time_major
-    )
+    bw = (sequence_length, initial_state_bw, dtype, time_major)
+    out_bw, state_bw = _dynamic_rnn(owner, cell_bw, reversed_inputs, *bw, tape=None)
     return (out_fw, _reverse_sequence(out_bw, sequence_length, time_axis)), (state_fw, state_bw)
 
 
@@ -175,6 +179,7 @@ def _reverse_sequence(x: np.ndarray, sequence_length: Any, time_axis: int) -> np
 
 
 def _unroll(
+    owner: str,
     cell: RNNCell,
     inputs: np.ndarray,
     sequence_length: Any,
@@ -190,8 +195,8 @@ def _unroll(
     With a ``tape`` dict, records what ``_unroll_backward`` needs, each step's tape included.
     """
     max_time, batch = inputs.shape[0], inputs.shape[1]
-    lengths = _check_lengths(sequence_length, batch, max_time)
-    state = _initial_state(cell, initial_state, dtype, inputs.dtype, batch)
+    lengths = _check_lengths(owner, sequence_length, batch, max_time)
+    state = _initial_state(owner, cell, initial_state, dtype, inputs.dtype, batch)
     state_dtype = structure.flatten(state)[0].dtype
     if not cell.built:
         cell.build(inputs.shape[2], state_dtype)
@@ -276,34 +281,32 @@ def _unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:
     return d_inputs, d_state, d_weights
 
 
-def _check_lengths(sequence_length: Any, batch: int, max_time: int) -> np.ndarray | None:
+def _check_lengths(
+    owner: str, sequence_length: Any, batch: int, max_time: int
+) -> np.ndarray | None:
     if sequence_length is None:
         return None
     lengths = np.asarray(sequence_length)
-    validation.sequence_length_shape("dynamic_rnn", lengths.shape, batch)
-    validation.sequence_length_dtype(
-        "dynamic_rnn", np.issubdtype(lengths.dtype, np.integer), lengths.dtype
-    )
+    validation.sequence_length_shape(owner, lengths.shape, batch)
+    validation.sequence_length_dtype(owner, np.issubdtype(lengths.dtype, np.integer), lengths.dtype)
     if lengths.size:
-        validation.sequence_length_range(
-            "dynamic_rnn", int(lengths.min()), int(lengths.max()), max_time
-        )
+        validation.sequence_length_range(owner, int(lengths.min()), int(lengths.max()), max_time)
     return lengths
 
 
 def _initial_state(
-    cell: RNNCell, initial_state: Any, dtype: Any, input_dtype: Any, batch: int
+    owner: str, cell: RNNCell, initial_state: Any, dtype: Any, input_dtype: Any, batch: int
 ) -> Any:
     if initial_state is None:
         if dtype is None:
             if not np.issubdtype(input_dtype, np.floating):
                 raise ValueError(
-                    "dynamic_rnn needs dtype (or initial_state) for integer inputs, to know what "
+                    f"{owner} needs dtype (or initial_state) for integer inputs, to know what "
                     f"the state is computed in. Received: inputs of dtype {input_dtype} and "
                     "dtype=None. Pass dtype=np.float32."
                 )
             dtype = input_dtype
         return cell.zero_state(batch, dtype)
     state = structure.map_structure(np.asarray, initial_state)
-    validation.state("dynamic_rnn", state, cell.state_size, batch, np.shape)
+    validation.state(owner, state, cell.state_size, batch, np.shape)
     return state
