@@ -48,7 +48,9 @@ class DropoutWrapper(_Wrapper):
 
     With ``variational_recurrent=True`` (Gal & Ghahramani 2016) one mask per quantity is
     drawn when the wrapper is made, shape [1, n], and reused at every time step and for
-    every row; like TF1 this needs ``input_size`` when inputs are dropped. Otherwise a new
+    every row, as TF1 does when run eagerly (its graph mode redraws them at every
+    ``session.run``): make a new wrapper for new masks, e.g. one per training batch. Like
+    TF1 this needs ``input_size`` when inputs are dropped. Otherwise a new
     mask is drawn at every call. ``seed`` makes the masks reproducible. ``forward`` records
     the masks it drew, and ``backward`` multiplies the gradients by the same masks.
     """
