@@ -1,0 +1,287 @@
+"""Checks for notebook 01, the RNNCell contract: ``BasicRNNCell`` and unrolling by hand."""
+
+import numpy as np
+
+from autograder.checks import check_function, support
+from autograder.checks.cells import toy_cell
+from autograder.checks.spec import Exercise, Mistake
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+ACTIVATIONS = {"default": None, "relu": relu}
+
+
+# ---- BasicRNNCell -----------------------------------------------------------------------
+
+
+def _cell_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    # (batch, input_depth, num_units, dtype, activation); the first has D == H, so an
+    # [h, x] concatenation gives wrong numbers instead of a shape error.
+    shapes = [(3, 4, 4, "float32", "default"), (2, 3, 5, "float32", "default")]
+    if hidden:
+        shapes = [
+            (4, 2, 3, "float64", "default"),
+            (3, 5, 5, "float32", "relu"),
+            (1, 1, 1, "float32", "default"),
+            (5, 6, 2, "float64", "relu"),
+        ]
+    cases = []
+    for batch, depth, units, dtype, activation in shapes:
+        kernel_shape, bias_shape = (depth + units, units), (units,)
+        cases.append(
+            {
+                "num_units": units,
+                "input_depth": depth,
+                "dtype": dtype,
+                "activation": activation,
+                "x": support.normal(rng, (batch, depth), dtype),
+                "state": support.normal(rng, (batch, units), dtype, 0.5),
+                "weights": support.weights_for([kernel_shape, bias_shape], rng, dtype),
+            }
+        )
+    return cases
+
+
+def _cell_label(case: dict) -> str:
+    batch = case["x"].shape[0]
+    act = "" if case["activation"] == "default" else f", activation={case['activation']}"
+    return (
+        f"batch {batch}, input depth {case['input_depth']}, num_units={case['num_units']}, "
+        f"{case['dtype']}{act}"
+    )
+
+
+def _run_cell(BasicRNNCell: type, case: dict) -> dict:
+    activation = ACTIVATIONS[case["activation"]]
+    if activation is None:
+        cell = BasicRNNCell(case["num_units"])
+    else:
+        cell = BasicRNNCell(case["num_units"], activation=activation)
+    cell.build(case["input_depth"], case["dtype"])
+    cell.set_weights(case["weights"])
+    output, new_state = support.pair(cell(case["x"], case["state"]), "BasicRNNCell.call")
+    return {
+        "state_size": cell.state_size,
+        "output_size": cell.output_size,
+        "output": output,
+        "new_state": new_state,
+    }
+
+
+def _expect_cell(case: dict) -> dict:
+    import rnnref.np as rn
+
+    cell = support.reference_cell(
+        rn.BasicRNNCell(case["num_units"], activation=ACTIVATIONS[case["activation"]]), case
+    )
+    output, new_state = cell(case["x"], case["state"])
+    return {
+        "state_size": cell.state_size,
+        "output_size": cell.output_size,
+        "output": output,
+        "new_state": new_state,
+    }
+
+
+def _basic_rnn(
+    case: dict, order: str = "xh", bias: bool = True, activation: str = "given", state="new"
+) -> dict:
+    """One BasicRNNCell step written with the named mistakes switchable."""
+    x, h_prev = case["x"], case["state"]
+    kernel, b = case["weights"]
+    parts = [x, h_prev] if order == "xh" else [h_prev, x]
+    z = np.concatenate(parts, axis=1) @ kernel  # [B, D + H] @ [D + H, H] -> [B, H]
+    if bias:
+        z = z + b
+    act = {
+        "given": ACTIVATIONS[case["activation"]] or np.tanh,
+        "tanh": np.tanh,
+        "none": lambda v: v,
+        "sigmoid": _sigmoid,
+    }[activation]
+    new_h = act(z)
+    return {
+        "state_size": case["num_units"],
+        "output_size": case["num_units"],
+        "output": new_h,
+        "new_state": new_h if state == "new" else h_prev,
+    }
+
+
+BASIC_RNN_CELL = Exercise(
+    name="basic_rnn_cell",
+    answer="BasicRNNCell",
+    cases=_cell_cases,
+    run=_run_cell,
+    expect=_expect_cell,
+    label=_cell_label,
+    mistakes={
+        "h_x_order": Mistake(
+            lambda case: _basic_rnn(case, order="hx"),
+            "the kernel multiplies [h, x] instead of [x, h]. TF1's kernel stacks the input "
+            "rows on top of the recurrent rows, W = [W_x; W_h], so concatenate "
+            "[inputs, state] (inputs first) along axis 1.",
+        ),
+        "no_bias": Mistake(
+            lambda case: _basic_rnn(case, bias=False),
+            "the bias is left out: add self.bias to the matrix product, before the activation.",
+        ),
+        "no_activation": Mistake(
+            lambda case: _basic_rnn(case, activation="none"),
+            "the activation is left out: h_t = act([x_t, h_{t-1}] @ W + b).",
+        ),
+        "activation_ignored": Mistake(
+            lambda case: _basic_rnn(case, activation="tanh"),
+            "the cell always uses np.tanh: apply self.activation, which is tanh only by "
+            "default (BasicRNNCell(num_units, activation=...)).",
+        ),
+        "sigmoid": Mistake(
+            lambda case: _basic_rnn(case, activation="sigmoid"),
+            "the activation is a sigmoid: BasicRNNCell uses tanh by default.",
+        ),
+        "old_state": Mistake(
+            lambda case: _basic_rnn(case, state="old"),
+            "the state is not updated: a BasicRNNCell's new state is its output, new_h, "
+            "and it must be returned as both.",
+        ),
+    },
+)
+
+basic_rnn_cell = check_function(
+    BASIC_RNN_CELL,
+    """Check your ``BasicRNNCell`` class: sizes, output and new state of one step.
+
+    The check builds your cell, copies in the weights of rnnref's BasicRNNCell, calls both
+    on random inputs and states, and compares.""",
+)
+
+
+# ---- unrolling by hand ------------------------------------------------------------------
+
+
+def _unroll_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    # (steps, batch, input_depth, units, output_size, tuple_state, dtype); the first has
+    # output_size == units, so carrying the output instead of the state shows in values.
+    shapes = [(3, 2, 3, 4, 4, False, "float32"), (3, 3, 2, 3, 2, True, "float32")]
+    if hidden:
+        shapes = [
+            (1, 2, 2, 3, 3, False, "float32"),
+            (6, 4, 3, 2, 2, False, "float64"),
+            (5, 1, 4, 3, 5, True, "float64"),
+            (0, 2, 3, 2, 2, False, "float32"),
+        ]
+    cases = []
+    for steps, batch, depth, units, out, tuple_state, dtype in shapes:
+        cell = support.toy_spec(rng, depth, units, out, tuple_state, dtype)
+        cases.append(
+            {
+                "cell": cell,
+                "inputs": [support.normal(rng, (batch, depth), dtype) for _ in range(steps)],
+                "state": support.toy_state(cell, rng, batch, dtype),
+                "batch": batch,
+            }
+        )
+    return cases
+
+
+def _unroll_label(case: dict) -> str:
+    cell = case["cell"]
+    kind = "an LSTMStateTuple state" if cell["tuple_state"] else "one state array"
+    return (
+        f"{len(case['inputs'])} steps, batch {case['batch']}, a cell with "
+        f"{cell['units']} units, output size {cell['output_size']} and {kind}, "
+        f"{cell['weights'][0].dtype}"
+    )
+
+
+def _run_unroll(unroll, case: dict) -> dict:
+    cell = toy_cell(case["cell"])
+    outputs, final_state = support.pair(unroll(cell, list(case["inputs"]), case["state"]), "unroll")
+    if type(outputs) is tuple:
+        outputs = list(outputs)
+    return {"outputs": outputs, "final_state": final_state}
+
+
+def _expect_unroll(case: dict) -> dict:
+    import rnnref.np as rn
+
+    if not case["inputs"]:  # rnnref's static_rnn needs at least one step
+        return {"outputs": [], "final_state": case["state"]}
+    cell = support.reference_toy(case["cell"])
+    state = support.as_reference_state(case["state"])
+    outputs, final_state = rn.static_rnn(cell, case["inputs"], initial_state=state)
+    return {"outputs": outputs, "final_state": final_state}
+
+
+def _unroll_wrong(case: dict, mistake: str) -> dict:
+    cell = toy_cell(case["cell"])
+    state, outputs, states = case["state"], [], []
+    for x in case["inputs"]:
+        from_initial = mistake in ("from_initial", "never_updated")
+        output, new_state = cell(x, case["state"] if from_initial else state)
+        outputs.append(new_state if mistake == "collect_state" else output)
+        state = output if mistake == "carry_output" else new_state
+        states.append(new_state)
+    if mistake == "first_state" and states:
+        state = states[0]
+    if mistake in ("initial_state", "never_updated"):
+        state = case["state"]
+    return {"outputs": outputs, "final_state": state}
+
+
+UNROLL = Exercise(
+    name="unroll",
+    answer="unroll",
+    cases=_unroll_cases,
+    run=_run_unroll,
+    expect=_expect_unroll,
+    label=_unroll_label,
+    mistakes={
+        "from_initial": Mistake(
+            lambda case: _unroll_wrong(case, "from_initial"),
+            "every step starts from the initial state: pass each step the state the "
+            "previous step returned (h0 -> h1 -> h2 ...).",
+        ),
+        "never_updated": Mistake(
+            lambda case: _unroll_wrong(case, "never_updated"),
+            "every step starts from the initial state, and it is returned as the final "
+            "state: keep the state each step returns, `output, state = cell(x, state)`.",
+        ),
+        "carry_output": Mistake(
+            lambda case: _unroll_wrong(case, "carry_output"),
+            "the output is carried to the next step instead of the state: "
+            "(output, state) = cell(x, state) keeps the two apart.",
+        ),
+        "collect_state": Mistake(
+            lambda case: _unroll_wrong(case, "collect_state"),
+            "the states are collected as outputs: the outputs list holds what the cell "
+            "returns first, its output.",
+        ),
+        "first_state": Mistake(
+            lambda case: _unroll_wrong(case, "first_state"),
+            "the final state is the first step's: return the state after the last step.",
+        ),
+        "initial_state": Mistake(
+            lambda case: _unroll_wrong(case, "initial_state"),
+            "the initial state is returned as the final state: return the state after "
+            "the last step.",
+        ),
+    },
+)
+
+unroll = check_function(
+    UNROLL,
+    """Check your ``unroll(cell, inputs, state)``: the outputs of every step and the final state.
+
+    The check hands your function a made-up cell whose output differs from its state,
+    sometimes with an LSTMStateTuple state, and compares with rnnref's static_rnn.""",
+)
+
+EXERCISES = [BASIC_RNN_CELL, UNROLL]

@@ -1,0 +1,110 @@
+"""What the exercise modules share: random cases as plain data, and rnnref twins of toy cells.
+
+Everything here that touches ``rnnref`` imports it inside the function, so a grading
+kernel (which cannot import it) can still import the checks.
+"""
+
+from typing import Any
+
+import numpy as np
+
+from autograder.checks.cells import LSTMStateTuple, ToyCell, toy_cell
+
+
+def normal(rng: np.random.Generator, shape: tuple, dtype: Any, scale: float = 1.0) -> np.ndarray:
+    return (scale * rng.normal(size=shape)).astype(dtype)
+
+
+def weights_for(shapes: list[tuple], rng: np.random.Generator, dtype: Any) -> list[np.ndarray]:
+    """Random weights, biases included (a zero bias would hide a missing bias term).
+
+    Kernels are scaled by 1/sqrt(fan-in) so activations stay away from saturation.
+    """
+    return [normal(rng, s, dtype, 1.0 / np.sqrt(s[0]) if len(s) > 1 else 0.5) for s in shapes]
+
+
+def toy_spec(
+    rng: np.random.Generator,
+    input_depth: int,
+    units: int,
+    output_size: int,
+    tuple_state: bool,
+    dtype: Any,
+) -> dict:
+    """A ``ToyCell`` as plain data (``cells.toy_cell`` rebuilds it)."""
+    shapes = list(ToyCell(units, output_size, tuple_state).weight_shapes(input_depth).values())
+    return {
+        "units": units,
+        "output_size": output_size,
+        "tuple_state": tuple_state,
+        "input_depth": input_depth,
+        "weights": weights_for(shapes, rng, dtype),
+    }
+
+
+def toy_state(spec: dict, rng: np.random.Generator, batch: int, dtype: Any) -> Any:
+    """A random (non-zero) state for the toy cell ``spec``."""
+    h = normal(rng, (batch, spec["units"]), dtype, 0.5)
+    if spec["tuple_state"]:
+        return LSTMStateTuple(normal(rng, (batch, spec["units"]), dtype, 0.5), h)
+    return h
+
+
+def as_reference_state(state: Any) -> Any:
+    """Course ``LSTMStateTuple``s -> rnnref's (same fields), recursively."""
+    from rnnref.structure import LSTMStateTuple as RefTuple
+
+    if isinstance(state, tuple):
+        parts = [as_reference_state(s) for s in state]
+        return RefTuple(*parts) if hasattr(state, "_fields") else tuple(parts)
+    return state
+
+
+def as_course_state(state: Any) -> Any:
+    """rnnref's ``LSTMStateTuple``s -> the course's, recursively."""
+    if isinstance(state, tuple):
+        parts = [as_course_state(s) for s in state]
+        return LSTMStateTuple(*parts) if hasattr(state, "_fields") else tuple(parts)
+    return state
+
+
+def reference_toy(spec: dict) -> Any:
+    """The toy cell ``spec`` as an ``rnnref.np.RNNCell``, for rnnref's stacks and unrolls."""
+    import rnnref.np as rn
+
+    class ReferenceToy(rn.RNNCell):
+        def __init__(self, toy: ToyCell) -> None:
+            super().__init__()
+            self.toy = toy
+
+        @property
+        def state_size(self) -> Any:
+            H = self.toy.num_units
+            return rn.LSTMStateTuple(H, H) if self.toy.tuple_state else H
+
+        @property
+        def output_size(self) -> int:
+            return self.toy.output_size
+
+        def call(self, inputs: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+            output, new_state = self.toy(inputs, as_course_state(state))
+            return output, as_reference_state(new_state)
+
+    cell = ReferenceToy(toy_cell(spec))
+    cell.build(spec["input_depth"], spec["weights"][0].dtype)
+    return cell
+
+
+def pair(result: Any, what: str) -> tuple:
+    """``result`` as ``(first, second)``, or a TypeError that says what was expected."""
+    if not isinstance(result, tuple) or len(result) != 2:
+        kind = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
+        raise TypeError(f"{what} must return a pair (a tuple of two). Received: {kind}.")
+    return result
+
+
+def reference_cell(cell: Any, case: dict) -> Any:
+    """Build the rnnref ``cell`` for the case's inputs and give it the case's weights."""
+    cell.build(case["input_depth"], case["dtype"])
+    cell.set_weights(case["weights"])
+    return cell

@@ -1,0 +1,169 @@
+"""Typical mistakes injected into the solutions: every one must fail its check, and the
+check's message must name the mistake for most of them (issue 4's mutation tests).
+
+Each mutation replaces a piece of an answer cell's source (the solution), re-runs that
+cell in a namespace holding the notebook's setup and answers, and calls the graded cell's
+check in-process, on visible and hidden cases from fixed seeds. The release notebooks'
+stubs must fail every check too.
+"""
+
+import re
+from dataclasses import dataclass
+
+import nbformat
+import pytest
+
+from tests.course_support import (
+    ASSIGNMENTS,
+    COURSE,
+    SOLUTIONS,
+    graded_cells,
+    namespace_from,
+    nbgrader_meta,
+    notebooks,
+)
+
+SEEDS = (0, 1)
+
+
+@dataclass(frozen=True)
+class Mutation:
+    answer: str  # grade_id of the answer cell to mutate
+    old: str
+    new: str
+    names: str | None = None  # a phrase the failure message must contain (the named mistake)
+
+
+MUTATIONS: dict[str, dict[str, list[Mutation]]] = {
+    "01_rnn_cell": {
+        "basic_rnn_cell_test": [
+            Mutation(
+                "basic_rnn_cell_answer",
+                "np.concatenate([inputs, h_prev], axis=1)",
+                "np.concatenate([h_prev, inputs], axis=1)",
+                "[h, x] instead of [x, h]",
+            ),
+            Mutation(
+                "basic_rnn_cell_answer",
+                "x_h @ self.kernel + self.bias",
+                "x_h @ self.kernel",
+                "the bias is left out",
+            ),
+            Mutation(
+                "basic_rnn_cell_answer",
+                "self.activation(x_h @ self.kernel + self.bias)",
+                "np.tanh(x_h @ self.kernel + self.bias)",
+                "always uses np.tanh",
+            ),
+            Mutation(
+                "basic_rnn_cell_answer",
+                "return new_h, new_h",
+                "return new_h, h_prev",
+                "the state is not updated",
+            ),
+            Mutation(
+                "basic_rnn_cell_answer",
+                "def state_size(self):\n        ### BEGIN SOLUTION\n        return self.num_units",
+                "def state_size(self):\n        ### BEGIN SOLUTION\n        return 1",
+            ),
+        ],
+        "unroll_test": [
+            Mutation(
+                "unroll_answer",
+                "output, state = cell(x, state)",
+                "output, new_state = cell(x, state)",
+                "every step starts from the initial state",
+            ),
+            Mutation(
+                "unroll_answer",
+                "outputs.append(output)",
+                "outputs.append(state)",
+                "the states are collected as outputs",
+            ),
+            Mutation(
+                "unroll_answer",
+                "output, state = cell(x, state)",
+                "output, new_state = cell(x, state)\n        state = output",
+                "the output is carried to the next step",
+            ),
+            Mutation(
+                "unroll_answer",
+                "    for x in inputs:\n        output, state = cell(x, state)",
+                "    h = state\n    for x in inputs:\n        output, h = cell(x, h)",
+                "the initial state is returned as the final state",
+            ),
+        ],
+    },
+}
+
+
+def _check_call(cell_source: str) -> tuple[str, str]:
+    """``check.<name>(<answer>)`` -> (name, answer expression), from a graded cell."""
+    first = cell_source.strip().splitlines()[0]
+    match = re.fullmatch(r"check\.(\w+)\((.+)\)", first.strip())
+    assert match, f"a graded cell should be one line `check.<name>(<answer>)`: {first!r}"
+    return match.group(1), match.group(2)
+
+
+def _graded(assignment: str, base=SOLUTIONS) -> list[tuple]:
+    """(notebook, graded cell's grade_id, check name, answer expression) for an assignment."""
+    found = []
+    for path in notebooks(base, assignment):
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in graded_cells(nb):
+            name, answer = _check_call(cell.source)
+            found.append((nb, nbgrader_meta(cell)["grade_id"], name, answer))
+    return found
+
+
+def _run(namespace: dict, name: str, answer: str) -> None:
+    check = getattr(namespace["check"], name)
+    value = eval(answer, namespace)
+    for seed in SEEDS:
+        check(value, seed=seed)
+        check(value, hidden=True, seed=seed)
+
+
+def _cases() -> list:
+    params = []
+    for assignment, by_cell in MUTATIONS.items():
+        for grade_id, mutations in by_cell.items():
+            for index, mutation in enumerate(mutations):
+                label = f"{grade_id}-{index}"
+                params.append(pytest.param(assignment, grade_id, mutation, id=label))
+    return params
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_graded_cell_has_enough_mutations(assignment):
+    by_cell = MUTATIONS.get(assignment, {})
+    for _, grade_id, _, _ in _graded(assignment):
+        mutations = by_cell.get(grade_id, [])
+        assert len(mutations) >= 3, f"{grade_id}: {len(mutations)} mutations"
+        assert sum(m.names is not None for m in mutations) >= 2, grade_id
+
+
+@pytest.mark.parametrize(("assignment", "grade_id", "mutation"), _cases())
+def test_mutation_fails_its_check(assignment, grade_id, mutation, capsys):
+    [(nb, _, name, answer)] = [g for g in _graded(assignment) if g[1] == grade_id]
+    [cell] = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == mutation.answer]
+    assert mutation.old in cell.source, f"the solution no longer contains {mutation.old!r}"
+    cell.source = cell.source.replace(mutation.old, mutation.new, 1)
+    namespace = namespace_from(nb)
+    with pytest.raises(AssertionError) as failure:
+        _run(namespace, name, answer)
+    if mutation.names:
+        assert mutation.names in str(failure.value), str(failure.value)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solutions_pass_in_process(assignment, capsys):
+    for nb, _, name, answer in _graded(assignment):
+        _run(namespace_from(nb), name, answer)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_stubs_fail_every_check(assignment, capsys):
+    for nb, _, name, answer in _graded(assignment, base=COURSE):
+        with pytest.raises(AssertionError, match="not written yet"):
+            _run(namespace_from(nb), name, answer)

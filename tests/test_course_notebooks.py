@@ -1,0 +1,128 @@
+"""The course's notebooks: every solution runs and passes its checks; course/ is what nbgrader
+generates from solutions/; the release holds no solutions, no hidden tests and no outputs."""
+
+import filecmp
+import pathlib
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from tests.course_support import (
+    ASSIGNMENTS,
+    COURSE,
+    ROOT,
+    SOLUTIONS,
+    execute,
+    graded_cells,
+    kernel_env,
+    nbgrader_meta,
+    notebooks,
+)
+
+TIME_LIMIT_S = 60  # issue 4: every solution notebook runs in under 60 s on 2 cores
+
+
+@pytest.fixture(scope="session")
+def executed_solutions():
+    """Each solution notebook executed once per session, shared by the tests that need it."""
+    cache: dict = {}
+
+    def get(path: pathlib.Path):
+        if path not in cache:
+            cache[path] = execute(path)
+        return cache[path]
+
+    return get
+
+
+def _text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type == "error":
+            parts.append(f"{out.ename}: {out.evalue}")
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_runs_and_passes_every_check(assignment, executed_solutions):
+    for path in notebooks(SOLUTIONS, assignment):
+        nb, seconds = executed_solutions(path)
+        graded = graded_cells(nb)
+        assert graded, f"{path.name} has no graded cells"
+        for cell in graded:
+            text = _text(cell)
+            name = nbgrader_meta(cell)["grade_id"]
+            assert re.search(r"all \d+ cases passed", text), f"{name}: {text}"
+            assert re.search(r"all \d+ hidden cases passed", text), f"{name}: {text}"
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                assert out.output_type != "error", _text(cell)
+                assert not (out.output_type == "stream" and out.name == "stderr"), out.text
+        assert seconds < TIME_LIMIT_S, f"{path.name} took {seconds:.1f} s"
+        print(f"{assignment}/{path.name}: {seconds:.1f} s")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_notebooks_are_stored_without_outputs(assignment):
+    for base in (SOLUTIONS, COURSE):
+        for path in notebooks(base, assignment):
+            nb = nbformat.read(str(path), as_version=4)
+            nbformat.validate(nb)
+            for cell in nb.cells:
+                if cell.cell_type == "code":
+                    assert not cell.outputs and cell.execution_count is None, (path, cell.id)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_hides_solutions_and_hidden_tests(assignment):
+    released = notebooks(COURSE, assignment)
+    assert [p.name for p in released] == [p.name for p in notebooks(SOLUTIONS, assignment)]
+    for path in released:
+        source = path.read_text()
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "hidden=True"):
+            assert marker not in source, (path, marker)
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in graded_cells(nb):
+            lines = [line for line in cell.source.splitlines() if line.strip()]
+            assert len(lines) == 1 and lines[0].startswith("check."), cell.source
+
+
+def test_course_is_what_nbgrader_generates(tmp_path):
+    """Regenerating every assignment from solutions/ reproduces course/ byte for byte."""
+    out = tmp_path / "course"
+    for assignment in ASSIGNMENTS:
+        result = subprocess.run(
+            [
+                str(pathlib.Path(sys.executable).parent / "nbgrader"),
+                "generate_assignment",
+                assignment,
+                "--no-db",
+                "--force",
+                f"--CourseDirectory.root={ROOT}",
+                f"--CourseDirectory.release_directory={out}",
+            ],
+            cwd=ROOT,
+            env=kernel_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+    compared = filecmp.dircmp(out, COURSE, ignore=[".ipynb_checkpoints"])
+    _assert_same_tree(compared)
+
+
+def _assert_same_tree(compared: filecmp.dircmp) -> None:
+    assert not compared.left_only, f"course/ lacks {compared.left_only}: regenerate it (see README)"
+    assert not compared.right_only, f"course/ has stray {compared.right_only}"
+    _, mismatch, errors = filecmp.cmpfiles(
+        compared.left, compared.right, compared.common_files, shallow=False
+    )
+    assert not mismatch and not errors, f"course/ differs from nbgrader's output: {mismatch}"
+    for sub in compared.subdirs.values():
+        _assert_same_tree(sub)
