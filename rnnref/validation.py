@@ -245,6 +245,99 @@ def not_built(owner: str) -> None:
     )
 
 
+# Checks that rnnref.np first wrote inline, shared here so that rnnref.tf raises the very
+# same messages (rnnref.np can call them too); and the one check only TensorFlow needs.
+
+
+def float_dtype(owner: str, is_float: bool, dtype: Any) -> None:
+    if not is_float:
+        raise TypeError(f"{owner} computes in floating point. Received: dtype={dtype}.")
+
+
+def inner_cell_built(
+    owner: str, inner: str, depth: int, dtype: Any, built_depth: Any, built_dtype: Any
+) -> None:
+    """An inner cell that is already built must fit where the outer cell puts it."""
+    if built_depth != depth or built_dtype != dtype:
+        raise ValueError(
+            f"{owner} needs its inner {inner} built for inputs of depth {depth} "
+            f"in {dtype}. Received: a cell already built for depth {built_depth} in "
+            f"{built_dtype}. Use a new cell object for each place in the network."
+        )
+
+
+def cell_list(owner: str, cells: Any) -> None:
+    if not isinstance(cells, (list, tuple)) or not cells:
+        raise ValueError(f"{owner} expects a non-empty list of cells. Received: {cells!r}.")
+
+
+def single_array_states(owner: str, state_sizes: list) -> None:
+    """``MultiRNNCell(state_is_tuple=False)`` can only concatenate single-array states."""
+    if any(structure.is_nested(size) for size in state_sizes):
+        raise ValueError(
+            f"{owner}(state_is_tuple=False) concatenates the layers' states, so every "
+            "layer needs a single-array state. Received: cells with tuple states "
+            f"({list(state_sizes)}). Use state_is_tuple=True, or build the LSTM "
+            "layers with state_is_tuple=False."
+        )
+
+
+def step_list(owner: str, inputs: Any) -> None:
+    if not isinstance(inputs, (list, tuple)) or not inputs:
+        raise TypeError(
+            f"{owner} expects a non-empty list of arrays [batch_size, depth], one per time "
+            f"step. Received: {type(inputs).__name__}. For one array [batch, time, depth], use "
+            "dynamic_rnn or list(x.transpose(1, 0, 2))."
+        )
+
+
+def state_dtype_given(owner: str, is_float: bool, input_dtype: Any, dtype: Any) -> None:
+    """Without ``dtype`` or an initial state, integer inputs leave the state's dtype unknown."""
+    if dtype is None and not is_float:
+        raise ValueError(
+            f"{owner} needs dtype (or initial_state) for integer inputs, to know what "
+            f"the state is computed in. Received: inputs of dtype {input_dtype} and "
+            "dtype=None. Pass dtype=np.float32."
+        )
+
+
+def residual_shapes(owner: str, input_shape: tuple, output_shape: tuple) -> None:
+    if tuple(input_shape) != tuple(output_shape):
+        raise ValueError(
+            f"{owner} adds the cell's inputs to its output, so they need the same "
+            f"shape. Received: inputs {tuple(input_shape)}, output {tuple(output_shape)}. "
+            "Make the cell's num_units equal the input depth, or pass a residual_fn."
+        )
+
+
+def variational_input_size(owner: str, input_keep_prob: float, input_size: Any) -> None:
+    if input_keep_prob < 1.0 and input_size is None:
+        raise ValueError(
+            f"{owner}(variational_recurrent=True) draws its input mask when it is "
+            "made, so it needs input_size when input_keep_prob < 1. Received: "
+            "input_size=None. Pass input_size=<input depth>."
+        )
+
+
+def variational_mask(owner: str, kind: str, units: int, shape: tuple) -> None:
+    """A mask drawn for ``units`` units must fit the values it drops."""
+    if shape[1] is not None and units != shape[1]:
+        raise ValueError(
+            f"{owner}'s variational {kind} mask has {units} units. "
+            f"Received: {kind} of shape {tuple(shape)}. Check input_size."
+        )
+
+
+def known_rank(owner: str, name: str, rank: int | None) -> None:
+    """TensorFlow only: a tensor whose number of dimensions is unknown when traced."""
+    if rank is None:
+        raise ValueError(
+            f"{owner} needs {name} of a known number of dimensions. Received: {name} of "
+            "unknown rank. Give the tf.function an input_signature, e.g. "
+            "tf.TensorSpec([None, None, depth]), or call tf.ensure_shape first."
+        )
+
+
 def gradient_like(owner: str, name: str, received: Any, expected: Any, shape_of: Any) -> None:
     """A gradient must nest and be shaped like the value it is the gradient of."""
     flat_received, flat_expected = structure.flatten(received), structure.flatten(expected)

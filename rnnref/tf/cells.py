@@ -1,0 +1,315 @@
+"""The four cells of TF1's ``rnn_cell_impl``: one time step each, written as the equations.
+
+Each cell's kernel stacks the input rows over the recurrent rows, W = [W_x; W_h], as
+TF1 stores it, so ``[x, h] @ W = x @ W_x + h @ W_h``. The cells compute the input term
+``x @ W_x + b`` and the step that adds the recurrent term separately: a single call
+does both, and ``dynamic_rnn`` computes the input term for all time steps in one
+matrix product before the loop (the step then costs only ``h @ W_h``).
+
+Inside ``dynamic_rnn``'s loop, ``kernels_split_once`` has each kernel split into
+W_x and W_h once, before the loop, rather than at every step: the loop then only reads
+W_h, and its gradient adds up [H, k] blocks instead of whole [D + H, k] kernels.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import tensorflow as tf
+
+from rnnref import validation
+from rnnref.np.initializers import glorot_uniform, ones, zeros
+from rnnref.structure import LSTMStateTuple
+from rnnref.tf.base import RNNCell
+
+Activation = Callable[[tf.Tensor], tf.Tensor]
+
+sigmoid = tf.sigmoid
+
+
+class _LinearInputCell(RNNCell):
+    """A cell whose inputs enter only through ``x @ W_x + b``: ``call = _step(_input_term(x))``."""
+
+    _stacked_kernels: tuple[str, ...] = ("kernel",)  # the weights stored as [W_x; W_h]
+    _splits: dict = {}  # name -> (W_x, W_h) while kernels_split_once is in effect
+
+    def _input_term(self, inputs: tf.Tensor) -> Any:
+        """inputs: [N, D] -> the inputs' share of the pre-activations, [N, k] (or a tuple)."""
+        raise NotImplementedError
+
+    def _step(self, input_term: Any, state: Any) -> tuple[tf.Tensor, Any]:
+        """Add the recurrent term to ``input_term`` and apply the cell's equations."""
+        raise NotImplementedError
+
+    def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        return self._step(self._input_term(inputs), state)
+
+    def _split_kernel(self, name: str) -> tuple[tf.Tensor, tf.Tensor]:
+        """W = [W_x; W_h] -> (W_x [D, k], W_h [H, k])."""
+        if name in self._splits:
+            return self._splits[name]
+        kernel = self._params[name]
+        return kernel[: self._input_depth], kernel[self._input_depth :]
+
+
+@contextmanager
+def kernels_split_once(cell: RNNCell) -> Iterator[None]:
+    """Within the block, every kernel of ``cell`` (and of the cells in it) is split once.
+
+    Open it before a ``tf.while_loop`` and call the cells inside: the splits made here are
+    tensors computed outside the loop that every step reuses.
+    """
+    linear = [c for c in _cell_tree(cell) if isinstance(c, _LinearInputCell)]
+    for c in linear:
+        c._splits = {name: c._split_kernel(name) for name in c._stacked_kernels}
+    try:
+        yield
+    finally:
+        for c in linear:
+            del c._splits  # back to the class's empty dict
+
+
+def _cell_tree(cell: RNNCell) -> list[RNNCell]:
+    return [cell] + [inner for child in cell._cells for inner in _cell_tree(child)]
+
+
+class BasicRNNCell(_LinearInputCell):
+    """The basic (Elman) RNN cell:  h_t = act([x_t, h_{t-1}] @ W + b).
+
+    The output is the new state. inputs: [B, D]; state: [B, H]; output: [B, H].
+    """
+
+    def __init__(
+        self, num_units: int, activation: Activation | None = None, *, seed: int | None = None
+    ) -> None:
+        super().__init__(seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self.name)
+        self._activation = activation or tf.tanh
+
+    @property
+    def state_size(self) -> int:
+        return self._num_units
+
+    @property
+    def output_size(self) -> int:
+        return self._num_units
+
+    def _variables(self, input_depth: int) -> list:
+        H = self._num_units
+        return [("kernel", (input_depth + H, H), glorot_uniform), ("bias", (H,), zeros)]
+
+    def _input_term(self, inputs: tf.Tensor) -> tf.Tensor:
+        W_x, _ = self._split_kernel("kernel")
+        return inputs @ W_x + self._params["bias"]
+
+    def _step(self, input_term: tf.Tensor, state: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        _, W_h = self._split_kernel("kernel")
+        h_prev = state
+        new_h = self._activation(input_term + h_prev @ W_h)
+        return new_h, new_h
+
+
+class GRUCell(_LinearInputCell):
+    """Gated Recurrent Unit (Cho et al. 2014), with TF1's weight layout.
+
+        r, u  = sigmoid([x, h_prev] @ W_g + b_g)     reset and update gates, [B, H] each
+        c     = act([x, r * h_prev] @ W_c + b_c)     candidate state
+        new_h = u * h_prev + (1 - u) * c
+
+    The reset gate scales ``h_prev`` before the candidate's matrix product.
+    inputs: [B, D]; state: [B, H]; output: [B, H] (the new state).
+    """
+
+    _stacked_kernels = ("gates/kernel", "candidate/kernel")
+
+    def __init__(
+        self, num_units: int, activation: Activation | None = None, *, seed: int | None = None
+    ) -> None:
+        super().__init__(seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self.name)
+        self._activation = activation or tf.tanh
+
+    @property
+    def state_size(self) -> int:
+        return self._num_units
+
+    @property
+    def output_size(self) -> int:
+        return self._num_units
+
+    def _variables(self, input_depth: int) -> list:
+        H = self._num_units
+        return [
+            ("gates/kernel", (input_depth + H, 2 * H), glorot_uniform),
+            ("gates/bias", (2 * H,), ones),
+            ("candidate/kernel", (input_depth + H, H), glorot_uniform),
+            ("candidate/bias", (H,), zeros),
+        ]
+
+    def _input_term(self, inputs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        W_gx, _ = self._split_kernel("gates/kernel")
+        W_cx, _ = self._split_kernel("candidate/kernel")
+        gates_x = inputs @ W_gx + self._params["gates/bias"]  # [N, 2H]
+        candidate_x = inputs @ W_cx + self._params["candidate/bias"]  # [N, H]
+        return gates_x, candidate_x
+
+    def _step(self, input_term: tuple, state: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        _, W_gh = self._split_kernel("gates/kernel")
+        _, W_ch = self._split_kernel("candidate/kernel")
+        gates_x, candidate_x = input_term
+        h_prev = state
+        r, u = tf.split(sigmoid(gates_x + h_prev @ W_gh), 2, axis=1)  # [B, 2H] -> 2 x [B, H]
+        c = self._activation(candidate_x + (r * h_prev) @ W_ch)
+        new_h = u * h_prev + (1 - u) * c
+        return new_h, new_h
+
+
+class _LSTMState(_LinearInputCell):
+    """The two LSTMs' state: ``LSTMStateTuple(c, h)``, or ``[c, h]`` concatenated."""
+
+    _num_units: int
+    _state_is_tuple: bool
+
+    def _h_size(self) -> int:
+        return self._num_units
+
+    @property
+    def state_size(self) -> Any:
+        H, h_size = self._num_units, self._h_size()
+        return LSTMStateTuple(H, h_size) if self._state_is_tuple else H + h_size
+
+    @property
+    def output_size(self) -> int:
+        return self._h_size()
+
+    def _unpack(self, state: Any) -> tuple[tf.Tensor, tf.Tensor]:
+        if self._state_is_tuple:
+            return state
+        return state[:, : self._num_units], state[:, self._num_units :]  # [B, H + h] -> c, h
+
+    def _pack(self, c: tf.Tensor, h: tf.Tensor) -> Any:
+        return LSTMStateTuple(c, h) if self._state_is_tuple else tf.concat([c, h], axis=1)
+
+
+class BasicLSTMCell(_LSTMState):
+    """Long short-term memory (Hochreiter & Schmidhuber 1997), TF1's basic form.
+
+        i, j, f, o = split([x, h_prev] @ W + b, 4)       TF's gate order fixes W's layout
+        new_c = c_prev * sigmoid(f + forget_bias) + sigmoid(i) * act(j)
+        new_h = act(new_c) * sigmoid(o)
+
+    ``forget_bias`` is added inside the sigmoid so a new cell starts by remembering.
+    inputs: [B, D]; state: LSTMStateTuple(c [B, H], h [B, H]) (or [B, 2H]); output: h.
+    """
+
+    def __init__(
+        self,
+        num_units: int,
+        forget_bias: float = 1.0,
+        state_is_tuple: bool = True,
+        activation: Activation | None = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self.name)
+        self._forget_bias = float(forget_bias)
+        self._state_is_tuple = bool(state_is_tuple)
+        self._activation = activation or tf.tanh
+
+    def _variables(self, input_depth: int) -> list:
+        H = self._num_units
+        return [("kernel", (input_depth + H, 4 * H), glorot_uniform), ("bias", (4 * H,), zeros)]
+
+    def _input_term(self, inputs: tf.Tensor) -> tf.Tensor:
+        W_x, _ = self._split_kernel("kernel")
+        return inputs @ W_x + self._params["bias"]
+
+    def _step(self, input_term: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        _, W_h = self._split_kernel("kernel")
+        c_prev, h_prev = self._unpack(state)
+        i, j, f, o = tf.split(input_term + h_prev @ W_h, 4, axis=1)  # [B, 4H] -> 4 x [B, H]
+        new_c = c_prev * sigmoid(f + self._forget_bias) + sigmoid(i) * self._activation(j)
+        new_h = self._activation(new_c) * sigmoid(o)
+        return new_h, self._pack(new_c, new_h)
+
+
+class LSTMCell(_LSTMState):
+    """TF1's full LSTM: optional peepholes, cell clipping and a projection of the output.
+
+        i, j, f, o = split([x, m_prev] @ W + b, 4)
+        c = sigmoid(f + forget_bias + w_f_diag * c_prev) * c_prev
+            + sigmoid(i + w_i_diag * c_prev) * act(j)     peepholes (Gers et al. 2000)
+        c = clip(c, -cell_clip, cell_clip)
+        m = sigmoid(o + w_o_diag * c) * act(c)            the o peephole sees the new c
+        m = clip(m @ W_proj, -proj_clip, proj_clip)       projection (Sak et al. 2014)
+
+    Peephole terms are present only with ``use_peepholes``, clips only when given, and the
+    projection only with ``num_proj`` (P); ``proj_clip`` applies after the projection.
+    inputs: [B, D]; state: LSTMStateTuple(c [B, H], m [B, P or H]); output: m.
+    """
+
+    def __init__(
+        self,
+        num_units: int,
+        use_peepholes: bool = False,
+        cell_clip: float | None = None,
+        num_proj: int | None = None,
+        proj_clip: float | None = None,
+        forget_bias: float = 1.0,
+        state_is_tuple: bool = True,
+        activation: Activation | None = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self.name)
+        self._use_peepholes = bool(use_peepholes)
+        self._cell_clip = validation.positive_float_or_none(cell_clip, "cell_clip", self.name)
+        self._num_proj = (
+            None if num_proj is None else validation.positive_int(num_proj, "num_proj", self.name)
+        )
+        self._proj_clip = validation.positive_float_or_none(proj_clip, "proj_clip", self.name)
+        self._forget_bias = float(forget_bias)
+        self._state_is_tuple = bool(state_is_tuple)
+        self._activation = activation or tf.tanh
+
+    def _h_size(self) -> int:
+        return self._num_proj or self._num_units
+
+    def _variables(self, input_depth: int) -> list:
+        H, h_size = self._num_units, self._h_size()
+        variables = [
+            ("kernel", (input_depth + h_size, 4 * H), glorot_uniform),
+            ("bias", (4 * H,), zeros),
+        ]
+        if self._use_peepholes:
+            peepholes = ("w_f_diag", "w_i_diag", "w_o_diag")
+            variables += [(name, (H,), glorot_uniform) for name in peepholes]
+        if self._num_proj is not None:
+            variables.append(("projection/kernel", (H, self._num_proj), glorot_uniform))
+        return variables
+
+    def _input_term(self, inputs: tf.Tensor) -> tf.Tensor:
+        W_x, _ = self._split_kernel("kernel")
+        return inputs @ W_x + self._params["bias"]
+
+    def _step(self, input_term: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        _, W_h = self._split_kernel("kernel")
+        p = self._params
+        c_prev, m_prev = self._unpack(state)
+        i, j, f, o = tf.split(input_term + m_prev @ W_h, 4, axis=1)  # [B, 4H] -> 4 x [B, H]
+        if self._use_peepholes:
+            i = i + p["w_i_diag"] * c_prev
+            f = f + p["w_f_diag"] * c_prev
+        c = sigmoid(f + self._forget_bias) * c_prev + sigmoid(i) * self._activation(j)
+        if self._cell_clip is not None:
+            c = tf.clip_by_value(c, -self._cell_clip, self._cell_clip)
+        if self._use_peepholes:
+            o = o + p["w_o_diag"] * c
+        m = sigmoid(o) * self._activation(c)
+        if self._num_proj is not None:
+            m = m @ p["projection/kernel"]  # [B, H] -> [B, P]
+            if self._proj_clip is not None:
+                m = tf.clip_by_value(m, -self._proj_clip, self._proj_clip)
+        return m, self._pack(c, m)

@@ -1,0 +1,223 @@
+"""Unrolling a cell over time: ``dynamic_rnn``, ``static_rnn`` and ``bidirectional_dynamic_rnn``.
+
+With ``sequence_length``, row b is live for t < sequence_length[b]; past that its output
+is zero and its state is carried unchanged, so the final state is each row's state at
+its last valid step (the initial state for a length of 0), exactly as TF1.
+
+The time loop is a ``tf.while_loop`` over ``tf.TensorArray``s, so the number of steps
+may be unknown until the graph runs: one trace serves every length, eagerly, in a
+``tf.function`` and under ``jit_compile=True``.
+"""
+
+from functools import partial
+from typing import Any
+
+import tensorflow as tf
+
+from rnnref import structure, validation
+from rnnref.tf.base import RNNCell, as_tensor, check_range, shape_of
+from rnnref.tf.cells import _LinearInputCell, kernels_split_once
+
+
+def dynamic_rnn(
+    cell: RNNCell,
+    inputs: Any,
+    sequence_length: Any = None,
+    initial_state: Any = None,
+    dtype: Any = None,
+    time_major: bool = False,
+) -> tuple[tf.Tensor, Any]:
+    """Run ``cell`` over every time step of ``inputs``.
+
+    inputs: [B, T, D] ([T, B, D] if ``time_major``); sequence_length: [B] ints in [0, T];
+    initial_state: nested like ``cell.state_size`` (zeros of ``dtype`` if omitted).
+    Returns outputs [B, T, output_size] ([T, B, output_size] if ``time_major``) and the
+    final state.
+    """
+    args = (sequence_length, initial_state, dtype, time_major)
+    return _dynamic_rnn("dynamic_rnn", cell, inputs, *args)
+
+
+def _dynamic_rnn(
+    owner: str,
+    cell: RNNCell,
+    inputs: Any,
+    sequence_length: Any,
+    initial_state: Any,
+    dtype: Any,
+    time_major: bool,
+) -> tuple[tf.Tensor, Any]:
+    validation.is_cell(cell, RNNCell, owner)
+    inputs = as_tensor(inputs)
+    validation.sequence_inputs(owner, shape_of(inputs, owner), time_major)
+    if not time_major:
+        inputs = tf.transpose(inputs, [1, 0, 2])  # (B, T, D) -> (T, B, D)
+    outputs, state = _unroll(owner, cell, inputs, sequence_length, initial_state, dtype)
+    if not time_major:
+        outputs = tf.transpose(outputs, [1, 0, 2])  # (T, B, H) -> (B, T, H)
+    return outputs, state
+
+
+def static_rnn(
+    cell: RNNCell,
+    inputs: list,
+    initial_state: Any = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+) -> tuple[list, Any]:
+    """``dynamic_rnn`` over a Python list of T tensors [B, D]; returns a list of T outputs."""
+    validation.is_cell(cell, RNNCell, "static_rnn")
+    validation.step_list("static_rnn", inputs)
+    steps = [as_tensor(x) for x in inputs]
+    # An EmbeddingWrapper's ids may come as [B] per step, as in TF1's seq2seq code: [B] -> [B, 1].
+    steps = [x[:, None] if x.shape.rank == 1 and x.dtype.is_integer else x for x in steps]
+    for x in steps:
+        validation.cell_inputs("static_rnn", shape_of(x, "static_rnn"), shape_of(steps[0])[-1])
+    stacked = tf.stack(steps)  # T x [B, D] -> [T, B, D]
+    outputs, state = _unroll("static_rnn", cell, stacked, sequence_length, initial_state, dtype)
+    return tf.unstack(outputs, num=len(steps)), state
+
+
+def bidirectional_dynamic_rnn(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    inputs: Any,
+    sequence_length: Any = None,
+    initial_state_fw: Any = None,
+    initial_state_bw: Any = None,
+    dtype: Any = None,
+    time_major: bool = False,
+) -> tuple[tuple[tf.Tensor, tf.Tensor], tuple[Any, Any]]:
+    """A forward and a backward ``dynamic_rnn``; the backward one reads each row reversed.
+
+    Each row is reversed within its own length, so its first valid step is read last; the
+    backward outputs are reversed back, aligned with the inputs. Returns
+    ((outputs_fw, outputs_bw), (state_fw, state_bw)).
+    """
+    owner = "bidirectional_dynamic_rnn"
+    validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
+    inputs = as_tensor(inputs)
+    validation.sequence_inputs(owner, shape_of(inputs, owner), time_major)
+    fw = (sequence_length, initial_state_fw, dtype, time_major)
+    out_fw, state_fw = _dynamic_rnn(owner, cell_fw, inputs, *fw)
+    time_axis = 0 if time_major else 1
+    reversed_inputs = _reverse_sequence(inputs, sequence_length, time_axis)
+    bw = (sequence_length, initial_state_bw, dtype, time_major)
+    out_bw, state_bw = _dynamic_rnn(owner, cell_bw, reversed_inputs, *bw)
+    return (out_fw, _reverse_sequence(out_bw, sequence_length, time_axis)), (state_fw, state_bw)
+
+
+def _reverse_sequence(x: tf.Tensor, sequence_length: Any, time_axis: int) -> tf.Tensor:
+    """Reverse the first sequence_length[b] steps of each row b (all steps if None)."""
+    if sequence_length is None:
+        return tf.reverse(x, axis=[time_axis])
+    lengths = tf.cast(as_tensor(sequence_length), tf.int32)
+    return tf.reverse_sequence(x, lengths, seq_axis=time_axis, batch_axis=1 - time_axis)
+
+
+def _unroll(
+    owner: str,
+    cell: RNNCell,
+    inputs: tf.Tensor,
+    sequence_length: Any,
+    initial_state: Any,
+    dtype: Any,
+    fast: bool = True,
+) -> tuple[tf.Tensor, Any]:
+    """The time loop. inputs: [T, B, D]. Returns outputs [T, B, output_size] and the state.
+
+    ``fast`` computes the input term of a ``_LinearInputCell`` for all steps in one matrix
+    product; the plain loop (``fast=False``) calls the cell once per step. Both are equal.
+    Shapes known now (``T``, ``B`` below, maybe None) are checked now; ``max_time`` and
+    ``batch`` are the run-time sizes.
+    """
+    T, B, depth = shape_of(inputs)
+    max_time, batch = tf.shape(inputs)[0], tf.shape(inputs)[1]
+    lengths = _check_lengths(owner, sequence_length, B, T if T is not None else max_time)
+    batch_now = B if B is not None else batch
+    state = _initial_state(owner, cell, initial_state, dtype, inputs.dtype, batch_now)
+    state_dtype = structure.flatten(state)[0].dtype
+    if not cell.built:
+        cell.build(depth, state_dtype)
+
+    def unstack(a: tf.Tensor) -> tf.TensorArray:
+        return tf.TensorArray(a.dtype, size=max_time, infer_shape=False).unstack(a)
+
+    def by_step(a: tf.Tensor) -> tf.TensorArray:
+        return unstack(tf.reshape(a, [max_time, batch, a.shape[1]]))  # (T*B, k) -> (T, B, k)
+
+    if fast and isinstance(cell, _LinearInputCell):
+        if T != 0:
+            cell._prepare(inputs[0], state)  # checks shapes and dtypes once, for every step
+
+        def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+            return cell._step(structure.map_structure(lambda a: a.read(t), terms), state)
+    else:
+
+        def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+            return cell(steps.read(t), state)
+
+    def body(t: tf.Tensor, outputs: tf.TensorArray, state: Any) -> tuple:
+        output, new_state = step(t, state)
+        if lengths is not None:
+            live = tf.expand_dims(t < lengths, 1)  # [B, 1]: rows still inside their sequence
+            output = tf.where(live, output, tf.zeros_like(output))
+            new_state = structure.map_structure(
+                lambda new, old: tf.where(live, new, old), new_state, state
+            )
+        return t + 1, outputs.write(t, output), new_state
+
+    output_shape = tf.TensorShape([B, cell.output_size])
+    outputs = tf.TensorArray(state_dtype, size=max_time, element_shape=output_shape)
+    with kernels_split_once(cell):  # W_h is sliced from [W_x; W_h] once, not at every step
+        if fast and isinstance(cell, _LinearInputCell):
+            flat = tf.reshape(inputs, [max_time * batch, depth])  # (T, B, D) -> (T*B, D)
+            terms = structure.map_structure(by_step, cell._input_term(flat))
+        else:
+            steps = unstack(inputs)
+        _, outputs, state = tf.while_loop(
+            lambda t, *_: t < max_time,
+            body,
+            (tf.constant(0), outputs, state),
+            maximum_iterations=max_time,
+        )
+    if B is None and T is None:  # an empty list of outputs can only stack with known shapes
+        empty = tf.zeros(tf.stack([0, batch, cell.output_size]), state_dtype)
+        return tf.cond(max_time > 0, outputs.stack, lambda: empty), state
+    return outputs.stack(), state
+
+
+def _check_lengths(
+    owner: str, sequence_length: Any, batch: int | None, max_time: Any
+) -> tf.Tensor | None:
+    if sequence_length is None:
+        return None
+    lengths = as_tensor(sequence_length)
+    shape = shape_of(lengths, owner, "sequence_length")
+    validation.sequence_length_shape(owner, shape, batch)
+    validation.sequence_length_dtype(owner, lengths.dtype.is_integer, lengths.dtype.name)
+    lengths = tf.cast(lengths, tf.int32)
+    names = ("min(sequence_length)", "max(sequence_length)", "max_time")
+    check_range(validation.sequence_length_range, owner, lengths, max_time, _in_range, names)
+    return lengths
+
+
+def _in_range(low: tf.Tensor, high: tf.Tensor, max_time: tf.Tensor) -> tf.Tensor:
+    return tf.logical_and(low >= 0, high <= max_time)
+
+
+def _initial_state(
+    owner: str, cell: RNNCell, initial_state: Any, dtype: Any, input_dtype: tf.DType, batch: Any
+) -> Any:
+    """The zero state of ``dtype`` (the inputs' if None), or ``initial_state`` checked.
+
+    ``batch`` is the batch size: an int when known now, else a scalar tensor.
+    """
+    if initial_state is None:
+        validation.state_dtype_given(owner, input_dtype.is_floating, input_dtype.name, dtype)
+        return cell.zero_state(batch, input_dtype if dtype is None else dtype)
+    state = structure.map_structure(as_tensor, initial_state)
+    static_batch = batch if isinstance(batch, int) else None
+    state_shape = partial(shape_of, owner=owner, name="initial_state")
+    validation.state(owner, state, cell.state_size, static_batch, state_shape)
+    return state

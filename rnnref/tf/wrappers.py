@@ -1,0 +1,225 @@
+"""Cells around a cell: dropout, residual connections, projections and embeddings.
+
+Each wrapper is itself an ``RNNCell``. Its ``weights`` are the inner cell's, then its own.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from rnnref import structure, validation
+from rnnref.np.initializers import glorot_uniform, uniform_sqrt3, zeros
+from rnnref.structure import LSTMStateTuple
+from rnnref.tf.base import RNNCell, check_range, shape_of
+
+
+class _Wrapper(RNNCell):
+    """Wraps ``cell``; by default keeps its sizes and passes inputs straight through."""
+
+    def __init__(self, cell: RNNCell, *, seed: int | None = None) -> None:
+        super().__init__(seed=seed)
+        validation.is_cell(cell, RNNCell, self.name)
+        self._cells = [cell]
+
+    @property
+    def cell(self) -> RNNCell:
+        return self._cells[0]
+
+    @property
+    def state_size(self) -> Any:
+        return self.cell.state_size
+
+    @property
+    def output_size(self) -> int:
+        return self.cell.output_size
+
+    def _cell_depths(self, input_depth: int) -> list[int]:
+        return [input_depth]
+
+
+class DropoutWrapper(_Wrapper):
+    """Dropout on a cell's inputs, outputs and new state (TF1's ``DropoutWrapper``).
+
+    Each kept unit is scaled by 1 / keep_prob, so expected values are unchanged. The state
+    filter is TF1's: of an ``LSTMStateTuple`` only ``h`` is dropped, never the memory ``c``.
+
+    With ``variational_recurrent=True`` (Gal & Ghahramani 2016) one mask per quantity is
+    drawn when the wrapper is made, shape [1, n], and reused at every time step and for
+    every row; like TF1 this needs ``input_size`` when inputs are dropped. These masks come
+    from NumPy's generator, as in ``rnnref.np``, so a seed gives both backends the same
+    ones. Otherwise a new mask is drawn at every call, by a ``tf.random.Generator`` (seeded
+    with ``seed``): a different stream from NumPy's, reproducible from the seed.
+    """
+
+    def __init__(
+        self,
+        cell: RNNCell,
+        input_keep_prob: float = 1.0,
+        output_keep_prob: float = 1.0,
+        state_keep_prob: float = 1.0,
+        variational_recurrent: bool = False,
+        input_size: int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(cell, seed=seed)
+        self._keep = {
+            "input": validation.keep_prob(input_keep_prob, "input_keep_prob", self.name),
+            "output": validation.keep_prob(output_keep_prob, "output_keep_prob", self.name),
+            "state": validation.keep_prob(state_keep_prob, "state_keep_prob", self.name),
+        }
+        if seed is None:
+            self._generator = tf.random.Generator.from_non_deterministic_state()
+        else:
+            self._generator = tf.random.Generator.from_seed(seed)
+        self._variational = bool(variational_recurrent)
+        self._noise: dict[str, Any] = {}
+        if self._variational:
+            validation.variational_input_size(self.name, self._keep["input"], input_size)
+            rng = np.random.default_rng(seed)
+            sizes = {"input": input_size, "state": cell.state_size, "output": cell.output_size}
+            for kind, size in sizes.items():
+                if self._keep[kind] < 1.0:
+                    self._noise[kind] = structure.map_structure(
+                        lambda n: tf.constant(rng.uniform(size=(1, n))), size
+                    )
+
+    def _drop(self, values: tf.Tensor, kind: str, noise: tf.Tensor | None) -> tf.Tensor:
+        """values * mask / keep_prob, with mask[k] = 1 with probability keep_prob."""
+        keep_prob = self._keep[kind]
+        if noise is None:
+            noise = self._generator.uniform(tf.shape(values), dtype=values.dtype)
+        else:
+            validation.variational_mask(self.name, kind, noise.shape[1], shape_of(values))
+        mask = tf.cast(noise < keep_prob, values.dtype)
+        return values * mask / tf.constant(keep_prob, values.dtype)
+
+    def _drop_structure(self, values: Any, kind: str) -> Any:
+        if self._keep[kind] == 1.0:
+            return values
+        noise = self._noise.get(kind, structure.map_structure(lambda _: None, values))
+        return _map_state_filtered(lambda v, n: self._drop(v, kind, n), values, noise)
+
+    def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        inputs = self._drop_structure(inputs, "input")
+        output, new_state = self.cell(inputs, state)
+        new_state = self._drop_structure(new_state, "state")
+        output = self._drop_structure(output, "output")
+        return output, new_state
+
+
+def _map_state_filtered(fn: Callable, values: Any, noise: Any) -> Any:
+    """``fn`` on every leaf except the memory ``c`` of an LSTMStateTuple (TF1's state filter)."""
+    if isinstance(values, LSTMStateTuple):
+        return LSTMStateTuple(values.c, _map_state_filtered(fn, values.h, noise.h))
+    if structure.is_nested(values):
+        parts = zip(values, noise, strict=True)
+        return type(values)(_map_state_filtered(fn, v, n) for v, n in parts)
+    return fn(values, noise)
+
+
+class ResidualWrapper(_Wrapper):
+    """output = inputs + cell(inputs) (He et al. 2016), or ``residual_fn(inputs, output)``."""
+
+    def __init__(
+        self,
+        cell: RNNCell,
+        residual_fn: Callable[[tf.Tensor, tf.Tensor], tf.Tensor] | None = None,
+    ) -> None:
+        super().__init__(cell)
+        self._residual_fn = residual_fn
+
+    def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        output, new_state = self.cell(inputs, state)
+        if self._residual_fn is not None:
+            return self._residual_fn(inputs, output), new_state
+        validation.residual_shapes(self.name, shape_of(inputs), shape_of(output))
+        return inputs + output, new_state
+
+
+class InputProjectionWrapper(_Wrapper):
+    """Feeds the cell ``inputs @ W + b``, W: [D, num_proj] (TF1 contrib)."""
+
+    def __init__(self, cell: RNNCell, num_proj: int, *, seed: int | None = None) -> None:
+        super().__init__(cell, seed=seed)
+        self._num_proj = validation.positive_int(num_proj, "num_proj", self.name)
+
+    def _cell_depths(self, input_depth: int) -> list[int]:
+        return [self._num_proj]
+
+    def _variables(self, input_depth: int) -> list:
+        return [
+            ("projection/kernel", (input_depth, self._num_proj), glorot_uniform),
+            ("projection/bias", (self._num_proj,), zeros),
+        ]
+
+    def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        projected = inputs @ self._params["projection/kernel"] + self._params["projection/bias"]
+        return self.cell(projected, state)
+
+
+class OutputProjectionWrapper(_Wrapper):
+    """Returns ``cell_output @ W + b``, W: [cell.output_size, output_size] (TF1 contrib)."""
+
+    def __init__(self, cell: RNNCell, output_size: int, *, seed: int | None = None) -> None:
+        super().__init__(cell, seed=seed)
+        self._output_size = validation.positive_int(output_size, "output_size", self.name)
+
+    @property
+    def output_size(self) -> int:
+        return self._output_size
+
+    def _variables(self, input_depth: int) -> list:
+        return [
+            ("projection/kernel", (self.cell.output_size, self._output_size), glorot_uniform),
+            ("projection/bias", (self._output_size,), zeros),
+        ]
+
+    def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        output, new_state = self.cell(inputs, state)
+        projected = output @ self._params["projection/kernel"] + self._params["projection/bias"]
+        return projected, new_state
+
+
+class EmbeddingWrapper(_Wrapper):
+    """Feeds the cell the embedding of integer ids: ``embedding[ids]`` (TF1 contrib).
+
+    inputs: ids of shape [B] or [B, 1], in [0, embedding_classes); the embedding matrix is
+    [embedding_classes, embedding_size]. The cell computes in the dtype of the state.
+    """
+
+    def __init__(
+        self,
+        cell: RNNCell,
+        embedding_classes: int,
+        embedding_size: int,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(cell, seed=seed)
+        self._classes = validation.positive_int(embedding_classes, "embedding_classes", self.name)
+        self._size = validation.positive_int(embedding_size, "embedding_size", self.name)
+
+    def _cell_depths(self, input_depth: int) -> list[int]:
+        return [self._size]
+
+    def _variables(self, input_depth: int) -> list:
+        return [("embedding", (self._classes, self._size), uniform_sqrt3)]
+
+    def _check_inputs(self, inputs: tf.Tensor) -> tf.Tensor:
+        validation.int_ids(self.name, inputs.dtype.is_integer, inputs.dtype.name)
+        if len(shape_of(inputs, self.name)) == 1:
+            inputs = inputs[:, None]  # [B] -> [B, 1]
+        validation.cell_inputs(self.name, shape_of(inputs), 1)
+        names = ("min(ids)", "max(ids)", "embedding_classes")
+        check_range(validation.ids_range, self.name, inputs, self._classes, _ids_in_range, names)
+        return inputs
+
+    def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        embedded = tf.gather(self._params["embedding"], inputs[:, 0])  # [B, 1] -> [B, size]
+        return self.cell(embedded, state)
+
+
+def _ids_in_range(low: tf.Tensor, high: tf.Tensor, classes: tf.Tensor) -> tf.Tensor:
+    return tf.logical_and(low >= 0, high < classes)
