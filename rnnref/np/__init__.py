@@ -21,6 +21,13 @@ from rnnref.np.rnn import (
     static_rnn,
 )
 from rnnref.np.stacking import MultiRNNCell
+from rnnref.np.train import (
+    SGD,
+    Adam,
+    clip_by_global_norm,
+    sequence_loss_backward,
+    sequence_loss_forward,
+)
 from rnnref.np.wrappers import (
     DropoutWrapper,
     EmbeddingWrapper,
@@ -31,6 +38,8 @@ from rnnref.np.wrappers import (
 from rnnref.structure import LSTMStateTuple
 
 __all__ = [
+    "SGD",
+    "Adam",
     "BasicLSTMCell",
     "BasicRNNCell",
     "DropoutWrapper",
@@ -44,10 +53,13 @@ __all__ = [
     "RNNCell",
     "ResidualWrapper",
     "bidirectional_dynamic_rnn",
+    "clip_by_global_norm",
     "dynamic_rnn",
     "dynamic_rnn_backward",
     "dynamic_rnn_forward",
     "input_target_batches",
+    "sequence_loss_backward",
+    "sequence_loss_forward",
     "split_batches",
     "static_rnn",
 ]
