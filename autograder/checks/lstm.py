@@ -1,0 +1,455 @@
+"""Checks for notebook 02: ``BasicLSTMCell``, and ``LSTMCell`` with peepholes, clipping and
+a projection."""
+
+import numpy as np
+
+from autograder.checks import check_function, support
+from autograder.checks.cells import LSTMStateTuple
+from autograder.checks.spec import Exercise, Mistake
+
+ACTIVATIONS = {"default": None, "relu": lambda x: np.maximum(x, 0)}
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _lstm_cases(rng: np.random.Generator, configs: list[dict]) -> list[dict]:
+    """One case per config: random inputs, state [c, h] and every weight (biases included)."""
+    cases = []
+    for config in configs:
+        options = {
+            "forget_bias": 1.0,
+            "activation": "default",
+            "use_peepholes": False,
+            "cell_clip": None,
+            "num_proj": None,
+            "proj_clip": None,
+            **{k: v for k, v in config.items() if k not in ("batch", "depth", "units", "dtype")},
+        }
+        batch, depth, H, dtype = config["batch"], config["depth"], config["units"], config["dtype"]
+        h_size = options["num_proj"] or H
+        shapes = [(depth + h_size, 4 * H), (4 * H,)]
+        if options["use_peepholes"]:
+            shapes += [(H,), (H,), (H,)]  # w_f_diag, w_i_diag, w_o_diag (TF1's order)
+        if options["num_proj"]:
+            shapes.append((H, options["num_proj"]))
+        cases.append(
+            {
+                "num_units": H,
+                "input_depth": depth,
+                "dtype": dtype,
+                "options": options,
+                "x": support.normal(rng, (batch, depth), dtype),
+                "state": LSTMStateTuple(
+                    support.normal(rng, (batch, H), dtype),
+                    support.normal(rng, (batch, h_size), dtype, 0.5),
+                ),
+                "weights": support.weights_for(shapes, rng, dtype),
+            }
+        )
+    return cases
+
+
+def _label(case: dict) -> str:
+    o = case["options"]
+    parts = [
+        f"batch {case['x'].shape[0]}",
+        f"input depth {case['input_depth']}",
+        f"num_units={case['num_units']}",
+    ]
+    for key, default in [
+        ("use_peepholes", False),
+        ("cell_clip", None),
+        ("num_proj", None),
+        ("proj_clip", None),
+        ("forget_bias", 1.0),
+        ("activation", "default"),
+    ]:
+        if o[key] != default:
+            parts.append(f"{key}={o[key]}")
+    return ", ".join(parts + [case["dtype"]])
+
+
+def _outputs(cell, output, new_state) -> dict:
+    return {
+        "state_size": cell.state_size,
+        "output_size": cell.output_size,
+        "output": output,
+        "new_state": new_state,
+    }
+
+
+def _lstm(
+    case: dict,
+    order: str = "ijfo",
+    forget: str = "inside",
+    concat: str = "xh",
+    h_from: str = "new",
+    state_order: str = "ch",
+    h_activation: bool = True,
+    act: str = "given",
+    peep_if: str = "prev",
+    peep_o: str = "new",
+    cell_clip: str = "before_m",
+    proj_clip: str = "after",
+) -> dict:
+    """One step of TF1's LSTM in NumPy, with each named mistake switchable by a flag."""
+    o_ = case["options"]
+    H, fb = case["num_units"], o_["forget_bias"]
+    weights = list(case["weights"])
+    kernel, bias = weights[:2]
+    peep = dict(zip(("w_f", "w_i", "w_o"), weights[2:5], strict=True)) if (
+        o_["use_peepholes"]
+    ) else None
+    W_proj = weights[-1] if o_["num_proj"] else None
+    activation = (ACTIVATIONS[o_["activation"]] or np.tanh) if act == "given" else np.tanh
+    c_prev, h_prev = case["state"]
+    x = case["x"]
+    parts = [x, h_prev] if concat == "xh" else [h_prev, x]
+    z = np.concatenate(parts, axis=1) @ kernel + bias  # [B, D + h] @ [D + h, 4H] -> [B, 4H]
+    named = dict(zip(order, np.split(z, 4, axis=1), strict=True))
+    i, j, f, o = named["i"], named["j"], named["f"], named["o"]
+
+    def new_cell(i: np.ndarray, f: np.ndarray) -> np.ndarray:
+        if forget == "inside":
+            keep = _sigmoid(f + fb)
+        elif forget == "missing":
+            keep = _sigmoid(f)
+        else:  # added after the sigmoid
+            keep = _sigmoid(f) + fb
+        return keep * c_prev + _sigmoid(i) * activation(j)
+
+    if peep is not None:
+        if peep_if == "prev":
+            i, f = i + peep["w_i"] * c_prev, f + peep["w_f"] * c_prev
+        elif peep_if == "swapped":
+            i, f = i + peep["w_f"] * c_prev, f + peep["w_i"] * c_prev
+        elif peep_if == "new":  # i and f peek at the cell they are about to make
+            c_tmp = new_cell(i, f)
+            i, f = i + peep["w_i"] * c_tmp, f + peep["w_f"] * c_tmp
+    c = new_cell(i, f)
+    c_unclipped = c
+    if o_["cell_clip"] is not None and cell_clip != "ignored":
+        c = np.clip(c, -o_["cell_clip"], o_["cell_clip"])
+    c_for_m = c_unclipped if cell_clip == "after_m" else c
+    if peep is not None:
+        o = o + peep["w_o"] * (c_for_m if peep_o == "new" else c_prev)
+    c_out = c_for_m if h_from == "new" else c_prev
+    m = _sigmoid(o) * (activation(c_out) if h_activation else c_out)
+    if W_proj is not None:
+        clip = o_["proj_clip"]
+        if clip is not None and proj_clip == "before":
+            m = np.clip(m, -clip, clip)
+        m = m @ W_proj  # [B, H] -> [B, P]
+        if clip is not None and proj_clip == "after":
+            m = np.clip(m, -clip, clip)
+    h_size = o_["num_proj"] or H
+    state = LSTMStateTuple(c, m) if state_order == "ch" else LSTMStateTuple(m, c)
+    return {
+        "state_size": LSTMStateTuple(H, h_size),
+        "output_size": h_size,
+        "output": m,
+        "new_state": state,
+    }
+
+
+def _common_mistakes() -> dict:
+    return {
+        "gate_order": Mistake(
+            lambda case: _lstm(case, order="ifjo"),
+            "the gates are split in the order i, f, j, o (Keras's and PyTorch's order). TF1's "
+            "kernel holds them as i, j, f, o: i, j, f, o = np.split(z, 4, axis=1).",
+        ),
+        "forget_bias_missing": Mistake(
+            lambda case: _lstm(case, forget="missing"),
+            "forget_bias is missing: the forget gate is sigmoid(f + forget_bias).",
+        ),
+        "forget_bias_after": Mistake(
+            lambda case: _lstm(case, forget="after"),
+            "forget_bias is added after the sigmoid: add it inside, sigmoid(f + forget_bias), "
+            "so the gate stays between 0 and 1.",
+        ),
+        "h_x_order": Mistake(
+            lambda case: _lstm(case, concat="hx"),
+            "the kernel multiplies [h, x] instead of [x, h]: TF1 stacks the input rows first, "
+            "so concatenate [inputs, h_prev].",
+        ),
+        "h_from_old_c": Mistake(
+            lambda case: _lstm(case, h_from="old"),
+            "the new h is computed from the old cell c_prev: new_h = act(new_c) * sigmoid(o).",
+        ),
+        "state_order": Mistake(
+            lambda case: _lstm(case, state_order="hc"),
+            "the state's parts are swapped: LSTMStateTuple(c, h) holds the memory c first.",
+        ),
+        "no_h_activation": Mistake(
+            lambda case: _lstm(case, h_activation=False),
+            "the activation of the new cell is missing: new_h = act(new_c) * sigmoid(o).",
+        ),
+        "activation_ignored": Mistake(
+            lambda case: _lstm(case, act="tanh"),
+            "the cell always uses np.tanh: apply self.activation (tanh only by default) to j "
+            "and to the new cell.",
+        ),
+    }
+
+
+# ---- BasicLSTMCell ----------------------------------------------------------------------
+
+
+def _basic_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    configs = [
+        {"batch": 3, "depth": 4, "units": 4, "dtype": "float32"},
+        {"batch": 2, "depth": 3, "units": 5, "dtype": "float32"},
+    ]
+    if hidden:
+        configs = [
+            {"batch": 4, "depth": 2, "units": 3, "dtype": "float64", "forget_bias": 2.5},
+            {"batch": 3, "depth": 5, "units": 5, "dtype": "float32", "forget_bias": 0.0},
+            {"batch": 2, "depth": 3, "units": 3, "dtype": "float32", "activation": "relu"},
+            {"batch": 1, "depth": 1, "units": 1, "dtype": "float64"},
+        ]
+    return _lstm_cases(rng, configs)
+
+
+def _run_basic(BasicLSTMCell: type, case: dict) -> dict:
+    o = case["options"]
+    activation = ACTIVATIONS[o["activation"]]
+    kwargs = {"forget_bias": o["forget_bias"]}
+    if activation is not None:
+        kwargs["activation"] = activation
+    cell = BasicLSTMCell(case["num_units"], **kwargs)
+    cell.build(case["input_depth"], case["dtype"])
+    cell.set_weights(case["weights"])
+    state = support.as_course_state(case["state"])
+    output, new_state = support.pair(cell(case["x"], state), "BasicLSTMCell.call")
+    return _outputs(cell, output, new_state)
+
+
+def _expect_basic(case: dict) -> dict:
+    import rnnref.np as rn
+
+    o = case["options"]
+    cell = rn.BasicLSTMCell(
+        case["num_units"], forget_bias=o["forget_bias"], activation=ACTIVATIONS[o["activation"]]
+    )
+    cell = support.reference_cell(cell, case)
+    output, new_state = cell(case["x"], support.as_reference_state(case["state"]))
+    return _outputs(cell, output, new_state)
+
+
+BASIC_LSTM_CELL = Exercise(
+    name="basic_lstm_cell",
+    answer="BasicLSTMCell",
+    cases=_basic_cases,
+    run=_run_basic,
+    expect=_expect_basic,
+    label=_label,
+    mistakes=_common_mistakes(),
+)
+
+basic_lstm_cell = check_function(
+    BASIC_LSTM_CELL,
+    """Check your ``BasicLSTMCell``: sizes, output and LSTMStateTuple(c, h) of one step,
+    against rnnref's BasicLSTMCell with the same weights (other forget_bias values and
+    activations in the hidden cases).""",
+)
+
+
+# ---- LSTMCell: peepholes and cell clipping ---------------------------------------------
+
+
+def _peephole_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    configs = [
+        {"batch": 3, "depth": 4, "units": 4, "dtype": "float32", "use_peepholes": True},
+        {
+            "batch": 2,
+            "depth": 3,
+            "units": 5,
+            "dtype": "float32",
+            "use_peepholes": True,
+            "cell_clip": 0.5,
+        },
+    ]
+    if hidden:
+        configs = [
+            {"batch": 3, "depth": 2, "units": 3, "dtype": "float32", "cell_clip": 0.4},
+            {
+                "batch": 4,
+                "depth": 3,
+                "units": 2,
+                "dtype": "float64",
+                "use_peepholes": True,
+                "cell_clip": 0.3,
+            },
+            {
+                "batch": 1,
+                "depth": 2,
+                "units": 4,
+                "dtype": "float32",
+                "use_peepholes": True,
+                "forget_bias": 0.0,
+            },
+            {"batch": 2, "depth": 3, "units": 3, "dtype": "float64"},
+        ]
+    return _lstm_cases(rng, configs)
+
+
+def _run_lstm(LSTMCell: type, case: dict) -> dict:
+    o = case["options"]
+    cell = LSTMCell(
+        case["num_units"],
+        use_peepholes=o["use_peepholes"],
+        cell_clip=o["cell_clip"],
+        num_proj=o["num_proj"],
+        proj_clip=o["proj_clip"],
+        forget_bias=o["forget_bias"],
+    )
+    cell.build(case["input_depth"], case["dtype"])
+    cell.set_weights(case["weights"])
+    state = support.as_course_state(case["state"])
+    output, new_state = support.pair(cell(case["x"], state), "LSTMCell.call")
+    return _outputs(cell, output, new_state)
+
+
+def _expect_lstm(case: dict) -> dict:
+    import rnnref.np as rn
+
+    o = case["options"]
+    cell = rn.LSTMCell(
+        case["num_units"],
+        use_peepholes=o["use_peepholes"],
+        cell_clip=o["cell_clip"],
+        num_proj=o["num_proj"],
+        proj_clip=o["proj_clip"],
+        forget_bias=o["forget_bias"],
+    )
+    cell = support.reference_cell(cell, case)
+    output, new_state = cell(case["x"], support.as_reference_state(case["state"]))
+    return _outputs(cell, output, new_state)
+
+
+def _peephole_mistakes() -> dict:
+    mistakes = _common_mistakes()
+    del mistakes["activation_ignored"]
+    return {
+        "peephole_new_c": Mistake(
+            lambda case: _lstm(case, peep_if="new"),
+            "the i and f peepholes look at the new cell: they see the previous one, "
+            "i += w_i_diag * c_prev and f += w_f_diag * c_prev, before the new c exists.",
+        ),
+        "o_peephole_old_c": Mistake(
+            lambda case: _lstm(case, peep_o="prev"),
+            "the o peephole looks at the previous cell: the output gate sees the new "
+            "(clipped) one, o += w_o_diag * c.",
+        ),
+        "peepholes_swapped": Mistake(
+            lambda case: _lstm(case, peep_if="swapped"),
+            "w_i_diag and w_f_diag are swapped: w_i_diag goes with the input gate i and "
+            "w_f_diag with the forget gate f.",
+        ),
+        "cell_clip_ignored": Mistake(
+            lambda case: _lstm(case, cell_clip="ignored"),
+            "cell_clip is ignored: clip the new cell to [-cell_clip, cell_clip] when it is "
+            "given.",
+        ),
+        "cell_clip_after_m": Mistake(
+            lambda case: _lstm(case, cell_clip="after_m"),
+            "the cell is clipped only after the output is computed: clip c first, then use "
+            "the clipped c for the o peephole and for m.",
+        ),
+        **mistakes,
+    }
+
+
+LSTM_CELL_PEEPHOLES = Exercise(
+    name="lstm_cell_peepholes",
+    answer="LSTMCell",
+    cases=_peephole_cases,
+    run=_run_lstm,
+    expect=_expect_lstm,
+    label=_label,
+    mistakes=_peephole_mistakes(),
+)
+
+lstm_cell_peepholes = check_function(
+    LSTM_CELL_PEEPHOLES,
+    """Check your ``LSTMCell`` with ``use_peepholes`` and ``cell_clip`` (no projection).""",
+)
+
+
+# ---- LSTMCell: projection ---------------------------------------------------------------
+
+
+def _projection_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    configs = [
+        {"batch": 3, "depth": 4, "units": 5, "dtype": "float32", "num_proj": 4},
+        {
+            "batch": 2,
+            "depth": 3,
+            "units": 4,
+            "dtype": "float32",
+            "num_proj": 3,
+            "proj_clip": 0.3,
+        },
+    ]
+    if hidden:
+        configs = [
+            {
+                "batch": 3,
+                "depth": 2,
+                "units": 4,
+                "dtype": "float64",
+                "num_proj": 2,
+                "proj_clip": 0.2,
+                "use_peepholes": True,
+                "cell_clip": 0.5,
+            },
+            {"batch": 2, "depth": 3, "units": 3, "dtype": "float32", "num_proj": 6},
+            {
+                "batch": 1,
+                "depth": 2,
+                "units": 2,
+                "dtype": "float32",
+                "num_proj": 1,
+                "proj_clip": 0.1,
+            },
+        ]
+    return _lstm_cases(rng, configs)
+
+
+def _projection_mistakes() -> dict:
+    mistakes = _common_mistakes()
+    del mistakes["activation_ignored"]
+    return {
+        "proj_clip_before": Mistake(
+            lambda case: _lstm(case, proj_clip="before"),
+            "proj_clip is applied before the projection: project first, m @ projection_kernel, "
+            "then clip the projected m to [-proj_clip, proj_clip].",
+        ),
+        "proj_clip_ignored": Mistake(
+            lambda case: _lstm(case, proj_clip="ignored"),
+            "proj_clip is ignored: clip the projected output when it is given.",
+        ),
+        **mistakes,
+    }
+
+
+LSTM_CELL_PROJECTION = Exercise(
+    name="lstm_cell_projection",
+    answer="LSTMCell",
+    cases=_projection_cases,
+    run=_run_lstm,
+    expect=_expect_lstm,
+    label=_label,
+    mistakes=_projection_mistakes(),
+)
+
+lstm_cell_projection = check_function(
+    LSTM_CELL_PROJECTION,
+    """Check your ``LSTMCell`` with ``num_proj`` and ``proj_clip`` (sizes included: the
+    state is LSTMStateTuple(c=[B, H], h=[B, P]) and the output [B, P]).""",
+)
+
+EXERCISES = [BASIC_LSTM_CELL, LSTM_CELL_PEEPHOLES, LSTM_CELL_PROJECTION]
