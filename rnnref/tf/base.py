@@ -195,7 +195,7 @@ def check_range(
     bound: Any,
     in_range: Callable,
     names: tuple[str, str, str],
-) -> None:
+) -> tf.Tensor:
     """Run a shared range check, ``check(owner, low, high, bound)``, on integer ``values``.
 
     When the values and the bound are known now (eagerly, or constants in a graph), the
@@ -203,6 +203,7 @@ def check_range(
     ``tf.debugging.Assert`` raises the same message when the graph runs, with the
     unknown numbers written as ``names`` (of low, high and bound) and their values after
     it. ``in_range(low, high, bound)`` says in TensorFlow what ``check`` tests.
+    Returns ``values``, which in a graph wait for the assert before any use.
     (XLA drops asserts: under ``jit_compile=True`` values known only at run time go
     unchecked.)
     """
@@ -210,7 +211,7 @@ def check_range(
     if static_values is not None and static_bound is not None:
         if static_values.size:
             check(owner, int(static_values.min()), int(static_values.max()), int(static_bound))
-        return
+        return values
     low_name, high_name, bound_name = names
     bound_now = int(static_bound) if static_bound is not None else _Later(bound_name, 0)
     try:  # low = -1 fails every range check, so this gives the message
@@ -223,4 +224,5 @@ def check_range(
     if static_bound is None:
         data += [f"{bound_name} =", bound]
     ok = tf.logical_or(tf.equal(tf.size(values), 0), in_range(low, high, bound))
-    tf.debugging.Assert(ok, data)
+    with tf.control_dependencies([tf.debugging.Assert(ok, data)]):
+        return tf.identity(values)

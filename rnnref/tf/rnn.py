@@ -198,8 +198,7 @@ def _check_lengths(
     validation.sequence_length_dtype(owner, lengths.dtype.is_integer, lengths.dtype.name)
     lengths = tf.cast(lengths, tf.int32)
     names = ("min(sequence_length)", "max(sequence_length)", "max_time")
-    check_range(validation.sequence_length_range, owner, lengths, max_time, _in_range, names)
-    return lengths
+    return check_range(validation.sequence_length_range, owner, lengths, max_time, _in_range, names)
 
 
 def _in_range(low: tf.Tensor, high: tf.Tensor, max_time: tf.Tensor) -> tf.Tensor:

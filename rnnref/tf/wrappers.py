@@ -213,8 +213,9 @@ class EmbeddingWrapper(_Wrapper):
             inputs = inputs[:, None]  # [B] -> [B, 1]
         validation.cell_inputs(self.name, shape_of(inputs), 1)
         names = ("min(ids)", "max(ids)", "embedding_classes")
-        check_range(validation.ids_range, self.name, inputs, self._classes, _ids_in_range, names)
-        return inputs
+        return check_range(
+            validation.ids_range, self.name, inputs, self._classes, _ids_in_range, names
+        )
 
     def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
         embedded = tf.gather(self._params["embedding"], inputs[:, 0])  # [B, 1] -> [B, size]
