@@ -1,0 +1,250 @@
+"""Checks for notebook 03: ``GRUCell``, and counting the parameters of the three cells."""
+
+import numpy as np
+
+from autograder.checks import check_function, support
+from autograder.checks.spec import Exercise, Mistake
+
+ACTIVATIONS = {"default": None, "relu": lambda x: np.maximum(x, 0)}
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+# ---- GRUCell ----------------------------------------------------------------------------
+
+
+def _gru_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    # (batch, input_depth, units, dtype, activation); the first has D == H.
+    shapes = [(3, 4, 4, "float32", "default"), (2, 3, 5, "float32", "default")]
+    if hidden:
+        shapes = [
+            (4, 2, 3, "float64", "default"),
+            (3, 5, 5, "float32", "relu"),
+            (1, 1, 1, "float32", "default"),
+            (2, 6, 2, "float64", "default"),
+        ]
+    cases = []
+    for batch, depth, H, dtype, activation in shapes:
+        shapes_ = [(depth + H, 2 * H), (2 * H,), (depth + H, H), (H,)]
+        cases.append(
+            {
+                "num_units": H,
+                "input_depth": depth,
+                "dtype": dtype,
+                "activation": activation,
+                "x": support.normal(rng, (batch, depth), dtype),
+                "state": support.normal(rng, (batch, H), dtype, 0.8),
+                "weights": support.weights_for(shapes_, rng, dtype),
+            }
+        )
+    return cases
+
+
+def _gru_label(case: dict) -> str:
+    act = "" if case["activation"] == "default" else f", activation={case['activation']}"
+    return (
+        f"batch {case['x'].shape[0]}, input depth {case['input_depth']}, "
+        f"num_units={case['num_units']}, {case['dtype']}{act}"
+    )
+
+
+def _outputs(cell, output, new_state) -> dict:
+    return {
+        "state_size": cell.state_size,
+        "output_size": cell.output_size,
+        "output": output,
+        "new_state": new_state,
+    }
+
+
+def _run_gru(GRUCell: type, case: dict) -> dict:
+    activation = ACTIVATIONS[case["activation"]]
+    if activation is None:
+        cell = GRUCell(case["num_units"])
+    else:
+        cell = GRUCell(case["num_units"], activation=activation)
+    cell.build(case["input_depth"], case["dtype"])
+    cell.set_weights(case["weights"])
+    output, new_state = support.pair(cell(case["x"], case["state"]), "GRUCell.call")
+    return _outputs(cell, output, new_state)
+
+
+def _expect_gru(case: dict) -> dict:
+    import rnnref.np as rn
+
+    cell = rn.GRUCell(case["num_units"], activation=ACTIVATIONS[case["activation"]])
+    cell = support.reference_cell(cell, case)
+    output, new_state = cell(case["x"], case["state"])
+    return _outputs(cell, output, new_state)
+
+
+def _gru(
+    case: dict,
+    gate_order: str = "ru",
+    reset: str = "before",
+    mix: str = "u_keeps",
+    concat: str = "xh",
+    act: str = "given",
+) -> dict:
+    """One GRU step in NumPy, with each named mistake switchable."""
+    x, h_prev, H = case["x"], case["state"], case["num_units"]
+    W_g, b_g, W_c, b_c = case["weights"]
+    D = x.shape[1]
+    activation = {
+        "given": ACTIVATIONS[case["activation"]] or np.tanh,
+        "tanh": np.tanh,
+        "sigmoid": _sigmoid,
+    }[act]
+    parts = [x, h_prev] if concat == "xh" else [h_prev, x]
+    gates = _sigmoid(np.concatenate(parts, axis=1) @ W_g + b_g)  # [B, 2H]
+    first, second = np.split(gates, 2, axis=1)
+    r, u = (first, second) if gate_order == "ru" else (second, first)
+    if reset == "before":
+        parts = [x, r * h_prev] if concat == "xh" else [r * h_prev, x]
+        c = activation(np.concatenate(parts, axis=1) @ W_c + b_c)
+    elif reset == "after":  # r scales the recurrent product instead of h_prev
+        c = activation(x @ W_c[:D] + r * (h_prev @ W_c[D:]) + b_c)
+    else:  # no reset at all
+        c = activation(np.concatenate([x, h_prev], axis=1) @ W_c + b_c)
+    new_h = u * h_prev + (1 - u) * c if mix == "u_keeps" else (1 - u) * h_prev + u * c
+    return {"state_size": H, "output_size": H, "output": new_h, "new_state": new_h}
+
+
+GRU_CELL = Exercise(
+    name="gru_cell",
+    answer="GRUCell",
+    cases=_gru_cases,
+    run=_run_gru,
+    expect=_expect_gru,
+    label=_gru_label,
+    mistakes={
+        "reset_after_matmul": Mistake(
+            lambda case: _gru(case, reset="after"),
+            "the reset gate is applied after the matrix product, r * (h_prev @ W_h). TF1's "
+            "GRUCell resets the state before it: [x, r * h_prev] @ candidate_kernel.",
+        ),
+        "no_reset": Mistake(
+            lambda case: _gru(case, reset="none"),
+            "the reset gate is not used: the candidate is act([x, r * h_prev] @ W_c + b_c).",
+        ),
+        "gates_swapped": Mistake(
+            lambda case: _gru(case, gate_order="ur"),
+            "r and u are swapped: the gates kernel holds the reset gate first, "
+            "r, u = np.split(sigmoid(...), 2, axis=1).",
+        ),
+        "mix_swapped": Mistake(
+            lambda case: _gru(case, mix="u_moves"),
+            "the update gate mixes the other way round: TF1 keeps the old state with u, "
+            "new_h = u * h_prev + (1 - u) * c.",
+        ),
+        "h_x_order": Mistake(
+            lambda case: _gru(case, concat="hx"),
+            "the kernels multiply [h, x] instead of [x, h]: the input rows come first.",
+        ),
+        "candidate_sigmoid": Mistake(
+            lambda case: _gru(case, act="sigmoid"),
+            "the candidate uses a sigmoid: it uses the activation (tanh by default); only "
+            "the gates use sigmoids.",
+        ),
+        "activation_ignored": Mistake(
+            lambda case: _gru(case, act="tanh"),
+            "the cell always uses np.tanh: apply self.activation to the candidate.",
+        ),
+    },
+)
+
+gru_cell = check_function(
+    GRU_CELL,
+    """Check your ``GRUCell``: sizes, output and new state of one step, against rnnref's
+    GRUCell with the same weights.""",
+)
+
+
+# ---- counting parameters ----------------------------------------------------------------
+
+KINDS = ("BasicRNNCell", "GRUCell", "BasicLSTMCell")
+
+
+def _count_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    sizes = [(3, 4), (10, 32)]
+    if hidden:
+        sizes = [(1, 1), (128, 256), (int(rng.integers(2, 50)), int(rng.integers(2, 50)))]
+    return [{"input_depth": d, "num_units": h} for d, h in sizes]
+
+
+def _count_label(case: dict) -> str:
+    return f"input depth {case['input_depth']}, num_units={case['num_units']}"
+
+
+def _run_count(count_params, case: dict) -> dict:
+    found = {}
+    for kind in KINDS:
+        n = count_params(kind, case["input_depth"], case["num_units"])
+        found[f"parameters of {kind}"] = int(n) if isinstance(n, np.integer) else n
+    return found
+
+
+def _expect_count(case: dict) -> dict:
+    import rnnref.np as rn
+
+    found = {}
+    for kind in KINDS:
+        cell = getattr(rn, kind)(case["num_units"])
+        cell.build(case["input_depth"])
+        found[f"parameters of {kind}"] = int(sum(w.size for w in cell.weights))
+    return found
+
+
+def _count(case: dict, biases: bool = True, recurrent: bool = True, blocks=None) -> dict:
+    """Parameter counts with the named mistakes: k blocks of [D (+ H), H] kernels and biases."""
+    D, H = case["input_depth"], case["num_units"]
+    blocks = blocks or {"BasicRNNCell": 1, "GRUCell": 3, "BasicLSTMCell": 4}
+    rows = D + H if recurrent else D
+    return {
+        f"parameters of {kind}": k * (rows * H + (H if biases else 0))
+        for kind, k in blocks.items()
+    }
+
+
+COUNT_PARAMS = Exercise(
+    name="count_params",
+    answer="count_params",
+    cases=_count_cases,
+    run=_run_count,
+    expect=_expect_count,
+    label=_count_label,
+    mistakes={
+        "no_biases": Mistake(
+            lambda case: _count(case, biases=False),
+            "the biases are not counted: each block of H units has a bias of H.",
+        ),
+        "no_recurrent": Mistake(
+            lambda case: _count(case, recurrent=False),
+            "the recurrent rows are not counted: every kernel is [D + H, k * H], since it "
+            "multiplies [x, h_prev].",
+        ),
+        "gru_two_blocks": Mistake(
+            lambda case: _count(case, blocks={"BasicRNNCell": 1, "GRUCell": 2, "BasicLSTMCell": 4}),
+            "the GRU's candidate is not counted: besides the gates kernel [D + H, 2H] it has "
+            "a candidate kernel [D + H, H] and bias [H].",
+        ),
+        "gru_four_blocks": Mistake(
+            lambda case: _count(case, blocks={"BasicRNNCell": 1, "GRUCell": 4, "BasicLSTMCell": 4}),
+            "the GRU is counted like an LSTM: it has three blocks (r, u and the candidate), "
+            "not four.",
+        ),
+        "lstm_three_blocks": Mistake(
+            lambda case: _count(case, blocks={"BasicRNNCell": 1, "GRUCell": 3, "BasicLSTMCell": 3}),
+            "the LSTM is counted with three blocks: it has four, i, j, f and o.",
+        ),
+    },
+)
+
+count_params = check_function(
+    COUNT_PARAMS,
+    """Check your ``count_params(kind, input_depth, num_units)`` for the three cells.""",
+)
+
+EXERCISES = [GRU_CELL, COUNT_PARAMS]
