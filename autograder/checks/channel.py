@@ -1,0 +1,95 @@
+"""The kernel's side of grading: run the answer on the grader's cases, report, never judge.
+
+A check in a notebook calls ``submit(exercise, answer, hidden)`` when ``grading()`` is true,
+that is, inside a kernel started by ``python -m autograder grade``. The grader, not this
+kernel, owns the cases and the verdicts:
+
+1. ``submit`` asks for cases with a ``display_data`` output of type ``MIME``, tagged
+   ``request``, naming the exercise and whether the hidden cases are wanted;
+2. the grader sees that output on the cell that is running, and only if that cell is one of
+   the assignment's test cells writes the cases (inputs only) into the read-only folder
+   named by ``$AUTOGRADER_CHANNEL``;
+3. ``submit`` runs ``exercise.run(answer, case)`` on each case and reports the outputs as
+   plain data (``spec.to_plain``, then ``autograder.wire``) in a ``result`` output.
+
+Expected values never enter the kernel: the grader computes them with ``rnnref`` in its own
+process and judges there, so nothing the learner's code rebinds here can change a verdict.
+This module must import without ``rnnref`` and without TensorFlow.
+"""
+
+# ``autograder.wire`` imports this package while it loads: keep annotations unevaluated.
+from __future__ import annotations
+
+import os
+import time
+import traceback
+import uuid
+from typing import Any
+
+from autograder import wire
+from autograder.checks.spec import Exercise, to_plain
+
+ENV = "AUTOGRADER_CHANNEL"
+MIME = "application/vnd.rnn-autograder.v1+json"
+# How long to wait for the grader to write the cases; it answers in milliseconds.
+WAIT_SECONDS = 60.0
+
+
+class ChannelError(RuntimeError):
+    """Grading could not exchange data with this kernel."""
+
+
+def grading() -> bool:
+    """True only inside a grading kernel."""
+    return bool(os.environ.get(ENV))
+
+
+def _publish(message: dict) -> None:
+    from IPython.display import display
+
+    display({MIME: message}, raw=True)
+
+
+def _await_cases(request: str) -> list:
+    path = os.path.join(os.environ[ENV], f"{request}.json")
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise ChannelError(
+                "The grader sent no cases for this check. Checks are graded only from the "
+                "notebook's own test cells."
+            )
+        time.sleep(0.002)
+    with open(path, encoding="utf-8") as file:
+        cases = wire.loads(file.read(), namedtuples=True)
+    if isinstance(cases, wire.RemoteError):  # the grader refused, and says why
+        raise ChannelError(cases.message)
+    if type(cases) is not list:
+        raise ChannelError("The grader's cases could not be read.")
+    return cases
+
+
+def _error(error: BaseException) -> wire.RemoteError:
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return wire.RemoteError(type(error).__name__, str(error)[:5000], text[-20000:])
+
+
+def submit(exercise: Exercise, answer: Any, hidden: bool) -> None:
+    """Run ``answer`` on the grader's cases for ``exercise`` and report the outputs."""
+    request = uuid.uuid4().hex
+    hidden = bool(hidden)
+    _publish({"kind": "request", "id": request, "exercise": exercise.name, "hidden": hidden})
+    cases = _await_cases(request)
+    outputs = []
+    for case in cases:
+        try:
+            outputs.append(to_plain(exercise.run(answer, case)))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # SystemExit from an answer is its failure, not ours
+            outputs.append(_error(error))
+    try:
+        payload = wire.dumps(outputs)
+    except wire.WireError as error:
+        payload = wire.dumps([_error(error)] * len(outputs))
+    _publish({"kind": "result", "id": request, "exercise": exercise.name, "outputs": payload})

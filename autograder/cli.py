@@ -1,0 +1,125 @@
+"""``python -m autograder``: release the course, grade a class, check one notebook, run the demo."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder import sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _limits(args: argparse.Namespace) -> sandbox.Limits:
+    return sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from autograder import course
+
+    source, release = args.course / "solutions", args.course / "course"
+    names = course.assignments(source)
+    if not names:
+        print(f"No assignments in {source}.", file=sys.stderr)
+        return 1
+    for name in names:
+        course.generate(source, release, name)
+        print(f"released {name}: {source / name} -> {release / name}")
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from autograder import grading, report
+
+    options = grading.Options(jobs=args.jobs, db_url=args.db, limits=_limits(args),
+                              student=args.student)
+    grader = grading.Grader(args.course, args.out, options)
+    message = sandbox.warning(grader.level)
+    if message:
+        print(message, file=sys.stderr)
+    outcome = grader.run(args.submissions)
+    print()
+    print(report.summary(outcome.results))
+    print()
+    print(f"graded {outcome.graded} notebooks ({outcome.reused} unchanged since the last run) "
+          f"in {outcome.seconds:.0f} s with {args.jobs} kernels at a time "
+          f"(sandbox: {outcome.level})")
+    if outcome.problems:
+        print(f"{len(outcome.problems)} things could not be graded; see grades.csv:")
+        for problem in outcome.problems:
+            where = "/".join(p for p in (problem.student, problem.assignment, problem.notebook)
+                             if p)
+            print(f"  {where}: {problem.reason}")
+    print(f"grades:   {outcome.csv}")
+    print(f"feedback: {outcome.feedback}/<student>/<assignment>.html")
+    print(f"gradebook: {options.db_url or outcome.out / 'gradebook.db'}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from autograder import selfcheck
+
+    result = selfcheck.check(args.notebook, _limits(args))
+    print(selfcheck.render(result))
+    return 0 if all(s.passed for s in result.scores if s.points is not None) else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from autograder import demo
+
+    return demo.main(args.course, args.out, jobs=args.jobs)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Release the course, grade a class with nbgrader's gradebook, and let "
+        "learners check their own work.",
+    )
+    top.add_argument("--course", type=Path, default=ROOT,
+                     help="folder holding solutions/ and course/ (default: this checkout)")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    release = commands.add_parser("release", help="regenerate course/ from solutions/ "
+                                  "(nbgrader generate_assignment)")
+    release.set_defaults(run=cmd_release)
+
+    def limits(sub: argparse.ArgumentParser, timeout: float) -> None:
+        sub.add_argument("--timeout", type=float, default=timeout,
+                         help=f"seconds each cell may run (default {timeout:g})")
+        sub.add_argument("--memory", type=int, default=4096,
+                         help="MB of address space for each kernel (default 4096)")
+
+    grade = commands.add_parser("grade", help="grade a class's submissions")
+    grade.add_argument("submissions", type=Path,
+                       help="folder of <student>/<assignment>/<notebook>.ipynb, or an LMS zip")
+    grade.add_argument("--out", type=Path, required=True,
+                       help="where grades.csv, feedback/, the gradebook and results go")
+    grade.add_argument("--jobs", type=int, default=2, help="notebooks graded at once (default 2)")
+    grade.add_argument("--db", help="gradebook SQLAlchemy URL (default: SQLite in --out)")
+    grade.add_argument("--student", help="regrade this student only")
+    limits(grade, 120)
+    grade.set_defaults(run=cmd_grade)
+
+    check = commands.add_parser("check", help="check your own notebook on the visible tests")
+    check.add_argument("notebook", type=Path)
+    limits(check, 300)
+    check.set_defaults(run=cmd_check)
+
+    demo = commands.add_parser("demo", help="release, make sample submissions, grade them")
+    demo.add_argument("--out", type=Path, default=Path("build/demo"),
+                      help="where the demo writes (default build/demo)")
+    demo.add_argument("--jobs", type=int, default=2)
+    demo.set_defaults(run=cmd_demo)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "jobs", 1) < 1 or getattr(args, "jobs", 1) > 64:
+        print("--jobs must be between 1 and 64.", file=sys.stderr)
+        return 2
+    try:
+        return args.run(args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1

@@ -1,0 +1,224 @@
+"""The course on disk: nbgrader's source notebooks, the release made from them, and what grading
+needs to know about each notebook's cells.
+
+``solutions/<assignment>/<notebook>.ipynb`` is nbgrader's source folder and ``course/`` its
+release folder. ``generate`` runs nbgrader's own ``GenerateAssignment`` converter between
+them; when given a gradebook it also records the assignment there, exactly as
+``nbgrader generate_assignment`` does, and ``layout`` then reads back the cells nbgrader
+stored (test cells with their hidden tests, points, checksums) in release order.
+"""
+
+import ast
+import functools
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader import api as nbgrader_api
+from nbgrader import utils as nbutils
+from nbgrader.api import Gradebook
+from nbgrader.converters import GenerateAssignment
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+
+COURSE_ID = "rnn-course"
+
+
+def tools_on_path() -> None:
+    """nbgrader runs ``alembic`` from PATH when it creates a gradebook; make it findable when
+    Python was started as ``.venv/bin/python`` without activating the environment, and ask
+    it once per process rather than once per gradebook (half a second each)."""
+    tools = str(Path(sys.executable).parent)
+    if tools not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")
+    if not hasattr(nbgrader_api.get_alembic_version, "cache_info"):
+        nbgrader_api.get_alembic_version = functools.cache(nbgrader_api.get_alembic_version)
+
+
+@dataclass
+class Cell:
+    """A cell nbgrader tracks. ``kind``: ``test`` (autograded, locked), ``answer`` (solution
+    cell), ``manual`` (graded by hand), ``task`` or ``locked`` (read-only, not graded)."""
+
+    grade_id: str
+    kind: str
+    cell_type: str
+    source: str
+    checksum: str | None
+    points: float = 0.0
+    expected_checks: dict[bool, int] = field(default_factory=dict)  # hidden? -> calls
+
+
+@dataclass
+class Layout:
+    """One notebook as grading sees it: its nbgrader cells in release order."""
+
+    assignment: str
+    name: str
+    cells: list[Cell]
+    release: nbformat.NotebookNode
+
+    def cell(self, grade_id: str) -> Cell | None:
+        return next((c for c in self.cells if c.grade_id == grade_id), None)
+
+    @property
+    def graded(self) -> list[Cell]:
+        return [c for c in self.cells if c.kind in ("test", "manual", "task")]
+
+    @property
+    def max_points(self) -> float:
+        return sum(c.points for c in self.graded)
+
+
+def assignments(source_root: Path) -> list[str]:
+    """The assignments in ``source_root`` (folders holding at least one notebook), sorted."""
+    if not source_root.is_dir():
+        return []
+    return sorted(
+        p.name for p in source_root.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))
+    )
+
+
+def notebooks(source_root: Path, assignment: str) -> list[str]:
+    return sorted(p.stem for p in (source_root / assignment).glob("*.ipynb"))
+
+
+def generate(
+    source_root: Path, release_root: Path, assignment: str, db_url: str | None = None
+) -> None:
+    """nbgrader's ``generate_assignment`` of ``assignment`` from ``source_root`` into
+    ``release_root``, recording it in the gradebook at ``db_url`` when one is given."""
+    tools_on_path()
+    config = Config()
+    config.CourseDirectory.root = str(source_root.resolve().parent)
+    config.CourseDirectory.source_directory = str(source_root.resolve())
+    config.CourseDirectory.release_directory = str(release_root.resolve())
+    config.CourseDirectory.assignment_id = assignment
+    config.CourseDirectory.course_id = COURSE_ID
+    config.CourseDirectory.db_url = db_url or "sqlite://"
+    config.GenerateAssignment.no_database = db_url is None
+    config.SaveCells.enabled = db_url is not None
+    config.GenerateAssignment.force = True
+    coursedir = CourseDirectory(config=config)
+    converter = GenerateAssignment(coursedir=coursedir, config=config)
+    converter.log.setLevel(logging.ERROR)
+    converter.start()
+
+
+def _kind(cell: nbformat.NotebookNode) -> str | None:
+    if not nbutils.is_grade(cell) and not nbutils.is_solution(cell):
+        if nbutils.is_task(cell):
+            return "task"
+        return "locked" if nbutils.is_locked(cell) else None
+    if nbutils.is_grade(cell) and not nbutils.is_solution(cell):
+        return "test" if cell.cell_type == "code" else "manual"
+    return "manual" if nbutils.is_grade(cell) else "answer"
+
+
+def check_aliases(cells: list[Cell]) -> set[str]:
+    """Names the notebook's locked cells bind to a checks module (``import x_checks as check``)."""
+    names: set[str] = set()
+    for cell in cells:
+        if cell.cell_type != "code" or cell.kind not in ("locked", "test"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names |= {a.asname or a.name for a in node.names if "check" in a.name}
+            elif isinstance(node, ast.ImportFrom):
+                names |= {
+                    a.asname or a.name
+                    for a in node.names
+                    if "check" in a.name or "check" in (node.module or "")
+                }
+    return names
+
+
+def count_checks(source: str, aliases: set[str]) -> dict[bool, int]:
+    """How many check calls ``source`` makes, split by ``hidden=True`` or not."""
+    counts = {False: 0, True: 0}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return counts
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in aliases
+        ):
+            hidden = any(
+                k.arg == "hidden" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in node.keywords
+            )
+            counts[hidden] += 1
+    return counts
+
+
+def _finish(layout: Layout) -> Layout:
+    aliases = check_aliases(layout.cells)
+    for cell in layout.cells:
+        if cell.kind == "test":
+            cell.expected_checks = count_checks(cell.source, aliases)
+    return layout
+
+
+def layout_from_release(release: nbformat.NotebookNode, assignment: str, name: str) -> Layout:
+    """A notebook's layout from its release alone (the learner's self-check: no hidden tests)."""
+    cells = []
+    for cell in release.cells:
+        kind = _kind(cell)
+        if kind is None:
+            continue
+        meta = cell.metadata.nbgrader
+        points = float(meta.get("points", 0) or 0) if kind in ("test", "manual", "task") else 0.0
+        cells.append(
+            Cell(meta["grade_id"], kind, cell.cell_type, cell.source, meta.get("checksum"), points)
+        )
+    return _finish(Layout(assignment, name, cells, release))
+
+
+def layouts_from_gradebook(
+    gradebook: Gradebook, source_root: Path, assignment: str
+) -> dict[str, Layout]:
+    """Generate ``assignment`` into ``gradebook`` with nbgrader and read back every notebook."""
+    with tempfile.TemporaryDirectory(prefix="autograder-release-") as scratch:
+        release_root = Path(scratch) / "release"
+        generate(source_root, release_root, assignment, str(gradebook.engine.url.render_as_string(
+            hide_password=False)))
+        result = {}
+        for name in notebooks(source_root, assignment):
+            release = nbformat.read(release_root / assignment / f"{name}.ipynb", as_version=4)
+            stored = gradebook.find_notebook(name, assignment)
+            sources = {c.name: c for c in stored.source_cells}
+            graded = {c.name: c for c in stored.grade_cells}
+            graded.update({c.name: c for c in stored.task_cells})
+            layout = layout_from_release(release, assignment, name)
+            for cell in layout.cells:
+                source = sources.get(cell.grade_id)
+                if source is not None and cell.kind in ("test", "locked"):
+                    cell.source = source.source  # with its hidden tests
+                    cell.checksum = source.checksum
+                if cell.grade_id in graded:
+                    cell.points = float(graded[cell.grade_id].max_score)
+            result[name] = _finish(layout)
+        return result
+
+
+def assignment_files(source_root: Path, assignment: str) -> list[Path]:
+    """Files other than notebooks in an assignment's source folder (data, helper modules),
+    which nbgrader copies over a submission's own before grading."""
+    folder = source_root / assignment
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and p.suffix != ".ipynb" and "__pycache__" not in p.parts
+        and ".ipynb_checkpoints" not in p.parts
+    )

@@ -1,0 +1,310 @@
+"""Run one notebook in a sandboxed kernel, cell by cell, and collect what each cell did.
+
+Built on nbclient. Beyond executing, the runner:
+
+- answers a check's request for cases only while one of the notebook's test cells runs,
+  by writing the cases into the job's inbox (read-only to the kernel), and records the
+  outputs the check reports, attributed to the cell that emitted them;
+- keeps channel messages out of the notebook, and caps what a notebook may print: past
+  ``Limits.output_mb`` the kernel is stopped as a runaway;
+- survives a cell that times out or kills its kernel: it starts a fresh kernel, replays
+  the cells that ran before (not the test cells, whose results are already recorded), and
+  goes on with the next cell, so one broken exercise costs only its own points. After
+  ``MAX_FAILURES`` such failures the remaining cells are not run.
+"""
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from autograder import wire
+from autograder.checks.channel import MIME
+from autograder.sandbox import Job, Limits, SandboxedKernelManager
+
+MAX_FAILURES = 3
+STORED_OUTPUT_BYTES = 1_000_000  # what the autograded notebook keeps of a notebook's output
+MAX_RESULT_CHARS = wire.MAX_PAYLOAD_BYTES
+_REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
+
+# (exercise name, hidden?, grade id of the running test cell, n-th request in it) -> cases
+CaseMaker = Callable[[str, bool, str, int], list]
+
+
+@dataclass
+class Request:
+    """One check's call while grading: the cases it got and the outputs it reported."""
+
+    exercise: str
+    hidden: bool
+    cases: list | None = None
+    outputs: str | None = None  # the wire payload as reported, decoded by the judge
+    problem: str | None = None
+
+
+@dataclass
+class CellRun:
+    """What happened to one code cell: ``ok``, ``error``, ``timeout``, ``died``, ``output``
+    (stopped for printing too much) or ``not run``."""
+
+    status: str = "not run"
+    error: str | None = None
+    seconds: float = 0.0
+    requests: list[Request] = field(default_factory=list)
+    refused: int = 0  # requests refused because this is not a test cell
+
+
+class RunawayOutput(Exception):
+    pass
+
+
+class _Client(NotebookClient):
+    """nbclient with the grading channel and an output cap wired into message handling."""
+
+    def __init__(self, nb: Any, km: SandboxedKernelManager, runner: "Runner") -> None:
+        super().__init__(
+            nb,
+            km=km,
+            timeout=int(runner.limits.timeout),
+            allow_errors=True,
+            shutdown_kernel="immediate",
+            record_timing=False,
+            iopub_timeout=10,
+            startup_timeout=120,
+        )
+        self.runner = runner
+
+    def process_message(self, msg: dict, cell: Any, cell_index: int) -> Any:
+        content = msg.get("content") or {}
+        data = content.get("data") if isinstance(content, dict) else None
+        if msg.get("msg_type") in ("display_data", "update_display_data") and isinstance(
+            data, dict
+        ) and MIME in data:
+            self.runner.on_channel(data[MIME], cell_index)
+            return None
+        size = len(json.dumps(content, default=str)) if msg.get("msg_type") not in (
+            "status",
+            "execute_input",
+        ) else 0
+        if self.runner.count_output(size):
+            return super().process_message(msg, cell, cell_index)
+        if msg.get("msg_type") == "status" and content.get("execution_state") == "idle":
+            return super().process_message(msg, cell, cell_index)
+        return None
+
+
+class Runner:
+    """Executes ``nb`` (already sanitised) in ``job``; ``test_cells`` maps the index of each
+    test cell to its grade id, and ``make_cases(exercise, hidden)`` picks cases."""
+
+    def __init__(
+        self,
+        nb: Any,
+        job: Job,
+        limits: Limits,
+        test_cells: dict[int, str],
+        make_cases: CaseMaker,
+    ) -> None:
+        self.nb = nb
+        self.job = job
+        self.limits = limits
+        self.test_cells = test_cells
+        self.make_cases = make_cases
+        self.runs = [CellRun() for _ in nb.cells]
+        self.pending: dict[str, Request] = {}
+        self.current: int | None = None
+        self.printed = 0
+        self.stored = 0
+        self.runaway = False
+        self.client: _Client | None = None
+        self.kernel_log = ""
+
+    # --- the channel ---------------------------------------------------------------
+
+    def _answer(self, request_id: str, value: Any) -> None:
+        path = self.job.inbox / f"{request_id}.json"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(wire.dumps(value), encoding="utf-8")
+        temporary.chmod(0o644)
+        temporary.rename(path)  # atomic: the kernel never reads half a file
+
+    def on_channel(self, message: Any, cell_index: int) -> None:
+        if not isinstance(message, dict) or cell_index != self.current:
+            return
+        request_id = message.get("id")
+        if not isinstance(request_id, str) or not _REQUEST_ID.match(request_id):
+            return
+        run = self.runs[cell_index]
+        if message.get("kind") == "request":
+            exercise, hidden = message.get("exercise"), message.get("hidden")
+            malformed = not isinstance(exercise, str) or type(hidden) is not bool
+            if request_id in self.pending or malformed:
+                return
+            if cell_index not in self.test_cells:
+                run.refused += 1
+                self._answer(request_id, wire.RemoteError(
+                    "Refused", "While grading, checks run only in the notebook's test cells."))
+                return
+            request = Request(exercise, hidden)
+            self.pending[request_id] = request
+            run.requests.append(request)
+            grade_id = self.test_cells[cell_index]
+            try:
+                request.cases = self.make_cases(exercise, hidden, grade_id, len(run.requests))
+            except Exception as error:  # an unknown exercise or a case that cannot be sent
+                request.problem = str(error)
+                self._answer(request_id, wire.RemoteError("Refused", str(error)))
+                return
+            self._answer(request_id, request.cases)
+        elif message.get("kind") == "result":
+            request = self.pending.get(request_id)
+            outputs = message.get("outputs")
+            if request is None or request not in run.requests:
+                return
+            if request.outputs is not None:
+                request.problem = "The check reported twice; the answer interfered with grading."
+            elif not isinstance(outputs, str) or len(outputs) > MAX_RESULT_CHARS:
+                request.problem = "The check's report was malformed or too large."
+            else:
+                request.outputs = outputs
+
+    def count_output(self, size: int) -> bool:
+        """Account for ``size`` bytes of output; False when it should not be stored."""
+        self.printed += size
+        if self.printed > self.limits.output_mb * 2**20 and not self.runaway:
+            self.runaway = True
+            if self.client is not None and self.client.km is not None:
+                asyncio.ensure_future(self.client.km.shutdown_kernel(now=True))
+        if self.runaway:
+            return False
+        self.stored += size
+        return self.stored <= STORED_OUTPUT_BYTES
+
+    # --- execution -----------------------------------------------------------------
+
+    async def _start(self) -> None:
+        km = SandboxedKernelManager(self.job, self.limits)
+        self.client = _Client(self.nb, km, self)
+        log = open(self.job.root / "kernel.log", "ab")  # noqa: SIM115 - closed in _stop
+        self._log = log
+        await self.client.async_start_new_kernel(stdout=log, stderr=log)
+        await self.client.async_start_new_kernel_client()
+
+    async def _stop(self) -> None:
+        if self.client is not None:
+            try:
+                await self.client._async_cleanup_kernel()
+            except Exception:  # the kernel may already be gone; nothing left to stop
+                pass
+            self.client = None
+        if getattr(self, "_log", None) is not None:
+            self._log.close()
+            self._log = None
+        try:
+            self.kernel_log = (self.job.root / "kernel.log").read_text(errors="replace")[-4000:]
+        except OSError:
+            pass
+
+    def _clear_inbox(self) -> None:
+        for path in self.job.inbox.iterdir():
+            path.unlink(missing_ok=True)
+
+    async def _execute(self, index: int, store: bool) -> tuple[str, str | None]:
+        """Run cell ``index``; its status and, for errors, ``ename: evalue``."""
+        assert self.client is not None
+        original = self.nb.cells[index]
+        # A replayed cell runs on a copy: its outputs were recorded the first time.
+        cell = original if store else nbformat.from_dict(original)
+        self.current = index
+        self.printed = 0
+        try:
+            await self.client.async_execute_cell(cell, index)
+        except CellTimeoutError:
+            return "timeout", f"the cell ran for more than {self.limits.timeout:g} seconds"
+        except DeadKernelError:
+            if self.runaway:
+                return "output", f"the cell printed more than {self.limits.output_mb:g} MB"
+            return "died", self._death()
+        finally:
+            self.current = None
+            self._clear_inbox()
+            self.nb.cells[index] = original
+        if self.runaway:
+            return "output", f"the cell printed more than {self.limits.output_mb:g} MB"
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return "error", f"{output.get('ename')}: {output.get('evalue')}"
+        return "ok", None
+
+    def _death(self) -> str:
+        code = None
+        km = self.client.km if self.client else None
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is not None:
+            code = process.poll()
+        signals = {6: "aborted", 9: "was killed", 11: "segmentation fault", 7: "bus error"}
+        if code is not None and code > 128 and code - 128 in signals:
+            what = signals[code - 128]
+            return f"the kernel died ({what}, signal {code - 128})"
+        if code is not None:
+            return f"the kernel exited with status {code} (sys.exit or os._exit?)"
+        return "the kernel died"
+
+    async def run(self) -> list[CellRun]:
+        """Execute every code cell; never raises for anything the notebook does."""
+        code_cells = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code"]
+        done: list[int] = []  # cells to replay after a restart
+        failures = 0
+        try:
+            await self._start()
+            for index in code_cells:
+                if failures >= MAX_FAILURES:
+                    self.runs[index].error = (
+                        f"not run: grading stopped after {MAX_FAILURES} cells timed out or "
+                        "crashed the kernel"
+                    )
+                    continue
+                started = time.monotonic()
+                status, error = await self._execute(index, store=True)
+                run = self.runs[index]
+                run.status, run.error = status, error
+                run.seconds = time.monotonic() - started
+                if status in ("ok", "error"):
+                    if index not in self.test_cells:
+                        done.append(index)
+                    continue
+                failures += 1
+                await self._stop()
+                if failures >= MAX_FAILURES:
+                    continue
+                failures = await self._restart(done, failures)
+        except Exception as error:  # the kernel could not start: say so for every cell left
+            reason = f"the kernel could not start: {error}. {self.kernel_log}".strip()
+            for index in code_cells:
+                if self.runs[index].status == "not run" and not self.runs[index].error:
+                    self.runs[index].error = reason
+        finally:
+            await self._stop()
+        return self.runs
+
+    async def _restart(self, done: list[int], failures: int) -> int:
+        """A fresh kernel with the state of the cells in ``done`` rebuilt."""
+        self.runaway = False
+        await self._start()
+        for index in done:
+            status, _ = await self._execute(index, store=False)
+            if status not in ("ok", "error"):
+                failures += 1
+                await self._stop()
+                if failures >= MAX_FAILURES:
+                    return failures
+                done.remove(index)
+                return await self._restart(done, failures)
+        return failures

@@ -1,0 +1,67 @@
+"""Feedback a learner can act on: one HTML page per student and assignment.
+
+Each graded cell gets its points and the reason in full: what was expected against what was
+received, and the typical mistake it matched, as the checks worded it. The page holds no
+timestamps, so regrading the same work writes the same bytes.
+"""
+
+from html import escape
+from pathlib import Path
+
+from autograder.scoring import NotebookResult
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1d1d1f; }
+table { border-collapse: collapse; width: 100%; margin-bottom: 2rem; }
+th, td { border-bottom: 1px solid #ddd; padding: .5rem; text-align: left; vertical-align: top; }
+td.reason { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: .9rem; }
+.pass { color: #116329; } .fail { color: #a40e26; } .hand { color: #6e5a00; }
+"""
+
+
+def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
+    got = sum(r.points for r in results)
+    out_of = sum(r.max_points for r in results)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{escape(assignment)}: feedback for {escape(student)}</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        f"<h1>{escape(assignment)}</h1>",
+        f"<p>Student <strong>{escape(student)}</strong>: <strong>{got:g} of {out_of:g}"
+        "</strong> points from automatic grading.</p>",
+    ]
+    for result in sorted(results, key=lambda r: r.notebook):
+        parts.append(f"<h2>{escape(result.notebook)}.ipynb: {result.points:g} / "
+                     f"{result.max_points:g}</h2>")
+        for note in result.notes:
+            parts.append(f"<p>{escape(note)}</p>")
+        parts.append("<table><tr><th>exercise</th><th>points</th><th>why</th></tr>")
+        for score in result.scores:
+            if score.points is None:
+                css, points = "hand", f"? / {score.max_points:g}"
+            else:
+                css = "pass" if score.passed else "fail"
+                points = f"{score.points:g} / {score.max_points:g}"
+            parts.append(
+                f'<tr class="{css}"><td>{escape(score.grade_id)}</td><td>{points}</td>'
+                f'<td class="reason">{escape(score.reason)}</td></tr>'
+            )
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write(folder: Path, results: list[NotebookResult]) -> list[Path]:
+    """``folder/<student>/<assignment>.html`` for every student and assignment in ``results``."""
+    groups: dict[tuple[str, str], list[NotebookResult]] = {}
+    for result in results:
+        groups.setdefault((result.student, result.assignment), []).append(result)
+    written = []
+    for (student, assignment), group in sorted(groups.items()):
+        path = folder / student / f"{assignment}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page(student, assignment, group), encoding="utf-8")
+        written.append(path)
+    return written

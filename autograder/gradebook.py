@@ -1,0 +1,80 @@
+"""Writing grades into nbgrader's gradebook, so formgrader and nbgrader's exports see them.
+
+Only nbgrader's own API is used: nbgrader creates the assignment, its notebooks and cells
+(``generate_assignment``); this module adds students and submissions and sets each grade
+cell's ``auto_score`` from our verdicts, as nbgrader's ``SaveAutoGrades`` would from its
+own. A manual score a person already gave is kept, and flagged for review as nbgrader does.
+All writes go through one ``Book`` in the grader's main thread, one notebook at a time.
+"""
+
+import warnings
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
+
+from autograder import course
+from autograder.course import Layout
+from autograder.scoring import NotebookResult
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path.resolve()}"
+
+
+class Book:
+    """The gradebook at ``db_url`` for this course."""
+
+    def __init__(self, db_url: str) -> None:
+        course.tools_on_path()
+        # nbgrader 0.9's submission code trips SQLAlchemy 2's autoflush warnings; they are
+        # about nbgrader's session handling, not our data, and would bury the progress lines.
+        warnings.filterwarnings("ignore", category=SAWarning)
+        self.db_url = db_url
+        self.gb = Gradebook(db_url, course.COURSE_ID)
+
+    def close(self) -> None:
+        self.gb.close()
+
+    def layouts(self, source_root: Path, assignment: str) -> dict[str, Layout]:
+        """Record ``assignment`` with nbgrader and return each notebook's layout."""
+        return course.layouts_from_gradebook(self.gb, source_root, assignment)
+
+    def record(self, result: NotebookResult, layout: Layout) -> None:
+        """Store ``result``'s scores; every write of one notebook is one transaction."""
+        gb = self.gb
+        try:
+            gb.update_or_create_student(result.student)
+            gb.update_or_create_submission(result.assignment, result.student)
+            for score in result.scores:
+                grade = gb.find_grade(score.grade_id, result.notebook, result.assignment,
+                                      result.student)
+                grade.auto_score = score.points
+                grade.needs_manual_grade = score.points is None or grade.manual_score is not None
+            failed = {s.grade_id: s.reason for s in result.scores if not s.passed}
+            pending: list[str] = []
+            for cell in layout.cells:
+                if cell.kind == "answer":
+                    pending.append(cell.grade_id)
+                    continue
+                if cell.kind not in ("test", "manual", "task"):
+                    continue
+                for answer in pending:
+                    comment = gb.find_comment(answer, result.notebook, result.assignment,
+                                              result.student)
+                    if answer in result.unanswered:
+                        comment.auto_comment = "No response."
+                    else:
+                        comment.auto_comment = failed.get(cell.grade_id)
+                pending = []
+            gb.db.commit()
+        except Exception:
+            gb.db.rollback()
+            raise
+
+    def total(self, student: str, assignment: str) -> float | None:
+        """The gradebook's own total for a submission (auto scores and any manual ones)."""
+        try:
+            return float(self.gb.find_submission(assignment, student).score)
+        except MissingEntry:
+            return None

@@ -1,0 +1,349 @@
+"""Grade a class: every submitted notebook, N at a time, each in its own sandboxed kernel.
+
+For each notebook: read and repair it (``notebook``), run it (``execute``), judge the
+checks' outputs here in the grader (``scoring``), then, one notebook at a time in the main
+thread, record the scores in nbgrader's gradebook (``gradebook``), write the autograded
+notebook and a result file. A result file marks the notebook done: an interrupted run
+resumes from them, and a notebook whose inputs have not changed is never graded twice.
+Cases come from a seed derived from a per-output-folder key and the notebook's identity,
+so regrading gives the same cases and the same grades.
+"""
+
+import asyncio
+import copy
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+import autograder
+from autograder import course, feedback, registry, report, sandbox
+from autograder.checks.spec import Exercise
+from autograder.course import Layout
+from autograder.execute import Runner
+from autograder.gradebook import Book, sqlite_url
+from autograder.notebook import Prepared, Unreadable, prepare, read
+from autograder.scoring import NotebookResult, score_notebook, zero
+from autograder.submissions import Problem, Task, discover, unpack
+
+MAX_COPIED_BYTES = 200 * 2**20
+
+
+@dataclass
+class Options:
+    jobs: int = 2
+    db_url: str | None = None
+    limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+    student: str | None = None  # regrade this student only
+    level: str | None = None  # sandbox level; probed when None
+
+
+@dataclass
+class Outcome:
+    """What ``grade`` did: the results and problems behind ``grades.csv``, and where it wrote."""
+
+    results: list[NotebookResult]
+    problems: list[Problem]
+    out: Path
+    level: str
+    graded: int
+    reused: int
+    seconds: float
+
+    @property
+    def csv(self) -> Path:
+        return self.out / "grades.csv"
+
+    @property
+    def feedback(self) -> Path:
+        return self.out / "feedback"
+
+
+def _hash_files(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.name).encode() + b"\0")
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    return digest.hexdigest()
+
+
+def grader_version() -> str:
+    """A hash of the grader's own code: a change to it regrades everything."""
+    files = [p for folder in autograder.__path__ for p in Path(folder).rglob("*.py")]
+    return _hash_files(files)
+
+
+def read_key(out: Path) -> bytes:
+    """The secret that seeds every case, made on first use. Learners cannot predict their
+    hidden cases; copying this file with the results lets anyone regrade identically."""
+    path = out / "grading.key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def derive_seed(key: bytes, *parts: object) -> int:
+    digest = hashlib.sha256(key)
+    for part in parts:
+        digest.update(b"\0" + str(part).encode())
+    return int.from_bytes(digest.digest()[:8], "big")
+
+
+class Grader:
+    def __init__(self, course_root: Path, out: Path, options: Options) -> None:
+        self.course_root = course_root.resolve()
+        self.source_root = self.course_root / "solutions"
+        self.out = out.resolve()
+        self.options = options
+        self.level = options.level or sandbox.probe()
+        self.known = {
+            a: course.notebooks(self.source_root, a) for a in course.assignments(self.source_root)
+        }
+        if not self.known:
+            raise ValueError(f"No assignments found in {self.source_root}: nothing to grade "
+                             "against. Pass --course, the folder holding solutions/.")
+
+    # --- one notebook --------------------------------------------------------------
+
+    def _copy_files(self, task: Task, work: Path) -> None:
+        """The submission's own files, then the assignment's source files over them (as
+        nbgrader does); regular files only, so a submitted link reaches nothing."""
+        copied = 0
+        folder = task.path.parent
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                relative = path.relative_to(folder)
+                if path.is_symlink() or not path.is_file() or path.suffix == ".ipynb":
+                    continue
+                if any(part.startswith(".") for part in relative.parts):
+                    continue
+                copied += path.stat().st_size
+                if copied > MAX_COPIED_BYTES:
+                    break
+                (work / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, work / relative)
+        source = self.source_root / task.assignment
+        for path in course.assignment_files(self.source_root, task.assignment):
+            target = work / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists() or target.is_symlink():
+                target.unlink()
+            shutil.copyfile(path, target)
+
+    def _autograded(self, prepared: Prepared, runs: list, result: NotebookResult) -> None:
+        """The executed notebook with each test cell's output replaced by its verdict, so that
+        nbgrader's own ``determine_grade`` and formgrader read the same scores."""
+        nb = copy.deepcopy(prepared.nb)
+        scores = {s.grade_id: s for s in result.scores}
+        for index, grade_id in prepared.test_cells.items():
+            cell = nb.cells[index]
+            score = scores.get(grade_id)
+            kept = [o for o in cell.get("outputs", [])
+                    if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+            if score is not None and score.passed:
+                kept.append(nbformat.v4.new_output("stream", name="stdout",
+                                                   text=f"autograder: {score.reason}\n"))
+            elif score is not None:
+                kept.append(nbformat.v4.new_output(
+                    "error", ename="GradingFailed", evalue=score.reason,
+                    traceback=[f"GradingFailed: {score.reason}"]))
+            cell.outputs = kept
+        path = self.out / "autograded" / result.student / result.assignment
+        path.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path / f"{result.notebook}.ipynb")
+
+    async def grade_one(
+        self, task: Task, layout: Layout, exercises: dict[str, Exercise], slot: int
+    ) -> NotebookResult:
+        started = time.monotonic()
+        try:
+            nb = read(task.path)
+        except Unreadable as error:
+            result = zero(layout, task.student, f"not graded: {error}")
+            result.seconds = time.monotonic() - started
+            return result
+        prepared = prepare(nb, layout)
+        self.counter += 1
+        job = sandbox.Job(self.jobs_root / f"job-{self.counter}", slot, self.level,
+                          hide=self.hide)
+        job.create()
+        try:
+            self._copy_files(task, job.work)
+            job.give(job.work)
+
+            def make_cases(name: str, hidden: bool, grade_id: str, ordinal: int) -> list:
+                exercise = exercises.get(name)
+                if exercise is None:
+                    raise KeyError(f"the grader knows no exercise named {name!r}")
+                seed = derive_seed(self.key, task.student, task.assignment, task.notebook,
+                                   grade_id, name, hidden, ordinal)
+                return exercise.cases(np.random.default_rng(seed), hidden)
+
+            runner = Runner(prepared.nb, job, self.options.limits, prepared.test_cells,
+                            make_cases)
+            runs = await runner.run()
+            result = await asyncio.to_thread(
+                score_notebook, layout, prepared, runs, exercises, task.student)
+            self._autograded(prepared, runs, result)
+        finally:
+            job.remove()
+        result.seconds = time.monotonic() - started
+        return result
+
+    # --- the class -----------------------------------------------------------------
+
+    def _result_path(self, task: Task) -> Path:
+        return self.out / "results" / task.student / task.assignment / f"{task.notebook}.json"
+
+    def _fingerprint(self, task: Task) -> str:
+        digest = hashlib.sha256()
+        for part in (self.version, self.sources[task.assignment], self.key.decode(),
+                     repr(self.options.limits)):
+            digest.update(part.encode() + b"\0")
+        digest.update(task.path.read_bytes() if task.path.is_file() else b"<missing>")
+        return digest.hexdigest()
+
+    def _load(self, task: Task) -> NotebookResult | None:
+        try:
+            return NotebookResult.from_json(json.loads(self._result_path(task).read_text()))
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def _save(self, task: Task, result: NotebookResult) -> None:
+        path = self._result_path(task)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(result.to_json(), indent=1, sort_keys=True))
+        temporary.replace(path)
+
+    async def _grade_all(self, todo: list[Task], layouts: dict, exercises: dict,
+                         progress: report.Progress) -> None:
+        slots: asyncio.Queue[int] = asyncio.Queue()
+        for slot in range(self.options.jobs):
+            slots.put_nowait(slot)
+
+        async def one(task: Task) -> None:
+            slot = await slots.get()
+            layout = layouts[task.assignment][task.notebook]
+            try:
+                result = await self.grade_one(task, layout, exercises[task.assignment],
+                                              self.slot_base + slot)
+            except Exception as error:  # a bug of ours must not lose the notebook
+                detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+                result = zero(layout, task.student, f"GRADER ERROR, not the learner's: {detail}")
+                traceback.print_exc()
+            finally:
+                slots.put_nowait(slot)
+            result.fingerprint = self._fingerprint(task)
+            # Serialised: only this coroutine's thread writes, one notebook at a time.
+            self.book.record(result, layout)
+            self._save(task, result)
+            progress.finished(result)
+
+        await asyncio.gather(*(one(task) for task in todo))
+
+    def run(self, submissions: Path) -> Outcome:
+        started = time.monotonic()
+        self.out.mkdir(parents=True, exist_ok=True)
+        problems: list[Problem] = []
+        root = submissions
+        if submissions.is_file():
+            unpacked = self.out / "unpacked"
+            shutil.rmtree(unpacked, ignore_errors=True)
+            problems += unpack(submissions, unpacked, self.known)
+            root = unpacked / "submitted"
+        if not root.is_dir():
+            raise ValueError(f"{submissions} is neither a folder of submissions nor a zip file")
+        tasks, found = discover(root, self.known)
+        problems += found
+        if self.options.student is not None:
+            if not any(t.student == self.options.student for t in tasks):
+                raise ValueError(f"No submissions from student {self.options.student!r} "
+                                 f"in {submissions}")
+        self.key = read_key(self.out)
+        self.version = grader_version()
+        involved = sorted({t.assignment for t in tasks})
+        self.sources = {
+            a: _hash_files(list((self.source_root / a).rglob("*"))) for a in involved
+        }
+        db_url = self.options.db_url or sqlite_url(self.out / "gradebook.db")
+        self.book = Book(db_url)
+        try:
+            layouts = {a: self.book.layouts(self.source_root, a) for a in involved}
+            exercises = {a: registry.exercises(self.source_root / a) for a in involved}
+            results: dict[tuple, NotebookResult] = {}
+            todo = []
+            for task in tasks:
+                if self.options.student is not None and task.student != self.options.student:
+                    previous = self._load(task)
+                    if previous is not None:
+                        results[task.key] = previous
+                    else:
+                        problems.append(Problem(task.student, task.assignment, task.notebook,
+                                                "not graded yet: run grade without --student"))
+                    continue
+                previous = self._load(task)
+                if previous is not None and previous.fingerprint == self._fingerprint(task):
+                    results[task.key] = previous
+                    self.book.record(previous, layouts[task.assignment][task.notebook])
+                else:
+                    todo.append(task)
+            progress = report.Progress(len(todo) + len(results))
+            progress.skip(len(results))
+            self._prepare_jobs(submissions, db_url)
+            try:
+                asyncio.run(self._grade_all(todo, layouts, exercises, progress))
+            finally:
+                shutil.rmtree(self.jobs_root, ignore_errors=True)
+            for task in todo:
+                loaded = self._load(task)
+                if loaded is not None:
+                    results[task.key] = loaded
+        finally:
+            self.book.close()
+        ordered = [results[k] for k in sorted(results)]
+        report.write_csv(self.out / "grades.csv", ordered, problems)
+        feedback.write(self.out / "feedback", ordered)
+        self._write_nbgrader_config(db_url)
+        return Outcome(ordered, problems, self.out, self.level, len(todo),
+                       len(results) - len(todo), time.monotonic() - started)
+
+    def _prepare_jobs(self, submissions: Path, db_url: str) -> None:
+        self.jobs_root = Path(tempfile.mkdtemp(prefix="autograder-jobs-"))
+        self.jobs_root.chmod(0o755)
+        self.counter = 0
+        # User ids of their own for this run's kernels, apart from a concurrent run's.
+        self.slot_base = (os.getpid() % 4096) * 256
+        hide = [self.course_root / "solutions", self.out, submissions.resolve()]
+        if db_url.startswith("sqlite:///"):
+            hide.append(Path(db_url[len("sqlite:///"):]).parent)
+        self.hide = sandbox.hidden_paths([p for p in hide if p.exists()])
+
+    def _write_nbgrader_config(self, db_url: str) -> None:
+        """So that ``nbgrader formgrader`` run in the output folder shows these grades."""
+        text = (
+            "# Written by python -m autograder grade: open these grades with nbgrader formgrader.\n"
+            "c = get_config()  # noqa\n"
+            f"c.CourseDirectory.root = {str(self.out)!r}\n"
+            f"c.CourseDirectory.source_directory = {str(self.source_root)!r}\n"
+            f"c.CourseDirectory.course_id = {course.COURSE_ID!r}\n"
+            f"c.CourseDirectory.db_url = {db_url!r}\n"
+        )
+        (self.out / "nbgrader_config.py").write_text(text)
+
+
+def grade(submissions: Path, out: Path, course_root: Path, options: Options | None = None
+          ) -> Outcome:
+    """Grade every notebook under ``submissions`` into ``out``; see the module docstring."""
+    return Grader(course_root, out, options or Options()).run(submissions)
+

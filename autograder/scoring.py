@@ -1,0 +1,195 @@
+"""From what a notebook's cells did to points and a reason for every graded cell.
+
+This runs in the grader's process: the expected values come from each exercise's
+``expect`` (``rnnref``), computed here on the cases the grader chose, and compared with
+``spec.judge``. A test cell earns its points only when every check it should make reported
+outputs that the judge accepts and the cell itself raised nothing; otherwise it earns 0 and
+the reason says why in a learner's words.
+"""
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from autograder import wire
+from autograder.checks.spec import Exercise, judge
+from autograder.course import Layout
+from autograder.execute import CellRun, Request
+from autograder.notebook import Prepared
+
+
+@dataclass
+class Score:
+    """One graded cell's outcome. ``points`` is None when a person must grade it."""
+
+    grade_id: str
+    points: float | None
+    max_points: float
+    reason: str
+    kind: str = "test"
+
+    @property
+    def passed(self) -> bool:
+        return self.points is not None and self.points == self.max_points
+
+
+@dataclass
+class NotebookResult:
+    student: str
+    assignment: str
+    notebook: str
+    scores: list[Score]
+    fingerprint: str = ""
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    unanswered: list[str] = field(default_factory=list)
+
+    @property
+    def points(self) -> float:
+        return sum(s.points or 0.0 for s in self.scores)
+
+    @property
+    def max_points(self) -> float:
+        return sum(s.max_points for s in self.scores)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["scores"] = [asdict(s) for s in self.scores]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "NotebookResult":
+        data = dict(data)
+        data["scores"] = [Score(**s) for s in data["scores"]]
+        return cls(**data)
+
+
+def zero(layout: Layout, student: str, reason: str) -> NotebookResult:
+    """Every graded cell of ``layout`` at 0 for ``reason`` (a notebook that could not run)."""
+    scores = [
+        Score(c.grade_id, 0.0, c.points, reason, c.kind) for c in layout.graded
+    ]
+    return NotebookResult(student, layout.assignment, layout.name, scores, notes=[reason])
+
+
+def _case_words(request: Request, index: int) -> str:
+    which = "hidden" if request.hidden else "visible"
+    return f"{which} test {index + 1} of {len(request.cases or [])}"
+
+
+def judge_request(request: Request, exercises: dict[str, Exercise]) -> str | None:
+    """None when every case of ``request`` passed; else the first failure, for the learner."""
+    if request.problem:
+        return request.problem
+    exercise = exercises.get(request.exercise)
+    if exercise is None or request.cases is None:
+        return f"the check asked for an unknown exercise {request.exercise!r}"
+    if request.outputs is None:
+        return "the check asked for cases but never reported outputs (the cell stopped early)"
+    try:
+        outputs = wire.loads(request.outputs)
+    except wire.WireError as error:
+        return f"the check's report could not be read ({error}); was the checks module changed?"
+    if type(outputs) is not list or len(outputs) != len(request.cases):
+        return "the check reported the wrong number of outputs; was the checks module changed?"
+    for index, (case, received) in enumerate(zip(request.cases, outputs, strict=True)):
+        where = _case_words(request, index)
+        if isinstance(received, wire.RemoteError):
+            return f"{where}: calling your answer raised {received.type_name}: {received.message}"
+        try:
+            verdict = judge(exercise, case, received)
+        except Exception as error:  # a bug in the exercise's reference, not in the answer
+            return (
+                f"GRADER ERROR in {exercise.name}: the reference failed with "
+                f"{type(error).__name__}: {error}. Tell your instructor; this is not your mistake."
+            )
+        if not verdict.passed:
+            return f"{where}: {verdict.message}"
+    return None
+
+
+def _test_reason(cell: Any, run: CellRun, exercises: dict[str, Exercise]) -> str | None:
+    if run.status in ("timeout", "died", "output"):
+        return f"this test stopped: {run.error}"
+    if run.status == "not run":
+        return run.error or "this test cell did not run"
+    for request in run.requests:
+        failure = judge_request(request, exercises)
+        if failure:
+            return failure
+    missing = [
+        hidden for hidden, wanted in cell.expected_checks.items()
+        if sum(r.hidden == hidden for r in run.requests) < wanted
+    ]
+    if run.status == "error":
+        return f"the test cell raised {run.error}"
+    if missing:
+        return (
+            "a check in this test cell never reported; the check function was replaced or "
+            "not called, so the test cannot pass"
+        )
+    return None
+
+
+def _earlier_failure(prepared: Prepared, runs: list[CellRun], test_index: int) -> str | None:
+    """The first failure among the code cells between the previous test cell and this one."""
+    start = max([i for i in prepared.test_cells if i < test_index], default=-1) + 1
+    for index in range(start, test_index):
+        run = runs[index]
+        if prepared.nb.cells[index].cell_type == "code" and run.status not in ("ok", "not run"):
+            return run.error
+    return None
+
+
+def score_notebook(
+    layout: Layout,
+    prepared: Prepared,
+    runs: list[CellRun],
+    exercises: dict[str, Exercise],
+    student: str,
+) -> NotebookResult:
+    """Points and reasons for every graded cell of one executed notebook."""
+    index_of = {grade_id: index for index, grade_id in prepared.test_cells.items()}
+    # Notes about an answer cell belong to the test that follows it.
+    owner: dict[str, str] = {}
+    pending: list[str] = []
+    for cell in layout.cells:
+        if cell.kind in ("test", "manual", "task"):
+            for grade_id in pending + [cell.grade_id]:
+                owner[grade_id] = cell.grade_id
+            pending = []
+        else:
+            pending.append(cell.grade_id)
+    notes: dict[str, list[str]] = {}
+    general = list(prepared.notes.get("", []))
+    for grade_id, texts in prepared.notes.items():
+        if grade_id:
+            notes.setdefault(owner.get(grade_id, ""), []).extend(texts)
+    general += notes.pop("", [])
+    unanswered_tests = {owner.get(g) for g in prepared.unanswered}
+    scores = []
+    for cell in layout.graded:
+        extra = notes.get(cell.grade_id, [])
+        if cell.kind != "test":
+            scores.append(Score(cell.grade_id, None, cell.points, "graded by hand", cell.kind))
+            continue
+        run = runs[index_of[cell.grade_id]]
+        reason = _test_reason(cell, run, exercises)
+        if reason is None:
+            text = "passed" + "".join(f"; note: {n}" for n in extra)
+            scores.append(Score(cell.grade_id, cell.points, cell.points, text))
+            continue
+        if cell.grade_id in unanswered_tests:
+            extra = extra + ["the answer cell was left as it was released"]
+        earlier = _earlier_failure(prepared, runs, index_of[cell.grade_id])
+        if earlier and earlier not in reason:
+            extra = extra + [f"a cell before this test failed first: {earlier}"]
+        text = reason + "".join(f"; note: {n}" for n in extra)
+        scores.append(Score(cell.grade_id, 0.0, cell.points, text))
+    return NotebookResult(
+        student,
+        layout.assignment,
+        layout.name,
+        scores,
+        notes=general,
+        unanswered=sorted(prepared.unanswered),
+    )

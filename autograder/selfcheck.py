@@ -1,0 +1,87 @@
+"""The learner's self-check: run my notebook as the grader would, on the visible tests only.
+
+It uses the grading pipeline itself (the same kernel channel, the same judge, the same
+restoring of test cells from the release), so a learner sees what grading will see, minus
+the hidden tests: a request for hidden cases is refused. It needs no root and hides no
+files; the learner's code runs with resource limits, in a kernel of its own.
+"""
+
+import asyncio
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from autograder import course, registry, sandbox
+from autograder.execute import Runner
+from autograder.notebook import Unreadable, prepare, read
+from autograder.scoring import NotebookResult, score_notebook, zero
+
+
+def _release_for(path: Path) -> nbformat.NotebookNode | None:
+    """The released version of ``path`` (``course/<assignment>/<name>.ipynb``), if found."""
+    for root in [path.resolve().parent.parent.parent, Path.cwd()]:
+        candidate = root / "course" / path.parent.name / path.name
+        if candidate.exists() and candidate.resolve() != path.resolve():
+            return nbformat.read(candidate, as_version=4)
+    return None
+
+
+def check(path: Path, limits: sandbox.Limits | None = None) -> NotebookResult:
+    """Run the notebook at ``path`` and judge its visible tests."""
+    limits = limits or sandbox.Limits()
+    assignment, name = path.resolve().parent.name, path.stem
+    try:
+        nb = read(path)
+    except Unreadable as error:
+        raise SystemExit(f"Cannot check {path}: {error}.") from None
+    release = _release_for(path) or nb
+    layout = course.layout_from_release(release, assignment, name)
+    if not layout.graded:
+        raise SystemExit(f"{path} has no graded cells (no nbgrader test cells): nothing to check.")
+    exercises = registry.exercises(path.resolve().parent)
+    prepared = prepare(nb, layout)
+
+    def make_cases(exercise: str, hidden: bool, grade_id: str, ordinal: int) -> list:
+        if hidden:
+            raise PermissionError("hidden tests run only when your instructor grades")
+        if exercise not in exercises:
+            raise KeyError(f"no exercise named {exercise!r}")
+        digest = hashlib.sha256(f"{assignment}/{name}/{grade_id}/{ordinal}".encode()).digest()
+        seed = int.from_bytes(digest[:8], "big")
+        return exercises[exercise].cases(np.random.default_rng(seed), False)
+
+    scratch = Path(tempfile.mkdtemp(prefix="autograder-check-"))
+    job = sandbox.Job(scratch / "job", 0, "none")
+    job.create()
+    try:
+        for extra in path.resolve().parent.iterdir():
+            if extra.is_file() and extra.suffix != ".ipynb":
+                shutil.copyfile(extra, job.work / extra.name)
+        runs = asyncio.run(Runner(prepared.nb, job, limits, prepared.test_cells, make_cases).run())
+    except Exception as error:  # report, as grading would, rather than crash
+        return zero(layout, "you", f"the notebook could not be run: {error}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return score_notebook(layout, prepared, runs, exercises, "you")
+
+
+def render(result: NotebookResult) -> str:
+    """Per exercise: pass or fail, points, and the checks' message."""
+    lines = [f"{result.assignment}/{result.notebook}.ipynb (visible tests only)"]
+    lines += [f"  note: {note}" for note in result.notes]
+    for score in result.scores:
+        if score.points is None:
+            mark, points = "?", f"?/{score.max_points:g}"
+        else:
+            mark = "PASS" if score.passed else "FAIL"
+            points = f"{score.points:g}/{score.max_points:g}"
+        lines.append(f"  {mark:4}  {points:>7}  {score.grade_id}")
+        if not score.passed:
+            lines += [f"                 {line}" for line in score.reason.splitlines()]
+    lines.append(f"  total {result.points:g}/{result.max_points:g} on the visible tests; "
+                 "grading adds hidden tests.")
+    return "\n".join(lines)
