@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint gpu-check bench
+.PHONY: demo test lint gpu-check bench bench-tf
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,3 +24,24 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_np.py
+
+TF_TESTS := tests/test_tf_parity.py tests/test_tf_graph.py tests/test_tf_errors.py
+
+# rnnref.tf against Keras and TF1 on the CPU: default threads, then one thread.
+bench-tf: $(STAMP)
+	$(PY) benchmarks/bench_tf.py
+	$(PY) benchmarks/bench_tf.py --threads 1
+
+# The TF parity tests and the TF benchmark on the first GPU (CUDA_VISIBLE_DEVICES=0 unless
+# set). With no GPU visible to TensorFlow it says so, runs the tests on the CPU, skips the
+# GPU benchmark (the CPU one is `make bench-tf`), and exits with the tests' status.
+gpu-check: $(STAMP)
+	@export CUDA_VISIBLE_DEVICES=$${CUDA_VISIBLE_DEVICES-0} TF_CPP_MIN_LOG_LEVEL=3; \
+	if $(PY) -c "import sys, tensorflow as tf; g = tf.config.list_physical_devices('GPU'); \
+	    print('gpu-check: TensorFlow sees', g[0].name if g else 'NO GPU'); sys.exit(not g)"; then \
+	  $(PY) -m pytest -q $(TF_TESTS) && $(PY) benchmarks/bench_tf.py; \
+	else \
+	  echo "gpu-check: NO GPU is visible to TensorFlow: running the TF tests on the CPU only,"; \
+	  echo "gpu-check: without the GPU benchmark. Nothing here has run on a GPU."; \
+	  $(PY) -m pytest -q $(TF_TESTS); \
+	fi

@@ -356,3 +356,13 @@ def test_batches_match_rnnref_np(length: int, batch_size: int, num_steps: int) -
 def test_the_notes_batch_split() -> None:
     batches = rt.split_batches(tf.range(1, 13), batch_size=2, num_steps=3)
     assert batches.numpy().tolist() == [[[1, 2, 3], [7, 8, 9]], [[4, 5, 6], [10, 11, 12]]]
+
+
+def test_runs_on_the_first_gpu_when_one_is_visible() -> None:
+    """Nothing pins the unroll to the CPU: with a GPU visible, weights and outputs live there."""
+    expected = "GPU:0" if tf.config.list_logical_devices("GPU") else "CPU:0"
+    cell = built(CELLS["lstm_everything"])
+    fn = tf.function(lambda x: rt.dynamic_rnn(cell, x, sequence_length=[3, 1]))
+    outputs, state = fn(sequence(2, 3))
+    assert outputs.device.endswith(expected), outputs.device
+    assert all(w.device.endswith(expected) for w in cell.weights)
