@@ -32,6 +32,7 @@ class Mutation:
     old: str
     new: str
     names: str | None = None  # a phrase the failure message must contain (the named mistake)
+    count: int = 1  # how many occurrences of ``old`` to replace (-1: all)
 
 
 MUTATIONS: dict[str, dict[str, list[Mutation]]] = {
@@ -271,6 +272,124 @@ MUTATIONS: dict[str, dict[str, list[Mutation]]] = {
             ),
         ],
     },
+    "04_stacking": {
+        "multi_rnn_cell_test": [
+            Mutation(
+                "multi_rnn_cell_answer",
+                "x, new_state = cell(x, layer_state)",
+                "x, new_state = cell(inputs, layer_state)",
+                "every layer reads the stack's inputs",
+            ),
+            Mutation(
+                "multi_rnn_cell_answer",
+                "return x, tuple(new_states)",
+                "return x, tuple(layer_states)",
+                "the old states are returned",
+            ),
+            Mutation(
+                "multi_rnn_cell_answer",
+                "zip(self.cells, layer_states, strict=True)",
+                "zip(self.cells, layer_states[::-1], strict=True)",
+                "the layers get each other's states",
+            ),
+            Mutation(
+                "multi_rnn_cell_answer",
+                "return sizes if self.state_is_tuple else sum(sizes)",
+                "return sizes",
+            ),
+        ],
+        "dropout_wrapper_test": [
+            Mutation(
+                "dropout_wrapper_answer",
+                "return values * mask / keep_prob",
+                "return values * mask",
+                "the kept units are not scaled",
+            ),
+            Mutation(
+                "dropout_wrapper_answer",
+                "(noise < keep_prob)",
+                "(noise >= keep_prob)",
+                "a unit is kept when noise >= keep_prob",
+            ),
+            Mutation(
+                "dropout_wrapper_answer",
+                "LSTMStateTuple(state.c, self.drop(state.h, keep_prob))",
+                "LSTMStateTuple(self.drop(state.c, keep_prob), self.drop(state.h, keep_prob))",
+                "the memory c of an LSTMStateTuple is dropped too",
+            ),
+            Mutation(
+                "dropout_wrapper_answer",
+                "_keep_prob < 1.0:",
+                "_keep_prob <= 1.0:",
+                "noise is drawn even for a keep probability of 1.0",
+                count=-1,
+            ),
+            Mutation(
+                "dropout_wrapper_answer",
+                "        if self.state_keep_prob < 1.0:\n"
+                "            new_state = self.drop_state(new_state, self.state_keep_prob)\n"
+                "        if self.output_keep_prob < 1.0:\n"
+                "            output = self.drop(output, self.output_keep_prob)\n",
+                "        if self.output_keep_prob < 1.0:\n"
+                "            output = self.drop(output, self.output_keep_prob)\n"
+                "        if self.state_keep_prob < 1.0:\n"
+                "            new_state = self.drop_state(new_state, self.state_keep_prob)\n",
+                "the output is dropped before the state",
+            ),
+        ],
+        "input_wrappers_test": [
+            Mutation(
+                "input_wrappers_answer",
+                "inputs @ self.projection_kernel + self.projection_bias",
+                "inputs @ self.projection_kernel",
+                "the projection's bias is left out",
+            ),
+            Mutation(
+                "input_wrappers_answer",
+                "self.embedding[ids]",
+                "self.embedding[ids - 1]",
+                "the ids are shifted by one",
+            ),
+            Mutation(
+                "input_wrappers_answer",
+                "self.embedding[ids]",
+                "self.embedding.T[ids]",
+                "the embedding is looked up by column",
+            ),
+            Mutation(
+                "input_wrappers_answer",
+                "return self.cells[0](projected, state)",
+                "return self.cells[0](inputs, state)",
+                "the cell gets the raw inputs",
+            ),
+        ],
+        "output_wrappers_test": [
+            Mutation(
+                "output_wrappers_answer",
+                "output @ self.projection_kernel + self.projection_bias, new_state",
+                "output @ self.projection_kernel, new_state",
+                "the projection's bias is left out",
+            ),
+            Mutation(
+                "output_wrappers_answer",
+                "return inputs + output, new_state",
+                "return output, new_state",
+                "the residual is missing",
+            ),
+            Mutation(
+                "output_wrappers_answer",
+                "return inputs + output, new_state",
+                "return output, new_state + inputs",
+                "the inputs are added to the cell's state",
+            ),
+            Mutation(
+                "output_wrappers_answer",
+                "return output @ self.projection_kernel",
+                "return new_state @ self.projection_kernel",
+                "the state is projected instead of the output",
+            ),
+        ],
+    },
 }
 
 
@@ -325,7 +444,7 @@ def test_mutation_fails_its_check(assignment, grade_id, mutation, capsys):
     [(nb, _, name, answer)] = [g for g in _graded(assignment) if g[1] == grade_id]
     [cell] = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == mutation.answer]
     assert mutation.old in cell.source, f"the solution no longer contains {mutation.old!r}"
-    cell.source = cell.source.replace(mutation.old, mutation.new, 1)
+    cell.source = cell.source.replace(mutation.old, mutation.new, mutation.count)
     namespace = namespace_from(nb)
     with pytest.raises(AssertionError) as failure:
         _run(namespace, name, answer)
