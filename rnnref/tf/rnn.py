@@ -143,48 +143,52 @@ def _unroll(
     def unstack(a: tf.Tensor) -> tf.TensorArray:
         return tf.TensorArray(a.dtype, size=max_time, infer_shape=False).unstack(a)
 
-    def by_step(a: tf.Tensor) -> tf.TensorArray:
-        return unstack(tf.reshape(a, [max_time, batch, a.shape[1]]))  # (T*B, k) -> (T, B, k)
-
-    if fast and isinstance(cell, _LinearInputCell):
-        if T != 0:
-            cell._prepare(inputs[0], state)  # checks shapes and dtypes once, for every step
-
-        def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
-            return cell._step(structure.map_structure(lambda a: a.read(t), terms), state)
-    else:
-
-        def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
-            return cell(steps.read(t), state)
-
-    def body(t: tf.Tensor, outputs: tf.TensorArray, state: Any) -> tuple:
-        output, new_state = step(t, state)
-        if lengths is not None:
-            live = tf.expand_dims(t < lengths, 1)  # [B, 1]: rows still inside their sequence
-            output = tf.where(live, output, tf.zeros_like(output))
-            new_state = structure.map_structure(
-                lambda new, old: tf.where(live, new, old), new_state, state
-            )
-        return t + 1, outputs.write(t, output), new_state
-
-    output_shape = tf.TensorShape([B, cell.output_size])
-    outputs = tf.TensorArray(state_dtype, size=max_time, element_shape=output_shape)
+    fast = fast and isinstance(cell, _LinearInputCell)
+    if fast and T != 0:
+        cell._prepare(inputs[0], state)  # checks shapes and dtypes once, for every step
+    outputs = tf.TensorArray(
+        state_dtype, size=max_time, element_shape=tf.TensorShape([B, cell.output_size])
+    )
     with kernels_split_once(cell):  # W_h is sliced from [W_x; W_h] once, not at every step
-        if fast and isinstance(cell, _LinearInputCell):
+        if fast:
             flat = tf.reshape(inputs, [max_time * batch, depth])  # (T, B, D) -> (T*B, D)
-            terms = structure.map_structure(by_step, cell._input_term(flat))
+            terms = structure.map_structure(
+                lambda a: unstack(tf.reshape(a, [max_time, batch, a.shape[1]])),  # (T, B, k)
+                cell._input_term(flat),
+            )
+
+            def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+                return cell._step(structure.map_structure(lambda a: a.read(t), terms), state)
         else:
             steps = unstack(inputs)
+
+            def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+                return cell(steps.read(t), state)
+
         _, outputs, state = tf.while_loop(
             lambda t, *_: t < max_time,
-            body,
+            partial(_masked_step, step, lengths),
             (tf.constant(0), outputs, state),
             maximum_iterations=max_time,
         )
-    if B is None and T is None:  # an empty list of outputs can only stack with known shapes
+    if B is None and not T:  # an empty list of outputs stacks only with a known shape
         empty = tf.zeros(tf.stack([0, batch, cell.output_size]), state_dtype)
         return tf.cond(max_time > 0, outputs.stack, lambda: empty), state
     return outputs.stack(), state
+
+
+def _masked_step(
+    step: Any, lengths: tf.Tensor | None, t: tf.Tensor, outputs: tf.TensorArray, state: Any
+) -> tuple[tf.Tensor, tf.TensorArray, Any]:
+    """The loop's body: step t, with rows past their length giving zeros and keeping state."""
+    output, new_state = step(t, state)
+    if lengths is not None:
+        live = tf.expand_dims(t < lengths, 1)  # [B, 1]: rows still inside their sequence
+        output = tf.where(live, output, tf.zeros_like(output))
+        new_state = structure.map_structure(
+            lambda new, old: tf.where(live, new, old), new_state, state
+        )
+    return t + 1, outputs.write(t, output), new_state
 
 
 def _check_lengths(
