@@ -52,7 +52,7 @@ class Request:
 @dataclass
 class CellRun:
     """What happened to one code cell: ``ok``, ``error``, ``timeout``, ``died``, ``output``
-    (stopped for printing too much) or ``not run``."""
+    (stopped for printing too much), ``memory`` (a MemoryError) or ``not run``."""
 
     status: str = "not run"
     error: str | None = None
@@ -240,6 +240,10 @@ class Runner:
             return "output", f"the cell printed more than {self.limits.output_mb:g} MB"
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
+                if output.get("ename") == "MemoryError":
+                    # Whatever filled the memory may still hold it: start afresh without it.
+                    return "memory", (f"the cell ran out of memory (the limit is "
+                                      f"{self.limits.memory_mb} MB)")
                 return "error", f"{output.get('ename')}: {output.get('evalue')}"
         return "ok", None
 

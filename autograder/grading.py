@@ -163,7 +163,7 @@ class Grader:
         nbformat.write(nb, path / f"{result.notebook}.ipynb")
 
     async def grade_one(
-        self, task: Task, layout: Layout, exercises: dict[str, Exercise], slot: int
+        self, task: Task, layout: Layout, exercises: dict[str, Exercise]
     ) -> NotebookResult:
         started = time.monotonic()
         try:
@@ -174,8 +174,10 @@ class Grader:
             return result
         prepared = prepare(nb, layout)
         self.counter += 1
-        job = sandbox.Job(self.jobs_root / f"job-{self.counter}", slot, self.level,
-                          hide=self.hide)
+        # A user id per notebook: nothing one submission leaves behind (processes still
+        # dying after a fork bomb, files) can count against or touch the next one.
+        job = sandbox.Job(self.jobs_root / f"job-{self.counter}", self.id_base + self.counter,
+                          self.level, hide=self.hide)
         job.create()
         try:
             self._copy_files(task, job.work)
@@ -228,22 +230,18 @@ class Grader:
 
     async def _grade_all(self, todo: list[Task], layouts: dict, exercises: dict,
                          progress: report.Progress) -> None:
-        slots: asyncio.Queue[int] = asyncio.Queue()
-        for slot in range(self.options.jobs):
-            slots.put_nowait(slot)
+        kernels = asyncio.Semaphore(self.options.jobs)
 
         async def one(task: Task) -> None:
-            slot = await slots.get()
             layout = layouts[task.assignment][task.notebook]
-            try:
-                result = await self.grade_one(task, layout, exercises[task.assignment],
-                                              self.slot_base + slot)
-            except Exception as error:  # a bug of ours must not lose the notebook
-                detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-                result = zero(layout, task.student, f"GRADER ERROR, not the learner's: {detail}")
-                traceback.print_exc()
-            finally:
-                slots.put_nowait(slot)
+            async with kernels:
+                try:
+                    result = await self.grade_one(task, layout, exercises[task.assignment])
+                except Exception as error:  # a bug of ours must not lose the notebook
+                    detail = "".join(traceback.format_exception_only(type(error), error))
+                    result = zero(layout, task.student,
+                                  f"GRADER ERROR, not the learner's: {detail.strip()}")
+                    traceback.print_exc()
             result.fingerprint = self._fingerprint(task)
             # Serialised: only this coroutine's thread writes, one notebook at a time.
             self.book.record(result, layout)
@@ -323,7 +321,7 @@ class Grader:
         self.jobs_root.chmod(0o755)
         self.counter = 0
         # User ids of their own for this run's kernels, apart from a concurrent run's.
-        self.slot_base = (os.getpid() % 4096) * 256
+        self.id_base = (os.getpid() % 4096) * 65536
         hide = [self.course_root / "solutions", self.out, submissions.resolve()]
         if db_url.startswith("sqlite:///"):
             hide.append(Path(db_url[len("sqlite:///"):]).parent)

@@ -5,7 +5,7 @@ Three levels, chosen once per run by ``probe``:
 - ``root`` (the grader runs as root, as CI and a grading server do): ``unshare`` gives the
   kernel new network, mount and PID namespaces; ``autograder.jail`` hides the course's
   solutions, the reference, the gradebook and the other submissions, then runs the kernel
-  as a user id of its own (one per parallel slot, so one submission's fork bomb or files
+  as a user id of its own (one per notebook, so one submission's fork bomb or files
   cannot touch another's) with limits on memory, processes, CPU time and file size.
 - ``user`` (an instructor's own account, where unprivileged user namespaces are allowed):
   the same namespaces and hiding inside a user namespace, without the separate user id.
@@ -28,7 +28,7 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
-# Parallel slot n runs its kernels as this user id plus n: ids no account uses.
+# Job n runs its kernel as this user id plus n: ids no account uses.
 UID_BASE = 3_000_000
 
 
@@ -46,10 +46,11 @@ class Limits:
 
 @dataclass
 class Job:
-    """The folders of one kernel run: ``work`` (its cwd), ``inbox`` (cases), ``ipc`` (sockets)."""
+    """The folders of one kernel run: ``work`` (its cwd), ``inbox`` (cases), ``ipc`` (sockets).
+    ``number`` picks the kernel's user id under ``root`` confinement."""
 
     root: Path
-    slot: int
+    number: int
     level: str
     hide: list[str] = field(default_factory=list)
 
@@ -67,7 +68,7 @@ class Job:
 
     @property
     def uid(self) -> int | None:
-        return UID_BASE + self.slot if self.level == "root" else None
+        return UID_BASE + self.number if self.level == "root" else None
 
     def create(self) -> None:
         self.root.mkdir(parents=True, exist_ok=False)
@@ -176,7 +177,7 @@ def kernel_env(job: Job) -> dict[str, str]:
         "TF_NUM_INTEROP_THREADS": "1",
         "TF_CPP_MIN_LOG_LEVEL": "3",
     }
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ"):
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ", "TF_USE_LEGACY_KERAS"):
         if name in os.environ:
             env[name] = os.environ[name]
     return env

@@ -71,9 +71,15 @@ def zero(layout: Layout, student: str, reason: str) -> NotebookResult:
     return NotebookResult(student, layout.assignment, layout.name, scores, notes=[reason])
 
 
-def _case_words(request: Request, index: int) -> str:
-    which = "hidden" if request.hidden else "visible"
-    return f"{which} test {index + 1} of {len(request.cases or [])}"
+def _case_words(request: Request, exercise: Exercise, case: Any, index: int) -> str:
+    """``basic_rnn_cell, hidden case 2 of 3 (B=4, D=3, H=5)``, as the self-check words it."""
+    which = "hidden case" if request.hidden else "case"
+    words = f"{exercise.name}, {which} {index + 1} of {len(request.cases or [])}"
+    try:
+        label = exercise.label(case)
+    except Exception:  # a label is a courtesy; never let it cost a grade
+        label = ""
+    return f"{words} ({label})" if label else words
 
 
 def judge_request(request: Request, exercises: dict[str, Exercise]) -> str | None:
@@ -92,9 +98,7 @@ def judge_request(request: Request, exercises: dict[str, Exercise]) -> str | Non
     if type(outputs) is not list or len(outputs) != len(request.cases):
         return "the check reported the wrong number of outputs; was the checks module changed?"
     for index, (case, received) in enumerate(zip(request.cases, outputs, strict=True)):
-        where = _case_words(request, index)
-        if isinstance(received, wire.RemoteError):
-            return f"{where}: calling your answer raised {received.type_name}: {received.message}"
+        where = _case_words(request, exercise, case, index)
         try:
             verdict = judge(exercise, case, received)
         except Exception as error:  # a bug in the exercise's reference, not in the answer
@@ -103,12 +107,12 @@ def judge_request(request: Request, exercises: dict[str, Exercise]) -> str | Non
                 f"{type(error).__name__}: {error}. Tell your instructor; this is not your mistake."
             )
         if not verdict.passed:
-            return f"{where}: {verdict.message}"
+            return f"{where}:\n{verdict.message}"
     return None
 
 
 def _test_reason(cell: Any, run: CellRun, exercises: dict[str, Exercise]) -> str | None:
-    if run.status in ("timeout", "died", "output"):
+    if run.status in ("timeout", "died", "output", "memory"):
         return f"this test stopped: {run.error}"
     if run.status == "not run":
         return run.error or "this test cell did not run"
@@ -181,8 +185,10 @@ def score_notebook(
         if cell.grade_id in unanswered_tests:
             extra = extra + ["the answer cell was left as it was released"]
         earlier = _earlier_failure(prepared, runs, index_of[cell.grade_id])
-        if earlier and earlier not in reason:
-            extra = extra + [f"a cell before this test failed first: {earlier}"]
+        # The cause, when the test could not even reach the answer (a NameError, say).
+        unjudged = not any(r.outputs for r in run.requests)
+        if earlier and unjudged and earlier not in reason:
+            reason = f"an earlier cell failed ({earlier}), so {reason}"
         text = reason + "".join(f"; note: {n}" for n in extra)
         scores.append(Score(cell.grade_id, 0.0, cell.points, text))
     return NotebookResult(
