@@ -25,6 +25,16 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
+def map_state(fn: Any, state: Any, *others: Any) -> Any:
+    """``fn`` applied array by array to states of the same nesting (an array, an
+    ``LSTMStateTuple``, a tuple of states), keeping the nesting: e.g.
+    ``map_state(lambda new, old: np.where(live, new, old), new_state, state)``."""
+    if isinstance(state, tuple):
+        parts = [map_state(fn, *group) for group in zip(state, *others, strict=True)]
+        return type(state)(*parts) if hasattr(state, "_fields") else tuple(parts)
+    return fn(state, *others)
+
+
 def _zeros_like_size(size: Any, batch_size: int, dtype: Any) -> Any:
     if isinstance(size, tuple):
         parts = [_zeros_like_size(s, batch_size, dtype) for s in size]

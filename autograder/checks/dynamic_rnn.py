@@ -1,0 +1,489 @@
+"""Checks for notebook 05: ``dynamic_rnn`` (time_major, initial states, sequence_length
+masking), ``static_rnn`` and ``bidirectional_dynamic_rnn``, run on toy cells."""
+
+from functools import partial
+
+import numpy as np
+
+from autograder.checks import check_function, support
+from autograder.checks.cells import map_state, toy_cell
+from autograder.checks.spec import Exercise, Mistake
+
+
+def _case(
+    rng: np.random.Generator,
+    batch: int,
+    steps: int,
+    depth: int,
+    units: int,
+    out: int,
+    tuple_state: bool,
+    time_major: bool,
+    lengths: list | None,
+    given_state: bool,
+    dtype: str,
+) -> dict:
+    spec = support.toy_spec(rng, depth, units, out, tuple_state, dtype)
+    shape = (steps, batch, depth) if time_major else (batch, steps, depth)
+    return {
+        "cell": spec,
+        "inputs": support.normal(rng, shape, dtype),
+        "time_major": time_major,
+        "sequence_length": None if lengths is None else np.array(lengths, dtype=np.int64),
+        "initial_state": support.toy_state(spec, rng, batch, dtype) if given_state else None,
+        "dtype": dtype,
+    }
+
+
+def _label(case: dict) -> str:
+    x = case["inputs"]
+    layout = "[T, B, D], time_major=True" if case["time_major"] else "[B, T, D]"
+    parts = [f"inputs {x.shape} as {layout}"]
+    if case["sequence_length"] is not None:
+        parts.append(f"sequence_length={case['sequence_length'].tolist()}")
+    cell = case["cell"]
+    parts.append("an LSTMStateTuple state" if cell["tuple_state"] else "one state array")
+    parts.append("initial_state given" if case["initial_state"] is not None else "zero state")
+    return ", ".join(parts + [case["dtype"]])
+
+
+def _kwargs(case: dict) -> dict:
+    kwargs = {}
+    if case["sequence_length"] is not None:
+        kwargs["sequence_length"] = case["sequence_length"]
+    if case["initial_state"] is not None:
+        kwargs["initial_state"] = support.as_course_state(case["initial_state"])
+    else:
+        kwargs["dtype"] = np.dtype(case["dtype"])
+    if case["time_major"]:
+        kwargs["time_major"] = True
+    return kwargs
+
+
+def _run_dynamic(dynamic_rnn, case: dict) -> dict:
+    result = dynamic_rnn(toy_cell(case["cell"]), case["inputs"], **_kwargs(case))
+    outputs, final_state = support.pair(result, "dynamic_rnn")
+    return {"outputs": outputs, "final_state": final_state}
+
+
+def _expect_dynamic(case: dict) -> dict:
+    import rnnref.np as rn
+
+    outputs, final_state = rn.dynamic_rnn(
+        support.reference_toy(case["cell"]),
+        case["inputs"],
+        sequence_length=case["sequence_length"],
+        initial_state=support.as_reference_state(case["initial_state"]),
+        dtype=np.dtype(case["dtype"]),
+        time_major=case["time_major"],
+    )
+    return {"outputs": outputs, "final_state": final_state}
+
+
+def zeros_like(state):
+    return map_state(np.zeros_like, state)
+
+
+def _unroll(case: dict, mistake: str = "") -> dict:
+    """dynamic_rnn in NumPy with each named mistake switchable."""
+    cell = toy_cell(case["cell"])
+    x = case["inputs"]
+    time_major = case["time_major"] and mistake != "time_major_ignored"
+    x = x if time_major else x.transpose(1, 0, 2)  # -> [T, B, D]
+    steps, batch = x.shape[:2]
+    given = case["initial_state"]
+    if given is None or mistake == "initial_ignored":
+        state = cell.zero_state(batch, x.dtype)
+    else:
+        state = given
+    lengths = case["sequence_length"]
+    outputs = []
+    for t in range(steps):
+        start = case["initial_state"] if mistake == "from_initial" else state
+        output, new_state = cell(x[t], start)
+        if lengths is not None and mistake != "ignore_lengths":
+            live = ((t <= lengths) if mistake == "off_by_one" else (t < lengths))[:, None]
+            if mistake != "outputs_unmasked":
+                output = np.where(live, output, 0)
+            if mistake == "state_zeroed":
+                new_state = map_state(partial(np.where, live), new_state, zeros_like(state))
+            elif mistake != "state_unmasked":
+                new_state = map_state(partial(np.where, live), new_state, state)
+        outputs.append(output)
+        state = new_state
+    outputs = np.stack(outputs)  # [T, B, O]
+    if not time_major and mistake != "not_transposed_back":
+        outputs = outputs.transpose(1, 0, 2)
+    return {"outputs": outputs, "final_state": state}
+
+
+def _mistake(key: str, message: str) -> Mistake:
+    return Mistake(lambda case: _unroll(case, key), message)
+
+
+UNROLL_MISTAKES = {
+    "time_major_ignored": _mistake(
+        "time_major_ignored",
+        "time_major is ignored: with time_major=True the inputs are already [T, B, D], so "
+        "do not transpose them (nor the outputs).",
+    ),
+    "not_transposed_back": _mistake(
+        "not_transposed_back",
+        "the outputs are returned time-major: transpose them back to [B, T, output_size] "
+        "when time_major is False.",
+    ),
+    "initial_ignored": _mistake(
+        "initial_ignored",
+        "initial_state is ignored: start from it when it is given (zero_state only when "
+        "it is None).",
+    ),
+    "from_initial": _mistake(
+        "from_initial",
+        "every step starts from the initial state: carry the state from step to step.",
+    ),
+}
+
+MASK_MISTAKES = {
+    "outputs_unmasked": _mistake(
+        "outputs_unmasked",
+        "the outputs past a row's sequence_length are not zeroed: where t >= "
+        "sequence_length[b] the output is 0.",
+    ),
+    "state_unmasked": _mistake(
+        "state_unmasked",
+        "the state keeps changing past a row's sequence_length: there it must be carried "
+        "unchanged, so the final state is the one at the row's last valid step.",
+    ),
+    "state_zeroed": _mistake(
+        "state_zeroed",
+        "the state is zeroed past a row's sequence_length instead of carried: keep the "
+        "previous state there, np.where(live, new_state, state).",
+    ),
+    "off_by_one": _mistake(
+        "off_by_one",
+        "the mask is off by one: step t is live for t < sequence_length[b] (a row of "
+        "length 2 has steps 0 and 1).",
+    ),
+    "ignore_lengths": _mistake(
+        "ignore_lengths",
+        "sequence_length is ignored: mask outputs and carry states past each row's length.",
+    ),
+}
+
+
+# ---- dynamic_rnn, without and with sequence_length ----------------------------------------
+
+
+def _dynamic_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    # (batch, steps, depth, units, out, tuple, time_major, lengths, given_state, dtype);
+    # B == T in the first two, so layout mistakes give wrong numbers, not shape errors.
+    configs = [
+        (3, 3, 3, 4, 4, False, False, None, True, "float32"),
+        (3, 3, 2, 3, 2, True, True, None, False, "float32"),
+        (2, 5, 3, 3, 3, False, False, None, False, "float32"),
+    ]
+    if hidden:
+        configs = [
+            (2, 1, 2, 3, 3, False, False, None, True, "float32"),
+            (1, 7, 3, 2, 4, True, False, None, True, "float64"),
+            (4, 2, 3, 3, 2, False, True, None, True, "float64"),
+            (2, 4, 1, 2, 2, True, True, None, False, "float32"),
+        ]
+    return [_case(rng, *c) for c in configs]
+
+
+DYNAMIC_RNN = Exercise(
+    name="dynamic_rnn",
+    answer="dynamic_rnn",
+    cases=_dynamic_cases,
+    run=_run_dynamic,
+    expect=_expect_dynamic,
+    label=_label,
+    mistakes=UNROLL_MISTAKES,
+)
+
+dynamic_rnn = check_function(
+    DYNAMIC_RNN,
+    """Check your ``dynamic_rnn`` without sequence_length: layouts and initial states.""",
+)
+
+
+def _masking_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    configs = [
+        (4, 5, 3, 3, 3, False, False, [5, 3, 1, 4], True, "float32"),
+        (3, 4, 2, 3, 2, True, True, [2, 4, 3], True, "float32"),
+    ]
+    if hidden:
+        configs = [
+            (3, 4, 2, 3, 3, False, False, [0, 3, 0], True, "float64"),
+            (2, 3, 3, 2, 2, True, False, [3, 3], False, "float32"),
+            (3, 1, 2, 2, 3, False, True, [0, 1, 1], True, "float32"),
+            (5, 6, 2, 4, 2, True, False, [6, 0, 2, 5, 1], True, "float64"),
+        ]
+    return [_case(rng, *c) for c in configs]
+
+
+DYNAMIC_RNN_MASKING = Exercise(
+    name="dynamic_rnn_masking",
+    answer="dynamic_rnn",
+    cases=_masking_cases,
+    run=_run_dynamic,
+    expect=_expect_dynamic,
+    label=_label,
+    mistakes={
+        **MASK_MISTAKES,
+        "initial_ignored": UNROLL_MISTAKES["initial_ignored"],
+        "from_initial": UNROLL_MISTAKES["from_initial"],
+    },
+)
+
+dynamic_rnn_masking = check_function(
+    DYNAMIC_RNN_MASKING,
+    """Check your ``dynamic_rnn`` with sequence_length (lengths of 0 and full among them).""",
+)
+
+
+# ---- static_rnn -------------------------------------------------------------------------
+
+
+def _static_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    configs = [
+        (3, 3, 2, 3, 3, False, True, None, True, "float32"),
+        (2, 4, 3, 2, 2, True, True, [4, 2], True, "float32"),
+    ]
+    if hidden:
+        configs = [
+            (1, 1, 2, 2, 2, False, True, None, False, "float64"),
+            (3, 5, 2, 3, 4, True, True, [0, 5, 2], True, "float64"),
+            (4, 4, 3, 2, 2, False, True, [1, 4, 0, 3], False, "float32"),
+        ]
+    return [_case(rng, *c) for c in configs]
+
+
+def _run_static(static_rnn, case: dict) -> dict:
+    kwargs = _kwargs(case)
+    kwargs.pop("time_major", None)
+    steps = list(case["inputs"])  # [T, B, D] -> T arrays [B, D]
+    outputs, final_state = support.pair(static_rnn(toy_cell(case["cell"]), steps, **kwargs),
+                                        "static_rnn")
+    if type(outputs) is tuple:
+        outputs = list(outputs)
+    return {"outputs": outputs, "final_state": final_state}
+
+
+def _expect_static(case: dict) -> dict:
+    import rnnref.np as rn
+
+    outputs, final_state = rn.static_rnn(
+        support.reference_toy(case["cell"]),
+        list(case["inputs"]),
+        initial_state=support.as_reference_state(case["initial_state"]),
+        dtype=np.dtype(case["dtype"]),
+        sequence_length=case["sequence_length"],
+    )
+    return {"outputs": outputs, "final_state": final_state}
+
+
+def _static(case: dict, mistake: str) -> dict:
+    found = _unroll(case, mistake)
+    return {"outputs": list(found["outputs"]), "final_state": found["final_state"]}
+
+
+STATIC_RNN = Exercise(
+    name="static_rnn",
+    answer="static_rnn",
+    cases=_static_cases,
+    run=_run_static,
+    expect=_expect_static,
+    label=lambda case: _label(case).replace(" as [T, B, D], time_major=True", " as a list of T"),
+    mistakes={
+        "time_major_ignored": Mistake(
+            lambda case: _static(case, "time_major_ignored"),
+            "the stacked steps are read batch-major: np.stack(inputs) is [T, B, D], so run "
+            "dynamic_rnn with time_major=True.",
+        ),
+        "ignore_lengths": Mistake(
+            lambda case: _static(case, "ignore_lengths"),
+            "sequence_length is not passed on: static_rnn masks exactly as dynamic_rnn does.",
+        ),
+        "initial_ignored": Mistake(
+            lambda case: _static(case, "initial_ignored"),
+            "initial_state is not passed on to the unroll.",
+        ),
+    },
+)
+
+static_rnn = check_function(
+    STATIC_RNN,
+    """Check your ``static_rnn``: a list of T inputs in, a list of T outputs out.""",
+)
+
+
+# ---- bidirectional_dynamic_rnn ---------------------------------------------------------
+
+
+def _bidi_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    # (batch, steps, depth, fw (units, out, tuple), bw (units, out, tuple), time_major,
+    #  lengths, given states, dtype)
+    configs = [
+        (3, 4, 2, (3, 3, False), (2, 2, False), False, [4, 2, 3], True, "float32"),
+        (2, 3, 3, (2, 3, True), (3, 2, False), True, None, False, "float32"),
+    ]
+    if hidden:
+        configs = [
+            (3, 5, 2, (3, 2, True), (2, 3, True), False, [0, 5, 1], True, "float64"),
+            (2, 1, 2, (2, 2, False), (2, 2, False), True, [1, 0], False, "float32"),
+            (4, 3, 1, (2, 2, False), (3, 3, True), True, [3, 2, 3, 1], True, "float64"),
+        ]
+    cases = []
+    for batch, steps, depth, fw, bw, time_major, lengths, given, dtype in configs:
+        specs = {}
+        for name, (units, out, tuple_state) in (("fw", fw), ("bw", bw)):
+            specs[name] = support.toy_spec(rng, depth, units, out, tuple_state, dtype)
+        shape = (steps, batch, depth) if time_major else (batch, steps, depth)
+        states = {
+            name: support.toy_state(spec, rng, batch, dtype) if given else None
+            for name, spec in specs.items()
+        }
+        cases.append(
+            {
+                "cell_fw": specs["fw"],
+                "cell_bw": specs["bw"],
+                "inputs": support.normal(rng, shape, dtype),
+                "time_major": time_major,
+                "sequence_length": None if lengths is None else np.array(lengths),
+                "initial_state_fw": states["fw"],
+                "initial_state_bw": states["bw"],
+                "dtype": dtype,
+            }
+        )
+    return cases
+
+
+def _bidi_label(case: dict) -> str:
+    x = case["inputs"]
+    layout = "[T, B, D], time_major=True" if case["time_major"] else "[B, T, D]"
+    lengths = case["sequence_length"]
+    extra = "" if lengths is None else f", sequence_length={lengths.tolist()}"
+    given = case["initial_state_fw"] is not None
+    return (
+        f"inputs {x.shape} as {layout}{extra}, "
+        f"{'initial states given' if given else 'zero states'}, {case['dtype']}"
+    )
+
+
+def _run_bidi(bidirectional_dynamic_rnn, case: dict) -> dict:
+    kwargs = {"sequence_length": case["sequence_length"], "time_major": case["time_major"]}
+    if case["initial_state_fw"] is not None:
+        kwargs["initial_state_fw"] = support.as_course_state(case["initial_state_fw"])
+        kwargs["initial_state_bw"] = support.as_course_state(case["initial_state_bw"])
+    else:
+        kwargs["dtype"] = np.dtype(case["dtype"])
+    result = bidirectional_dynamic_rnn(
+        toy_cell(case["cell_fw"]), toy_cell(case["cell_bw"]), case["inputs"], **kwargs
+    )
+    outputs, states = support.pair(result, "bidirectional_dynamic_rnn")
+    out_fw, out_bw = support.pair(outputs, "bidirectional_dynamic_rnn's outputs")
+    state_fw, state_bw = support.pair(states, "bidirectional_dynamic_rnn's states")
+    return {"outputs_fw": out_fw, "outputs_bw": out_bw, "state_fw": state_fw, "state_bw": state_bw}
+
+
+def _expect_bidi(case: dict) -> dict:
+    import rnnref.np as rn
+
+    (out_fw, out_bw), (state_fw, state_bw) = rn.bidirectional_dynamic_rnn(
+        support.reference_toy(case["cell_fw"]),
+        support.reference_toy(case["cell_bw"]),
+        case["inputs"],
+        sequence_length=case["sequence_length"],
+        initial_state_fw=support.as_reference_state(case["initial_state_fw"]),
+        initial_state_bw=support.as_reference_state(case["initial_state_bw"]),
+        dtype=np.dtype(case["dtype"]),
+        time_major=case["time_major"],
+    )
+    return {"outputs_fw": out_fw, "outputs_bw": out_bw, "state_fw": state_fw, "state_bw": state_bw}
+
+
+def _reverse(x: np.ndarray, lengths, time_axis: int, whole: bool = False) -> np.ndarray:
+    if lengths is None or whole:
+        return np.flip(x, axis=time_axis)
+    out = x.copy()
+    for b, n in enumerate(lengths):
+        if time_axis == 1:
+            out[b, :n] = x[b, :n][::-1]
+        else:
+            out[:n, b] = x[:n, b][::-1]
+    return out
+
+
+def _bidi(case: dict, mistake: str) -> dict:
+    def direction(spec_key: str, state_key: str, inputs: np.ndarray) -> dict:
+        sub = {
+            "cell": case[spec_key],
+            "inputs": inputs,
+            "time_major": case["time_major"],
+            "sequence_length": case["sequence_length"],
+            "initial_state": case[state_key],
+            "dtype": case["dtype"],
+        }
+        return _unroll(sub)
+
+    axis = 0 if case["time_major"] else 1
+    lengths = case["sequence_length"]
+    fw = direction("cell_fw", "initial_state_fw", case["inputs"])
+    whole = mistake == "flip_whole"
+    if mistake == "no_reversal":
+        reversed_inputs = case["inputs"]
+    else:
+        reversed_inputs = _reverse(case["inputs"], lengths, axis, whole)
+    bw = direction("cell_bw", "initial_state_bw", reversed_inputs)
+    out_bw = bw["outputs"]
+    if mistake not in ("not_reversed_back", "no_reversal"):
+        out_bw = _reverse(out_bw, lengths, axis, whole)
+    found = {
+        "outputs_fw": fw["outputs"],
+        "outputs_bw": out_bw,
+        "state_fw": fw["final_state"],
+        "state_bw": bw["final_state"],
+    }
+    if mistake == "states_swapped":
+        found["state_fw"], found["state_bw"] = found["state_bw"], found["state_fw"]
+    return found
+
+
+BIDIRECTIONAL = Exercise(
+    name="bidirectional_dynamic_rnn",
+    answer="bidirectional_dynamic_rnn",
+    cases=_bidi_cases,
+    run=_run_bidi,
+    expect=_expect_bidi,
+    label=_bidi_label,
+    mistakes={
+        "flip_whole": Mistake(
+            lambda case: _bidi(case, "flip_whole"),
+            "the whole padded sequence is reversed: reverse each row only within its "
+            "sequence_length, so the backward cell starts at the row's last valid step, not "
+            "on padding.",
+        ),
+        "not_reversed_back": Mistake(
+            lambda case: _bidi(case, "not_reversed_back"),
+            "the backward outputs are left reversed: reverse them back (within each row's "
+            "length) so output t of both directions belongs to input t.",
+        ),
+        "no_reversal": Mistake(
+            lambda case: _bidi(case, "no_reversal"),
+            "the backward cell reads the sequence forwards: feed it each row reversed.",
+        ),
+        "states_swapped": Mistake(
+            lambda case: _bidi(case, "states_swapped"),
+            "the final states are swapped: return (state_fw, state_bw).",
+        ),
+    },
+)
+
+bidirectional_dynamic_rnn = check_function(
+    BIDIRECTIONAL,
+    """Check your ``bidirectional_dynamic_rnn`` (and ``reverse_sequence`` inside it).""",
+)
+
+EXERCISES = [DYNAMIC_RNN, DYNAMIC_RNN_MASKING, STATIC_RNN, BIDIRECTIONAL]
