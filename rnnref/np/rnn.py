@@ -272,6 +272,7 @@ def _unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:
             d_state = structure.map_structure(np.add, d_state, d_carried)
     if tape["fast"] and max_time:
         rows = max_time * batch
+        # Each part's recurrent inputs and gradients, T x [B, n] -> [T*B, n], time-major as flat.
         recurrent = [np.concatenate([s[entry] for s in steps]) for _, _, entry in cell._linears]
         d_terms = structure.map_structure(lambda *ds: np.concatenate(ds), *d_input_terms)
         flat = inputs.reshape(rows, -1)  # (T, B, D) -> (T*B, D)
