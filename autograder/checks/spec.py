@@ -256,13 +256,17 @@ def judge(exercise: Exercise, case: Case, received: Any) -> Verdict:
     found = difference(received, expected, where, exercise.atol, exercise.rtol)
     if found is None:
         return Verdict(True, "passed")
+    matched = []
     for mistake in exercise.mistakes.values():
         try:
             would = to_plain(mistake.outputs(case))
         except Exception:  # a mistake that cannot apply to this case says nothing
             continue
         if difference(received, would, where, exercise.atol, exercise.rtol) is None:
-            return Verdict(False, f"{found}\nThis is what happens when {mistake.message}")
+            matched.append(mistake.message)
+    if matched:  # on some cases two mistakes give the same numbers: name them all
+        others = "".join(f"\nIt is also what happens when {m}" for m in matched[1:])
+        return Verdict(False, f"{found}\nThis is what happens when {matched[0]}{others}")
     return Verdict(False, found)
 
 

@@ -1,0 +1,299 @@
+"""Checks for notebook 06: the batch splitter of the notes' section 5, input/target pairs, and
+running batches with the state carried from one batch to the next."""
+
+import numpy as np
+
+from autograder.checks import check_function, support
+from autograder.checks.cells import toy_cell
+from autograder.checks.spec import Exercise, Mistake
+
+
+def _data(rng: np.random.Generator, length: int, kind: str) -> np.ndarray:
+    if kind == "count":
+        return np.arange(1, length + 1)
+    if kind == "ids":
+        return rng.integers(0, 50, size=length)
+    return rng.normal(size=length).astype(np.float32)
+
+
+def _split_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    # (length, batch_size, num_steps, kind): the notes' 1..12, then leftovers at the end.
+    configs = [(12, 2, 3, "count"), (14, 2, 3, "count"), (40, 3, 4, "ids")]
+    if hidden:
+        configs = [
+            (7, 1, 2, "count"),
+            (50, 4, 1, "ids"),
+            (int(rng.integers(30, 80)), 3, 3, "floats"),
+            (9, 3, 3, "count"),
+            (23, 2, 5, "ids"),
+        ]
+    return [
+        {"data": _data(rng, n, kind), "batch_size": b, "num_steps": s} for n, b, s, kind in configs
+    ]
+
+
+def _split_label(case: dict) -> str:
+    data = case["data"]
+    shown = (
+        f"1..{len(data)}"
+        if np.array_equal(data, np.arange(1, len(data) + 1))
+        else f"{len(data)} values ({data.dtype})"
+    )
+    return f"data {shown}, batch_size={case['batch_size']}, num_steps={case['num_steps']}"
+
+
+def _run_split(split_batches, case: dict):
+    return split_batches(case["data"], case["batch_size"], case["num_steps"])
+
+
+def _expect_split(case: dict):
+    import rnnref.np as rn
+
+    return rn.split_batches(case["data"], case["batch_size"], case["num_steps"])
+
+
+def _split(case: dict, mistake: str = "", shift: int = 0) -> np.ndarray:
+    """The split, with each named mistake switchable; ``shift`` leaves room for targets."""
+    data, B, S = case["data"], case["batch_size"], case["num_steps"]
+    batch_len = len(data) // B
+    n = (batch_len - shift) // S
+    if mistake == "consecutive":
+        return data[: n * B * S].reshape(n, B, S)  # batch k = the next B*S elements
+    if mistake == "interleaved":
+        rows = data[: B * batch_len].reshape(batch_len, B).T  # row r = data[r::B]
+    elif mistake == "cut_short":
+        rows = data[: n * B * S].reshape(B, n * S)  # leftovers dropped before the rows
+    else:
+        rows = data[: B * batch_len].reshape(B, batch_len)
+    kept = rows[:, : n * S].reshape(B, n, S)
+    if mistake == "batch_axis":
+        return kept  # [B, n, S]
+    return kept.transpose(1, 0, 2)  # (B, n, S) -> (n, B, S)
+
+
+SPLIT_BATCHES = Exercise(
+    name="split_batches",
+    answer="split_batches",
+    what="the batches",
+    cases=_split_cases,
+    run=_run_split,
+    expect=_expect_split,
+    label=_split_label,
+    mistakes={
+        "consecutive": Mistake(
+            lambda case: _split(case, "consecutive"),
+            "each batch is the next batch_size * num_steps consecutive elements. Then row r "
+            "of batch k+1 does not continue row r of batch k; lay the data out as batch_size "
+            "contiguous rows first, and let batch k take columns [k*S, (k+1)*S) of every row.",
+        ),
+        "interleaved": Mistake(
+            lambda case: _split(case, "interleaved"),
+            "the rows are interleaved (row r = data[r::batch_size]): each row must be one "
+            "contiguous stretch, data.reshape(batch_size, -1) after trimming to a multiple.",
+        ),
+        "cut_short": Mistake(
+            lambda case: _split(case, "cut_short"),
+            "the leftover elements are dropped before the rows are made: make the rows from "
+            "all batch_size * (len(data) // batch_size) elements, then drop each row's tail.",
+        ),
+        "batch_axis": Mistake(
+            lambda case: _split(case, "batch_axis"),
+            "the axes are [batch_size, num_batches, num_steps]: the first axis counts "
+            "batches, so transpose to [num_batches, batch_size, num_steps].",
+        ),
+    },
+)
+
+split_batches = check_function(
+    SPLIT_BATCHES,
+    """Check your ``split_batches(data, batch_size, num_steps)``, the notes' 1..12 first.""",
+)
+
+
+# ---- input/target pairs -----------------------------------------------------------------
+
+
+def _pair_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    configs = [(13, 2, 3, "count"), (40, 3, 4, "ids")]
+    if hidden:
+        configs = [
+            (12, 2, 3, "count"),
+            (20, 1, 19, "ids"),
+            (int(rng.integers(40, 90)), 4, 2, "ids"),
+            (61, 3, 5, "floats"),
+        ]
+    return [
+        {"data": _data(rng, n, kind), "batch_size": b, "num_steps": s} for n, b, s, kind in configs
+    ]
+
+
+def _run_pairs(input_target_batches, case: dict) -> dict:
+    result = input_target_batches(case["data"], case["batch_size"], case["num_steps"])
+    pairs = [support.pair(tuple(p) if type(p) is list else p, "each item") for p in result]
+    return {"pairs": pairs}
+
+
+def _expect_pairs(case: dict) -> dict:
+    import rnnref.np as rn
+
+    pairs = rn.input_target_batches(case["data"], case["batch_size"], case["num_steps"])
+    return {"pairs": [(x, y) for x, y in pairs]}
+
+
+def _pairs(case: dict, mistake: str) -> dict:
+    data, B, S = case["data"], case["batch_size"], case["num_steps"]
+    batch_len = len(data) // B
+    rows = data[: B * batch_len].reshape(B, batch_len)
+    if mistake == "consecutive":
+        n = (len(data) - 1) // (B * S)
+        pairs = [
+            (
+                data[k * B * S : (k + 1) * B * S].reshape(B, S),
+                data[k * B * S + 1 : (k + 1) * B * S + 1].reshape(B, S),
+            )
+            for k in range(n)
+        ]
+        return {"pairs": pairs}
+    n = (batch_len - 1) // S
+    pairs = []
+    for k in range(n):
+        x = rows[:, k * S : (k + 1) * S]
+        y = rows[:, k * S + 1 : (k + 1) * S + 1]
+        if mistake == "no_shift":
+            y = x
+        elif mistake == "swapped":
+            x, y = y, x
+        pairs.append((x, y))
+    return {"pairs": pairs}
+
+
+INPUT_TARGET_BATCHES = Exercise(
+    name="input_target_batches",
+    answer="input_target_batches",
+    cases=_pair_cases,
+    run=_run_pairs,
+    expect=_expect_pairs,
+    label=_split_label,
+    mistakes={
+        "no_shift": Mistake(
+            lambda case: _pairs(case, "no_shift"),
+            "the targets are the inputs themselves: y is x shifted one step ahead, the "
+            "element that comes next in the same row.",
+        ),
+        "swapped": Mistake(
+            lambda case: _pairs(case, "swapped"),
+            "x and y are swapped: the input is x = row[k*S : (k+1)*S] and its target is "
+            "y = row[k*S + 1 : (k+1)*S + 1].",
+        ),
+        "consecutive": Mistake(
+            lambda case: _pairs(case, "consecutive"),
+            "the pairs are cut from consecutive chunks of the data: lay it out as batch_size "
+            "contiguous rows first, as split_batches does.",
+        ),
+    },
+)
+
+input_target_batches = check_function(
+    INPUT_TARGET_BATCHES,
+    """Check your ``input_target_batches``: (x, y) pairs with y one step ahead of x.""",
+)
+
+
+# ---- running batches with the state carried ---------------------------------------------
+
+
+def _carry_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    # (num_batches, batch, steps, depth, units, out, tuple_state, dtype); the first has
+    # out == units, so carrying the output instead of the state shows in values.
+    configs = [(3, 2, 3, 2, 3, 3, False, "float32"), (2, 3, 4, 3, 2, 4, True, "float32")]
+    if hidden:
+        configs = [
+            (1, 2, 2, 2, 2, 2, False, "float64"),
+            (4, 1, 1, 3, 3, 3, False, "float32"),
+            (3, 4, 2, 1, 3, 2, True, "float64"),
+        ]
+    cases = []
+    for n, batch, steps, depth, units, out, tuple_state, dtype in configs:
+        cases.append(
+            {
+                "cell": support.toy_spec(rng, depth, units, out, tuple_state, dtype),
+                "batches": support.normal(rng, (n, batch, steps, depth), dtype),
+            }
+        )
+    return cases
+
+
+def _carry_label(case: dict) -> str:
+    n, batch, steps, depth = case["batches"].shape
+    kind = "an LSTMStateTuple state" if case["cell"]["tuple_state"] else "one state array"
+    return f"{n} batches of [{batch}, {steps}, {depth}], a cell with {kind}"
+
+
+def _run_carry(run_batches, case: dict) -> dict:
+    outputs, state = support.pair(run_batches(toy_cell(case["cell"]), case["batches"]),
+                                  "run_batches")
+    return {"outputs": outputs, "final_state": state}
+
+
+def _expect_carry(case: dict) -> dict:
+    import rnnref.np as rn
+
+    cell = support.reference_toy(case["cell"])
+    batches = case["batches"]
+    state = cell.zero_state(batches.shape[1], batches.dtype)
+    outputs = []
+    for x in batches:  # [B, S, D]: each batch starts from the last one's final state
+        out, state = rn.dynamic_rnn(cell, x, initial_state=state)
+        outputs.append(out)
+    return {"outputs": np.stack(outputs), "final_state": state}
+
+
+def _carry(case: dict, mistake: str) -> dict:
+    cell = toy_cell(case["cell"])
+    batches = case["batches"]
+    zero = cell.zero_state(batches.shape[1], batches.dtype)
+    state, outputs = zero, []
+    for x in batches:
+        if mistake == "reset":
+            state = zero
+        start, outs = state, []
+        for t in range(x.shape[1]):
+            out, new_state = cell(x[:, t], start if mistake == "batch_start" else state)
+            state = out if mistake == "carry_output" else new_state
+            outs.append(out)
+        outputs.append(np.stack(outs, axis=1))
+    return {"outputs": np.stack(outputs), "final_state": state}
+
+
+RUN_BATCHES = Exercise(
+    name="run_batches",
+    answer="run_batches",
+    cases=_carry_cases,
+    run=_run_carry,
+    expect=_expect_carry,
+    label=_carry_label,
+    mistakes={
+        "reset": Mistake(
+            lambda case: _carry(case, "reset"),
+            "the state is reset to zeros at every batch: carry the final state of batch k "
+            "into batch k+1 (only the very first batch starts from zero_state).",
+        ),
+        "batch_start": Mistake(
+            lambda case: _carry(case, "batch_start"),
+            "every step of a batch starts from the batch's initial state: carry the state "
+            "from step to step inside a batch too.",
+        ),
+        "carry_output": Mistake(
+            lambda case: _carry(case, "carry_output"),
+            "the output is carried instead of the state: (output, state) = cell(x, state).",
+        ),
+    },
+)
+
+run_batches = check_function(
+    RUN_BATCHES,
+    """Check your ``run_batches(cell, batches)``: outputs [n, B, S, H] and the final state,
+    with the state carried from batch to batch.""",
+)
+
+EXERCISES = [SPLIT_BATCHES, INPUT_TARGET_BATCHES, RUN_BATCHES]
