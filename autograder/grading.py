@@ -272,7 +272,9 @@ class Grader:
         self.version = grader_version()
         involved = sorted({t.assignment for t in tasks})
         self.sources = {
-            a: _hash_files(list((self.source_root / a).rglob("*"))) for a in involved
+            a: _hash_files(course.assignment_files(self.source_root, a)
+                           + list((self.source_root / a).glob("*.ipynb")))
+            for a in involved
         }
         db_url = self.options.db_url or sqlite_url(self.out / "gradebook.db")
         self.book = Book(db_url)

@@ -52,10 +52,13 @@ def _local_module(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     sys.path.insert(0, str(path.parent))
+    # No __pycache__ in the instructor's source folder: it would change what nbgrader copies.
+    writes, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(path.parent))
+        sys.dont_write_bytecode = writes
     return module
 
 
