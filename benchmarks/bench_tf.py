@@ -8,7 +8,9 @@ in a ``tf.function``; forward, and forward + backward (gradients of the sum of t
 with respect to the inputs and every weight). Each candidate is warmed up (traced) first,
 then the candidates' repeats are interleaved so that a slow spell of a shared machine hits
 them all alike. Prints the median and range in milliseconds and the ratio of each median
-to the named baseline's (Keras's layer of the same kind, and TF1's dynamic_rnn).
+to the named baseline's (Keras's layer of the same kind, and TF1's dynamic_rnn), with the
+median process CPU time (all threads) and the machine's load average, since a shared
+machine's other work shows in the wall-clock times.
 
 Baselines: ``tf.keras`` is tf_keras 2.x here (TF_USE_LEGACY_KERAS=1, as the tests use it),
 ``tf.keras.layers.LSTM`` / ``GRU`` (on a GPU, their cuDNN kernels), and
@@ -107,30 +109,36 @@ def candidates(kind: str, size: int, x: tf.Tensor, xla: bool) -> dict:
     return result
 
 
-def time_all(funcs: dict, x: tf.Tensor, repeats: int) -> dict:
+def time_all(funcs: dict, x: tf.Tensor, repeats: int) -> tuple[dict, dict]:
+    """Wall-clock and process CPU milliseconds of each call, ``repeats`` of each."""
     for fn in funcs.values():  # trace, then run once more warm
         fn(x)
         fn(x)
-    times = {name: [] for name in funcs}
+    wall = {name: [] for name in funcs}
+    cpu = {name: [] for name in funcs}
     for _ in range(repeats):
         for name, fn in funcs.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             result = fn(x)
             tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, result)
-            times[name].append(1000 * (time.perf_counter() - start))
-    return times
+            wall[name].append(1000 * (time.perf_counter() - start))
+            cpu[name].append(1000 * (time.process_time() - start_cpu))
+    return wall, cpu
 
 
-def report(title: str, times: dict, baselines: list) -> None:
-    print(f"\n{title}")
-    header = f"{'candidate':<40} {'median ms':>10} {'min-max ms':>16}"
+def report(title: str, times: tuple[dict, dict], baselines: list) -> None:
+    """The wall-clock table; CPU time (all threads) beside it, steadier on a busy machine."""
+    wall, cpu = times
+    print(f"\n{title} (load average {os.getloadavg()[0]:.1f})")
+    header = f"{'candidate':<40} {'median ms':>10} {'min-max ms':>16} {'cpu ms':>7}"
     header += "".join(f" {'vs ' + short:>14}" for short, _ in baselines)
     print(header)
-    for name, samples in times.items():
+    for name, samples in wall.items():
         median = statistics.median(samples)
         row = f"{name:<40} {median:>10.1f} {min(samples):>7.1f}-{max(samples):<8.1f}"
+        row += f" {statistics.median(cpu[name]):>7.1f}"
         for _, base in baselines:
-            row += f" {median / statistics.median(times[base]):>13.2f}x"
+            row += f" {median / statistics.median(wall[base]):>13.2f}x"
         print(row)
 
 
