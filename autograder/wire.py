@@ -126,11 +126,12 @@ def from_json(data: Any, *, namedtuples: bool = False, depth: int = 0) -> Any:
             raise WireError(f"'{tag}' must hold a list")
         return [from_json(v, namedtuples=namedtuples, depth=depth + 1) for v in items]
 
-    if tag == "int" and type(data["int"]) is str and len(data["int"]) < 5000:
-        return int(data["int"])
-    if tag == "float" and type(data["float"]) is str:
-        number = float(data["float"])
-        if math.isnan(number) or math.isinf(number) or repr(number) == data["float"]:
+    if tag in ("int", "float") and type(data[tag]) is str and len(data[tag]) < 5000:
+        try:
+            number = int(data[tag]) if tag == "int" else float(data[tag])
+        except ValueError:
+            raise WireError(f"a malformed '{tag}' entry") from None
+        if tag == "int" or math.isnan(number) or math.isinf(number) or repr(number) == data[tag]:
             return number
     elif tag == "ndarray":
         return _from_npy(data["ndarray"])
