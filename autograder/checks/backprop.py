@@ -1,0 +1,465 @@
+"""Checks for notebook 08: backpropagation through time in NumPy for ``BasicRNNCell`` and
+``BasicLSTMCell``, and a numerical gradient. The reference gradients are rnnref's
+``dynamic_rnn_forward`` / ``dynamic_rnn_backward`` on the same weights."""
+
+import numpy as np
+
+from autograder.checks import check_function, support
+from autograder.checks.spec import Exercise, Mistake
+
+GRAD_TOL = 1e-6  # float64 throughout: gradients agree to rounding
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _rnn_case(rng: np.random.Generator, batch: int, steps: int, depth: int, units: int) -> dict:
+    dtype = "float64"
+    kernel, bias = support.weights_for([(depth + units, units), (units,)], rng, dtype)
+    return {
+        "x": support.normal(rng, (batch, steps, depth), dtype),
+        "h0": support.normal(rng, (batch, units), dtype, 0.5),
+        "kernel": kernel,
+        "bias": bias,
+        "d_outputs": support.normal(rng, (batch, steps, units), dtype),
+    }
+
+
+def _shape_label(case: dict) -> str:
+    batch, steps, depth = case["x"].shape
+    return f"batch {batch}, input depth {depth}, {case['h0'].shape[1]} units" + (
+        f", {steps} steps" if steps > 1 else ""
+    )
+
+
+def _reference_rnn(case: dict) -> tuple:
+    import rnnref.np as rn
+
+    depth, units = case["x"].shape[2], case["h0"].shape[1]
+    cell = rn.BasicRNNCell(units)
+    cell.build(depth, np.float64)
+    cell.set_weights([case["kernel"], case["bias"]])
+    _, _, tape = rn.dynamic_rnn_forward(cell, case["x"], initial_state=case["h0"])
+    return rn.dynamic_rnn_backward(tape, case["d_outputs"])
+
+
+# ---- one BasicRNNCell step ------------------------------------------------------------
+
+
+def _step_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    shapes = [(3, 4, 4), (2, 3, 5)]  # (batch, depth, units); D == H first
+    if hidden:
+        shapes = [(1, 1, 1), (4, 6, 2), (5, 2, 7)]
+    return [_rnn_case(rng, b, 1, d, h) for b, d, h in shapes]
+
+
+def _run_step(rnn_step_backward, case: dict) -> dict:
+    result = rnn_step_backward(
+        case["x"][:, 0], case["h0"], case["kernel"], case["bias"], case["d_outputs"][:, 0]
+    )
+    if not isinstance(result, tuple) or len(result) != 4:
+        raise TypeError("rnn_step_backward must return (d_x, d_h_prev, d_kernel, d_bias).")
+    d_x, d_h_prev, d_kernel, d_bias = result
+    return {"d_x": d_x, "d_h_prev": d_h_prev, "d_kernel": d_kernel, "d_bias": d_bias}
+
+
+def _expect_step(case: dict) -> dict:
+    d_x, d_h0, (d_kernel, d_bias) = _reference_rnn(case)
+    return {"d_x": d_x[:, 0], "d_h_prev": d_h0, "d_kernel": d_kernel, "d_bias": d_bias}
+
+
+def _rnn_step(x, h_prev, kernel, bias, d_new_h, mistake: str = "") -> tuple:
+    """One BasicRNNCell step backward, with the named mistakes switchable."""
+    D = x.shape[1]
+    xh = np.concatenate([x, h_prev], axis=1)  # [B, D + H]
+    z = xh @ kernel + bias
+    new_h = np.tanh(z)
+    if mistake == "no_tanh_prime":
+        d_z = d_new_h
+    elif mistake == "tanh_prime_of_z":
+        d_z = d_new_h * (1 - z**2)
+    else:
+        d_z = d_new_h * (1 - new_h**2)  # tanh' = 1 - tanh^2, from the output
+    d_xh = d_z @ kernel.T  # [B, H] @ [H, D + H] -> [B, D + H]
+    d_kernel = xh.T @ d_z
+    d_bias = d_z.mean(axis=0) if mistake == "bias_mean" else d_z.sum(axis=0)
+    if mistake == "split_swapped":
+        H = h_prev.shape[1]
+        return d_xh[:, H:], d_xh[:, :H], d_kernel, d_bias
+    return d_xh[:, :D], d_xh[:, D:], d_kernel, d_bias
+
+
+def _step_mistake(key: str, message: str) -> Mistake:
+    def outputs(case: dict) -> dict:
+        d_x, d_h, d_k, d_b = _rnn_step(
+            case["x"][:, 0], case["h0"], case["kernel"], case["bias"], case["d_outputs"][:, 0], key
+        )
+        return {"d_x": d_x, "d_h_prev": d_h, "d_kernel": d_k, "d_bias": d_b}
+
+    return Mistake(outputs, message)
+
+
+RNN_STEP_BACKWARD = Exercise(
+    name="rnn_step_backward",
+    answer="rnn_step_backward",
+    cases=_step_cases,
+    run=_run_step,
+    expect=_expect_step,
+    label=_shape_label,
+    atol=GRAD_TOL,
+    rtol=GRAD_TOL,
+    mistakes={
+        "tanh_prime_of_z": _step_mistake(
+            "tanh_prime_of_z",
+            "tanh' is computed from the pre-activation z: tanh'(z) = 1 - tanh(z)^2 "
+            "= 1 - new_h^2.",
+        ),
+        "no_tanh_prime": _step_mistake(
+            "no_tanh_prime",
+            "the gradient skips the activation: d_z = d_new_h * (1 - new_h^2).",
+        ),
+        "bias_mean": _step_mistake(
+            "bias_mean",
+            "d_bias is averaged over the batch: the bias is added to every row, so its "
+            "gradient is the sum of d_z over the batch.",
+        ),
+        "split_swapped": _step_mistake(
+            "split_swapped",
+            "d_x and d_h_prev are swapped: d([x, h]) = d_z @ kernel.T splits with the first "
+            "D columns for x.",
+        ),
+    },
+)
+
+rnn_step_backward = check_function(
+    RNN_STEP_BACKWARD,
+    """Check ``rnn_step_backward``: the gradients of one BasicRNNCell step.""",
+)
+
+
+# ---- BPTT over a sequence ---------------------------------------------------------------
+
+
+def _bptt_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    shapes = [(2, 4, 3, 3), (3, 3, 2, 4)]  # (batch, steps, depth, units)
+    if hidden:
+        shapes = [(1, 1, 2, 2), (2, 8, 3, 2), (4, 5, 1, 5)]
+    return [_rnn_case(rng, *s) for s in shapes]
+
+
+def _run_bptt(rnn_bptt, case: dict) -> dict:
+    result = rnn_bptt(case["x"], case["h0"], case["kernel"], case["bias"], case["d_outputs"])
+    if not isinstance(result, tuple) or len(result) != 4:
+        raise TypeError("rnn_bptt must return (d_x, d_h0, d_kernel, d_bias).")
+    d_x, d_h0, d_kernel, d_bias = result
+    return {"d_x": d_x, "d_h0": d_h0, "d_kernel": d_kernel, "d_bias": d_bias}
+
+
+def _expect_bptt(case: dict) -> dict:
+    d_x, d_h0, (d_kernel, d_bias) = _reference_rnn(case)
+    return {"d_x": d_x, "d_h0": d_h0, "d_kernel": d_kernel, "d_bias": d_bias}
+
+
+def _bptt(case: dict, mistake: str) -> dict:
+    x, kernel, bias, d_outputs = case["x"], case["kernel"], case["bias"], case["d_outputs"]
+    steps = x.shape[1]
+    hs = [case["h0"]]
+    for t in range(steps):
+        hs.append(np.tanh(np.concatenate([x[:, t], hs[-1]], axis=1) @ kernel + bias))
+    d_x = np.zeros_like(x)
+    d_kernel, d_bias = np.zeros_like(kernel), np.zeros_like(bias)
+    d_next = np.zeros_like(case["h0"])
+    order = range(steps) if mistake == "forward_order" else reversed(range(steps))
+    d_h_first = None
+    for t in order:
+        d_h = d_outputs[:, t] + (0 if mistake == "no_carry" else d_next)
+        if t == 0:
+            d_h_first = d_h
+        d_x[:, t], d_next, dk, db = _rnn_step(x[:, t], hs[t], kernel, bias, d_h)
+        if mistake == "not_accumulated":
+            d_kernel, d_bias = dk, db
+        else:
+            d_kernel, d_bias = d_kernel + dk, d_bias + db
+    d_h0 = d_h_first if mistake == "d_h1_returned" else d_next
+    return {"d_x": d_x, "d_h0": d_h0, "d_kernel": d_kernel, "d_bias": d_bias}
+
+
+RNN_BPTT = Exercise(
+    name="rnn_bptt",
+    answer="rnn_bptt",
+    cases=_bptt_cases,
+    run=_run_bptt,
+    expect=_expect_bptt,
+    label=_shape_label,
+    atol=GRAD_TOL,
+    rtol=GRAD_TOL,
+    mistakes={
+        "no_carry": Mistake(
+            lambda case: _bptt(case, "no_carry"),
+            "the gradient from later steps is not carried back: at step t, d_h is "
+            "d_outputs[:, t] plus the d_h_prev that step t+1 returned.",
+        ),
+        "not_accumulated": Mistake(
+            lambda case: _bptt(case, "not_accumulated"),
+            "the weight gradients are not summed over time: every step uses the same kernel "
+            "and bias, so add up their gradients from all steps.",
+        ),
+        "forward_order": Mistake(
+            lambda case: _bptt(case, "forward_order"),
+            "the backward loop runs forwards in time: go from t = T-1 down to 0, since step "
+            "t's gradient needs step t+1's first.",
+        ),
+        "d_h1_returned": Mistake(
+            lambda case: _bptt(case, "d_h1_returned"),
+            "the gradient returned for h0 is the one for h1: pass it through step 0's "
+            "backward first (d_h0 is what step 0 returns as d_h_prev).",
+        ),
+    },
+)
+
+rnn_bptt = check_function(
+    RNN_BPTT,
+    """Check ``rnn_bptt``: backpropagation through time over a whole BasicRNNCell unroll.""",
+)
+
+
+# ---- one BasicLSTMCell step -------------------------------------------------------------
+
+
+def _lstm_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    configs = [(3, 4, 4, 1.0), (2, 3, 5, 1.0)]  # (batch, depth, units, forget_bias)
+    if hidden:
+        configs = [(1, 1, 1, 1.0), (4, 2, 3, 0.0), (2, 5, 2, 2.5)]
+    cases = []
+    for batch, depth, units, forget_bias in configs:
+        dtype = "float64"
+        kernel, bias = support.weights_for([(depth + units, 4 * units), (4 * units,)], rng, dtype)
+        cases.append(
+            {
+                "x": support.normal(rng, (batch, depth), dtype),
+                "c_prev": support.normal(rng, (batch, units), dtype),
+                "h_prev": support.normal(rng, (batch, units), dtype, 0.5),
+                "kernel": kernel,
+                "bias": bias,
+                "forget_bias": forget_bias,
+                "d_new_c": support.normal(rng, (batch, units), dtype),
+                "d_new_h": support.normal(rng, (batch, units), dtype),
+            }
+        )
+    return cases
+
+
+def _lstm_label(case: dict) -> str:
+    batch, depth = case["x"].shape
+    return (
+        f"batch {batch}, input depth {depth}, {case['h_prev'].shape[1]} units, "
+        f"forget_bias={case['forget_bias']}"
+    )
+
+
+def _args(case: dict) -> tuple:
+    keys = ("x", "c_prev", "h_prev", "kernel", "bias", "forget_bias", "d_new_c", "d_new_h")
+    return tuple(case[k] for k in keys)
+
+
+def _run_lstm(lstm_step_backward, case: dict) -> dict:
+    result = lstm_step_backward(*_args(case))
+    if not isinstance(result, tuple) or len(result) != 5:
+        raise TypeError(
+            "lstm_step_backward must return (d_x, d_c_prev, d_h_prev, d_kernel, d_bias)."
+        )
+    keys = ("d_x", "d_c_prev", "d_h_prev", "d_kernel", "d_bias")
+    return dict(zip(keys, result, strict=True))
+
+
+def _expect_lstm(case: dict) -> dict:
+    import rnnref.np as rn
+
+    depth, units = case["x"].shape[1], case["h_prev"].shape[1]
+    cell = rn.BasicLSTMCell(units, forget_bias=case["forget_bias"])
+    cell.build(depth, np.float64)
+    cell.set_weights([case["kernel"], case["bias"]])
+    state = rn.LSTMStateTuple(case["c_prev"], case["h_prev"])
+    _, _, tape = rn.dynamic_rnn_forward(cell, case["x"][:, None], initial_state=state)
+    d_final = rn.LSTMStateTuple(case["d_new_c"], np.zeros_like(case["d_new_h"]))
+    d_x, d_state, (d_kernel, d_bias) = rn.dynamic_rnn_backward(
+        tape, case["d_new_h"][:, None], d_final
+    )
+    return {
+        "d_x": d_x[:, 0],
+        "d_c_prev": d_state.c,
+        "d_h_prev": d_state.h,
+        "d_kernel": d_kernel,
+        "d_bias": d_bias,
+    }
+
+
+def _lstm(case: dict, mistake: str = "") -> dict:
+    """One BasicLSTMCell step backward in NumPy, with the named mistakes switchable."""
+    x, c_prev, h_prev, kernel, bias, fb, d_new_c, d_new_h = _args(case)
+    D = x.shape[1]
+    xh = np.concatenate([x, h_prev], axis=1)
+    i, j, f, o = np.split(xh @ kernel + bias, 4, axis=1)
+    si, tj, sf, so = _sigmoid(i), np.tanh(j), _sigmoid(f + fb), _sigmoid(o)
+    new_c = c_prev * sf + si * tj
+    tc = np.tanh(new_c)
+    d_o = d_new_h * tc * so * (1 - so)
+    through_h = d_new_h * so * ((1 - new_c**2) if mistake == "tanh_prime_of_c" else (1 - tc**2))
+    d_c = d_new_c + (0 if mistake == "no_h_to_c" else through_h)
+    d_i = d_c * tj * si * (1 - si)
+    d_j = d_c * si * (1 - tj**2)
+    sf_grad = _sigmoid(f) if mistake == "forget_bias_in_grad" else sf
+    d_f = d_c * c_prev * sf_grad * (1 - sf_grad)
+    d_c_prev = d_c if mistake == "no_forget_factor" else d_c * sf
+    parts = [d_i, d_f, d_j, d_o] if mistake == "gate_order" else [d_i, d_j, d_f, d_o]
+    d_z = np.concatenate(parts, axis=1)  # [B, 4H], in the kernel's order i, j, f, o
+    d_xh = d_z @ kernel.T
+    return {
+        "d_x": d_xh[:, :D],
+        "d_c_prev": d_c_prev,
+        "d_h_prev": d_xh[:, D:],
+        "d_kernel": xh.T @ d_z,
+        "d_bias": d_z.sum(axis=0),
+    }
+
+
+LSTM_STEP_BACKWARD = Exercise(
+    name="lstm_step_backward",
+    answer="lstm_step_backward",
+    cases=_lstm_cases,
+    run=_run_lstm,
+    expect=_expect_lstm,
+    label=_lstm_label,
+    atol=GRAD_TOL,
+    rtol=GRAD_TOL,
+    mistakes={
+        "no_h_to_c": Mistake(
+            lambda case: _lstm(case, "no_h_to_c"),
+            "the path from new_h back to new_c is missing: new_h = tanh(new_c) * sigmoid(o), "
+            "so d_c = d_new_c + d_new_h * sigmoid(o) * (1 - tanh(new_c)^2).",
+        ),
+        "tanh_prime_of_c": Mistake(
+            lambda case: _lstm(case, "tanh_prime_of_c"),
+            "tanh' is taken as 1 - new_c^2: it is 1 - tanh(new_c)^2.",
+        ),
+        "no_forget_factor": Mistake(
+            lambda case: _lstm(case, "no_forget_factor"),
+            "d_c_prev misses the forget gate: new_c = c_prev * sigmoid(f + forget_bias) + ..., "
+            "so d_c_prev = d_c * sigmoid(f + forget_bias).",
+        ),
+        "forget_bias_in_grad": Mistake(
+            lambda case: _lstm(case, "forget_bias_in_grad"),
+            "the forget gate's derivative leaves out forget_bias: it is s * (1 - s) with "
+            "s = sigmoid(f + forget_bias).",
+        ),
+        "gate_order": Mistake(
+            lambda case: _lstm(case, "gate_order"),
+            "the gate gradients are joined in the order i, f, j, o: d_z must follow the "
+            "kernel's columns, i, j, f, o.",
+        ),
+    },
+)
+
+lstm_step_backward = check_function(
+    LSTM_STEP_BACKWARD,
+    """Check ``lstm_step_backward``: the gradients of one BasicLSTMCell step.""",
+)
+
+
+# ---- the numerical gradient -------------------------------------------------------------
+
+FUNCTIONS = ("sin_sum", "quartic", "softplus")
+
+
+def _f(name: str, a: np.ndarray):
+    """A smooth scalar function of x (with parameters a), by name (cases are plain data)."""
+    if name == "sin_sum":
+        return lambda x: float(np.sum(np.sin(a * x)))
+    if name == "quartic":
+        return lambda x: float(np.sum(a * x**4))
+    return lambda x: float(np.sum(np.log1p(np.exp(a * x))))
+
+
+def _numeric_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    shapes = [("sin_sum", (3,), 1e-3), ("quartic", (2, 3), 1e-2)]
+    if hidden:
+        shapes = [("softplus", (4,), 1e-3), ("sin_sum", (1,), 1e-4), ("quartic", (3, 2), 1e-3)]
+    return [
+        {
+            "function": name,
+            "a": rng.uniform(0.5, 2.0, size=shape),
+            "x": rng.normal(size=shape),
+            "eps": eps,
+        }
+        for name, shape, eps in shapes
+    ]
+
+
+def _numeric_label(case: dict) -> str:
+    return f"f = {case['function']}, x of shape {case['x'].shape}, eps={case['eps']}"
+
+
+def _run_numeric(numerical_gradient, case: dict) -> dict:
+    x = case["x"].copy()
+    gradient = numerical_gradient(_f(case["function"], case["a"]), x, case["eps"])
+    return {"gradient": gradient, "x afterwards": x}
+
+
+def _numeric(case: dict, mistake: str = "") -> dict:
+    f, x, eps = _f(case["function"], case["a"]), case["x"].copy(), case["eps"]
+    gradient = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        x[index] = old + eps
+        up = f(x)
+        if mistake == "not_restored":
+            x[index] = x[index] - eps - eps
+        else:
+            x[index] = old - eps
+        down = f(x)
+        if mistake != "not_restored":
+            x[index] = old
+        if mistake == "forward":
+            x[index] = old
+            gradient[index] = (up - f(x)) / eps
+        elif mistake == "one_eps":
+            gradient[index] = (up - down) / eps
+        else:
+            gradient[index] = (up - down) / (2 * eps)
+    return {"gradient": gradient, "x afterwards": x}
+
+
+NUMERICAL_GRADIENT = Exercise(
+    name="numerical_gradient",
+    answer="numerical_gradient",
+    cases=_numeric_cases,
+    run=_run_numeric,
+    expect=_numeric,
+    label=_numeric_label,
+    atol=1e-8,
+    rtol=1e-6,
+    mistakes={
+        "forward": Mistake(
+            lambda case: _numeric(case, "forward"),
+            "the difference is one-sided, (f(x + eps) - f(x)) / eps: use the central "
+            "difference (f(x + eps) - f(x - eps)) / (2 eps), accurate to eps^2 instead of eps.",
+        ),
+        "one_eps": Mistake(
+            lambda case: _numeric(case, "one_eps"),
+            "the central difference is divided by eps: the two points are 2 eps apart.",
+        ),
+        "not_restored": Mistake(
+            lambda case: _numeric(case, "not_restored"),
+            "x is not restored after each coordinate: put x[index] back before moving on, "
+            "or every later coordinate is measured at a shifted point.",
+        ),
+    },
+)
+
+numerical_gradient = check_function(
+    NUMERICAL_GRADIENT,
+    """Check ``numerical_gradient(f, x, eps)``: central differences, x left as it was.""",
+)
+
+EXERCISES = [RNN_STEP_BACKWARD, RNN_BPTT, LSTM_STEP_BACKWARD, NUMERICAL_GRADIENT]
