@@ -159,7 +159,7 @@ def sequence_length_dtype(owner: str, is_integer: bool, dtype: Any) -> None:
     if not is_integer:
         raise TypeError(
             f"{owner} expects integer sequence lengths. Received: sequence_length of dtype "
-            f"{dtype}. Cast with astype(int) if the values are whole numbers."
+            f"{dtype}. Cast them to an integer dtype if the values are whole numbers."
         )
 
 
@@ -297,7 +297,7 @@ def state_dtype_given(owner: str, is_float: bool, input_dtype: Any, dtype: Any) 
         raise ValueError(
             f"{owner} needs dtype (or initial_state) for integer inputs, to know what "
             f"the state is computed in. Received: inputs of dtype {input_dtype} and "
-            "dtype=None. Pass dtype=np.float32."
+            "dtype=None. Pass dtype=float32 (or float64)."
         )
 
 

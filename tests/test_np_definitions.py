@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import rnnref.np as rn
+from rnnref import structure
 
 F64 = np.float64
 
@@ -27,8 +28,9 @@ def built(cell: rn.RNNCell, depth: int, weights: list, dtype=F64) -> rn.RNNCell:
 def identity_rnn(depth: int, dtype=F64) -> rn.BasicRNNCell:
     """A BasicRNNCell whose output is its input: kernel [I; 0], bias 0, identity activation."""
     kernel = np.vstack([np.eye(depth), np.zeros((depth, depth))])
-    return built(rn.BasicRNNCell(depth, activation=lambda x: x), depth,
-                 [kernel, np.zeros(depth)], dtype)
+    return built(
+        rn.BasicRNNCell(depth, activation=lambda x: x), depth, [kernel, np.zeros(depth)], dtype
+    )
 
 
 def leaves_of(state) -> list:
@@ -72,8 +74,9 @@ def test_basic_rnn_cell_stacks_input_rows_over_state_rows() -> None:
     x, h = np.ones((1, 2)), np.full((1, 3), 2.0)
     tanh_cell = built(rn.BasicRNNCell(3), 2, [kernel, np.full(3, 0.05)])
     np.testing.assert_allclose(tanh_cell(x, h)[0], np.full((1, 3), np.tanh(pre)))
-    relu_cell = built(rn.BasicRNNCell(3, activation=lambda v: np.maximum(v, 0)), 2,
-                      [kernel, np.full(3, 0.05)])
+    relu_cell = built(
+        rn.BasicRNNCell(3, activation=lambda v: np.maximum(v, 0)), 2, [kernel, np.full(3, 0.05)]
+    )
     np.testing.assert_array_equal(relu_cell(x, h)[0], np.zeros((1, 3)))
 
 
@@ -85,8 +88,7 @@ def test_gru_cell_equation() -> None:
     # h' = u * h + (1 - u) * c = 0.75 * 2 + 0.25 * tanh(0.6).
     # (Swapping r and u would give 0.5 * 2 + 0.5 * tanh(0.7): the order is pinned.)
     r, u, x, h = 0.5, 0.75, 1.0, 2.0
-    cell = built(rn.GRUCell(1), 1, [np.zeros((2, 2)), [0.0, np.log(3.0)],
-                                    [[0.3], [0.2]], [0.1]])
+    cell = built(rn.GRUCell(1), 1, [np.zeros((2, 2)), [0.0, np.log(3.0)], [[0.3], [0.2]], [0.1]])
     out, state = cell(np.full((1, 1), x), np.full((1, 1), h))
     c = np.tanh(0.3 * x + 0.2 * r * h + 0.1)
     np.testing.assert_allclose(out, [[u * h + (1 - u) * c]])
@@ -101,8 +103,11 @@ def test_basic_lstm_cell_equation(forget_bias: float, state_is_tuple: bool) -> N
     #   once forget_bias is added back; o = ln 3 -> sigmoid 0.75.
     # c' = c * 0.5 + 0.5 * 0.6 = 2 * 0.5 + 0.3 = 1.3;  h' = tanh(1.3) * 0.75.
     bias = [0.0, np.arctanh(0.6), -forget_bias, np.log(3.0)]
-    cell = built(rn.BasicLSTMCell(1, forget_bias=forget_bias, state_is_tuple=state_is_tuple),
-                 1, [np.zeros((2, 4)), bias])
+    cell = built(
+        rn.BasicLSTMCell(1, forget_bias=forget_bias, state_is_tuple=state_is_tuple),
+        1,
+        [np.zeros((2, 4)), bias],
+    )
     c, h = np.full((1, 1), 2.0), np.full((1, 1), -5.0)  # h only meets the zero kernel
     state = rn.LSTMStateTuple(c, h) if state_is_tuple else np.concatenate([c, h], axis=1)
     out, new_state = cell(np.ones((1, 1)), state)
@@ -125,8 +130,10 @@ def lstm_peephole_case(cell_clip: float | None) -> tuple:
     # sees the new c (the old one, 1, would give another value).
     w_o = np.log(3.0) / 1.05
     cell = built(
-        rn.LSTMCell(1, use_peepholes=True, cell_clip=cell_clip, forget_bias=0.0), 1,
-        [np.zeros((2, 4)), [0.0, np.arctanh(0.6), 0.0, 0.0], [np.log(3.0)], [0.0], [w_o]])
+        rn.LSTMCell(1, use_peepholes=True, cell_clip=cell_clip, forget_bias=0.0),
+        1,
+        [np.zeros((2, 4)), [0.0, np.arctanh(0.6), 0.0, 0.0], [np.log(3.0)], [0.0], [w_o]],
+    )
     out, state = cell(np.ones((1, 1)), rn.LSTMStateTuple(np.ones((1, 1)), np.zeros((1, 1))))
     c = 0.75 * 1.0 + 0.5 * 0.6
     if cell_clip is not None:
@@ -159,12 +166,17 @@ def test_lstm_cell_projection(proj_clip: float | None, state_is_tuple: bool) -> 
     # projected m = m @ [[2, -0.5]] = [1.29, -0.32], clipped to [1, -0.32] with proj_clip 1.
     proj = np.array([[2.0, -0.5]])
     cell = built(
-        rn.LSTMCell(1, num_proj=2, proj_clip=proj_clip, state_is_tuple=state_is_tuple), 1,
-        [np.zeros((3, 4)), [0.0, np.arctanh(0.6), -1.0, np.log(3.0)], proj])
+        rn.LSTMCell(1, num_proj=2, proj_clip=proj_clip, state_is_tuple=state_is_tuple),
+        1,
+        [np.zeros((3, 4)), [0.0, np.arctanh(0.6), -1.0, np.log(3.0)], proj],
+    )
     assert cell.output_size == 2
     c_prev, m_prev = np.full((1, 1), 2.0), np.full((1, 2), 7.0)
-    state = (rn.LSTMStateTuple(c_prev, m_prev) if state_is_tuple
-             else np.concatenate([c_prev, m_prev], axis=1))
+    state = (
+        rn.LSTMStateTuple(c_prev, m_prev)
+        if state_is_tuple
+        else np.concatenate([c_prev, m_prev], axis=1)
+    )
     out, new_state = cell(np.ones((1, 1)), state)
     c = 2.0 * 0.5 + 0.5 * 0.6
     m = 0.75 * np.tanh(c) * proj
@@ -184,8 +196,11 @@ def test_lstm_cell_projection_feeds_back_through_the_kernel() -> None:
     # kernel rows: [x, m_prev_0, m_prev_1]; only m_prev_1 feeds the j gate, with weight 0.5.
     kernel = np.zeros((3, 4))
     kernel[2, 1] = 0.5
-    cell = built(rn.LSTMCell(1, num_proj=2, forget_bias=0.0), 1,
-                 [kernel, np.zeros(4), np.array([[1.0, 1.0]])])
+    cell = built(
+        rn.LSTMCell(1, num_proj=2, forget_bias=0.0),
+        1,
+        [kernel, np.zeros(4), np.array([[1.0, 1.0]])],
+    )
     state = rn.LSTMStateTuple(np.zeros((1, 1)), np.array([[0.0, 2.0]]))
     out, new_state = cell(np.zeros((1, 1)), state)
     # j = 0.5 * 2 = 1; c = 0.5 * 0 + 0.5 * tanh(1); m = 0.5 * tanh(c) -> projected to [m, m].
@@ -198,8 +213,12 @@ def test_lstm_cell_projection_feeds_back_through_the_kernel() -> None:
 def test_multi_rnn_cell_chains_layers(state_is_tuple: bool) -> None:
     # Layer k's output is layer k + 1's input; the state holds one state per layer.
     def layers():
-        return [rn.GRUCell(3, seed=1), rn.BasicRNNCell(2, seed=2),
-                rn.BasicLSTMCell(2, state_is_tuple=False, seed=3)]
+        return [
+            rn.GRUCell(3, seed=1),
+            rn.BasicRNNCell(2, seed=2),
+            rn.BasicLSTMCell(2, state_is_tuple=False, seed=3),
+        ]
+
     stack = rn.MultiRNNCell(layers(), state_is_tuple=state_is_tuple)
     stack.build(4, F64)
     refs = layers()
@@ -209,7 +228,7 @@ def test_multi_rnn_cell_chains_layers(state_is_tuple: bool) -> None:
     assert n_weights == [4, 2, 2] and len(stack.weights) == sum(n_weights)
     offsets = np.cumsum([0, *n_weights])
     for k, ref in enumerate(refs):  # the stack's weights are its layers', in order
-        ref.set_weights(stack.weights[offsets[k]:offsets[k + 1]])
+        ref.set_weights(stack.weights[offsets[k] : offsets[k + 1]])
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 4))
     states = [rng.normal(size=(2, n)) for n in (3, 2, 4)]
@@ -237,14 +256,16 @@ CELL_FACTORIES = {
     "BasicRNN": lambda seed=None: rn.BasicRNNCell(4, seed=seed),
     "GRU": lambda seed=None: rn.GRUCell(4, seed=seed),
     "BasicLSTM": lambda seed=None: rn.BasicLSTMCell(4, seed=seed),
-    "LSTM-peep-proj": lambda seed=None: rn.LSTMCell(4, use_peepholes=True, num_proj=2,
-                                                    seed=seed),
-    "Multi": lambda seed=None: rn.MultiRNNCell([rn.GRUCell(3, seed=seed),
-                                                rn.LSTMCell(2, seed=seed)]),
+    "LSTM-peep-proj": lambda seed=None: rn.LSTMCell(4, use_peepholes=True, num_proj=2, seed=seed),
+    "Multi": lambda seed=None: rn.MultiRNNCell(
+        [rn.GRUCell(3, seed=seed), rn.LSTMCell(2, seed=seed)]
+    ),
     "InputProjection": lambda seed=None: rn.InputProjectionWrapper(
-        rn.GRUCell(4, seed=seed), 3, seed=seed),
+        rn.GRUCell(4, seed=seed), 3, seed=seed
+    ),
     "OutputProjection": lambda seed=None: rn.OutputProjectionWrapper(
-        rn.BasicLSTMCell(4, seed=seed), 2, seed=seed),
+        rn.BasicLSTMCell(4, seed=seed), 2, seed=seed
+    ),
 }
 
 
@@ -299,14 +320,27 @@ D_INIT, H_INIT = 20, 16  # big enough for the statistics above
         pytest.param(lambda: rn.BasicRNNCell(H_INIT, seed=1), [0], [1], [], id="BasicRNN"),
         pytest.param(lambda: rn.GRUCell(H_INIT, seed=1), [0, 2], [3], [1], id="GRU"),
         pytest.param(lambda: rn.BasicLSTMCell(H_INIT, seed=1), [0], [1], [], id="BasicLSTM"),
-        pytest.param(lambda: rn.LSTMCell(H_INIT, use_peepholes=True, num_proj=12, seed=1),
-                     [0, 5], [1], [], id="LSTM-peep-proj"),
-        pytest.param(lambda: rn.InputProjectionWrapper(rn.BasicRNNCell(H_INIT, seed=1), 24,
-                                                       seed=2), [0, 2], [1, 3], [],
-                     id="InputProjection"),
-        pytest.param(lambda: rn.OutputProjectionWrapper(rn.BasicRNNCell(H_INIT, seed=1), 24,
-                                                        seed=2), [0, 2], [1, 3], [],
-                     id="OutputProjection"),
+        pytest.param(
+            lambda: rn.LSTMCell(H_INIT, use_peepholes=True, num_proj=12, seed=1),
+            [0, 5],
+            [1],
+            [],
+            id="LSTM-peep-proj",
+        ),
+        pytest.param(
+            lambda: rn.InputProjectionWrapper(rn.BasicRNNCell(H_INIT, seed=1), 24, seed=2),
+            [0, 2],
+            [1, 3],
+            [],
+            id="InputProjection",
+        ),
+        pytest.param(
+            lambda: rn.OutputProjectionWrapper(rn.BasicRNNCell(H_INIT, seed=1), 24, seed=2),
+            [0, 2],
+            [1, 3],
+            [],
+            id="OutputProjection",
+        ),
     ],
 )
 def test_default_initialisers(factory, kernel_at: list, zeros_at: list, ones_at: list) -> None:
@@ -411,6 +445,7 @@ def test_embedding_wrapper_seed_determinism() -> None:
         wrapper = rn.EmbeddingWrapper(rn.GRUCell(2, seed=seed), 10, 3, seed=seed)
         wrapper.build(1, np.float32)
         return wrapper
+
     a, b, c = make(5), make(5), make(6)
     np.testing.assert_array_equal(a.weights[-1], b.weights[-1])
     assert a.weights[-1].shape == (10, 3) and a.weights[-1].dtype == np.float32
@@ -423,7 +458,7 @@ def test_embedding_wrapper_in_static_rnn(step_ids: str) -> None:
     # accepts rank-1 step inputs for exactly this), or [B, 1].
     wrapper = rn.EmbeddingWrapper(rn.GRUCell(3, seed=0), 7, 4, seed=1)
     ids = np.array([[1, 6, 0], [4, 4, 2]])  # [B, T]
-    steps = [ids[:, t] if step_ids == "B" else ids[:, t:t + 1] for t in range(3)]
+    steps = [ids[:, t] if step_ids == "B" else ids[:, t : t + 1] for t in range(3)]
     outs, state = rn.static_rnn(wrapper, steps, dtype=F64)
     h, expected = wrapper.zero_state(2, F64), []
     for t in range(3):
@@ -437,12 +472,15 @@ def test_embedding_wrapper_in_dynamic_rnn() -> None:
     # dynamic_rnn takes ids as [B, T, 1] (a depth axis of one id).
     wrapper = rn.EmbeddingWrapper(rn.BasicLSTMCell(3, seed=0), 7, 4, seed=1)
     ids = np.array([[1, 6, 0], [4, 4, 2]])
-    outputs, state = rn.dynamic_rnn(wrapper, ids[:, :, None], sequence_length=[3, 1],
-                                    dtype=F64)
+    outputs, state = rn.dynamic_rnn(wrapper, ids[:, :, None], sequence_length=[3, 1], dtype=F64)
     assert outputs.shape == (2, 3, 3) and outputs.dtype == F64
     embedding = wrapper.weights[-1]
-    ref, ref_state = rn.dynamic_rnn(copy_of(lambda: rn.BasicLSTMCell(3), wrapper.cell, 4),
-                                    embedding[ids], sequence_length=[3, 1], dtype=F64)
+    ref, ref_state = rn.dynamic_rnn(
+        copy_of(lambda: rn.BasicLSTMCell(3), wrapper.cell, 4),
+        embedding[ids],
+        sequence_length=[3, 1],
+        dtype=F64,
+    )
     np.testing.assert_allclose(outputs, ref)
     np.testing.assert_allclose(state.c, ref_state.c)
     np.testing.assert_allclose(state.h, ref_state.h)
@@ -481,8 +519,9 @@ def test_dropout_keeps_about_keep_prob(where: str) -> None:
 
 
 def test_dropout_keep_prob_one_is_the_identity() -> None:
-    wrapper = dropout_identity(4, input_keep_prob=1.0, output_keep_prob=1.0,
-                               state_keep_prob=1.0, seed=0)
+    wrapper = dropout_identity(
+        4, input_keep_prob=1.0, output_keep_prob=1.0, state_keep_prob=1.0, seed=0
+    )
     x = np.random.default_rng(0).normal(size=(5, 4))
     np.testing.assert_array_equal(wrapper(x, np.zeros((5, 4)))[0], x)
 
@@ -490,8 +529,14 @@ def test_dropout_keep_prob_one_is_the_identity() -> None:
 def masks_over_time(variational: bool, seed: int) -> np.ndarray:
     """The kept/dropped pattern at each step of a dynamic_rnn over ones: [T, B, D]."""
     depth, batch, steps = 8, 50, 6
-    wrapper = dropout_identity(depth, input_keep_prob=0.6, output_keep_prob=0.7,
-                               variational_recurrent=variational, input_size=depth, seed=seed)
+    wrapper = dropout_identity(
+        depth,
+        input_keep_prob=0.6,
+        output_keep_prob=0.7,
+        variational_recurrent=variational,
+        input_size=depth,
+        seed=seed,
+    )
     outputs, _ = rn.dynamic_rnn(wrapper, np.ones((batch, steps, depth)), dtype=F64)
     kept = outputs != 0
     np.testing.assert_allclose(outputs[kept], 1 / (0.6 * 0.7))
@@ -561,6 +606,7 @@ def test_state_dropout_filter_reaches_into_a_stack() -> None:
 
     def stack():
         return rn.MultiRNNCell([rn.BasicLSTMCell(3, seed=0), rn.GRUCell(3, seed=1)])
+
     inner = stack()
     wrapper = rn.DropoutWrapper(inner, state_keep_prob=keep, seed=2)
     wrapper.build(2, F64)
@@ -585,8 +631,7 @@ def test_state_dropout_filter_reaches_into_a_stack() -> None:
 def test_split_batches_seed_example() -> None:
     # 1..12 as 2 rows, 1..6 and 7..12; batch k takes columns [3k, 3k + 3) of both rows.
     batches = rn.split_batches(np.arange(1, 13), batch_size=2, num_steps=3)
-    np.testing.assert_array_equal(batches, [[[1, 2, 3], [7, 8, 9]],
-                                            [[4, 5, 6], [10, 11, 12]]])
+    np.testing.assert_array_equal(batches, [[[1, 2, 3], [7, 8, 9]], [[4, 5, 6], [10, 11, 12]]])
 
 
 SPLITS = [(12, 2, 3), (13, 2, 3), (20, 3, 2), (100, 4, 5), (101, 3, 7), (35, 5, 6)]
@@ -601,7 +646,7 @@ def test_split_batches_layout(n: int, batch_size: int, num_steps: int) -> None:
     batches = rn.split_batches(data, batch_size, num_steps)
     assert batches.shape == (count, batch_size, num_steps)
     for k in range(count):
-        np.testing.assert_array_equal(batches[k], rows[:, k * num_steps:(k + 1) * num_steps])
+        np.testing.assert_array_equal(batches[k], rows[:, k * num_steps : (k + 1) * num_steps])
 
 
 @pytest.mark.parametrize("n, batch_size, num_steps", SPLITS)
@@ -613,8 +658,8 @@ def test_input_target_batches(n: int, batch_size: int, num_steps: int) -> None:
     assert len(pairs) == (batch_len - 1) // num_steps  # as TF's PTB reader
     for k, (x, y) in enumerate(pairs):
         assert x.shape == y.shape == (batch_size, num_steps)
-        np.testing.assert_array_equal(x, rows[:, k * num_steps:(k + 1) * num_steps])
-        np.testing.assert_array_equal(y, rows[:, k * num_steps + 1:(k + 1) * num_steps + 1])
+        np.testing.assert_array_equal(x, rows[:, k * num_steps : (k + 1) * num_steps])
+        np.testing.assert_array_equal(y, rows[:, k * num_steps + 1 : (k + 1) * num_steps + 1])
         np.testing.assert_array_equal(y[:, :-1], x[:, 1:])  # y is x one step ahead
         if k:
             np.testing.assert_array_equal(x[:, 0], pairs[k - 1][1][:, -1])  # rows continue
@@ -669,8 +714,7 @@ def test_dynamic_rnn_masking(name: str) -> None:
     # Without lengths every row runs to the end; time_major is the same run transposed.
     full, full_state = rn.dynamic_rnn(cell, x, initial_state=init)
     np.testing.assert_allclose(full, np.stack(step_outs, axis=1))
-    tm, tm_state = rn.dynamic_rnn(cell, x.transpose(1, 0, 2), initial_state=init,
-                                  time_major=True)
+    tm, tm_state = rn.dynamic_rnn(cell, x.transpose(1, 0, 2), initial_state=init, time_major=True)
     np.testing.assert_allclose(tm, full.transpose(1, 0, 2))
     for mine, ref in zip(leaves_of(tm_state), leaves_of(full_state), strict=True):
         np.testing.assert_allclose(mine, ref)
@@ -680,8 +724,9 @@ def test_static_rnn_is_dynamic_rnn_on_a_list() -> None:
     cell = rn.LSTMCell(3, use_peepholes=True, seed=0)
     x = np.random.default_rng(1).normal(size=(4, 5, 2))
     lengths = np.array([5, 0, 3, 1])
-    outs, state = rn.static_rnn(cell, list(x.transpose(1, 0, 2)), dtype=F64,
-                                sequence_length=lengths)
+    outs, state = rn.static_rnn(
+        cell, list(x.transpose(1, 0, 2)), dtype=F64, sequence_length=lengths
+    )
     ref, ref_state = rn.dynamic_rnn(cell, x, dtype=F64, sequence_length=lengths)
     assert len(outs) == 5
     np.testing.assert_allclose(np.stack(outs, axis=1), ref)
@@ -701,10 +746,12 @@ def test_bidirectional_reads_each_row_backwards_within_its_length() -> None:
     x = np.random.default_rng(2).normal(size=(3, 4, 2))
     lengths = np.array([4, 2, 0])
     (out_fw, out_bw), (s_fw, s_bw) = rn.bidirectional_dynamic_rnn(
-        fw, bw, x, sequence_length=lengths, dtype=F64)
+        fw, bw, x, sequence_length=lengths, dtype=F64
+    )
     ref_fw, ref_sfw = rn.dynamic_rnn(fw, x, sequence_length=lengths, dtype=F64)
-    rev_out, ref_sbw = rn.dynamic_rnn(bw, reverse_within_lengths(x, lengths),
-                                      sequence_length=lengths, dtype=F64)
+    rev_out, ref_sbw = rn.dynamic_rnn(
+        bw, reverse_within_lengths(x, lengths), sequence_length=lengths, dtype=F64
+    )
     np.testing.assert_allclose(out_fw, ref_fw)
     np.testing.assert_allclose(s_fw, ref_sfw)
     np.testing.assert_allclose(out_bw, reverse_within_lengths(rev_out, lengths))
@@ -714,3 +761,26 @@ def test_bidirectional_reads_each_row_backwards_within_its_length() -> None:
     _, s = bw(x[1:2, 1], bw.zero_state(1, F64))
     o, _ = bw(x[1:2, 0], s)
     np.testing.assert_allclose(out_bw[1, 0], o[0])
+
+
+@pytest.mark.parametrize(
+    "make_cell",
+    [
+        lambda: rn.LSTMCell(3, num_proj=2),
+        lambda: rn.MultiRNNCell([rn.GRUCell(2), rn.BasicRNNCell(2)]),
+    ],
+    ids=["lstm", "multi"],
+)
+def test_zero_time_steps_return_the_initial_state_and_zero_gradients(make_cell) -> None:
+    # No step runs: no outputs, the final state is the initial one, and nothing has a gradient.
+    cell = make_cell()
+    inputs = np.zeros((2, 0, 4), np.float32)
+    initial = structure.map_structure(lambda z: z + 0.5, cell.zero_state(2))
+    outputs, state = rn.dynamic_rnn(cell, inputs, initial_state=initial)
+    assert outputs.shape == (2, 0, cell.output_size)
+    for got, want in zip(structure.flatten(state), structure.flatten(initial), strict=True):
+        np.testing.assert_array_equal(got, want)
+    _, _, tape = rn.dynamic_rnn_forward(cell, inputs, initial_state=initial)
+    d_inputs, d_initial, d_weights = rn.dynamic_rnn_backward(tape)
+    assert d_inputs.shape == inputs.shape
+    assert all(not d.any() for d in structure.flatten(d_initial) + d_weights)

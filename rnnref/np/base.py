@@ -78,17 +78,13 @@ class RNNCell:
         """Create the weights for inputs of depth ``input_depth`` (D), in ``dtype``."""
         input_depth = validation.positive_int(input_depth, "input_depth", self.name)
         dtype = np.dtype(dtype)
-        if not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"{self.name} computes in floating point. Received: dtype={dtype}.")
+        validation.float_dtype(self.name, np.issubdtype(dtype, np.floating), dtype)
         for cell, depth in zip(self._cells, self._cell_depths(input_depth), strict=True):
             if not cell.built:
                 cell.build(depth, dtype)
-            elif cell._input_depth != depth or cell.dtype != dtype:
-                raise ValueError(
-                    f"{self.name} needs its inner {cell.name} built for inputs of depth {depth} "
-                    f"in {dtype}. Received: a cell already built for depth {cell._input_depth} in "
-                    f"{cell.dtype}. Use a new cell object for each place in the network."
-                )
+            validation.inner_cell_built(
+                self.name, cell.name, depth, dtype, cell._input_depth, cell.dtype
+            )
         rng = np.random.default_rng(self._seed)
         self._params = {
             name: init(rng, shape).astype(dtype)

@@ -118,12 +118,7 @@ def static_rnn(
 ) -> tuple[list, Any]:
     """``dynamic_rnn`` over a Python list of T arrays [B, D]; returns a list of T outputs."""
     validation.is_cell(cell, RNNCell, "static_rnn")
-    if not isinstance(inputs, (list, tuple)) or not inputs:
-        raise TypeError(
-            "static_rnn expects a non-empty list of arrays [batch_size, depth], one per time "
-            f"step. Received: {type(inputs).__name__}. For one array [batch, time, depth], use "
-            "dynamic_rnn or list(x.transpose(1, 0, 2))."
-        )
+    validation.step_list("static_rnn", inputs)
     steps = [np.asarray(x) for x in inputs]
     # An EmbeddingWrapper's ids may come as [B] per step, as in TF1's seq2seq code: [B] -> [B, 1].
     steps = [x[:, None] if x.ndim == 1 and np.issubdtype(x.dtype, np.integer) else x for x in steps]
@@ -205,9 +200,9 @@ def _unroll(
     if fast:
         for x in (inputs[0],) if max_time else ():
             cell(x, state)  # validates shapes and dtypes once, on the first step
-        flat = inputs.reshape(max_time * batch, -1)  # (T, B, D) -> (T*B, D)
+        flat = inputs.reshape(max_time * batch, inputs.shape[2])  # (T, B, D) -> (T*B, D)
         terms = structure.map_structure(
-            lambda a: a.reshape(max_time, batch, -1), cell._input_term(flat)
+            lambda a: a.reshape(max_time, batch, a.shape[-1]), cell._input_term(flat)
         )
 
         def step(t: int, state: Any, step_tape: dict | None) -> tuple[np.ndarray, Any]:
@@ -299,14 +294,9 @@ def _initial_state(
     owner: str, cell: RNNCell, initial_state: Any, dtype: Any, input_dtype: Any, batch: int
 ) -> Any:
     if initial_state is None:
-        if dtype is None:
-            if not np.issubdtype(input_dtype, np.floating):
-                raise ValueError(
-                    f"{owner} needs dtype (or initial_state) for integer inputs, to know what "
-                    f"the state is computed in. Received: inputs of dtype {input_dtype} and "
-                    "dtype=None. Pass dtype=np.float32."
-                )
-            dtype = input_dtype
+        is_float = np.issubdtype(input_dtype, np.floating)
+        validation.state_dtype_given(owner, is_float, input_dtype, dtype)
+        dtype = input_dtype if dtype is None else dtype
         return cell.zero_state(batch, dtype)
     state = structure.map_structure(np.asarray, initial_state)
     validation.state(owner, state, cell.state_size, batch, np.shape)

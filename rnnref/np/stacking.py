@@ -4,7 +4,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnref import structure, validation
+from rnnref import validation
 from rnnref.np.base import RNNCell, _subtape
 
 
@@ -17,19 +17,11 @@ class MultiRNNCell(RNNCell):
 
     def __init__(self, cells: list, state_is_tuple: bool = True) -> None:
         super().__init__()
-        if not isinstance(cells, (list, tuple)) or not cells:
-            raise ValueError(
-                f"MultiRNNCell expects a non-empty list of cells. Received: {cells!r}."
-            )
+        validation.cell_list(self.name, cells)
         for index, cell in enumerate(cells):
             validation.is_cell(cell, RNNCell, self.name, f"cells[{index}]")
-        if not state_is_tuple and any(structure.is_nested(c.state_size) for c in cells):
-            raise ValueError(
-                "MultiRNNCell(state_is_tuple=False) concatenates the layers' states, so every "
-                "layer needs a single-array state. Received: cells with tuple states "
-                f"({[c.state_size for c in cells]}). Use state_is_tuple=True, or build the LSTM "
-                "layers with state_is_tuple=False."
-            )
+        if not state_is_tuple:
+            validation.single_array_states(self.name, [c.state_size for c in cells])
         self._cells = list(cells)
         self._state_is_tuple = bool(state_is_tuple)
 

@@ -75,12 +75,7 @@ class DropoutWrapper(_Wrapper):
         self._variational = bool(variational_recurrent)
         self._noise: dict[str, Any] = {}
         if self._variational:
-            if self._keep["input"] < 1.0 and input_size is None:
-                raise ValueError(
-                    "DropoutWrapper(variational_recurrent=True) draws its input mask when it is "
-                    "made, so it needs input_size when input_keep_prob < 1. Received: "
-                    "input_size=None. Pass input_size=<input depth>."
-                )
+            validation.variational_input_size(self.name, self._keep["input"], input_size)
             sizes = {"input": input_size, "state": cell.state_size, "output": cell.output_size}
             for kind, size in sizes.items():
                 if self._keep[kind] < 1.0:
@@ -92,11 +87,8 @@ class DropoutWrapper(_Wrapper):
         """mask[k] = 1 with probability keep_prob, else 0; shaped like values (or [1, n])."""
         if noise is None:
             noise = self._rng.uniform(size=values.shape)
-        elif noise.shape[1] != values.shape[1]:
-            raise ValueError(
-                f"DropoutWrapper's variational {kind} mask has {noise.shape[1]} units. "
-                f"Received: {kind} of shape {values.shape}. Check input_size."
-            )
+        else:
+            validation.variational_mask(self.name, kind, noise.shape[1], values.shape)
         return (noise < self._keep[kind]).astype(values.dtype)
 
     def _apply_masks(self, values: Any, masks: Any, kind: str) -> Any:
@@ -160,12 +152,7 @@ class ResidualWrapper(_Wrapper):
         output, new_state = self.cell._run(inputs, state, _subtape(tape, "cell"))
         if self._residual_fn is not None:
             return self._residual_fn(inputs, output), new_state
-        if inputs.shape != output.shape:
-            raise ValueError(
-                "ResidualWrapper adds the cell's inputs to its output, so they need the same "
-                f"shape. Received: inputs {inputs.shape}, output {output.shape}. Make the "
-                "cell's num_units equal the input depth, or pass a residual_fn."
-            )
+        validation.residual_shapes(self.name, inputs.shape, output.shape)
         return inputs + output, new_state
 
     def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
