@@ -23,7 +23,7 @@ import numpy as np
 
 from autograder.checks import channel, spec
 
-TOPICS = ("rnn_cell", "lstm", "gru", "stacking", "dynamic_rnn", "batching", "backprop", "tensorflow")
+TOPICS = ("rnn_cell", "lstm", "gru", "stacking", "dynamic_rnn", "batching", "backprop", "tf2")
 
 
 class CheckFailed(AssertionError):

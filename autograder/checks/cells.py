@@ -11,6 +11,8 @@ This module runs in the learner's kernel (and the grading kernel): NumPy only.
 Shape legend: B batch, D input depth, H units.
 """
 
+import os
+import sys
 from collections import namedtuple
 from typing import Any
 
@@ -23,6 +25,30 @@ LSTMStateTuple.__doc__ = "An LSTM's state: memory ``c`` [B, H] and output ``h`` 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)), written with tanh so it never overflows."""
     return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def import_tensorflow() -> Any:
+    """``import tensorflow``, without its start-up lines on stderr.
+
+    TensorFlow 2.21 writes a few log lines straight to the process's stderr while it loads,
+    before ``TF_CPP_MIN_LOG_LEVEL`` can take effect, and a notebook cell that writes to
+    stderr looks failed. This sends file descriptor 2 to /dev/null for the import only.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.constant(0.0) + 1.0  # the first op loads the rest of the runtime (more log lines)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return tf
 
 
 def map_state(fn: Any, state: Any, *others: Any) -> Any:

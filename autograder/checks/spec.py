@@ -34,7 +34,9 @@ Case = dict[str, Any]
 # rnnref or Keras/TF1 RNN cells inside an answer get a clear failure").
 FORBIDDEN_MODULES = ("rnnref", "tensorflow", "keras", "tf_keras", "autograder")
 ALLOWED_MODULES = ("autograder.checks.cells",)
-FORBIDDEN_NAMES = ("rnnref", "keras", "rnn_cell", "__import__", "importlib", "import_module")
+FORBIDDEN_NAMES = (
+    "rnnref", "keras", "rnn_cell", "compat", "__import__", "importlib", "import_module"
+)
 
 
 @dataclass(frozen=True)

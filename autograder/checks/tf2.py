@@ -1,0 +1,378 @@
+"""Checks for notebook 07: the cells and the unroll in TensorFlow 2 (``tf.Module``,
+``tf.while_loop``, ``tf.function``), checked against ``rnnref.tf`` and against Keras.
+
+TensorFlow is imported inside the functions (``cells.import_tensorflow``), never when the
+checks are imported. The learners' answers run inside ``tf.function``, so they must trace.
+"""
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from autograder.checks import check_function, dynamic_rnn, lstm, support
+from autograder.checks.cells import LSTMStateTuple, import_tensorflow
+from autograder.checks.spec import FORBIDDEN_MODULES, Exercise, Mistake
+
+# TensorFlow itself is allowed here; its RNN layers and TF1 cells are not.
+FORBIDDEN = tuple(m for m in FORBIDDEN_MODULES if m != "tensorflow") + (
+    "tensorflow.python.ops.rnn",
+    "tensorflow.python.ops.rnn_cell_impl",
+    "tensorflow.python.keras",
+)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[Any]:
+    """TensorFlow, with its Python logger at ERROR while a check runs: each case traces a new
+    ``tf.function``, and TensorFlow's retracing warning would otherwise reach stderr."""
+    tf = import_tensorflow()
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        yield tf
+    finally:
+        logger.setLevel(level)
+
+
+def _numpy(value: Any) -> Any:
+    """Tensors (nested in tuples, namedtuples or lists) as NumPy arrays; the rest unchanged."""
+    if isinstance(value, tuple):
+        parts = [_numpy(v) for v in value]
+        return type(value)(*parts) if hasattr(value, "_fields") else tuple(parts)
+    if isinstance(value, list):
+        return [_numpy(v) for v in value]
+    tf = import_tensorflow()
+    if isinstance(value, (tf.Tensor, tf.Variable)):
+        return np.asarray(value.numpy())
+    return value
+
+
+# ---- BasicLSTMCell as a tf.Module -------------------------------------------------------
+
+
+def _cell_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    configs = [
+        {"batch": 3, "depth": 4, "units": 4, "dtype": "float32"},
+        {"batch": 2, "depth": 3, "units": 5, "dtype": "float32"},
+    ]
+    if hidden:
+        configs = [
+            {"batch": 4, "depth": 2, "units": 3, "dtype": "float64", "forget_bias": 2.5},
+            {"batch": 3, "depth": 5, "units": 5, "dtype": "float32", "forget_bias": 0.0},
+            {"batch": 1, "depth": 1, "units": 1, "dtype": "float32"},
+        ]
+    return lstm._lstm_cases(rng, configs)
+
+
+def _run_cell(BasicLSTMCell: type, case: dict) -> dict:
+    with _quiet() as tf:
+        return _run_cell_quietly(tf, BasicLSTMCell, case)
+
+
+def _run_cell_quietly(tf: Any, BasicLSTMCell: type, case: dict) -> dict:
+    dtype = tf.as_dtype(case["dtype"])
+    cell = BasicLSTMCell(case["num_units"], forget_bias=case["options"]["forget_bias"])
+    cell.build(case["input_depth"], dtype)
+    kernel, bias = case["weights"]
+    cell.kernel.assign(kernel)
+    cell.bias.assign(bias)
+
+    @tf.function
+    def step(x: Any, c: Any, h: Any) -> Any:
+        return cell(x, LSTMStateTuple(c, h))
+
+    c, h = case["state"]
+    result = step(tf.constant(case["x"]), tf.constant(c), tf.constant(h))
+    output, new_state = support.pair(result, "BasicLSTMCell.__call__")
+    return {
+        "state_size": _numpy(cell.state_size),
+        "output_size": cell.output_size,
+        "output": _numpy(output),
+        "new_state": _numpy(new_state),
+    }
+
+
+def _expect_cell(case: dict) -> dict:
+    import_tensorflow()
+    import rnnref.tf as rt
+
+    cell = rt.BasicLSTMCell(case["num_units"], forget_bias=case["options"]["forget_bias"])
+    cell.build(case["input_depth"], case["dtype"])
+    cell.set_weights(case["weights"])
+    c, h = case["state"]
+    output, new_state = cell(case["x"], rt.LSTMStateTuple(c, h))
+    return {
+        "state_size": cell.state_size,
+        "output_size": cell.output_size,
+        "output": output.numpy(),
+        "new_state": LSTMStateTuple(new_state.c.numpy(), new_state.h.numpy()),
+    }
+
+
+def _cell_mistakes() -> dict:
+    mistakes = lstm._common_mistakes()
+    del mistakes["activation_ignored"]
+    return mistakes
+
+
+TF_LSTM_CELL = Exercise(
+    name="tf_lstm_cell",
+    answer="BasicLSTMCell",
+    cases=_cell_cases,
+    run=_run_cell,
+    expect=_expect_cell,
+    label=lstm._label,
+    mistakes=_cell_mistakes(),
+    forbidden=FORBIDDEN,
+)
+
+tf_lstm_cell = check_function(
+    TF_LSTM_CELL,
+    """Check your TensorFlow ``BasicLSTMCell`` (traced by tf.function) against rnnref.tf's.""",
+)
+
+
+# ---- dynamic_rnn with tf.while_loop ---------------------------------------------------
+
+
+def tf_toy_cell(spec: dict) -> Any:
+    """The checks' ``ToyCell`` (``cells.ToyCell``) in TensorFlow, for the learner's unroll."""
+    tf = import_tensorflow()
+
+    class TFToyCell(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.num_units, self.output_size = spec["units"], spec["output_size"]
+            self.tuple_state = spec["tuple_state"]
+            self.kernel, self.bias, self.out_kernel = (tf.constant(w) for w in spec["weights"])
+
+        @property
+        def state_size(self) -> Any:
+            H = self.num_units
+            return LSTMStateTuple(H, H) if self.tuple_state else H
+
+        def zero_state(self, batch_size: Any, dtype: Any = tf.float32) -> Any:
+            zeros = tf.zeros(tf.stack([batch_size, self.num_units]), dtype)
+            return LSTMStateTuple(zeros, zeros) if self.tuple_state else zeros
+
+        def __call__(self, inputs: Any, state: Any) -> tuple:
+            h_prev = state.h if self.tuple_state else state
+            s = tf.tanh(tf.matmul(tf.concat([inputs, h_prev], axis=1), self.kernel) + self.bias)
+            new_state = LSTMStateTuple(0.5 * state.c + s, s) if self.tuple_state else s
+            return tf.matmul(s, self.out_kernel), new_state
+
+    return TFToyCell()
+
+
+def _unroll_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    # (batch, steps, depth, units, out, tuple, time_major, lengths, given_state, dtype)
+    configs = [
+        (3, 3, 3, 4, 4, False, False, None, True, "float32"),
+        (4, 5, 3, 3, 3, False, False, [5, 3, 1, 4], True, "float32"),
+        (3, 4, 2, 3, 2, True, False, [2, 4, 3], False, "float32"),
+    ]
+    if hidden:
+        configs = [
+            (3, 4, 2, 3, 3, False, False, [0, 3, 0], True, "float64"),
+            (1, 6, 3, 2, 4, True, False, None, True, "float32"),
+            (5, 3, 2, 4, 2, True, False, [3, 0, 2, 1, 3], True, "float64"),
+        ]
+    return [dynamic_rnn._case(rng, *c) for c in configs]
+
+
+def _run_unroll(answer: Any, case: dict) -> dict:
+    with _quiet() as tf:
+        return _run_unroll_quietly(tf, answer, case)
+
+
+def _run_unroll_quietly(tf: Any, answer: Any, case: dict) -> dict:
+    cell = tf_toy_cell(case["cell"])
+    lengths = case["sequence_length"]
+    given = case["initial_state"]
+
+    @tf.function
+    def unroll(inputs: Any, lengths: Any, state: Any) -> Any:
+        return answer(cell, inputs, sequence_length=lengths, initial_state=state)
+
+    result = unroll(
+        tf.constant(case["inputs"]),
+        None if lengths is None else tf.constant(lengths, tf.int32),
+        None if given is None else support.as_course_state(given),
+    )
+    outputs, final_state = support.pair(result, "dynamic_rnn")
+    return {"outputs": _numpy(outputs), "final_state": _numpy(final_state)}
+
+
+def _unroll_mistake(key: str) -> Mistake:
+    return Mistake(lambda case: dynamic_rnn._unroll(case, key), dynamic_rnn_message(key))
+
+
+def dynamic_rnn_message(key: str) -> str:
+    every = {**dynamic_rnn.MASK_MISTAKES, **dynamic_rnn.UNROLL_MISTAKES}
+    return every[key].message
+
+
+TF_DYNAMIC_RNN = Exercise(
+    name="tf_dynamic_rnn",
+    answer="dynamic_rnn",
+    cases=_unroll_cases,
+    run=_run_unroll,
+    expect=dynamic_rnn._expect_dynamic,
+    label=dynamic_rnn._label,
+    mistakes={
+        key: _unroll_mistake(key)
+        for key in (
+            "outputs_unmasked",
+            "state_unmasked",
+            "state_zeroed",
+            "off_by_one",
+            "ignore_lengths",
+            "initial_ignored",
+            "from_initial",
+            "not_transposed_back",
+        )
+    },
+    forbidden=FORBIDDEN,
+)
+
+tf_dynamic_rnn = check_function(
+    TF_DYNAMIC_RNN,
+    """Check your TensorFlow ``dynamic_rnn`` (traced by tf.function) on toy cells.""",
+)
+
+
+# ---- TF1 weights into a Keras LSTM ------------------------------------------------------
+
+
+def _keras_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    configs = [(3, 4, 4, 4, 1.0), (2, 5, 3, 5, 1.0)]  # (batch, steps, depth, units, forget_bias)
+    if hidden:
+        configs = [(1, 3, 2, 3, 0.0), (4, 2, 6, 2, 2.5)]
+    cases = []
+    for batch, steps, depth, units, forget_bias in configs:
+        kernel, bias = support.weights_for(
+            [(depth + units, 4 * units), (4 * units,)], rng, "float32"
+        )
+        cases.append(
+            {
+                "kernel": kernel,
+                "bias": bias,
+                "forget_bias": forget_bias,
+                "x": support.normal(rng, (batch, steps, depth), "float32"),
+                "c0": support.normal(rng, (batch, units), "float32"),
+                "h0": support.normal(rng, (batch, units), "float32", 0.5),
+            }
+        )
+    return cases
+
+
+def _keras_label(case: dict) -> str:
+    batch, steps, depth = case["x"].shape
+    return (
+        f"batch {batch}, {steps} steps, input depth {depth}, {case['h0'].shape[1]} units, "
+        f"forget_bias={case['forget_bias']}"
+    )
+
+
+def _run_keras(keras_lstm_weights: Any, case: dict) -> dict:
+    with _quiet() as tf:
+        return _run_keras_quietly(tf, keras_lstm_weights, case)
+
+
+def _run_keras_quietly(tf: Any, keras_lstm_weights: Any, case: dict) -> dict:
+    weights = keras_lstm_weights(case["kernel"], case["bias"], case["forget_bias"])
+    units = case["h0"].shape[1]
+    layer = tf.keras.layers.LSTM(units, return_sequences=True, return_state=True)
+    layer.build((None,) + case["x"].shape[1:])
+    layer.set_weights([np.asarray(_numpy(w), dtype=np.float32) for w in weights])
+    initial = [tf.constant(case["h0"]), tf.constant(case["c0"])]
+    outputs, h, c = layer(tf.constant(case["x"]), initial_state=initial)
+    return {"outputs": outputs.numpy(), "final_state": LSTMStateTuple(c.numpy(), h.numpy())}
+
+
+def _expect_keras(case: dict) -> dict:
+    import rnnref.np as rn
+
+    units = case["h0"].shape[1]
+    cell = rn.BasicLSTMCell(units, forget_bias=case["forget_bias"])
+    cell.build(case["x"].shape[2])
+    cell.set_weights([case["kernel"], case["bias"]])
+    state = rn.LSTMStateTuple(case["c0"], case["h0"])
+    outputs, final = rn.dynamic_rnn(cell, case["x"], initial_state=state)
+    return {"outputs": outputs, "final_state": final}
+
+
+def _keras_weights(case: dict, mistake: str = "") -> list:
+    """TF1's [kernel, bias] as Keras's [kernel, recurrent_kernel, bias], mistakes switchable."""
+    kernel, bias, fb = case["kernel"], case["bias"], case["forget_bias"]
+    H = kernel.shape[1] // 4
+    D = kernel.shape[0] - H
+
+    def reorder(w: np.ndarray) -> np.ndarray:  # TF1's i, j, f, o -> Keras's i, f, c(=j), o
+        i, j, f, o = np.split(w, 4, axis=-1)
+        return w if mistake == "no_reorder" else np.concatenate([i, f, j, o], axis=-1)
+
+    W_x, W_h = (kernel[H:], kernel[:H]) if mistake == "rows_swapped" else (kernel[:D], kernel[D:])
+    b = reorder(bias).copy()
+    if mistake == "wrong_gate":
+        b[2 * H : 3 * H] += fb
+    elif mistake != "no_fold":
+        b[H : 2 * H] += fb  # the forget gate's bias, where Keras keeps f
+    return [reorder(W_x), reorder(W_h), b]
+
+
+def _keras_lstm(case: dict, mistake: str) -> dict:
+    """Keras's LSTM (gates i, f, c, o; no forget_bias) in NumPy, on converted weights."""
+    W_x, W_h, b = _keras_weights(case, mistake)
+    sigmoid = lstm._sigmoid
+    c, h = case["c0"], case["h0"]
+    outputs = []
+    for t in range(case["x"].shape[1]):
+        i, f, g, o = np.split(case["x"][:, t] @ W_x + h @ W_h + b, 4, axis=1)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+        outputs.append(h)
+    return {"outputs": np.stack(outputs, axis=1), "final_state": LSTMStateTuple(c, h)}
+
+
+KERAS_LSTM_WEIGHTS = Exercise(
+    name="keras_lstm_weights",
+    answer="keras_lstm_weights",
+    cases=_keras_cases,
+    run=_run_keras,
+    expect=_expect_keras,
+    label=_keras_label,
+    mistakes={
+        "no_reorder": Mistake(
+            lambda case: _keras_lstm(case, "no_reorder"),
+            "the gate blocks keep TF1's order i, j, f, o: Keras reads them as i, f, c, o, so "
+            "move TF1's f block second and its j block third, in the kernels and the bias.",
+        ),
+        "no_fold": Mistake(
+            lambda case: _keras_lstm(case, "no_fold"),
+            "forget_bias is not folded in: Keras has no forget_bias, so add it to the bias of "
+            "the forget gate.",
+        ),
+        "wrong_gate": Mistake(
+            lambda case: _keras_lstm(case, "wrong_gate"),
+            "forget_bias is added to the wrong block: in Keras's order i, f, c, o the forget "
+            "gate's bias is bias[H:2H].",
+        ),
+        "rows_swapped": Mistake(
+            lambda case: _keras_lstm(case, "rows_swapped"),
+            "the kernel's rows are split the wrong way: TF1's first D rows multiply x (Keras's "
+            "kernel), the last H rows multiply h (its recurrent_kernel).",
+        ),
+    },
+    forbidden=FORBIDDEN,
+)
+
+keras_lstm_weights = check_function(
+    KERAS_LSTM_WEIGHTS,
+    """Check ``keras_lstm_weights``: a Keras LSTM with your weights must match TF1's cell.""",
+)
+
+EXERCISES = [TF_LSTM_CELL, TF_DYNAMIC_RNN, KERAS_LSTM_WEIGHTS]
