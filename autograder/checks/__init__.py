@@ -23,7 +23,7 @@ import numpy as np
 
 from autograder.checks import channel, spec
 
-TOPICS = ("rnn_cell", "lstm", "gru", "stacking", "dynamic_rnn", "batching", "backprop", "tf2")
+TOPICS = ("rnn_cell", "lstm", "gru", "stacking", "dynamic_rnn", "batching", "backprop", "tf2", "charrnn")
 
 
 class CheckFailed(AssertionError):

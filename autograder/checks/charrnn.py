@@ -1,0 +1,257 @@
+"""Checks for notebook 09, the character-level language model: encoding text as ids, the
+sequence loss (in TensorFlow, against ``rnnref.np.train.sequence_loss_forward``), and the
+temperature softmax used for sampling."""
+
+from typing import Any
+
+import numpy as np
+
+from autograder.checks import check_function, support, tf2
+from autograder.checks.spec import Exercise, Mistake
+
+# ---- encoding ---------------------------------------------------------------------------
+
+TEXTS = {
+    "hello": "hello world",
+    "notes": "每调用一次RNNCell的call方法，就相当于在时间上“推进了一步”。",
+    "empty": "",
+    "one": "aaaa",
+}
+
+
+def _encode_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    names = ["hello", "notes"]
+    if hidden:
+        alphabet = list("abcdefg \n.,;")
+        random_text = "".join(rng.choice(alphabet, size=int(rng.integers(20, 60))))
+        return [{"text": TEXTS["empty"]}, {"text": TEXTS["one"]}, {"text": random_text}]
+    return [{"text": TEXTS[name]} for name in names]
+
+
+def _encode_label(case: dict) -> str:
+    text = case["text"]
+    return f"text {text[:24]!r}{'...' if len(text) > 24 else ''} ({len(text)} characters)"
+
+
+def _run_encode(encode: Any, case: dict) -> dict:
+    chars, ids = support.pair(encode(case["text"]), "encode")
+    if type(chars) is list and all(type(c) is str for c in chars):
+        chars = "".join(chars)
+    ids = np.asarray(ids) if type(ids) is list else ids
+    if isinstance(ids, np.ndarray) and (np.issubdtype(ids.dtype, np.integer) or ids.size == 0):
+        ids = ids.astype(np.int64)  # any integer type will do
+    return {"chars": chars, "ids": ids}
+
+
+def _encode(case: dict, mistake: str = "") -> dict:
+    text = case["text"]
+    if mistake == "first_seen":
+        chars = "".join(dict.fromkeys(text))
+    elif mistake == "duplicates":
+        chars = "".join(sorted(text))
+    else:
+        chars = "".join(sorted(set(text)))
+    index = {c: i for i, c in enumerate(chars)}  # with duplicates: the last position wins
+    offset = 1 if mistake == "one_based" else 0
+    return {"chars": chars, "ids": np.array([index[c] + offset for c in text], dtype=np.int64)}
+
+
+ENCODE = Exercise(
+    name="encode",
+    answer="encode",
+    cases=_encode_cases,
+    run=_run_encode,
+    expect=_encode,
+    label=_encode_label,
+    mistakes={
+        "first_seen": Mistake(
+            lambda case: _encode(case, "first_seen"),
+            "the vocabulary is in order of first appearance: sort it, "
+            "''.join(sorted(set(text))), so the same text always gives the same ids.",
+        ),
+        "one_based": Mistake(
+            lambda case: _encode(case, "one_based"),
+            "the ids start at 1: character chars[k] has id k, from 0 to len(chars) - 1 (the "
+            "rows of the embedding and the columns of the logits).",
+        ),
+        "duplicates": Mistake(
+            lambda case: _encode(case, "duplicates"),
+            "the vocabulary repeats characters: keep each character once, set(text).",
+        ),
+    },
+)
+
+encode = check_function(ENCODE, """Check ``encode(text)``: (sorted characters, ids).""")
+
+
+# ---- the sequence loss ------------------------------------------------------------------
+
+
+def _loss_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    shapes = [(2, 3, 5), (4, 2, 7)]  # (batch, steps, vocabulary)
+    if hidden:
+        shapes = [(1, 1, 2), (3, 6, 11), (2, 4, 3)]
+    cases = []
+    for batch, steps, vocab in shapes:
+        cases.append(
+            {
+                "logits": support.normal(rng, (batch, steps, vocab), "float32", 3.0),
+                "targets": rng.integers(0, vocab, size=(batch, steps)),
+            }
+        )
+    cases[-1]["logits"][0, 0] += 60.0  # large logits: exp() overflows unless shifted
+    return cases
+
+
+def _loss_label(case: dict) -> str:
+    batch, steps, vocab = case["logits"].shape
+    return f"logits [B={batch}, T={steps}, V={vocab}]"
+
+
+def _run_loss(sequence_loss: Any, case: dict) -> dict:
+    with tf2._quiet() as tf:
+        loss = sequence_loss(tf.constant(case["logits"]), tf.constant(case["targets"]))
+        loss = tf2._numpy(loss)
+    if isinstance(loss, (np.ndarray, np.generic, float)):
+        loss = np.asarray(loss, dtype=np.float64)
+    return {"loss": loss}
+
+
+def _expect_loss(case: dict) -> dict:
+    from rnnref.np.train import sequence_loss_forward
+
+    loss, _ = sequence_loss_forward(case["logits"].astype(np.float64), case["targets"])
+    return {"loss": np.asarray(loss, dtype=np.float64)}
+
+
+def _loss(case: dict, mistake: str) -> dict:
+    logits = case["logits"].astype(np.float64)
+    axis = 0 if mistake == "batch_axis" else -1
+    shifted = logits - logits.max(axis=axis, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    if mistake == "probabilities":
+        log_probs = np.exp(log_probs)  # -p instead of -log p
+    if mistake == "unnormalised":
+        log_probs = logits
+    nll = -np.take_along_axis(log_probs, case["targets"][..., None], axis=-1)[..., 0]  # [B, T]
+    if mistake == "sum":
+        return {"loss": np.asarray(nll.sum())}
+    if mistake == "time_mean":
+        return {"loss": np.asarray(nll.mean(axis=1).sum())}
+    return {"loss": np.asarray(nll.mean())}
+
+
+SEQUENCE_LOSS = Exercise(
+    name="sequence_loss",
+    answer="sequence_loss",
+    cases=_loss_cases,
+    run=_run_loss,
+    expect=_expect_loss,
+    label=_loss_label,
+    forbidden=tf2.FORBIDDEN,
+    atol=1e-4,
+    rtol=1e-5,
+    mistakes={
+        "sum": Mistake(
+            lambda case: _loss(case, "sum"),
+            "the loss is summed over every position: take the mean, so it does not grow with "
+            "batch_size and num_steps (and the learning rate means the same for any size).",
+        ),
+        "time_mean": Mistake(
+            lambda case: _loss(case, "time_mean"),
+            "the loss is averaged over time but summed over the batch: average over both.",
+        ),
+        "batch_axis": Mistake(
+            lambda case: _loss(case, "batch_axis"),
+            "the softmax runs over the batch axis: it is over the vocabulary, the last axis.",
+        ),
+        "probabilities": Mistake(
+            lambda case: _loss(case, "probabilities"),
+            "the loss uses -p(target) instead of -log p(target).",
+        ),
+        "unnormalised": Mistake(
+            lambda case: _loss(case, "unnormalised"),
+            "the logits are used as log-probabilities: subtract their log-sum-exp "
+            "(tf.nn.log_softmax) first.",
+        ),
+    },
+)
+
+sequence_loss = check_function(
+    SEQUENCE_LOSS,
+    """Check ``sequence_loss(logits, targets)``: mean cross-entropy, in TensorFlow.""",
+)
+
+
+# ---- the temperature softmax ------------------------------------------------------------
+
+
+def _softmax_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    configs = [((5,), 0.5), ((3, 4), 1.5)]
+    if hidden:
+        configs = [((2,), 1.0), ((6,), 0.1), ((2, 7), 3.0), ((4,), 0.8)]
+    cases = [
+        {"logits": rng.normal(size=shape) * 2, "temperature": temperature}
+        for shape, temperature in configs
+    ]
+    if hidden:
+        cases[-1]["logits"][0] = 800.0  # exp(800 / 0.8) overflows unless shifted
+    return cases
+
+
+def _softmax_label(case: dict) -> str:
+    return f"logits of shape {case['logits'].shape}, temperature={case['temperature']}"
+
+
+def _run_softmax(temperature_softmax: Any, case: dict) -> dict:
+    probs = temperature_softmax(case["logits"].copy(), case["temperature"])
+    return {"probabilities": probs}
+
+
+def _softmax(case: dict, mistake: str = "") -> dict:
+    logits, T = case["logits"], case["temperature"]
+    if mistake == "multiplied":
+        scaled = logits * T
+    elif mistake == "ignored":
+        scaled = logits
+    else:
+        scaled = logits / T
+    e = np.exp(scaled - scaled.max(axis=-1, keepdims=True))
+    if mistake == "power_unnormalised":
+        p = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        p = p / p.sum(axis=-1, keepdims=True)
+        return {"probabilities": p ** (1 / T)}
+    return {"probabilities": e / e.sum(axis=-1, keepdims=True)}
+
+
+TEMPERATURE_SOFTMAX = Exercise(
+    name="temperature_softmax",
+    answer="temperature_softmax",
+    cases=_softmax_cases,
+    run=_run_softmax,
+    expect=_softmax,
+    label=_softmax_label,
+    mistakes={
+        "multiplied": Mistake(
+            lambda case: _softmax(case, "multiplied"),
+            "the logits are multiplied by the temperature: divide them, softmax(logits / T), "
+            "so a low temperature sharpens the distribution and a high one flattens it.",
+        ),
+        "ignored": Mistake(
+            lambda case: _softmax(case, "ignored"),
+            "the temperature is ignored: use softmax(logits / temperature).",
+        ),
+        "power_unnormalised": Mistake(
+            lambda case: _softmax(case, "power_unnormalised"),
+            "p ** (1 / T) is not normalised again: probabilities must sum to 1 over the last "
+            "axis.",
+        ),
+    },
+)
+
+temperature_softmax = check_function(
+    TEMPERATURE_SOFTMAX,
+    """Check ``temperature_softmax(logits, temperature)`` (NumPy, over the last axis).""",
+)
+
+EXERCISES = [ENCODE, SEQUENCE_LOSS, TEMPERATURE_SOFTMAX]
