@@ -1,8 +1,8 @@
 """The checks the course's notebooks call: ``check.basic_rnn_cell(BasicRNNCell)``.
 
 One module per notebook (``rnn_cell``, ``lstm``, ``gru``, ``stacking``, ``dynamic_rnn``,
-``batching``) defines its ``Exercise`` objects (see ``spec``) and one public function per
-graded cell. Every public function goes through ``run_check``:
+``batching``, ``tf2``, ``backprop``, ``charrnn``) defines its ``Exercise`` objects (see
+``spec``) and one public function per graded cell. Every public function goes through ``run_check``:
 
 - inside a grading kernel (``channel.grading()``), the answer is run on the grader's cases
   and the plain outputs handed to the grader, which judges them in its own process (an
@@ -23,7 +23,10 @@ import numpy as np
 
 from autograder.checks import channel, spec
 
-TOPICS = ("rnn_cell", "lstm", "gru", "stacking", "dynamic_rnn", "batching", "backprop", "tf2", "charrnn")
+# One module per notebook, in course order (07's is tf2: a module named tensorflow would shadow).
+TOPICS = (
+    "rnn_cell", "lstm", "gru", "stacking", "dynamic_rnn", "batching", "tf2", "backprop", "charrnn"
+)
 
 
 class CheckFailed(AssertionError):
