@@ -1,0 +1,159 @@
+"""Grading throughput: plain serial ``nbgrader autograde`` against ``python -m autograder grade``.
+
+A synthetic class (``--students``, default 30) submits every assignment in ``solutions/``:
+a third the solutions, a third with the course's typical mistakes, a third the blank
+release, so kernels both pass and fail. In one run, on the same machine and files:
+
+1. nbgrader's own ``autograde``, one assignment after another (how nbgrader grades);
+2. ``python -m autograder grade --jobs N`` (N kernels at a time, sandboxed);
+3. per-notebook cost: one perfect notebook per assignment run bare with nbclient (kernel
+   start to finish, the checks judging in the kernel) against the time our grader spends
+   on the same notebook (read, sandbox, kernel, judging, gradebook) with ``--jobs 1``.
+
+Usage: python benchmarks/bench_grading.py [--students 30] [--jobs 2] [--out build/bench]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autograder import course, demo  # noqa: E402
+
+
+def make_class(out: Path, students: int) -> tuple[Path, int]:
+    """``out/submitted`` in nbgrader's layout; the number of notebooks in it."""
+    source_root = ROOT / "solutions"
+    release_root = out / "release"
+    names = course.assignments(source_root)
+    for name in names:
+        course.generate(source_root, release_root, name)
+    mistakes = demo._mutations(ROOT)
+    submitted = out / "submitted"
+    count = 0
+    for assignment in names:
+        for notebook in course.notebooks(source_root, assignment):
+            solution = nbformat.read(source_root / assignment / f"{notebook}.ipynb", 4)
+            release = nbformat.read(release_root / assignment / f"{notebook}.ipynb", 4)
+            typical = demo._typical(solution, release, mistakes.get(assignment, {}))
+            for number in range(students):
+                nb = (solution, typical, release)[number % 3]
+                folder = submitted / f"student{number:03d}" / assignment
+                folder.mkdir(parents=True, exist_ok=True)
+                nbformat.write(nb, folder / f"{notebook}.ipynb")
+                count += 1
+    return submitted, count
+
+
+def env() -> dict:
+    variables = dict(os.environ)
+    variables["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{variables['PATH']}"
+    variables.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return variables
+
+
+def nbgrader_serial(out: Path, submitted: Path) -> float:
+    """Seconds for ``nbgrader autograde`` of every assignment, one after another."""
+    home = out / "nbgrader"
+    shutil.copytree(ROOT / "solutions", home / "source")
+    shutil.copytree(submitted, home / "submitted")
+    (home / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa\n"
+        "c.CourseDirectory.course_id = 'bench'\n"
+        "c.Execute.timeout = 300\n"
+    )
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    names = course.assignments(ROOT / "solutions")
+    for name in names:  # recording the assignments is set-up, not grading
+        subprocess.run([nbgrader, "generate_assignment", name, "--force"], cwd=home,
+                       check=True, capture_output=True, env=env())
+    started = time.perf_counter()
+    for name in names:
+        done = subprocess.run([nbgrader, "autograde", name, "--force"], cwd=home,
+                              capture_output=True, text=True, env=env())
+        if done.returncode != 0:
+            print(f"nbgrader autograde {name} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+    return time.perf_counter() - started
+
+
+def ours(submitted: Path, out: Path, jobs: int) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "autograder", "grade", str(submitted), "--out",
+                    str(out), "--jobs", str(jobs)], check=True, capture_output=True, env=env(),
+                   cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def bare_nbclient(path: Path) -> float:
+    """Seconds to execute ``path`` with nbclient in a fresh kernel, as nbgrader would."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    saved = dict(os.environ)
+    os.environ.update(env())
+    os.environ["NBGRADER_EXECUTION"] = "autograde"
+    stderr = os.dup(2)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # the kernel's start-up warnings
+    try:
+        started = time.perf_counter()
+        NotebookClient(nb, kernel_name="python3", timeout=300, allow_errors=True,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        return time.perf_counter() - started
+    finally:
+        os.dup2(stderr, 2)
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench_grading")
+    args = parser.parse_args()
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    args.out.mkdir(parents=True)
+    submitted, count = make_class(args.out, args.students)
+    names = course.assignments(ROOT / "solutions")
+    print(f"class: {args.students} students x {len(names)} assignments = {count} notebooks "
+          f"({os.cpu_count()} CPUs)")
+
+    serial = nbgrader_serial(args.out, submitted)
+    print(f"nbgrader autograde, serial:    {serial:7.1f} s  "
+          f"{count / serial * 60:6.1f} notebooks/min")
+    parallel = ours(submitted, args.out / "ours", args.jobs)
+    print(f"autograder grade --jobs {args.jobs}:   {parallel:7.1f} s  "
+          f"{count / parallel * 60:6.1f} notebooks/min  ({serial / parallel:.2f}x nbgrader)")
+
+    sample = args.out / "sample"
+    for name in names:
+        for notebook in course.notebooks(ROOT / "solutions", name):
+            target = sample / "perfect" / name / f"{notebook}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(submitted / "student000" / name / f"{notebook}.ipynb", target)
+    ours(sample, args.out / "sample_graded", 1)
+    ratios = []
+    print("per notebook (one kernel at a time):   bare nbclient   autograder   ratio")
+    for result_file in sorted((args.out / "sample_graded" / "results").rglob("*.json")):
+        result = json.loads(result_file.read_text())
+        source = ROOT / "solutions" / result["assignment"] / f"{result['notebook']}.ipynb"
+        bare = bare_nbclient(source)
+        ratios.append(result["seconds"] / bare)
+        print(f"  {result['assignment']:<36} {bare:8.2f} s   {result['seconds']:8.2f} s  "
+              f"{ratios[-1]:5.2f}")
+    print(f"median per-notebook overhead: {statistics.median(ratios):.2f}x bare nbclient")
+
+
+if __name__ == "__main__":
+    main()
