@@ -163,8 +163,9 @@ def main(root: Path, out: Path, jobs: int = 2) -> int:
         if failed:
             print(f"Why {student} lost points (first {len(failed)}):")
             for result, score in failed:
-                first = score.reason.splitlines()[-1] if score.reason else ""
-                print(f"  {result.assignment}/{score.grade_id}: {first[:150]}")
+                lines = [line for line in score.reason.splitlines()
+                         if not line.startswith("note:")] or [""]
+                print(f"  {result.assignment}/{score.grade_id}: {lines[-1][:150]}")
     print()
     print(f"Graded {len(outcome.results)} notebooks in {time.monotonic() - started:.0f} s.")
     print(f"grades.csv: {outcome.csv}")

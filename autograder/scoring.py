@@ -179,7 +179,7 @@ def score_notebook(
         run = runs[index_of[cell.grade_id]]
         reason = _test_reason(cell, run, exercises)
         if reason is None:
-            text = "passed" + "".join(f"; note: {n}" for n in extra)
+            text = "passed" + "".join(f"\nnote: {n}" for n in extra)
             scores.append(Score(cell.grade_id, cell.points, cell.points, text))
             continue
         if cell.grade_id in unanswered_tests:
@@ -189,7 +189,7 @@ def score_notebook(
         unjudged = not any(r.outputs for r in run.requests)
         if earlier and unjudged and earlier not in reason:
             reason = f"an earlier cell failed ({earlier}), so {reason}"
-        text = reason + "".join(f"; note: {n}" for n in extra)
+        text = reason + "".join(f"\nnote: {n}" for n in extra)
         scores.append(Score(cell.grade_id, 0.0, cell.points, text))
     return NotebookResult(
         student,
