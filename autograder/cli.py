@@ -79,8 +79,13 @@ def parser() -> argparse.ArgumentParser:
                      help="folder holding solutions/ and course/ (default: this checkout)")
     commands = top.add_subparsers(dest="command", required=True)
 
+    def course_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--course", type=Path, default=argparse.SUPPRESS,
+                         help="folder holding solutions/ and course/ (default: this checkout)")
+
     release = commands.add_parser("release", help="regenerate course/ from solutions/ "
                                   "(nbgrader generate_assignment)")
+    course_option(release)
     release.set_defaults(run=cmd_release)
 
     def limits(sub: argparse.ArgumentParser, timeout: float) -> None:
@@ -98,17 +103,20 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--db", help="gradebook SQLAlchemy URL (default: SQLite in --out)")
     grade.add_argument("--student", help="regrade this student only")
     limits(grade, 120)
+    course_option(grade)
     grade.set_defaults(run=cmd_grade)
 
     check = commands.add_parser("check", help="check your own notebook on the visible tests")
     check.add_argument("notebook", type=Path)
     limits(check, 300)
+    course_option(check)
     check.set_defaults(run=cmd_check)
 
     demo = commands.add_parser("demo", help="release, make sample submissions, grade them")
     demo.add_argument("--out", type=Path, default=Path("build/demo"),
                       help="where the demo writes (default build/demo)")
     demo.add_argument("--jobs", type=int, default=2)
+    course_option(demo)
     demo.set_defaults(run=cmd_demo)
     return top
 

@@ -22,6 +22,7 @@ from nbgrader import api as nbgrader_api
 from nbgrader import utils as nbutils
 from nbgrader.api import Gradebook
 from nbgrader.converters import GenerateAssignment
+from nbgrader.converters.base import NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
@@ -106,7 +107,13 @@ def generate(
     coursedir = CourseDirectory(config=config)
     converter = GenerateAssignment(coursedir=coursedir, config=config)
     converter.log.setLevel(logging.ERROR)
-    converter.start()
+    try:
+        converter.start()
+    except NbGraderException as error:
+        raise ValueError(
+            f"nbgrader could not generate {assignment!r} from {source_root / assignment}: "
+            f"{error} (its log above says which cell)"
+        ) from None
 
 
 def _kind(cell: nbformat.NotebookNode) -> str | None:
