@@ -97,6 +97,11 @@ class _Client(NotebookClient):
             return super().process_message(msg, cell, cell_index)
         if msg.get("msg_type") == "status" and content.get("execution_state") == "idle":
             return super().process_message(msg, cell, cell_index)
+        if not self.runner.runaway and not self.runner.truncated:
+            self.runner.truncated = True
+            note = "\n[autograder: the rest of the output is not kept]\n"
+            cell.setdefault("outputs", []).append(
+                nbformat.v4.new_output("stream", name="stdout", text=note))
         return None
 
 
@@ -123,6 +128,7 @@ class Runner:
         self.printed = 0
         self.stored = 0
         self.runaway = False
+        self.truncated = False
         self.client: _Client | None = None
         self.kernel_log = ""
 
