@@ -8,9 +8,11 @@ All writes go through one ``Book`` in the grader's main thread, one notebook at 
 """
 
 import warnings
+from datetime import datetime
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.utils import parse_utc
 from sqlalchemy.exc import SAWarning
 
 from autograder import course
@@ -20,6 +22,15 @@ from autograder.scoring import NotebookResult
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path.resolve()}"
+
+
+def submitted_at(folder: Path) -> datetime | None:
+    """The time in ``folder/timestamp.txt`` (written by nbgrader's submit and collect), read
+    as nbgrader reads it; None when there is none or it cannot be read."""
+    try:
+        return parse_utc((folder / "timestamp.txt").read_text().strip())
+    except (OSError, ValueError):
+        return None
 
 
 class Book:
@@ -40,12 +51,16 @@ class Book:
         """Record ``assignment`` with nbgrader and return each notebook's layout."""
         return course.layouts_from_gradebook(self.gb, source_root, assignment)
 
-    def record(self, result: NotebookResult, layout: Layout) -> None:
-        """Store ``result``'s scores; every write of one notebook is one transaction."""
+    def record(self, result: NotebookResult, layout: Layout,
+               submitted_at: datetime | None = None) -> None:
+        """Store ``result``'s scores; every write of one notebook is one transaction.
+        ``submitted_at`` is the submission's ``timestamp.txt``: formgrader counts a
+        submission as autograded only when the gradebook holds the same time."""
         gb = self.gb
         try:
             gb.update_or_create_student(result.student)
-            gb.update_or_create_submission(result.assignment, result.student)
+            extra = {"timestamp": submitted_at} if submitted_at is not None else {}
+            gb.update_or_create_submission(result.assignment, result.student, **extra)
             for score in result.scores:
                 grade = gb.find_grade(score.grade_id, result.notebook, result.assignment,
                                       result.student)

@@ -30,7 +30,7 @@ from autograder import course, feedback, registry, report, sandbox
 from autograder.checks.spec import Exercise
 from autograder.course import Layout
 from autograder.execute import Runner
-from autograder.gradebook import Book, sqlite_url
+from autograder.gradebook import Book, sqlite_url, submitted_at
 from autograder.notebook import Prepared, Unreadable, prepare, read
 from autograder.scoring import NotebookResult, score_notebook, zero
 from autograder.submissions import Problem, Task, discover, unpack
@@ -244,7 +244,7 @@ class Grader:
                     traceback.print_exc()
             result.fingerprint = self._fingerprint(task)
             # Serialised: only this coroutine's thread writes, one notebook at a time.
-            self.book.record(result, layout)
+            self.book.record(result, layout, submitted_at(task.path.parent))
             self._save(task, result)
             progress.finished(result)
 
@@ -295,7 +295,8 @@ class Grader:
                 previous = self._load(task)
                 if previous is not None and previous.fingerprint == self._fingerprint(task):
                     results[task.key] = previous
-                    self.book.record(previous, layouts[task.assignment][task.notebook])
+                    self.book.record(previous, layouts[task.assignment][task.notebook],
+                                     submitted_at(task.path.parent))
                 else:
                     todo.append(task)
             progress = report.Progress(len(todo) + len(results))
