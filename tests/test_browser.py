@@ -1,0 +1,282 @@
+"""The course as a learner and an instructor meet it: JupyterLab with nbgrader's extensions,
+driven in Debian's Chromium by Playwright.
+
+The test starts ``scripts/lab.py`` (what ``make lab`` runs) on 127.0.0.1 with a token, on a
+temporary copy of the course, and then, as a person would with mouse and keyboard:
+
+1. opens ``course/01_rnn_cell``'s notebook and runs all cells: the blank release stops at
+   the first "try it" cell with ``NotImplementedError``;
+2. types a typical mistake into the first exercise (``[h, x]`` concatenated instead of
+   ``[x, h]``) and runs all again: the first check fails and its message names the mistake;
+3. types the solution into both exercises and runs all: both checks pass;
+4. presses nbgrader's Validate button: "Success! Your notebook passes all the tests.";
+5. opens Nbgrader > Formgrader: the course's assignments are listed; releases the first;
+6. opens Nbgrader > Assignment List as a learner: the release is offered; Fetch downloads it,
+   listed with its notebook and a Validate button.
+
+A screenshot of each step goes to ``out/browser/`` (kept on failure, with the step's name and
+the server's log). Answers come from ``solutions/``, never typed out here, so the test follows
+the course when it changes. Chromium is never downloaded: ``.ci/run`` installs Debian's.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "out" / "browser"
+CHROMIUM = Path("/usr/bin/chromium")
+# What this machine's Chromium needs headless as root, and nothing that reaches the network.
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ASSIGNMENT, NOTEBOOK = "01_rnn_cell", "rnn_cell"
+TOKEN = "browser-test-token"
+# Generous: two shared cores, and a kernel that imports NumPy and the checks.
+WAIT_MS = 90_000
+
+# JupyterLab's own settings for the test's profile: every cell in the page (no windowing, so
+# outputs far down the notebook can be found), and no news pop-up over the notebook.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def _solution(source: str) -> str:
+    """An answer cell of solutions/ as a learner who solved it would leave it."""
+    return re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", "", source, flags=re.M)
+
+
+def _cells() -> tuple[nbformat.NotebookNode, dict[str, int], dict[str, str]]:
+    """The release, the index of each nbgrader cell by grade_id, and each answer's solution."""
+    release = nbformat.read(ROOT / "course" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    index = {c.metadata["nbgrader"]["grade_id"]: i for i, c in enumerate(release.cells)
+             if "nbgrader" in c.metadata}
+    answers = {c.metadata["nbgrader"]["grade_id"]: _solution(c.source) for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    return release, index, answers
+
+
+def _start_lab(tmp: Path) -> tuple[subprocess.Popen, str, Path]:
+    root = tmp / "class"
+    root.mkdir()
+    for name in ("course", "solutions"):
+        shutil.copytree(ROOT / name, root / name)
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    settings = tmp / "lab-settings"
+    for name, values in LAB_SETTINGS.items():
+        (settings / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings / name).write_text(json.dumps(values))
+    # A profile of its own: nothing from ~/.jupyter, and nothing left behind.
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp / "jupyter-config"),
+               JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(settings),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"))
+    log = tmp / "lab.log"
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "lab.py"), "--root", str(root),
+             "--port", "0", "--token", TOKEN],
+            stdout=sink, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready = re.search(r"JupyterLab is ready: (http://127\.0\.0\.1:\d+)/", log.read_text())
+        if ready:
+            return process, ready.group(1), log
+        if process.poll() is not None:
+            break
+        time.sleep(0.25)
+    _stop(process)
+    pytest.fail(f"JupyterLab did not start:\n{log.read_text()[-5000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+class Steps:
+    """Names each step, screenshots its end, and on failure screenshots where it stopped."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.number = 0
+        self.current = "start"
+
+    def start(self, name: str) -> None:
+        self.number += 1
+        self.current = f"{self.number:02d}-{name}"
+
+    def shot(self) -> Path:
+        path = OUT / f"{self.current}.png"
+        self.page.screenshot(path=path)
+        return path
+
+
+def _menu(page: Page, menu: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
+
+
+def _type_into(page: Page, cell_index: int, text: str) -> None:
+    """Replace a cell's text as a person would: click into it, select all, type."""
+    editor = page.locator(".jp-Notebook .jp-Cell").nth(cell_index).locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    # insert_text types the whole string as one input event, like a paste: no auto-indent
+    # or bracket completion rewrites what a learner would have written.
+    page.keyboard.insert_text(text)
+    expect(editor).to_contain_text(text.strip().splitlines()[-1].strip())
+
+
+def _run_all(page: Page) -> None:
+    _menu(page, "Run", "Run All Cells")
+
+
+def _output(page: Page, cell_index: int):
+    return page.locator(".jp-Notebook .jp-Cell").nth(cell_index).locator(".jp-OutputArea")
+
+
+def test_learner_and_instructor_in_jupyterlab(tmp_path):
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's Chromium is missing: `apt-get install chromium` (.ci/run does)")
+    release, index, answers = _cells()
+    cell_answer, cell_check = index["basic_rnn_cell_answer"], index["basic_rnn_cell_test"]
+    unroll_answer, unroll_check = index["unroll_answer"], index["unroll_test"]
+    mistake = answers["basic_rnn_cell_answer"].replace("[inputs, h_prev]", "[h_prev, inputs]")
+    assert mistake != answers["basic_rnn_cell_answer"], "the solution changed: no [inputs, h_prev]"
+
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    lab, base, log = _start_lab(tmp_path)
+    timings = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                 args=CHROMIUM_FLAGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(WAIT_MS)
+            expect.set_options(timeout=WAIT_MS)
+            steps = Steps(page)
+            try:
+                _learner_and_instructor(page, steps, base, timings, cell_answer, cell_check,
+                                        unroll_answer, unroll_check, mistake, answers)
+            except Exception:
+                steps.current += "-FAILED"
+                shot = steps.shot()
+                print(f"browser test failed at {steps.current}; screenshot {shot}; "
+                      f"server log:\n{log.read_text()[-5000:]}")
+                raise
+            finally:
+                browser.close()
+    finally:
+        _stop(lab)
+        shutil.copy(log, OUT / "lab.log")
+    print("browser steps (s):", ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+
+
+def _learner_and_instructor(page, steps, base, timings, cell_answer, cell_check,
+                            unroll_answer, unroll_check, mistake, answers):
+    def done(started):
+        timings[steps.current] = time.monotonic() - started
+        steps.shot()
+
+    # 1. The blank release, run top to bottom: it stops at the first unwritten answer.
+    started = time.monotonic()
+    steps.start("open-and-run-all-blank")
+    page.goto(f"{base}/lab/tree/course/{ASSIGNMENT}/{NOTEBOOK}.ipynb?token={TOKEN}")
+    expect(page.locator(".jp-Notebook .jp-Cell").nth(cell_check)).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"\| Idle$"))).to_be_visible()
+    _run_all(page)
+    expect(page.locator(".jp-Notebook .jp-OutputArea-output", has_text="NotImplementedError")
+           .first).to_be_visible()
+    page.locator(".jp-OutputArea-output", has_text="NotImplementedError").first \
+        .scroll_into_view_if_needed()
+    done(started)
+
+    # 2. A typical mistake in the first exercise: its check fails and says which mistake.
+    started = time.monotonic()
+    steps.start("mistake-check-fails")
+    _type_into(page, cell_answer, mistake)
+    _run_all(page)
+    failure = _output(page, cell_check)
+    expect(failure).to_contain_text("CheckFailed")
+    expect(failure).to_contain_text("[h, x] instead of [x, h]")
+    failure.scroll_into_view_if_needed()
+    done(started)
+
+    # 3. The solutions typed in: both checks pass.
+    started = time.monotonic()
+    steps.start("solution-checks-pass")
+    _type_into(page, cell_answer, answers["basic_rnn_cell_answer"])
+    _type_into(page, unroll_answer, answers["unroll_answer"])
+    _run_all(page)
+    expect(_output(page, unroll_check)).to_contain_text("all", timeout=WAIT_MS)
+    passed = _output(page, cell_check)
+    expect(passed).to_contain_text(re.compile(r"basic_rnn_cell: all \d+ cases passed"))
+    expect(_output(page, unroll_check)).to_contain_text(re.compile(r"unroll: all \d+ cases passed"))
+    expect(page.locator(".jp-Notebook .jp-OutputArea-output.jp-RenderedText[data-mime-type="
+                        "'application/vnd.jupyter.stderr']", has_text="Error")).to_have_count(0)
+    passed.scroll_into_view_if_needed()
+    done(started)
+
+    # 4. nbgrader's Validate button (saves, then runs the notebook on the server).
+    started = time.monotonic()
+    steps.start("validate")
+    page.locator(".validate-button").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Validation Results", timeout=WAIT_MS * 2)
+    expect(dialog).to_contain_text("Success! Your notebook passes all the tests.")
+    done(started)
+    dialog.get_by_role("button", name="Ok").click()
+
+    # 5. The instructor's formgrader lists the course's assignments and releases the first.
+    started = time.monotonic()
+    steps.start("formgrader-release")
+    _menu(page, "Nbgrader", "Formgrader")
+    frame = page.frame_locator("iframe[src*='formgrader']")
+    expect(frame.locator("body")).to_contain_text("Manage Assignments")
+    for assignment in sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir()):
+        expect(frame.locator("td.name", has_text=assignment)).to_be_visible()
+    expect(frame.locator("body")).not_to_contain_text("exchange directory")
+    row = frame.locator("tr", has=frame.locator("td.name", has_text=ASSIGNMENT))
+    row.locator("td.release a").click()
+    expect(frame.locator(".modal-dialog")).to_contain_text(
+        f"Successfully released '{ASSIGNMENT}'")
+    frame.locator(".modal-dialog").get_by_role("button", name="Close").first.click()
+    expect(row.locator("td.status")).to_contain_text("released")
+    expect(frame.locator(".modal-dialog")).to_have_count(0)
+    done(started)
+
+    # 6. The learner's Assignment List offers it; Fetch downloads it, with its Validate button.
+    started = time.monotonic()
+    steps.start("assignment-list-fetch")
+    _menu(page, "Nbgrader", "Assignment List")
+    released = page.locator("#released_assignments_list")
+    expect(released).to_contain_text(ASSIGNMENT)
+    released.get_by_role("button", name="Fetch").click()
+    fetched = page.locator("#fetched_assignments_list")
+    expect(fetched.get_by_role("button", name="Submit")).to_be_visible()
+    fetched.locator("a.assignment-notebooks-link", has_text=ASSIGNMENT).click()  # unfolds
+    expect(fetched).to_contain_text(NOTEBOOK)
+    expect(fetched.get_by_role("button", name="Validate")).to_be_visible()
+    done(started)
