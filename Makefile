@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+HUB_PROXY := deploy/jupyterhub/node_modules/.installed-stamp
 
-.PHONY: demo test lint gpu-check bench bench-tf
+.PHONY: demo test lint gpu-check bench bench-tf lab hub-proxy
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,8 +17,20 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m rnnref
 
-test: $(STAMP)
+test: $(STAMP) $(HUB_PROXY)
 	$(PY) -m pytest
+
+# JupyterLab on the course with nbgrader's extensions, on 127.0.0.1; prints the URL.
+lab: $(STAMP)
+	$(PY) scripts/lab.py
+
+# JupyterHub's proxy, configurable-http-proxy, from the npm registry into deploy/jupyterhub/
+# (tests/test_jupyterhub.py runs it); again only when package.json changes.
+$(HUB_PROXY): deploy/jupyterhub/package.json
+	npm install --prefix deploy/jupyterhub --no-audit --no-fund --no-package-lock --silent
+	@touch $(HUB_PROXY)
+
+hub-proxy: $(HUB_PROXY)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
