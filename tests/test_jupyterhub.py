@@ -6,8 +6,9 @@ its proxy from the npm registry (``make hub-proxy``), and then, through the Hub'
 form and REST API and each person's own JupyterLab server:
 
 1. everyone logs in; the Hub starts each one's server as their own Linux user;
-2. roles: the instructor's server has formgrader and the instructor may list the students;
-   a student's server has no formgrader and a student may list no one;
+2. roles: the instructor's server has formgrader (its page opens in a tab of its own) and
+   the instructor may list the students; a student's server has no formgrader, its Lab
+   leaves out formgrader's and the assignment-creation plugins, and a student may list no one;
 3. the instructor releases 01_rnn_cell (formgrader's API, as its Release button does);
 4. each student fetches it, writes an answer (alice the solution, bob the ``[h, x]``
    mistake in BasicRNNCell), and submits (the Assignments list's API); alice also Validates;
@@ -52,6 +53,8 @@ ALICE, BOB = "rnnhub-alice", "rnnhub-bob"
 STUDENTS = (ALICE, BOB)
 PEOPLE = (INSTRUCTOR, *STUDENTS)
 POINTS = {"basic_rnn_cell_test": 3, "unroll_test": 2}
+# JupyterLab's nbgrader plugins a student's Lab leaves out (jupyter/students/labconfig).
+STUDENT_HIDDEN = {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"}
 TIMEOUT = 120  # seconds for anything that starts a server or a kernel on two busy cores
 
 
@@ -281,6 +284,17 @@ class Person:
                     f"{self.hub.log.read_text()[-5000:]}")
 
 
+def _lab_page_config(person: "Person") -> dict:
+    """The settings JupyterLab's page hands the browser, which plugins it leaves out among
+    them, as the person's own browser would receive them."""
+    page = person.api.get(f"{person.hub.base}/user/{person.name}/lab", timeout=TIMEOUT)
+    page.raise_for_status()
+    found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                      page.text, re.S)
+    assert found, page.text[:1000]
+    return json.loads(found.group(1))
+
+
 # --- the class -----------------------------------------------------------------------
 
 
@@ -347,6 +361,9 @@ def _class(hub, people, accounts, answers, course, exchange, wrap, timings):
     for name in STUDENTS:
         assert people[name].server("GET", "formgrader/api/status").status_code == 404
         assert people[name].hub_api("GET", "users").status_code == 403
+        disabled = _lab_page_config(people[name]).get("disabledExtensions", [])
+        assert STUDENT_HIDDEN <= set(disabled), disabled
+    assert not STUDENT_HIDDEN & set(_lab_page_config(teacher).get("disabledExtensions", []))
     group = teacher.hub_api("GET", "groups/students")
     assert group.status_code == 200 and sorted(group.json()["users"]) == sorted(STUDENTS)
     assert teacher.hub_api("GET", f"users/{INSTRUCTOR}").status_code == 200
