@@ -32,6 +32,11 @@ TOPICS = (
 class CheckFailed(AssertionError):
     """A check's verdict: the learner's code gave a wrong result (the message says how)."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback: the frames are the checker's own, and
+        # the message already says which case failed and why.
+        return [f"CheckFailed: {self}"]
+
 
 def run_check(exercise: spec.Exercise, answer: Any, hidden: bool = False, *, seed=None) -> None:
     """Grade ``answer`` on ``exercise``'s cases (hidden ones with ``hidden=True``)."""
