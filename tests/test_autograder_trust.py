@@ -11,6 +11,7 @@ full points prove the sandbox held.
 """
 
 import hashlib
+import json
 import socket
 import threading
 
@@ -139,7 +140,8 @@ def _learners(base, paths: dict) -> dict:
         "deleted_test": (deleted, ("2", "deleted and was put back"), ("1", "passed")),
         "edited_test": (edited, ("0", "edited and was restored"), ("1", "passed")),
         "changed_types": (retyped, ("2", "restored"), ("1", "turned back into code")),
-        "duplicate_ids": (duplicated, ("2", "second cell claiming"), ("1", "passed")),
+        # Raw JSON: nbformat.write would repair the duplicate cell ids before they reach us.
+        "duplicate_ids": (json.dumps(duplicated), ("2", "second cell claiming"), ("1", "passed")),
         # runaway code
         "infinite_loop": (learner(base, rnn="while True:\n    pass\n" + RNN),
                           ("0", "more than 10 seconds"), ("1", "passed")),
