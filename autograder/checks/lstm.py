@@ -296,16 +296,15 @@ def _peephole_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     return _lstm_cases(rng, configs)
 
 
-def _run_lstm(LSTMCell: type, case: dict) -> dict:
+def _lstm_options(case: dict) -> dict:
+    """The LSTMCell arguments a case asks for: the same for the learner's cell and rnnref's."""
     o = case["options"]
-    cell = LSTMCell(
-        case["num_units"],
-        use_peepholes=o["use_peepholes"],
-        cell_clip=o["cell_clip"],
-        num_proj=o["num_proj"],
-        proj_clip=o["proj_clip"],
-        forget_bias=o["forget_bias"],
-    )
+    names = ("use_peepholes", "cell_clip", "num_proj", "proj_clip", "forget_bias")
+    return {name: o[name] for name in names}
+
+
+def _run_lstm(LSTMCell: type, case: dict) -> dict:
+    cell = LSTMCell(case["num_units"], **_lstm_options(case))
     cell.build(case["input_depth"], case["dtype"])
     cell.set_weights(case["weights"])
     state = support.as_course_state(case["state"])
@@ -316,16 +315,7 @@ def _run_lstm(LSTMCell: type, case: dict) -> dict:
 def _expect_lstm(case: dict) -> dict:
     import rnnref.np as rn
 
-    o = case["options"]
-    cell = rn.LSTMCell(
-        case["num_units"],
-        use_peepholes=o["use_peepholes"],
-        cell_clip=o["cell_clip"],
-        num_proj=o["num_proj"],
-        proj_clip=o["proj_clip"],
-        forget_bias=o["forget_bias"],
-    )
-    cell = support.reference_cell(cell, case)
+    cell = support.reference_cell(rn.LSTMCell(case["num_units"], **_lstm_options(case)), case)
     output, new_state = cell(case["x"], support.as_reference_state(case["state"]))
     return _outputs(cell, output, new_state)
 
