@@ -125,11 +125,8 @@ class _LinearInputCell(RNNCell):
         return kernel[: self._input_depth], kernel[self._input_depth :]
 
 
-class BasicRNNCell(_LinearInputCell):
-    """The basic (Elman) RNN cell:  h_t = act([x_t, h_{t-1}] @ W + b).
-
-    The output is the new state. inputs: [B, D]; state: [B, H]; output: [B, H].
-    """
+class _OutputIsStateCell(_LinearInputCell):
+    """A cell whose output is its new state, [B, H]: ``BasicRNNCell`` and ``GRUCell``."""
 
     def __init__(
         self, num_units: int, activation: Activation | None = None, *, seed: int | None = None
@@ -145,6 +142,13 @@ class BasicRNNCell(_LinearInputCell):
     @property
     def output_size(self) -> int:
         return self._num_units
+
+
+class BasicRNNCell(_OutputIsStateCell):
+    """The basic (Elman) RNN cell:  h_t = act([x_t, h_{t-1}] @ W + b).
+
+    The output is the new state. inputs: [B, D]; state: [B, H]; output: [B, H].
+    """
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
@@ -171,7 +175,7 @@ class BasicRNNCell(_LinearInputCell):
         return d_z, d_z @ W_h.T, {}  # z = input_term + h_prev @ W_h
 
 
-class GRUCell(_LinearInputCell):
+class GRUCell(_OutputIsStateCell):
     """Gated Recurrent Unit (Cho et al. 2014), with TF1's weight layout.
 
         r, u  = sigmoid([x, h_prev] @ W_g + b_g)     reset and update gates, [B, H] each
@@ -181,21 +185,6 @@ class GRUCell(_LinearInputCell):
     The reset gate scales ``h_prev`` before the candidate's matrix product.
     inputs: [B, D]; state: [B, H]; output: [B, H] (the new state).
     """
-
-    def __init__(
-        self, num_units: int, activation: Activation | None = None, *, seed: int | None = None
-    ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._activation = activation or np.tanh
-
-    @property
-    def state_size(self) -> int:
-        return self._num_units
-
-    @property
-    def output_size(self) -> int:
-        return self._num_units
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units

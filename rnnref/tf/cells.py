@@ -73,11 +73,8 @@ def _cell_tree(cell: RNNCell) -> list[RNNCell]:
     return [cell] + [inner for child in cell._cells for inner in _cell_tree(child)]
 
 
-class BasicRNNCell(_LinearInputCell):
-    """The basic (Elman) RNN cell:  h_t = act([x_t, h_{t-1}] @ W + b).
-
-    The output is the new state. inputs: [B, D]; state: [B, H]; output: [B, H].
-    """
+class _OutputIsStateCell(_LinearInputCell):
+    """A cell whose output is its new state, [B, H]: ``BasicRNNCell`` and ``GRUCell``."""
 
     def __init__(
         self, num_units: int, activation: Activation | None = None, *, seed: int | None = None
@@ -93,6 +90,13 @@ class BasicRNNCell(_LinearInputCell):
     @property
     def output_size(self) -> int:
         return self._num_units
+
+
+class BasicRNNCell(_OutputIsStateCell):
+    """The basic (Elman) RNN cell:  h_t = act([x_t, h_{t-1}] @ W + b).
+
+    The output is the new state. inputs: [B, D]; state: [B, H]; output: [B, H].
+    """
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
@@ -109,7 +113,7 @@ class BasicRNNCell(_LinearInputCell):
         return new_h, new_h
 
 
-class GRUCell(_LinearInputCell):
+class GRUCell(_OutputIsStateCell):
     """Gated Recurrent Unit (Cho et al. 2014), with TF1's weight layout.
 
         r, u  = sigmoid([x, h_prev] @ W_g + b_g)     reset and update gates, [B, H] each
@@ -121,21 +125,6 @@ class GRUCell(_LinearInputCell):
     """
 
     _stacked_kernels = ("gates/kernel", "candidate/kernel")
-
-    def __init__(
-        self, num_units: int, activation: Activation | None = None, *, seed: int | None = None
-    ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._activation = activation or tf.tanh
-
-    @property
-    def state_size(self) -> int:
-        return self._num_units
-
-    @property
-    def output_size(self) -> int:
-        return self._num_units
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
