@@ -70,7 +70,6 @@ def run(threads: int, repeats: int, B: int = 64, T: int = 100, size: int = 256) 
         {
             baseline: lambda: [g.numpy() for g in keras_step()],
             "rnnref.np LSTMCell fwd+bwd": numpy_step,
-            "rnnref.np LSTMCell dynamic_rnn (forward)": lambda: rn.dynamic_rnn(cell, x),
         },
         repeats,
     )
