@@ -50,22 +50,24 @@ def toy_state(spec: dict, rng: np.random.Generator, batch: int, dtype: Any) -> A
     return h
 
 
+def _with_state_tuple(state: Any, state_tuple: type) -> Any:
+    """``state`` with every namedtuple in it rebuilt as ``state_tuple``, recursively."""
+    if isinstance(state, tuple):
+        parts = [_with_state_tuple(s, state_tuple) for s in state]
+        return state_tuple(*parts) if hasattr(state, "_fields") else tuple(parts)
+    return state
+
+
 def as_reference_state(state: Any) -> Any:
     """Course ``LSTMStateTuple``s -> rnnref's (same fields), recursively."""
     from rnnref.structure import LSTMStateTuple as RefTuple
 
-    if isinstance(state, tuple):
-        parts = [as_reference_state(s) for s in state]
-        return RefTuple(*parts) if hasattr(state, "_fields") else tuple(parts)
-    return state
+    return _with_state_tuple(state, RefTuple)
 
 
 def as_course_state(state: Any) -> Any:
     """rnnref's ``LSTMStateTuple``s -> the course's, recursively."""
-    if isinstance(state, tuple):
-        parts = [as_course_state(s) for s in state]
-        return LSTMStateTuple(*parts) if hasattr(state, "_fields") else tuple(parts)
-    return state
+    return _with_state_tuple(state, LSTMStateTuple)
 
 
 def reference_toy(spec: dict) -> Any:
