@@ -147,6 +147,16 @@ def test_fast_unroll_equals_the_plain_loop() -> None:
         assert_close(_unroll("dynamic_rnn", cell, x, [4, 1, 0], None, None), plain, 1e-6)
 
 
+def test_a_cell_shared_by_two_layers_unrolls_as_rnnref_np() -> None:
+    """MultiRNNCell([cell, cell]) puts one cell in the tree twice; its kernels split once."""
+    x = sequence(2, 4)
+    shared = {m: m.BasicRNNCell(D, seed=6) for m in (rn, rt)}
+    expected = rn.dynamic_rnn(rn.MultiRNNCell([shared[rn]] * 2), x, dtype=np.float32)
+    assert_close(
+        rt.dynamic_rnn(rt.MultiRNNCell([shared[rt]] * 2), x, dtype=tf.float32), expected, 1e-6
+    )
+
+
 def test_zero_time_steps_give_empty_outputs_and_the_initial_state() -> None:
     cell = built(CELLS["lstm_everything"])
     state = cell.zero_state(2)

@@ -59,7 +59,8 @@ def kernels_split_once(cell: RNNCell) -> Iterator[None]:
     Open it before a ``tf.while_loop`` and call the cells inside: the splits made here are
     tensors computed outside the loop that every step reuses.
     """
-    linear = [c for c in _cell_tree(cell) if isinstance(c, _LinearInputCell)]
+    # A cell may sit in the tree twice (MultiRNNCell([cell, cell]) shares its weights): once each.
+    linear = list({id(c): c for c in _cell_tree(cell) if isinstance(c, _LinearInputCell)}.values())
     for c in linear:
         c._splits = {name: c._split_kernel(name) for name in c._stacked_kernels}
     try:
