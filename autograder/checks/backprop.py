@@ -5,13 +5,10 @@
 import numpy as np
 
 from autograder.checks import check_function, support
+from autograder.checks.cells import sigmoid
 from autograder.checks.spec import Exercise, Mistake
 
 GRAD_TOL = 1e-6  # float64 throughout: gradients agree to rounding
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 def _rnn_case(rng: np.random.Generator, batch: int, steps: int, depth: int, units: int) -> dict:
@@ -301,7 +298,7 @@ def _lstm(case: dict, mistake: str = "") -> dict:
     D = x.shape[1]
     xh = np.concatenate([x, h_prev], axis=1)
     i, j, f, o = np.split(xh @ kernel + bias, 4, axis=1)
-    si, tj, sf, so = _sigmoid(i), np.tanh(j), _sigmoid(f + fb), _sigmoid(o)
+    si, tj, sf, so = sigmoid(i), np.tanh(j), sigmoid(f + fb), sigmoid(o)
     new_c = c_prev * sf + si * tj
     tc = np.tanh(new_c)
     d_o = d_new_h * tc * so * (1 - so)
@@ -309,7 +306,7 @@ def _lstm(case: dict, mistake: str = "") -> dict:
     d_c = d_new_c + (0 if mistake == "no_h_to_c" else through_h)
     d_i = d_c * tj * si * (1 - si)
     d_j = d_c * si * (1 - tj**2)
-    sf_grad = _sigmoid(f) if mistake == "forget_bias_in_grad" else sf
+    sf_grad = sigmoid(f) if mistake == "forget_bias_in_grad" else sf
     d_f = d_c * c_prev * sf_grad * (1 - sf_grad)
     d_c_prev = d_c if mistake == "no_forget_factor" else d_c * sf
     parts = [d_i, d_f, d_j, d_o] if mistake == "gate_order" else [d_i, d_j, d_f, d_o]

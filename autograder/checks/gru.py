@@ -3,14 +3,8 @@
 import numpy as np
 
 from autograder.checks import check_function, support
+from autograder.checks.cells import sigmoid
 from autograder.checks.spec import Exercise, Mistake
-
-ACTIVATIONS = {"default": None, "relu": lambda x: np.maximum(x, 0)}
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
 
 # ---- GRUCell ----------------------------------------------------------------------------
 
@@ -50,17 +44,8 @@ def _gru_label(case: dict) -> str:
     )
 
 
-def _outputs(cell, output, new_state) -> dict:
-    return {
-        "state_size": cell.state_size,
-        "output_size": cell.output_size,
-        "output": output,
-        "new_state": new_state,
-    }
-
-
 def _run_gru(GRUCell: type, case: dict) -> dict:
-    activation = ACTIVATIONS[case["activation"]]
+    activation = support.ACTIVATIONS[case["activation"]]
     if activation is None:
         cell = GRUCell(case["num_units"])
     else:
@@ -68,16 +53,16 @@ def _run_gru(GRUCell: type, case: dict) -> dict:
     cell.build(case["input_depth"], case["dtype"])
     cell.set_weights(case["weights"])
     output, new_state = support.pair(cell(case["x"], case["state"]), "GRUCell.call")
-    return _outputs(cell, output, new_state)
+    return support.step_outputs(cell, output, new_state)
 
 
 def _expect_gru(case: dict) -> dict:
     import rnnref.np as rn
 
-    cell = rn.GRUCell(case["num_units"], activation=ACTIVATIONS[case["activation"]])
+    cell = rn.GRUCell(case["num_units"], activation=support.ACTIVATIONS[case["activation"]])
     cell = support.reference_cell(cell, case)
     output, new_state = cell(case["x"], case["state"])
-    return _outputs(cell, output, new_state)
+    return support.step_outputs(cell, output, new_state)
 
 
 def _gru(
@@ -93,12 +78,12 @@ def _gru(
     W_g, b_g, W_c, b_c = case["weights"]
     D = x.shape[1]
     activation = {
-        "given": ACTIVATIONS[case["activation"]] or np.tanh,
+        "given": support.ACTIVATIONS[case["activation"]] or np.tanh,
         "tanh": np.tanh,
-        "sigmoid": _sigmoid,
+        "sigmoid": sigmoid,
     }[act]
     parts = [x, h_prev] if concat == "xh" else [h_prev, x]
-    gates = _sigmoid(np.concatenate(parts, axis=1) @ W_g + b_g)  # [B, 2H]
+    gates = sigmoid(np.concatenate(parts, axis=1) @ W_g + b_g)  # [B, 2H]
     first, second = np.split(gates, 2, axis=1)
     r, u = (first, second) if gate_order == "ru" else (second, first)
     if reset == "before":

@@ -4,14 +4,8 @@ a projection."""
 import numpy as np
 
 from autograder.checks import check_function, support
-from autograder.checks.cells import LSTMStateTuple
+from autograder.checks.cells import LSTMStateTuple, sigmoid
 from autograder.checks.spec import Exercise, Mistake
-
-ACTIVATIONS = {"default": None, "relu": lambda x: np.maximum(x, 0)}
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 def _lstm_cases(rng: np.random.Generator, configs: list[dict]) -> list[dict]:
@@ -71,15 +65,6 @@ def _label(case: dict) -> str:
     return ", ".join(parts + [case["dtype"]])
 
 
-def _outputs(cell, output, new_state) -> dict:
-    return {
-        "state_size": cell.state_size,
-        "output_size": cell.output_size,
-        "output": output,
-        "new_state": new_state,
-    }
-
-
 def _lstm(
     case: dict,
     order: str = "ijfo",
@@ -103,7 +88,7 @@ def _lstm(
         o_["use_peepholes"]
     ) else None
     W_proj = weights[-1] if o_["num_proj"] else None
-    activation = (ACTIVATIONS[o_["activation"]] or np.tanh) if act == "given" else np.tanh
+    activation = (support.ACTIVATIONS[o_["activation"]] or np.tanh) if act == "given" else np.tanh
     c_prev, h_prev = case["state"]
     x = case["x"]
     parts = [x, h_prev] if concat == "xh" else [h_prev, x]
@@ -113,12 +98,12 @@ def _lstm(
 
     def new_cell(i: np.ndarray, f: np.ndarray) -> np.ndarray:
         if forget == "inside":
-            keep = _sigmoid(f + fb)
+            keep = sigmoid(f + fb)
         elif forget == "missing":
-            keep = _sigmoid(f)
+            keep = sigmoid(f)
         else:  # added after the sigmoid
-            keep = _sigmoid(f) + fb
-        return keep * c_prev + _sigmoid(i) * activation(j)
+            keep = sigmoid(f) + fb
+        return keep * c_prev + sigmoid(i) * activation(j)
 
     if peep is not None:
         if peep_if == "prev":
@@ -136,7 +121,7 @@ def _lstm(
     if peep is not None:
         o = o + peep["w_o"] * (c_for_m if peep_o == "new" else c_prev)
     c_out = c_for_m if h_from == "new" else c_prev
-    m = _sigmoid(o) * (activation(c_out) if h_activation else c_out)
+    m = sigmoid(o) * (activation(c_out) if h_activation else c_out)
     if W_proj is not None:
         clip = o_["proj_clip"]
         if clip is not None and proj_clip == "before":
@@ -215,7 +200,7 @@ def _basic_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _run_basic(BasicLSTMCell: type, case: dict) -> dict:
     o = case["options"]
-    activation = ACTIVATIONS[o["activation"]]
+    activation = support.ACTIVATIONS[o["activation"]]
     kwargs = {"forget_bias": o["forget_bias"]}
     if activation is not None:
         kwargs["activation"] = activation
@@ -224,19 +209,18 @@ def _run_basic(BasicLSTMCell: type, case: dict) -> dict:
     cell.set_weights(case["weights"])
     state = support.as_course_state(case["state"])
     output, new_state = support.pair(cell(case["x"], state), "BasicLSTMCell.call")
-    return _outputs(cell, output, new_state)
+    return support.step_outputs(cell, output, new_state)
 
 
 def _expect_basic(case: dict) -> dict:
     import rnnref.np as rn
 
     o = case["options"]
-    cell = rn.BasicLSTMCell(
-        case["num_units"], forget_bias=o["forget_bias"], activation=ACTIVATIONS[o["activation"]]
-    )
+    activation = support.ACTIVATIONS[o["activation"]]
+    cell = rn.BasicLSTMCell(case["num_units"], forget_bias=o["forget_bias"], activation=activation)
     cell = support.reference_cell(cell, case)
     output, new_state = cell(case["x"], support.as_reference_state(case["state"]))
-    return _outputs(cell, output, new_state)
+    return support.step_outputs(cell, output, new_state)
 
 
 BASIC_LSTM_CELL = Exercise(
@@ -309,7 +293,7 @@ def _run_lstm(LSTMCell: type, case: dict) -> dict:
     cell.set_weights(case["weights"])
     state = support.as_course_state(case["state"])
     output, new_state = support.pair(cell(case["x"], state), "LSTMCell.call")
-    return _outputs(cell, output, new_state)
+    return support.step_outputs(cell, output, new_state)
 
 
 def _expect_lstm(case: dict) -> dict:
@@ -317,7 +301,7 @@ def _expect_lstm(case: dict) -> dict:
 
     cell = support.reference_cell(rn.LSTMCell(case["num_units"], **_lstm_options(case)), case)
     output, new_state = cell(case["x"], support.as_reference_state(case["state"]))
-    return _outputs(cell, output, new_state)
+    return support.step_outputs(cell, output, new_state)
 
 
 def _peephole_mistakes() -> dict:

@@ -3,20 +3,8 @@
 import numpy as np
 
 from autograder.checks import check_function, support
-from autograder.checks.cells import toy_cell
+from autograder.checks.cells import sigmoid, toy_cell
 from autograder.checks.spec import Exercise, Mistake
-
-
-def relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-ACTIVATIONS = {"default": None, "relu": relu}
-
 
 # ---- BasicRNNCell -----------------------------------------------------------------------
 
@@ -59,7 +47,7 @@ def _cell_label(case: dict) -> str:
 
 
 def _run_cell(BasicRNNCell: type, case: dict) -> dict:
-    activation = ACTIVATIONS[case["activation"]]
+    activation = support.ACTIVATIONS[case["activation"]]
     if activation is None:
         cell = BasicRNNCell(case["num_units"])
     else:
@@ -79,7 +67,7 @@ def _expect_cell(case: dict) -> dict:
     import rnnref.np as rn
 
     cell = support.reference_cell(
-        rn.BasicRNNCell(case["num_units"], activation=ACTIVATIONS[case["activation"]]), case
+        rn.BasicRNNCell(case["num_units"], activation=support.ACTIVATIONS[case["activation"]]), case
     )
     output, new_state = cell(case["x"], case["state"])
     return {
@@ -101,10 +89,10 @@ def _basic_rnn(
     if bias:
         z = z + b
     act = {
-        "given": ACTIVATIONS[case["activation"]] or np.tanh,
+        "given": support.ACTIVATIONS[case["activation"]] or np.tanh,
         "tanh": np.tanh,
         "none": lambda v: v,
-        "sigmoid": _sigmoid,
+        "sigmoid": sigmoid,
     }[activation]
     new_h = act(z)
     return {

@@ -10,6 +10,9 @@ import numpy as np
 
 from autograder.checks.cells import LSTMStateTuple, ToyCell, toy_cell
 
+# The activations a case may name: None is the cell's default (tanh).
+ACTIVATIONS = {"default": None, "relu": lambda x: np.maximum(x, 0)}
+
 
 def normal(rng: np.random.Generator, shape: tuple, dtype: Any, scale: float = 1.0) -> np.ndarray:
     return (scale * rng.normal(size=shape)).astype(dtype)
@@ -39,6 +42,16 @@ def toy_spec(
         "tuple_state": tuple_state,
         "input_depth": input_depth,
         "weights": weights_for(shapes, rng, dtype),
+    }
+
+
+def step_outputs(cell: Any, output: Any, new_state: Any) -> dict:
+    """What a one-step check compares: the cell's sizes, and its output and new state."""
+    return {
+        "state_size": cell.state_size,
+        "output_size": cell.output_size,
+        "output": output,
+        "new_state": new_state,
     }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from autograder.checks import check_function, dynamic_rnn, lstm, support
-from autograder.checks.cells import LSTMStateTuple, import_tensorflow
+from autograder.checks.cells import LSTMStateTuple, import_tensorflow, sigmoid
 from autograder.checks.spec import FORBIDDEN_MODULES, Exercise, Mistake
 
 # TensorFlow itself is allowed here; its RNN layers and TF1 cells are not.
@@ -327,7 +327,6 @@ def _keras_weights(case: dict, mistake: str = "") -> list:
 def _keras_lstm(case: dict, mistake: str) -> dict:
     """Keras's LSTM (gates i, f, c, o; no forget_bias) in NumPy, on converted weights."""
     W_x, W_h, b = _keras_weights(case, mistake)
-    sigmoid = lstm._sigmoid
     c, h = case["c0"], case["h0"]
     outputs = []
     for t in range(case["x"].shape[1]):
