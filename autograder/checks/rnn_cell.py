@@ -55,12 +55,7 @@ def _run_cell(BasicRNNCell: type, case: dict) -> dict:
     cell.build(case["input_depth"], case["dtype"])
     cell.set_weights(case["weights"])
     output, new_state = support.pair(cell(case["x"], case["state"]), "BasicRNNCell.call")
-    return {
-        "state_size": cell.state_size,
-        "output_size": cell.output_size,
-        "output": output,
-        "new_state": new_state,
-    }
+    return support.step_outputs(cell, output, new_state)
 
 
 def _expect_cell(case: dict) -> dict:
@@ -70,12 +65,7 @@ def _expect_cell(case: dict) -> dict:
         rn.BasicRNNCell(case["num_units"], activation=support.ACTIVATIONS[case["activation"]]), case
     )
     output, new_state = cell(case["x"], case["state"])
-    return {
-        "state_size": cell.state_size,
-        "output_size": cell.output_size,
-        "output": output,
-        "new_state": new_state,
-    }
+    return support.step_outputs(cell, output, new_state)
 
 
 def _basic_rnn(

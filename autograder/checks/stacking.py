@@ -8,16 +8,6 @@ from autograder.checks import check_function, support
 from autograder.checks.cells import LSTMStateTuple, toy_cell
 from autograder.checks.spec import Exercise, Mistake
 
-
-def _sizes(cell, output, new_state) -> dict:
-    return {
-        "state_size": cell.state_size,
-        "output_size": cell.output_size,
-        "output": output,
-        "new_state": new_state,
-    }
-
-
 # ---- MultiRNNCell -----------------------------------------------------------------------
 
 
@@ -72,7 +62,7 @@ def _run_multi(MultiRNNCell: type, case: dict) -> dict:
     cell = MultiRNNCell(layers, state_is_tuple=case["state_is_tuple"])
     state = support.as_course_state(case["state"])
     output, new_state = support.pair(cell(case["x"], state), "MultiRNNCell.call")
-    return _sizes(cell, output, new_state)
+    return support.step_outputs(cell, output, new_state)
 
 
 def _expect_multi(case: dict) -> dict:
@@ -81,7 +71,7 @@ def _expect_multi(case: dict) -> dict:
     layers = [support.reference_toy(spec) for spec in case["layers"]]
     cell = rn.MultiRNNCell(layers, state_is_tuple=case["state_is_tuple"])
     output, new_state = cell(case["x"], support.as_reference_state(case["state"]))
-    return _sizes(cell, output, new_state)
+    return support.step_outputs(cell, output, new_state)
 
 
 def _multi(case: dict, mistake: str = "") -> dict:
@@ -349,8 +339,8 @@ def _run_input(answer: tuple, case: dict) -> dict:
     embedded.set_weights(inner.weights + list(case["embedding"]))
     e_out, e_state = support.pair(embedded(case["ids"], state), "EmbeddingWrapper.call")
     return {
-        "InputProjectionWrapper": _sizes(projected, p_out, p_state),
-        "EmbeddingWrapper": _sizes(embedded, e_out, e_state),
+        "InputProjectionWrapper": support.step_outputs(projected, p_out, p_state),
+        "EmbeddingWrapper": support.step_outputs(embedded, e_out, e_state),
     }
 
 
@@ -370,8 +360,8 @@ def _expect_input(case: dict) -> dict:
     embedded.set_weights(case["embedding"])
     e_out, e_state = embedded(case["ids"], state)
     return {
-        "InputProjectionWrapper": _sizes(projected, p_out, p_state),
-        "EmbeddingWrapper": _sizes(embedded, e_out, e_state),
+        "InputProjectionWrapper": support.step_outputs(projected, p_out, p_state),
+        "EmbeddingWrapper": support.step_outputs(embedded, e_out, e_state),
     }
 
 
@@ -496,11 +486,11 @@ def _run_output(answer: tuple, case: dict) -> dict:
     projected.build(case["x"].shape[1], case["x"].dtype)
     projected.set_weights(inner.weights + list(case["projection"]))
     p_out, p_state = support.pair(projected(case["x"], state), "OutputProjectionWrapper.call")
-    found = {"OutputProjectionWrapper": _sizes(projected, p_out, p_state)}
+    found = {"OutputProjectionWrapper": support.step_outputs(projected, p_out, p_state)}
     if case["cell"]["output_size"] == case["x"].shape[1]:  # a residual needs equal sizes
         residual = ResidualWrapper(toy_cell(case["cell"]))
         r_out, r_state = support.pair(residual(case["x"], state), "ResidualWrapper.call")
-        found["ResidualWrapper"] = _sizes(residual, r_out, r_state)
+        found["ResidualWrapper"] = support.step_outputs(residual, r_out, r_state)
     return found
 
 
@@ -514,11 +504,11 @@ def _expect_output(case: dict) -> dict:
     projected.build(case["x"].shape[1], case["x"].dtype)
     projected.set_weights(case["projection"])
     p_out, p_state = projected(case["x"], state)
-    found = {"OutputProjectionWrapper": _sizes(projected, p_out, p_state)}
+    found = {"OutputProjectionWrapper": support.step_outputs(projected, p_out, p_state)}
     if case["cell"]["output_size"] == case["x"].shape[1]:
         residual = rn.ResidualWrapper(support.reference_toy(case["cell"]))
         r_out, r_state = residual(case["x"], state)
-        found["ResidualWrapper"] = _sizes(residual, r_out, r_state)
+        found["ResidualWrapper"] = support.step_outputs(residual, r_out, r_state)
     return found
 
 
