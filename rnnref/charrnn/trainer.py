@@ -100,10 +100,8 @@ def train(
         file=out,
     )
     tty = out.isatty()
-    busy, window_steps = (
-        0.0,
-        0,
-    )  # seconds spent in training steps (not in saving) since the last report
+    # Seconds spent in training steps (not in saving), and steps, since the last report.
+    busy, window_steps = 0.0, 0
     while len(losses) < steps:
         k = len(losses) % len(batches)
         if k == 0:
