@@ -93,9 +93,11 @@ class _Client(NotebookClient):
             "status",
             "execute_input",
         ) else 0
-        if self.runner.count_output(size):
-            return super().process_message(msg, cell, cell_index)
-        if msg.get("msg_type") == "status" and content.get("execution_state") == "idle":
+        kept = self.runner.count_output(size)
+        # Past the cap the cell's error and its end still count: they decide its status.
+        ends = msg.get("msg_type") == "error" or (
+            msg.get("msg_type") == "status" and content.get("execution_state") == "idle")
+        if kept or ends:
             return super().process_message(msg, cell, cell_index)
         if not self.runner.runaway and not self.runner.truncated:
             self.runner.truncated = True
@@ -296,6 +298,7 @@ class Runner:
                     continue
                 failures = await self._restart(done, failures)
         except Exception as error:  # the kernel could not start: say so for every cell left
+            await self._stop()  # reads the kernel's log, which says why
             reason = f"the kernel could not start: {error}. {self.kernel_log}".strip()
             for index in code_cells:
                 if self.runs[index].status == "not run" and not self.runs[index].error:
