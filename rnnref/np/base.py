@@ -162,6 +162,13 @@ class RNNCell:
 
     def _run(self, inputs: Any, state: Any, tape: dict | None) -> tuple[np.ndarray, Any]:
         """``__call__``'s checks, then ``call``; a ``tape`` dict records the step in it."""
+        inputs, state = self._prepare(inputs, state)
+        if tape is None:
+            return self.call(inputs, state)
+        return self.call(inputs, state, tape)
+
+    def _prepare(self, inputs: Any, state: Any) -> tuple[np.ndarray, Any]:
+        """Check one step's inputs and state (building the cell if needed); return arrays."""
         inputs = self._check_inputs(np.asarray(inputs))
         state = structure.map_structure(np.asarray, state)
         validation.state(self.name, state, self.state_size, inputs.shape[0], np.shape)
@@ -173,9 +180,7 @@ class RNNCell:
             validation.dtypes_match(self.name, "inputs", inputs.dtype, self.dtype)
         for leaf in leaves:
             validation.dtypes_match(self.name, "the state", leaf.dtype, self.dtype)
-        if tape is None:
-            return self.call(inputs, state)
-        return self.call(inputs, state, tape)
+        return inputs, state
 
     def _check_inputs(self, inputs: np.ndarray) -> np.ndarray:
         validation.float_inputs(self.name, np.issubdtype(inputs.dtype, np.floating), inputs.dtype)

@@ -198,8 +198,8 @@ def _unroll(
 
     fast = fast and isinstance(cell, _LinearInputCell)
     if fast:
-        for x in (inputs[0],) if max_time else ():
-            cell(x, state)  # validates shapes and dtypes once, on the first step
+        if max_time:
+            cell._prepare(inputs[0], state)  # checks shapes and dtypes once, for every step
         flat = inputs.reshape(max_time * batch, inputs.shape[2])  # (T, B, D) -> (T*B, D)
         terms = structure.map_structure(
             lambda a: a.reshape(max_time, batch, a.shape[-1]), cell._input_term(flat)
