@@ -5,6 +5,7 @@ passed in as tuples (``None`` for an unknown dimension), so the same check serve
 NumPy arrays and TensorFlow tensors.
 """
 
+import math
 import numbers
 from typing import Any
 
@@ -23,6 +24,18 @@ def positive_int(value: Any, name: str, owner: str) -> int:
             f"{owner} expects {name} to be a positive integer. Received: {name}={value}."
         )
     return int(value)
+
+
+def finite_float(value: Any, name: str, owner: str) -> float:
+    """``value`` as a float, if it is a finite real number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{owner} expects {name} to be a number. "
+            f"Received: {name}={value!r} of type {type(value).__name__}."
+        )
+    if not math.isfinite(value):
+        raise ValueError(f"{owner} expects {name} to be a finite number. Received: {name}={value}.")
+    return float(value)
 
 
 def positive_float_or_none(value: Any, name: str, owner: str) -> float | None:

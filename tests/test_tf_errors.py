@@ -62,6 +62,16 @@ ERRORS = {
     "num_proj_negative": (lambda m, o: m.LSTMCell(4, num_proj=-1), ValueError, "num_proj"),
     "cell_clip_zero": (lambda m, o: m.LSTMCell(4, cell_clip=0.0), ValueError, "clipped"),
     "proj_clip_text": (lambda m, o: m.LSTMCell(4, proj_clip="1"), TypeError, "proj_clip"),
+    "forget_bias_text": (
+        lambda m, o: m.BasicLSTMCell(4, forget_bias="1"),
+        TypeError,
+        "forget_bias",
+    ),
+    "forget_bias_nan": (
+        lambda m, o: m.LSTMCell(4, forget_bias=float("nan")),
+        ValueError,
+        "finite number",
+    ),
     "output_size_zero": (
         lambda m, o: m.OutputProjectionWrapper(m.GRUCell(2), 0),
         ValueError,

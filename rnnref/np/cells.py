@@ -291,7 +291,7 @@ class BasicLSTMCell(_LSTMState):
     ) -> None:
         super().__init__(seed=seed)
         self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._forget_bias = float(forget_bias)
+        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self.name)
         self._state_is_tuple = bool(state_is_tuple)
         self._activation = activation or np.tanh
 
@@ -373,7 +373,7 @@ class LSTMCell(_LSTMState):
             None if num_proj is None else validation.positive_int(num_proj, "num_proj", self.name)
         )
         self._proj_clip = validation.positive_float_or_none(proj_clip, "proj_clip", self.name)
-        self._forget_bias = float(forget_bias)
+        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self.name)
         self._state_is_tuple = bool(state_is_tuple)
         self._activation = activation or np.tanh
 
