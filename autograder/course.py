@@ -70,10 +70,6 @@ class Layout:
     def graded(self) -> list[Cell]:
         return [c for c in self.cells if c.kind in ("test", "manual", "task")]
 
-    @property
-    def max_points(self) -> float:
-        return sum(c.points for c in self.graded)
-
 
 def assignments(source_root: Path) -> list[str]:
     """The assignments in ``source_root`` (folders holding at least one notebook), sorted."""

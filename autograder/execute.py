@@ -58,11 +58,6 @@ class CellRun:
     error: str | None = None
     seconds: float = 0.0
     requests: list[Request] = field(default_factory=list)
-    refused: int = 0  # requests refused because this is not a test cell
-
-
-class RunawayOutput(Exception):
-    pass
 
 
 class _Client(NotebookClient):
@@ -156,7 +151,6 @@ class Runner:
             if request_id in self.pending or malformed:
                 return
             if cell_index not in self.test_cells:
-                run.refused += 1
                 self._answer(request_id, wire.RemoteError(
                     "Refused", "While grading, checks run only in the notebook's test cells."))
                 return

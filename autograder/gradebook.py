@@ -11,7 +11,7 @@ import warnings
 from datetime import datetime
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 from sqlalchemy.exc import SAWarning
 
@@ -41,7 +41,6 @@ class Book:
         # nbgrader 0.9's submission code trips SQLAlchemy 2's autoflush warnings; they are
         # about nbgrader's session handling, not our data, and would bury the progress lines.
         warnings.filterwarnings("ignore", category=SAWarning)
-        self.db_url = db_url
         self.gb = Gradebook(db_url, course.COURSE_ID)
 
     def close(self) -> None:
@@ -86,10 +85,3 @@ class Book:
         except Exception:
             gb.db.rollback()
             raise
-
-    def total(self, student: str, assignment: str) -> float | None:
-        """The gradebook's own total for a submission (auto scores and any manual ones)."""
-        try:
-            return float(self.gb.find_submission(assignment, student).score)
-        except MissingEntry:
-            return None

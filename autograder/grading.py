@@ -140,7 +140,7 @@ class Grader:
                 target.unlink()
             shutil.copyfile(path, target)
 
-    def _autograded(self, prepared: Prepared, runs: list, result: NotebookResult) -> None:
+    def _autograded(self, prepared: Prepared, result: NotebookResult) -> None:
         """The executed notebook with each test cell's output replaced by its verdict, so that
         nbgrader's own ``determine_grade`` and formgrader read the same scores."""
         nb = copy.deepcopy(prepared.nb)
@@ -196,7 +196,7 @@ class Grader:
             runs = await runner.run()
             result = await asyncio.to_thread(
                 score_notebook, layout, prepared, runs, exercises, task.student)
-            self._autograded(prepared, runs, result)
+            self._autograded(prepared, result)
         finally:
             job.remove()
         result.seconds = time.monotonic() - started
