@@ -86,9 +86,14 @@ def read_key(out: Path) -> bytes:
     """The secret that seeds every case, made on first use. Learners cannot predict their
     hidden cases; copying this file with the results lets anyone regrade identically."""
     path = out / "grading.key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32) + "\n")
-        path.chmod(0o600)
+    try:
+        # Created private rather than chmod-ed after: no moment where others can read it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32) + "\n")
     return path.read_text().strip().encode()
 
 
