@@ -191,7 +191,7 @@ class Grader:
             def make_cases(name: str, hidden: bool, grade_id: str, ordinal: int) -> list:
                 exercise = exercises.get(name)
                 if exercise is None:
-                    raise KeyError(f"the grader knows no exercise named {name!r}")
+                    raise LookupError(f"the grader knows no exercise named {name!r}")
                 seed = derive_seed(self.key, task.student, task.assignment, task.notebook,
                                    grade_id, name, hidden, ordinal)
                 return exercise.cases(np.random.default_rng(seed), hidden)

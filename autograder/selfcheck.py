@@ -49,7 +49,7 @@ def check(path: Path, limits: sandbox.Limits | None = None) -> NotebookResult:
         if hidden:
             raise PermissionError("hidden tests run only when your instructor grades")
         if exercise not in exercises:
-            raise KeyError(f"no exercise named {exercise!r}")
+            raise LookupError(f"no exercise named {exercise!r}")
         digest = hashlib.sha256(f"{assignment}/{name}/{grade_id}/{ordinal}".encode()).digest()
         seed = int.from_bytes(digest[:8], "big")
         return exercises[exercise].cases(np.random.default_rng(seed), False)
