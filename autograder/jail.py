@@ -108,7 +108,9 @@ def become(uid: int | None, gid: int | None, limits: dict[str, int]) -> None:
         os.setuid(uid)
     for name, value in limits.items():
         resource.setrlimit(LIMITS[name], (value, value))
-    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"prctl(PR_SET_NO_NEW_PRIVS): {os.strerror(errno)}")
 
 
 def main(argv: list[str]) -> int:
