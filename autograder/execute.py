@@ -104,7 +104,7 @@ class _Client(NotebookClient):
 
 class Runner:
     """Executes ``nb`` (already sanitised) in ``job``; ``test_cells`` maps the index of each
-    test cell to its grade id, and ``make_cases(exercise, hidden)`` picks cases."""
+    test cell to its grade id, and ``make_cases`` (a ``CaseMaker``) picks cases."""
 
     def __init__(
         self,
