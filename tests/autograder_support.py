@@ -87,11 +87,10 @@ def autograder(
 
 def grades(out: pathlib.Path) -> dict[tuple[str, str], tuple[str, str]]:
     """``grades.csv`` as {(student, exercise): (points, reason)}."""
-    with open(out / "grades.csv", newline="", encoding="utf-8") as file:
-        rows = list(csv.DictReader(file))
-    return {(r["student"], r["exercise"]): (r["points"], r["reason"]) for r in rows}
+    return {(r["student"], r["exercise"]): (r["points"], r["reason"]) for r in rows(out)}
 
 
 def rows(out: pathlib.Path) -> list[dict[str, str]]:
+    """``grades.csv``, one dict per row."""
     with open(out / "grades.csv", newline="", encoding="utf-8") as file:
         return list(csv.DictReader(file))
