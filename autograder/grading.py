@@ -330,7 +330,10 @@ class Grader:
         self.counter = 0
         # User ids of their own for this run's kernels, apart from a concurrent run's.
         self.id_base = (os.getpid() % 4096) * 65536
-        hide = [self.course_root / "solutions", self.out, submissions.resolve()]
+        given = submissions.resolve()
+        # Only folders can be covered: an LMS zip, which holds everyone's notebooks, is hidden
+        # with the folder it is in.
+        hide = [self.course_root / "solutions", self.out, given if given.is_dir() else given.parent]
         if db_url.startswith("sqlite:///"):
             hide.append(Path(db_url[len("sqlite:///"):]).parent)
         self.hide = sandbox.hidden_paths([p for p in hide if p.exists()])
