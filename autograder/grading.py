@@ -120,10 +120,12 @@ class Grader:
 
     # --- one notebook --------------------------------------------------------------
 
-    def _copy_files(self, task: Task, work: Path) -> None:
+    def _copy_files(self, task: Task, work: Path) -> bool:
         """The submission's own files, then the assignment's source files over them (as
-        nbgrader does); regular files only, so a submitted link reaches nothing."""
+        nbgrader does); regular files only, so a submitted link reaches nothing. False when
+        the submission's files passed ``MAX_COPIED_BYTES`` and the rest were left out."""
         copied = 0
+        complete = True
         folder = task.path.parent
         if folder.is_dir():
             for path in sorted(folder.rglob("*")):
@@ -134,6 +136,7 @@ class Grader:
                     continue
                 copied += path.stat().st_size
                 if copied > MAX_COPIED_BYTES:
+                    complete = False
                     break
                 (work / relative).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, work / relative)
@@ -144,6 +147,7 @@ class Grader:
             if target.exists() or target.is_symlink():
                 target.unlink()
             shutil.copyfile(path, target)
+        return complete
 
     def _autograded(self, prepared: Prepared, result: NotebookResult) -> None:
         """The executed notebook with each test cell's output replaced by its verdict, so that
@@ -185,7 +189,9 @@ class Grader:
                           self.level, hide=self.hide)
         job.create()
         try:
-            self._copy_files(task, job.work)
+            if not self._copy_files(task, job.work):
+                prepared.note("", f"the submission's files passed {MAX_COPIED_BYTES // 2**20} MB; "
+                              "the rest were not copied")
             job.give(job.work)
 
             def make_cases(name: str, hidden: bool, grade_id: str, ordinal: int) -> list:
