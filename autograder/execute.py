@@ -128,6 +128,7 @@ class Runner:
         self.truncated = False
         self.client: _Client | None = None
         self.kernel_log = ""
+        self.stopping: asyncio.Task | None = None  # held: the loop keeps only a weak reference
 
     # --- the channel ---------------------------------------------------------------
 
@@ -183,7 +184,7 @@ class Runner:
         if self.printed > self.limits.output_mb * 2**20 and not self.runaway:
             self.runaway = True
             if self.client is not None and self.client.km is not None:
-                asyncio.ensure_future(self.client.km.shutdown_kernel(now=True))
+                self.stopping = asyncio.ensure_future(self.client.km.shutdown_kernel(now=True))
         if self.runaway:
             return False
         self.stored += size
