@@ -19,50 +19,17 @@ def _gru_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
             (1, 1, 1, "float32", "default"),
             (2, 6, 2, "float64", "default"),
         ]
-    cases = []
-    for batch, depth, H, dtype, activation in shapes:
-        shapes_ = [(depth + H, 2 * H), (2 * H,), (depth + H, H), (H,)]
-        cases.append(
-            {
-                "num_units": H,
-                "input_depth": depth,
-                "dtype": dtype,
-                "activation": activation,
-                "x": support.normal(rng, (batch, depth), dtype),
-                "state": support.normal(rng, (batch, H), dtype, 0.8),
-                "weights": support.weights_for(shapes_, rng, dtype),
-            }
-        )
-    return cases
 
+    def weight_shapes(depth: int, H: int) -> list[tuple]:
+        return [(depth + H, 2 * H), (2 * H,), (depth + H, H), (H,)]
 
-def _gru_label(case: dict) -> str:
-    act = "" if case["activation"] == "default" else f", activation={case['activation']}"
-    return (
-        f"batch {case['x'].shape[0]}, input depth {case['input_depth']}, "
-        f"num_units={case['num_units']}, {case['dtype']}{act}"
-    )
-
-
-def _run_gru(GRUCell: type, case: dict) -> dict:
-    activation = support.ACTIVATIONS[case["activation"]]
-    if activation is None:
-        cell = GRUCell(case["num_units"])
-    else:
-        cell = GRUCell(case["num_units"], activation=activation)
-    cell.build(case["input_depth"], case["dtype"])
-    cell.set_weights(case["weights"])
-    output, new_state = support.pair(cell(case["x"], case["state"]), "GRUCell.call")
-    return support.step_outputs(cell, output, new_state)
+    return support.output_is_state_cases(rng, shapes, weight_shapes, state_scale=0.8)
 
 
 def _expect_gru(case: dict) -> dict:
     import rnnref.np as rn
 
-    cell = rn.GRUCell(case["num_units"], activation=support.ACTIVATIONS[case["activation"]])
-    cell = support.reference_cell(cell, case)
-    output, new_state = cell(case["x"], case["state"])
-    return support.step_outputs(cell, output, new_state)
+    return support.expect_output_is_state(rn.GRUCell, case)
 
 
 def _gru(
@@ -101,9 +68,9 @@ GRU_CELL = Exercise(
     name="gru_cell",
     answer="GRUCell",
     cases=_gru_cases,
-    run=_run_gru,
+    run=support.run_output_is_state,
     expect=_expect_gru,
-    label=_gru_label,
+    label=support.output_is_state_label,
     mistakes={
         "reset_after_matmul": Mistake(
             lambda case: _gru(case, reset="after"),

@@ -20,52 +20,17 @@ def _cell_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
             (1, 1, 1, "float32", "default"),
             (5, 6, 2, "float64", "relu"),
         ]
-    cases = []
-    for batch, depth, units, dtype, activation in shapes:
-        kernel_shape, bias_shape = (depth + units, units), (units,)
-        cases.append(
-            {
-                "num_units": units,
-                "input_depth": depth,
-                "dtype": dtype,
-                "activation": activation,
-                "x": support.normal(rng, (batch, depth), dtype),
-                "state": support.normal(rng, (batch, units), dtype, 0.5),
-                "weights": support.weights_for([kernel_shape, bias_shape], rng, dtype),
-            }
-        )
-    return cases
 
+    def weight_shapes(depth: int, units: int) -> list[tuple]:
+        return [(depth + units, units), (units,)]
 
-def _cell_label(case: dict) -> str:
-    batch = case["x"].shape[0]
-    act = "" if case["activation"] == "default" else f", activation={case['activation']}"
-    return (
-        f"batch {batch}, input depth {case['input_depth']}, num_units={case['num_units']}, "
-        f"{case['dtype']}{act}"
-    )
-
-
-def _run_cell(BasicRNNCell: type, case: dict) -> dict:
-    activation = support.ACTIVATIONS[case["activation"]]
-    if activation is None:
-        cell = BasicRNNCell(case["num_units"])
-    else:
-        cell = BasicRNNCell(case["num_units"], activation=activation)
-    cell.build(case["input_depth"], case["dtype"])
-    cell.set_weights(case["weights"])
-    output, new_state = support.pair(cell(case["x"], case["state"]), "BasicRNNCell.call")
-    return support.step_outputs(cell, output, new_state)
+    return support.output_is_state_cases(rng, shapes, weight_shapes, state_scale=0.5)
 
 
 def _expect_cell(case: dict) -> dict:
     import rnnref.np as rn
 
-    cell = support.reference_cell(
-        rn.BasicRNNCell(case["num_units"], activation=support.ACTIVATIONS[case["activation"]]), case
-    )
-    output, new_state = cell(case["x"], case["state"])
-    return support.step_outputs(cell, output, new_state)
+    return support.expect_output_is_state(rn.BasicRNNCell, case)
 
 
 def _basic_rnn(
@@ -97,9 +62,9 @@ BASIC_RNN_CELL = Exercise(
     name="basic_rnn_cell",
     answer="BasicRNNCell",
     cases=_cell_cases,
-    run=_run_cell,
+    run=support.run_output_is_state,
     expect=_expect_cell,
-    label=_cell_label,
+    label=support.output_is_state_label,
     mistakes={
         "h_x_order": Mistake(
             lambda case: _basic_rnn(case, order="hx"),

@@ -123,3 +123,57 @@ def reference_cell(cell: Any, case: dict) -> Any:
     cell.build(case["input_depth"], case["dtype"])
     cell.set_weights(case["weights"])
     return cell
+
+
+# ---- cells whose output is their state (BasicRNNCell, GRUCell) ----------------------------
+
+
+def output_is_state_cases(
+    rng: np.random.Generator, shapes: list[tuple], weight_shapes: Any, state_scale: float
+) -> list[dict]:
+    """One case per (batch, input_depth, num_units, dtype, activation) in ``shapes``.
+
+    ``weight_shapes(depth, units)`` lists the cell's weight shapes in TF1's order.
+    """
+    cases = []
+    for batch, depth, units, dtype, activation in shapes:
+        cases.append(
+            {
+                "num_units": units,
+                "input_depth": depth,
+                "dtype": dtype,
+                "activation": activation,
+                "x": normal(rng, (batch, depth), dtype),
+                "state": normal(rng, (batch, units), dtype, state_scale),
+                "weights": weights_for(weight_shapes(depth, units), rng, dtype),
+            }
+        )
+    return cases
+
+
+def output_is_state_label(case: dict) -> str:
+    act = "" if case["activation"] == "default" else f", activation={case['activation']}"
+    return (
+        f"batch {case['x'].shape[0]}, input depth {case['input_depth']}, "
+        f"num_units={case['num_units']}, {case['dtype']}{act}"
+    )
+
+
+def run_output_is_state(cell_class: type, case: dict) -> dict:
+    """One step of the learner's cell, made as the case says (no activation: the default)."""
+    activation = ACTIVATIONS[case["activation"]]
+    options = {} if activation is None else {"activation": activation}
+    cell = cell_class(case["num_units"], **options)
+    cell.build(case["input_depth"], case["dtype"])
+    cell.set_weights(case["weights"])
+    what = f"{getattr(cell_class, '__name__', 'the cell')}.call"
+    output, new_state = pair(cell(case["x"], case["state"]), what)
+    return step_outputs(cell, output, new_state)
+
+
+def expect_output_is_state(reference_class: type, case: dict) -> dict:
+    """The same step with the rnnref cell."""
+    activation = ACTIVATIONS[case["activation"]]
+    cell = reference_cell(reference_class(case["num_units"], activation=activation), case)
+    output, new_state = cell(case["x"], case["state"])
+    return step_outputs(cell, output, new_state)
