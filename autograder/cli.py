@@ -58,7 +58,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from autograder import selfcheck
 
-    result = selfcheck.check(args.notebook, _limits(args))
+    result = selfcheck.check(args.notebook, _limits(args), args.course)
     print(selfcheck.render(result))
     return 0 if all(s.passed for s in result.scores if s.points is not None) else 1
 

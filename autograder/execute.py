@@ -25,8 +25,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from autograder import wire
-from autograder.checks.channel import MIME
+from autograder.learner import wire
+from autograder.learner.channel import MIME
 from autograder.sandbox import Job, Limits, SandboxedKernelManager
 
 MAX_FAILURES = 3

@@ -27,9 +27,9 @@ import numpy as np
 
 import autograder
 from autograder import course, feedback, registry, report, sandbox
-from autograder.checks.spec import Exercise
 from autograder.course import Layout
 from autograder.execute import Runner
+from autograder.exercises import Exercise
 from autograder.gradebook import Book, sqlite_url, submitted_at
 from autograder.notebook import Prepared, Unreadable, prepare, read
 from autograder.scoring import NotebookResult, score_notebook, zero

@@ -2,7 +2,7 @@
 
 This runs in the grader's process: the expected values come from each exercise's
 ``expect`` (``rnnref``), computed here on the cases the grader chose, and compared with
-``spec.judge``. A test cell earns its points only when every check it should make reported
+``autograder.judge``. A test cell earns its points only when every check it should make reported
 outputs that the judge accepts and the cell itself raised nothing; otherwise it earns 0 and
 the reason says why in a learner's words.
 """
@@ -10,10 +10,11 @@ the reason says why in a learner's words.
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from autograder import wire
-from autograder.checks.spec import Exercise, judge
 from autograder.course import Layout
 from autograder.execute import CellRun, Request
+from autograder.exercises import Exercise
+from autograder.judge import judge
+from autograder.learner import wire
 from autograder.notebook import Prepared
 
 

@@ -30,8 +30,14 @@ def _release_for(path: Path) -> nbformat.NotebookNode | None:
     return None
 
 
-def check(path: Path, limits: sandbox.Limits | None = None) -> NotebookResult:
-    """Run the notebook at ``path`` and judge its visible tests."""
+def check(
+    path: Path, limits: sandbox.Limits | None = None, course_root: Path | None = None
+) -> NotebookResult:
+    """Run the notebook at ``path`` and judge its visible tests.
+
+    ``course_root`` is where to look first for the grader half of an assignment's own
+    exercises (``registry.grader_side_file``).
+    """
     limits = limits or sandbox.Limits()
     assignment, name = path.resolve().parent.name, path.stem
     try:
@@ -42,7 +48,10 @@ def check(path: Path, limits: sandbox.Limits | None = None) -> NotebookResult:
     layout = course.layout_from_release(release, assignment, name)
     if not layout.graded:
         raise SystemExit(f"{path} has no graded cells (no nbgrader test cells): nothing to check.")
-    exercises = registry.exercises(path.resolve().parent)
+    try:
+        exercises = registry.exercises(path.resolve().parent, course_root)
+    except ValueError as error:
+        raise SystemExit(f"Cannot check {path}: {error}") from None
     prepared = prepare(nb, layout)
 
     def make_cases(exercise: str, hidden: bool, grade_id: str, ordinal: int) -> list:

@@ -164,14 +164,16 @@ def test_the_self_check_teaches_without_hidden_tests(pilot):
     folder.mkdir(parents=True)
     shutil.copy(pilot["course"] / "course" / "pilot" / "pilot_checks.py", folder)
     nbformat.write(learner(pilot["base"], rnn=WRONG_RNN), folder / "pilot.ipynb")
-    result = autograder("check", str(folder / "pilot.ipynb"), "--timeout", "20")
+    result = autograder("--course", str(pilot["course"]), "check", str(folder / "pilot.ipynb"),
+                        "--timeout", "20")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAIL      0/2  rnn_step_test" in result.stdout
     assert "PASS      1/1  zero_state_test" in result.stdout
     assert "tanh is left out" in result.stdout
     assert "hidden case" not in result.stdout
     nbformat.write(learner(pilot["base"]), folder / "pilot.ipynb")
-    assert autograder("check", str(folder / "pilot.ipynb")).returncode == 0
+    assert autograder("--course", str(pilot["course"]), "check",
+                      str(folder / "pilot.ipynb")).returncode == 0
 
 
 def test_release_is_what_nbgrader_generate_assignment_makes(pilot):

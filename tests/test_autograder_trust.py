@@ -236,7 +236,7 @@ def graded(tmp_path_factory):
         "rnnref": ROOT / "rnnref" / "__init__.py",
         "released": course_root / "course" / "pilot" / "pilot.ipynb",
         "checks_copy": course_root / "solutions" / "pilot" / "pilot_checks.py",
-        "channel": ROOT / "autograder" / "checks" / "channel.py",
+        "channel": ROOT / "autograder" / "learner" / "channel.py",
         "port": listener.getsockname()[1],
     }
     learners = _learners(base, paths)

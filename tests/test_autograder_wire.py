@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from autograder import wire
-from autograder.checks.spec import Named, Unsupported
+from autograder.learner import wire
+from autograder.learner.plain import Named, Unsupported
 
 State = collections.namedtuple("LSTMStateTuple", ("c", "h"))
 

@@ -1,11 +1,12 @@
-"""Checks for notebook 02: ``BasicLSTMCell``, and ``LSTMCell`` with peepholes, clipping and
-a projection."""
+"""The grader's side of notebook 02: ``BasicLSTMCell``, and ``LSTMCell`` with peepholes,
+clipping and a projection."""
 
 import numpy as np
 
-from autograder.checks import check_function, support
-from autograder.checks.cells import LSTMStateTuple, sigmoid
-from autograder.checks.spec import Exercise, Mistake
+from autograder.exercises import Exercise, Mistake, support
+from autograder.learner.cells import LSTMStateTuple, sigmoid
+from autograder.learner.checks import common
+from autograder.learner.checks.lstm import lstm_options
 
 
 def _lstm_cases(rng: np.random.Generator, configs: list[dict]) -> list[dict]:
@@ -88,7 +89,7 @@ def _lstm(
         o_["use_peepholes"]
     ) else None
     W_proj = weights[-1] if o_["num_proj"] else None
-    activation = (support.ACTIVATIONS[o_["activation"]] or np.tanh) if act == "given" else np.tanh
+    activation = (common.ACTIVATIONS[o_["activation"]] or np.tanh) if act == "given" else np.tanh
     c_prev, h_prev = case["state"]
     x = case["x"]
     parts = [x, h_prev] if concat == "xh" else [h_prev, x]
@@ -198,46 +199,24 @@ def _basic_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     return _lstm_cases(rng, configs)
 
 
-def _run_basic(BasicLSTMCell: type, case: dict) -> dict:
-    o = case["options"]
-    activation = support.ACTIVATIONS[o["activation"]]
-    kwargs = {"forget_bias": o["forget_bias"]}
-    if activation is not None:
-        kwargs["activation"] = activation
-    cell = BasicLSTMCell(case["num_units"], **kwargs)
-    cell.build(case["input_depth"], case["dtype"])
-    cell.set_weights(case["weights"])
-    state = support.as_course_state(case["state"])
-    output, new_state = support.pair(cell(case["x"], state), "BasicLSTMCell.call")
-    return support.step_outputs(cell, output, new_state)
-
-
 def _expect_basic(case: dict) -> dict:
     import rnnref.np as rn
 
     o = case["options"]
-    activation = support.ACTIVATIONS[o["activation"]]
+    activation = common.ACTIVATIONS[o["activation"]]
     cell = rn.BasicLSTMCell(case["num_units"], forget_bias=o["forget_bias"], activation=activation)
     cell = support.reference_cell(cell, case)
     output, new_state = cell(case["x"], support.as_reference_state(case["state"]))
-    return support.step_outputs(cell, output, new_state)
+    return common.step_outputs(cell, output, new_state)
 
 
 BASIC_LSTM_CELL = Exercise(
     name="basic_lstm_cell",
     answer="BasicLSTMCell",
     cases=_basic_cases,
-    run=_run_basic,
     expect=_expect_basic,
     label=_label,
     mistakes=_common_mistakes(),
-)
-
-basic_lstm_cell = check_function(
-    BASIC_LSTM_CELL,
-    """Check your ``BasicLSTMCell``: sizes, output and LSTMStateTuple(c, h) of one step,
-    against rnnref's BasicLSTMCell with the same weights (other forget_bias values and
-    activations in the hidden cases).""",
 )
 
 
@@ -280,28 +259,12 @@ def _peephole_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     return _lstm_cases(rng, configs)
 
 
-def _lstm_options(case: dict) -> dict:
-    """The LSTMCell arguments a case asks for: the same for the learner's cell and rnnref's."""
-    o = case["options"]
-    names = ("use_peepholes", "cell_clip", "num_proj", "proj_clip", "forget_bias")
-    return {name: o[name] for name in names}
-
-
-def _run_lstm(LSTMCell: type, case: dict) -> dict:
-    cell = LSTMCell(case["num_units"], **_lstm_options(case))
-    cell.build(case["input_depth"], case["dtype"])
-    cell.set_weights(case["weights"])
-    state = support.as_course_state(case["state"])
-    output, new_state = support.pair(cell(case["x"], state), "LSTMCell.call")
-    return support.step_outputs(cell, output, new_state)
-
-
 def _expect_lstm(case: dict) -> dict:
     import rnnref.np as rn
 
-    cell = support.reference_cell(rn.LSTMCell(case["num_units"], **_lstm_options(case)), case)
+    cell = support.reference_cell(rn.LSTMCell(case["num_units"], **lstm_options(case)), case)
     output, new_state = cell(case["x"], support.as_reference_state(case["state"]))
-    return support.step_outputs(cell, output, new_state)
+    return common.step_outputs(cell, output, new_state)
 
 
 def _peephole_mistakes() -> dict:
@@ -341,15 +304,9 @@ LSTM_CELL_PEEPHOLES = Exercise(
     name="lstm_cell_peepholes",
     answer="LSTMCell",
     cases=_peephole_cases,
-    run=_run_lstm,
     expect=_expect_lstm,
     label=_label,
     mistakes=_peephole_mistakes(),
-)
-
-lstm_cell_peepholes = check_function(
-    LSTM_CELL_PEEPHOLES,
-    """Check your ``LSTMCell`` with ``use_peepholes`` and ``cell_clip`` (no projection).""",
 )
 
 
@@ -414,16 +371,10 @@ LSTM_CELL_PROJECTION = Exercise(
     name="lstm_cell_projection",
     answer="LSTMCell",
     cases=_projection_cases,
-    run=_run_lstm,
     expect=_expect_lstm,
     label=_label,
     mistakes=_projection_mistakes(),
 )
 
-lstm_cell_projection = check_function(
-    LSTM_CELL_PROJECTION,
-    """Check your ``LSTMCell`` with ``num_proj`` and ``proj_clip`` (sizes included: the
-    state is LSTMStateTuple(c=[B, H], h=[B, P]) and the output [B, P]).""",
-)
 
 EXERCISES = [BASIC_LSTM_CELL, LSTM_CELL_PEEPHOLES, LSTM_CELL_PROJECTION]

@@ -1,12 +1,12 @@
-"""Checks for notebook 04: ``MultiRNNCell`` and the wrappers (dropout, projections, embedding,
-residual). The learners' stacks and wrappers get toy cells (``cells.ToyCell``) inside; the
-reference wraps the same toys in rnnref's own ``MultiRNNCell`` and wrappers."""
+"""The grader's side of notebook 04: ``MultiRNNCell`` and the wrappers (dropout, projections,
+embedding, residual). The learners' stacks and wrappers get toy cells (``cells.ToyCell``)
+inside; the reference wraps the same toys in rnnref's own ``MultiRNNCell`` and wrappers."""
 
 import numpy as np
 
-from autograder.checks import check_function, support
-from autograder.checks.cells import LSTMStateTuple, toy_cell
-from autograder.checks.spec import Exercise, Mistake
+from autograder.exercises import Exercise, Mistake, support
+from autograder.learner.cells import LSTMStateTuple, toy_cell
+from autograder.learner.checks import common
 
 # ---- MultiRNNCell -----------------------------------------------------------------------
 
@@ -57,21 +57,13 @@ def _multi_label(case: dict) -> str:
     )
 
 
-def _run_multi(MultiRNNCell: type, case: dict) -> dict:
-    layers = [toy_cell(spec) for spec in case["layers"]]
-    cell = MultiRNNCell(layers, state_is_tuple=case["state_is_tuple"])
-    state = support.as_course_state(case["state"])
-    output, new_state = support.pair(cell(case["x"], state), "MultiRNNCell.call")
-    return support.step_outputs(cell, output, new_state)
-
-
 def _expect_multi(case: dict) -> dict:
     import rnnref.np as rn
 
     layers = [support.reference_toy(spec) for spec in case["layers"]]
     cell = rn.MultiRNNCell(layers, state_is_tuple=case["state_is_tuple"])
     output, new_state = cell(case["x"], support.as_reference_state(case["state"]))
-    return support.step_outputs(cell, output, new_state)
+    return common.step_outputs(cell, output, new_state)
 
 
 def _multi(case: dict, mistake: str = "") -> dict:
@@ -110,7 +102,6 @@ MULTI_RNN_CELL = Exercise(
     name="multi_rnn_cell",
     answer="MultiRNNCell",
     cases=_multi_cases,
-    run=_run_multi,
     expect=_expect_multi,
     label=_multi_label,
     mistakes={
@@ -133,12 +124,6 @@ MULTI_RNN_CELL = Exercise(
             "the old states are returned: collect each layer's new state.",
         ),
     },
-)
-
-multi_rnn_cell = check_function(
-    MULTI_RNN_CELL,
-    """Check your ``MultiRNNCell``: sizes, output and new state, with tuple and concatenated
-    states, on stacks of made-up layers (some with LSTMStateTuple states).""",
 )
 
 
@@ -179,15 +164,6 @@ def _dropout_label(case: dict) -> str:
     keeps = ", ".join(f"{k}={v}" for k, v in case["keep"].items())
     kind = "an LSTMStateTuple state" if case["cell"]["tuple_state"] else "one state array"
     return f"batch {case['xs'][0].shape[0]}, a cell with {kind}, {keeps}, two steps"
-
-
-def _run_dropout(DropoutWrapper: type, case: dict) -> dict:
-    wrapper = DropoutWrapper(toy_cell(case["cell"]), seed=case["seed"], **case["keep"])
-    state, outputs = support.as_course_state(case["state"]), []
-    for x in case["xs"]:
-        output, state = support.pair(wrapper(x, state), "DropoutWrapper.call")
-        outputs.append(output)
-    return {"outputs": outputs, "final_state": state}
 
 
 def _expect_dropout(case: dict) -> dict:
@@ -240,7 +216,6 @@ DROPOUT_WRAPPER = Exercise(
     name="dropout_wrapper",
     answer="DropoutWrapper",
     cases=_dropout_cases,
-    run=_run_dropout,
     expect=_expect_dropout,
     label=_dropout_label,
     mistakes={
@@ -274,11 +249,6 @@ DROPOUT_WRAPPER = Exercise(
             "make it once, in __init__, so each call draws fresh noise.",
         ),
     },
-)
-
-dropout_wrapper = check_function(
-    DROPOUT_WRAPPER,
-    """Check your ``DropoutWrapper`` over two steps against rnnref's with the same seed.""",
 )
 
 
@@ -323,27 +293,6 @@ def _input_label(case: dict) -> str:
     )
 
 
-def _run_input(answer: tuple, case: dict) -> dict:
-    InputProjectionWrapper, EmbeddingWrapper = answer
-    state = support.as_course_state(case["state"])
-    dtype = case["x"].dtype
-    inner = toy_cell(case["proj_cell"])
-    projected = InputProjectionWrapper(inner, case["num_proj"])
-    projected.build(case["x"].shape[1], dtype)
-    projected.set_weights(inner.weights + list(case["projection"]))
-    p_out, p_state = support.pair(projected(case["x"], state), "InputProjectionWrapper.call")
-    inner = toy_cell(case["embed_cell"])
-    classes, size = case["embedding"][0].shape
-    embedded = EmbeddingWrapper(inner, classes, size)
-    embedded.build(1, dtype)
-    embedded.set_weights(inner.weights + list(case["embedding"]))
-    e_out, e_state = support.pair(embedded(case["ids"], state), "EmbeddingWrapper.call")
-    return {
-        "InputProjectionWrapper": support.step_outputs(projected, p_out, p_state),
-        "EmbeddingWrapper": support.step_outputs(embedded, e_out, e_state),
-    }
-
-
 def _expect_input(case: dict) -> dict:
     import rnnref.np as rn
 
@@ -360,8 +309,8 @@ def _expect_input(case: dict) -> dict:
     embedded.set_weights(case["embedding"])
     e_out, e_state = embedded(case["ids"], state)
     return {
-        "InputProjectionWrapper": support.step_outputs(projected, p_out, p_state),
-        "EmbeddingWrapper": support.step_outputs(embedded, e_out, e_state),
+        "InputProjectionWrapper": common.step_outputs(projected, p_out, p_state),
+        "EmbeddingWrapper": common.step_outputs(embedded, e_out, e_state),
     }
 
 
@@ -407,7 +356,6 @@ INPUT_WRAPPERS = Exercise(
     name="input_wrappers",
     answer="input wrapper",
     cases=_input_cases,
-    run=_run_input,
     expect=_expect_input,
     label=_input_label,
     mistakes={
@@ -435,11 +383,6 @@ INPUT_WRAPPERS = Exercise(
             "the ids are shifted by one: ids start at 0, so id k is row k, embedding[ids].",
         ),
     },
-)
-
-input_wrappers = check_function(
-    INPUT_WRAPPERS,
-    """Check ``(InputProjectionWrapper, EmbeddingWrapper)``: what the wrapped cell is fed.""",
 )
 
 
@@ -478,22 +421,6 @@ def _output_label(case: dict) -> str:
     )
 
 
-def _run_output(answer: tuple, case: dict) -> dict:
-    OutputProjectionWrapper, ResidualWrapper = answer
-    state = support.as_course_state(case["state"])
-    inner = toy_cell(case["cell"])
-    projected = OutputProjectionWrapper(inner, case["output_size"])
-    projected.build(case["x"].shape[1], case["x"].dtype)
-    projected.set_weights(inner.weights + list(case["projection"]))
-    p_out, p_state = support.pair(projected(case["x"], state), "OutputProjectionWrapper.call")
-    found = {"OutputProjectionWrapper": support.step_outputs(projected, p_out, p_state)}
-    if case["cell"]["output_size"] == case["x"].shape[1]:  # a residual needs equal sizes
-        residual = ResidualWrapper(toy_cell(case["cell"]))
-        r_out, r_state = support.pair(residual(case["x"], state), "ResidualWrapper.call")
-        found["ResidualWrapper"] = support.step_outputs(residual, r_out, r_state)
-    return found
-
-
 def _expect_output(case: dict) -> dict:
     import rnnref.np as rn
 
@@ -504,11 +431,11 @@ def _expect_output(case: dict) -> dict:
     projected.build(case["x"].shape[1], case["x"].dtype)
     projected.set_weights(case["projection"])
     p_out, p_state = projected(case["x"], state)
-    found = {"OutputProjectionWrapper": support.step_outputs(projected, p_out, p_state)}
+    found = {"OutputProjectionWrapper": common.step_outputs(projected, p_out, p_state)}
     if case["cell"]["output_size"] == case["x"].shape[1]:
         residual = rn.ResidualWrapper(support.reference_toy(case["cell"]))
         r_out, r_state = residual(case["x"], state)
-        found["ResidualWrapper"] = support.step_outputs(residual, r_out, r_state)
+        found["ResidualWrapper"] = common.step_outputs(residual, r_out, r_state)
     return found
 
 
@@ -545,7 +472,6 @@ OUTPUT_WRAPPERS = Exercise(
     name="output_wrappers",
     answer="output wrapper",
     cases=_output_cases,
-    run=_run_output,
     expect=_expect_output,
     label=_output_label,
     mistakes={
@@ -570,9 +496,5 @@ OUTPUT_WRAPPERS = Exercise(
     },
 )
 
-output_wrappers = check_function(
-    OUTPUT_WRAPPERS,
-    """Check ``(OutputProjectionWrapper, ResidualWrapper)``: what they make of the output.""",
-)
 
 EXERCISES = [MULTI_RNN_CELL, DROPOUT_WRAPPER, INPUT_WRAPPERS, OUTPUT_WRAPPERS]

@@ -4,8 +4,8 @@ Learners import ``RNNCell`` and ``LSTMStateTuple`` from here and write only the 
 a cell (``call``). The base does the bookkeeping TF1's ``RNNCell`` does: it creates the
 weights named by ``weight_shapes`` on the first call (as attributes, ``self.kernel``,
 ``self.bias``, ...), lists them in TF1's order as ``weights``, copies others in with
-``set_weights``, and makes ``zero_state``. Weights have TF1's layout, so the checks can
-copy weights from ``rnnref``'s cells into a learner's cell and compare the two.
+``set_weights``, and makes ``zero_state``. Weights have TF1's layout, so a check can give
+a learner's cell the weights the grader's reference used and compare the two.
 
 This module runs in the learner's kernel (and the grading kernel): NumPy only.
 Shape legend: B batch, D input depth, H units.

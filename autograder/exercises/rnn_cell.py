@@ -1,10 +1,11 @@
-"""Checks for notebook 01, the RNNCell contract: ``BasicRNNCell`` and unrolling by hand."""
+"""The grader's side of notebook 01, the RNNCell contract: ``BasicRNNCell`` and unrolling by
+hand."""
 
 import numpy as np
 
-from autograder.checks import check_function, support
-from autograder.checks.cells import sigmoid, toy_cell
-from autograder.checks.spec import Exercise, Mistake
+from autograder.exercises import Exercise, Mistake, support
+from autograder.learner.cells import sigmoid, toy_cell
+from autograder.learner.checks import common
 
 # ---- BasicRNNCell -----------------------------------------------------------------------
 
@@ -44,7 +45,7 @@ def _basic_rnn(
     if bias:
         z = z + b
     act = {
-        "given": support.ACTIVATIONS[case["activation"]] or np.tanh,
+        "given": common.ACTIVATIONS[case["activation"]] or np.tanh,
         "tanh": np.tanh,
         "none": lambda v: v,
         "sigmoid": sigmoid,
@@ -62,7 +63,6 @@ BASIC_RNN_CELL = Exercise(
     name="basic_rnn_cell",
     answer="BasicRNNCell",
     cases=_cell_cases,
-    run=support.run_output_is_state,
     expect=_expect_cell,
     label=support.output_is_state_label,
     mistakes={
@@ -95,14 +95,6 @@ BASIC_RNN_CELL = Exercise(
             "and it must be returned as both.",
         ),
     },
-)
-
-basic_rnn_cell = check_function(
-    BASIC_RNN_CELL,
-    """Check your ``BasicRNNCell`` class: sizes, output and new state of one step.
-
-    The check builds your cell, copies in the weights of rnnref's BasicRNNCell, calls both
-    on random inputs and states, and compares.""",
 )
 
 
@@ -144,14 +136,6 @@ def _unroll_label(case: dict) -> str:
     )
 
 
-def _run_unroll(unroll, case: dict) -> dict:
-    cell = toy_cell(case["cell"])
-    outputs, final_state = support.pair(unroll(cell, list(case["inputs"]), case["state"]), "unroll")
-    if type(outputs) is tuple:
-        outputs = list(outputs)
-    return {"outputs": outputs, "final_state": final_state}
-
-
 def _expect_unroll(case: dict) -> dict:
     import rnnref.np as rn
 
@@ -183,7 +167,6 @@ UNROLL = Exercise(
     name="unroll",
     answer="unroll",
     cases=_unroll_cases,
-    run=_run_unroll,
     expect=_expect_unroll,
     label=_unroll_label,
     mistakes={
@@ -219,12 +202,5 @@ UNROLL = Exercise(
     },
 )
 
-unroll = check_function(
-    UNROLL,
-    """Check your ``unroll(cell, inputs, state)``: the outputs of every step and the final state.
-
-    The check hands your function a made-up cell whose output differs from its state,
-    sometimes with an LSTMStateTuple state, and compares with rnnref's static_rnn.""",
-)
 
 EXERCISES = [BASIC_RNN_CELL, UNROLL]

@@ -1,12 +1,12 @@
-"""Checks for notebook 08: backpropagation through time in NumPy for ``BasicRNNCell`` and
+"""The grader's side of notebook 08: backpropagation through time in NumPy for ``BasicRNNCell`` and
 ``BasicLSTMCell``, and a numerical gradient. The reference gradients are rnnref's
 ``dynamic_rnn_forward`` / ``dynamic_rnn_backward`` on the same weights."""
 
 import numpy as np
 
-from autograder.checks import check_function, support
-from autograder.checks.cells import sigmoid
-from autograder.checks.spec import Exercise, Mistake
+from autograder.exercises import Exercise, Mistake, support
+from autograder.learner.cells import sigmoid
+from autograder.learner.checks.backprop import lstm_step_args, scalar_function
 
 GRAD_TOL = 1e-6  # float64 throughout: gradients agree to rounding
 
@@ -51,16 +51,6 @@ def _step_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     return [_rnn_case(rng, b, 1, d, h) for b, d, h in shapes]
 
 
-def _run_step(rnn_step_backward, case: dict) -> dict:
-    result = rnn_step_backward(
-        case["x"][:, 0], case["h0"], case["kernel"], case["bias"], case["d_outputs"][:, 0]
-    )
-    if not isinstance(result, tuple) or len(result) != 4:
-        raise TypeError("rnn_step_backward must return (d_x, d_h_prev, d_kernel, d_bias).")
-    d_x, d_h_prev, d_kernel, d_bias = result
-    return {"d_x": d_x, "d_h_prev": d_h_prev, "d_kernel": d_kernel, "d_bias": d_bias}
-
-
 def _expect_step(case: dict) -> dict:
     d_x, d_h0, (d_kernel, d_bias) = _reference_rnn(case)
     return {"d_x": d_x[:, 0], "d_h_prev": d_h0, "d_kernel": d_kernel, "d_bias": d_bias}
@@ -101,7 +91,6 @@ RNN_STEP_BACKWARD = Exercise(
     name="rnn_step_backward",
     answer="rnn_step_backward",
     cases=_step_cases,
-    run=_run_step,
     expect=_expect_step,
     label=_shape_label,
     atol=GRAD_TOL,
@@ -129,11 +118,6 @@ RNN_STEP_BACKWARD = Exercise(
     },
 )
 
-rnn_step_backward = check_function(
-    RNN_STEP_BACKWARD,
-    """Check ``rnn_step_backward``: the gradients of one BasicRNNCell step.""",
-)
-
 
 # ---- BPTT over a sequence ---------------------------------------------------------------
 
@@ -143,14 +127,6 @@ def _bptt_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     if hidden:
         shapes = [(1, 1, 2, 2), (2, 8, 3, 2), (4, 5, 1, 5)]
     return [_rnn_case(rng, *s) for s in shapes]
-
-
-def _run_bptt(rnn_bptt, case: dict) -> dict:
-    result = rnn_bptt(case["x"], case["h0"], case["kernel"], case["bias"], case["d_outputs"])
-    if not isinstance(result, tuple) or len(result) != 4:
-        raise TypeError("rnn_bptt must return (d_x, d_h0, d_kernel, d_bias).")
-    d_x, d_h0, d_kernel, d_bias = result
-    return {"d_x": d_x, "d_h0": d_h0, "d_kernel": d_kernel, "d_bias": d_bias}
 
 
 def _expect_bptt(case: dict) -> dict:
@@ -186,7 +162,6 @@ RNN_BPTT = Exercise(
     name="rnn_bptt",
     answer="rnn_bptt",
     cases=_bptt_cases,
-    run=_run_bptt,
     expect=_expect_bptt,
     label=_shape_label,
     atol=GRAD_TOL,
@@ -213,11 +188,6 @@ RNN_BPTT = Exercise(
             "backward first (d_h0 is what step 0 returns as d_h_prev).",
         ),
     },
-)
-
-rnn_bptt = check_function(
-    RNN_BPTT,
-    """Check ``rnn_bptt``: backpropagation through time over a whole BasicRNNCell unroll.""",
 )
 
 
@@ -255,21 +225,6 @@ def _lstm_label(case: dict) -> str:
     )
 
 
-def _args(case: dict) -> tuple:
-    keys = ("x", "c_prev", "h_prev", "kernel", "bias", "forget_bias", "d_new_c", "d_new_h")
-    return tuple(case[k] for k in keys)
-
-
-def _run_lstm(lstm_step_backward, case: dict) -> dict:
-    result = lstm_step_backward(*_args(case))
-    if not isinstance(result, tuple) or len(result) != 5:
-        raise TypeError(
-            "lstm_step_backward must return (d_x, d_c_prev, d_h_prev, d_kernel, d_bias)."
-        )
-    keys = ("d_x", "d_c_prev", "d_h_prev", "d_kernel", "d_bias")
-    return dict(zip(keys, result, strict=True))
-
-
 def _expect_lstm(case: dict) -> dict:
     import rnnref.np as rn
 
@@ -294,7 +249,7 @@ def _expect_lstm(case: dict) -> dict:
 
 def _lstm(case: dict, mistake: str = "") -> dict:
     """One BasicLSTMCell step backward in NumPy, with the named mistakes switchable."""
-    x, c_prev, h_prev, kernel, bias, fb, d_new_c, d_new_h = _args(case)
+    x, c_prev, h_prev, kernel, bias, fb, d_new_c, d_new_h = lstm_step_args(case)
     D = x.shape[1]
     xh = np.concatenate([x, h_prev], axis=1)
     i, j, f, o = np.split(xh @ kernel + bias, 4, axis=1)
@@ -325,7 +280,6 @@ LSTM_STEP_BACKWARD = Exercise(
     name="lstm_step_backward",
     answer="lstm_step_backward",
     cases=_lstm_cases,
-    run=_run_lstm,
     expect=_expect_lstm,
     label=_lstm_label,
     atol=GRAD_TOL,
@@ -358,24 +312,8 @@ LSTM_STEP_BACKWARD = Exercise(
     },
 )
 
-lstm_step_backward = check_function(
-    LSTM_STEP_BACKWARD,
-    """Check ``lstm_step_backward``: the gradients of one BasicLSTMCell step.""",
-)
-
 
 # ---- the numerical gradient -------------------------------------------------------------
-
-FUNCTIONS = ("sin_sum", "quartic", "softplus")
-
-
-def _f(name: str, a: np.ndarray):
-    """A smooth scalar function of x (with parameters a), by name (cases are plain data)."""
-    if name == "sin_sum":
-        return lambda x: float(np.sum(np.sin(a * x)))
-    if name == "quartic":
-        return lambda x: float(np.sum(a * x**4))
-    return lambda x: float(np.sum(np.log1p(np.exp(a * x))))
 
 
 def _numeric_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
@@ -397,14 +335,8 @@ def _numeric_label(case: dict) -> str:
     return f"f = {case['function']}, x of shape {case['x'].shape}, eps={case['eps']}"
 
 
-def _run_numeric(numerical_gradient, case: dict) -> dict:
-    x = case["x"].copy()
-    gradient = numerical_gradient(_f(case["function"], case["a"]), x, case["eps"])
-    return {"gradient": gradient, "x afterwards": x}
-
-
 def _numeric(case: dict, mistake: str = "") -> dict:
-    f, x, eps = _f(case["function"], case["a"]), case["x"].copy(), case["eps"]
+    f, x, eps = scalar_function(case["function"], case["a"]), case["x"].copy(), case["eps"]
     gradient = np.zeros_like(x)
     for index in np.ndindex(x.shape):
         old = x[index]
@@ -431,7 +363,6 @@ NUMERICAL_GRADIENT = Exercise(
     name="numerical_gradient",
     answer="numerical_gradient",
     cases=_numeric_cases,
-    run=_run_numeric,
     expect=_numeric,
     label=_numeric_label,
     atol=1e-8,
@@ -454,9 +385,5 @@ NUMERICAL_GRADIENT = Exercise(
     },
 )
 
-numerical_gradient = check_function(
-    NUMERICAL_GRADIENT,
-    """Check ``numerical_gradient(f, x, eps)``: central differences, x left as it was.""",
-)
 
 EXERCISES = [RNN_STEP_BACKWARD, RNN_BPTT, LSTM_STEP_BACKWARD, NUMERICAL_GRADIENT]

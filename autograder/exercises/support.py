@@ -1,17 +1,20 @@
 """What the exercise modules share: random cases as plain data, and rnnref twins of toy cells.
 
-Everything here that touches ``rnnref`` imports it inside the function, so a grading
-kernel (which cannot import it) can still import the checks.
+Everything here that touches ``rnnref`` imports it inside the function, so listing the
+exercises does not load the reference.
 """
 
 from typing import Any
 
 import numpy as np
 
-from autograder.checks.cells import LSTMStateTuple, ToyCell, toy_cell
-
-# The activations a case may name: None is the cell's default (tanh).
-ACTIVATIONS = {"default": None, "relu": lambda x: np.maximum(x, 0)}
+from autograder.learner.cells import LSTMStateTuple, ToyCell, toy_cell
+from autograder.learner.checks.common import (
+    ACTIVATIONS,
+    as_course_state,
+    step_outputs,
+    with_state_tuple,
+)
 
 
 def normal(rng: np.random.Generator, shape: tuple, dtype: Any, scale: float = 1.0) -> np.ndarray:
@@ -45,16 +48,6 @@ def toy_spec(
     }
 
 
-def step_outputs(cell: Any, output: Any, new_state: Any) -> dict:
-    """What a one-step check compares: the cell's sizes, and its output and new state."""
-    return {
-        "state_size": cell.state_size,
-        "output_size": cell.output_size,
-        "output": output,
-        "new_state": new_state,
-    }
-
-
 def toy_state(spec: dict, rng: np.random.Generator, batch: int, dtype: Any) -> Any:
     """A random (non-zero) state for the toy cell ``spec``."""
     h = normal(rng, (batch, spec["units"]), dtype, 0.5)
@@ -63,24 +56,11 @@ def toy_state(spec: dict, rng: np.random.Generator, batch: int, dtype: Any) -> A
     return h
 
 
-def _with_state_tuple(state: Any, state_tuple: type) -> Any:
-    """``state`` with every namedtuple in it rebuilt as ``state_tuple``, recursively."""
-    if isinstance(state, tuple):
-        parts = [_with_state_tuple(s, state_tuple) for s in state]
-        return state_tuple(*parts) if hasattr(state, "_fields") else tuple(parts)
-    return state
-
-
 def as_reference_state(state: Any) -> Any:
     """Course ``LSTMStateTuple``s -> rnnref's (same fields), recursively."""
     from rnnref.structure import LSTMStateTuple as RefTuple
 
-    return _with_state_tuple(state, RefTuple)
-
-
-def as_course_state(state: Any) -> Any:
-    """rnnref's ``LSTMStateTuple``s -> the course's, recursively."""
-    return _with_state_tuple(state, LSTMStateTuple)
+    return with_state_tuple(state, RefTuple)
 
 
 def reference_toy(spec: dict) -> Any:
@@ -108,14 +88,6 @@ def reference_toy(spec: dict) -> Any:
     cell = ReferenceToy(toy_cell(spec))
     cell.build(spec["input_depth"], spec["weights"][0].dtype)
     return cell
-
-
-def pair(result: Any, what: str) -> tuple:
-    """``result`` as ``(first, second)``, or a TypeError that says what was expected."""
-    if not isinstance(result, tuple) or len(result) != 2:
-        kind = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
-        raise TypeError(f"{what} must return a pair (a tuple of two). Received: {kind}.")
-    return result
 
 
 def reference_cell(cell: Any, case: dict) -> Any:
@@ -159,20 +131,8 @@ def output_is_state_label(case: dict) -> str:
     )
 
 
-def run_output_is_state(cell_class: type, case: dict) -> dict:
-    """One step of the learner's cell, made as the case says (no activation: the default)."""
-    activation = ACTIVATIONS[case["activation"]]
-    options = {} if activation is None else {"activation": activation}
-    cell = cell_class(case["num_units"], **options)
-    cell.build(case["input_depth"], case["dtype"])
-    cell.set_weights(case["weights"])
-    what = f"{getattr(cell_class, '__name__', 'the cell')}.call"
-    output, new_state = pair(cell(case["x"], case["state"]), what)
-    return step_outputs(cell, output, new_state)
-
-
 def expect_output_is_state(reference_class: type, case: dict) -> dict:
-    """The same step with the rnnref cell."""
+    """The step ``common.run_output_is_state`` makes, with the rnnref cell."""
     activation = ACTIVATIONS[case["activation"]]
     cell = reference_cell(reference_class(case["num_units"], activation=activation), case)
     output, new_state = cell(case["x"], case["state"])

@@ -1,19 +1,15 @@
-"""Checks for notebook 07: the cells and the unroll in TensorFlow 2 (``tf.Module``,
+"""The grader's side of notebook 07: the cells and the unroll in TensorFlow 2 (``tf.Module``,
 ``tf.while_loop``, ``tf.function``), checked against ``rnnref.tf`` and against Keras.
 
 TensorFlow is imported inside the functions (``cells.import_tensorflow``), never when the
 checks are imported. The learners' answers run inside ``tf.function``, so they must trace.
 """
 
-import contextlib
-from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 
-from autograder.checks import check_function, dynamic_rnn, lstm, support
-from autograder.checks.cells import LSTMStateTuple, import_tensorflow, sigmoid
-from autograder.checks.spec import FORBIDDEN_MODULES, Exercise, Mistake
+from autograder.exercises import FORBIDDEN_MODULES, Exercise, Mistake, dynamic_rnn, lstm, support
+from autograder.learner.cells import LSTMStateTuple, import_tensorflow, sigmoid
 
 # TensorFlow itself is allowed here; its RNN layers and TF1 cells are not.
 FORBIDDEN = tuple(m for m in FORBIDDEN_MODULES if m != "tensorflow") + (
@@ -21,33 +17,6 @@ FORBIDDEN = tuple(m for m in FORBIDDEN_MODULES if m != "tensorflow") + (
     "tensorflow.python.ops.rnn_cell_impl",
     "tensorflow.python.keras",
 )
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[Any]:
-    """TensorFlow, with its Python logger at ERROR while a check runs: each case traces a new
-    ``tf.function``, and TensorFlow's retracing warning would otherwise reach stderr."""
-    tf = import_tensorflow()
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel("ERROR")
-    try:
-        yield tf
-    finally:
-        logger.setLevel(level)
-
-
-def _numpy(value: Any) -> Any:
-    """Tensors (nested in tuples, namedtuples or lists) as NumPy arrays; the rest unchanged."""
-    if isinstance(value, tuple):
-        parts = [_numpy(v) for v in value]
-        return type(value)(*parts) if hasattr(value, "_fields") else tuple(parts)
-    if isinstance(value, list):
-        return [_numpy(v) for v in value]
-    tf = import_tensorflow()
-    if isinstance(value, (tf.Tensor, tf.Variable)):
-        return np.asarray(value.numpy())
-    return value
 
 
 # ---- BasicLSTMCell as a tf.Module -------------------------------------------------------
@@ -65,34 +34,6 @@ def _cell_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
             {"batch": 1, "depth": 1, "units": 1, "dtype": "float32"},
         ]
     return lstm._lstm_cases(rng, configs)
-
-
-def _run_cell(BasicLSTMCell: type, case: dict) -> dict:
-    with _quiet() as tf:
-        return _run_cell_quietly(tf, BasicLSTMCell, case)
-
-
-def _run_cell_quietly(tf: Any, BasicLSTMCell: type, case: dict) -> dict:
-    dtype = tf.as_dtype(case["dtype"])
-    cell = BasicLSTMCell(case["num_units"], forget_bias=case["options"]["forget_bias"])
-    cell.build(case["input_depth"], dtype)
-    kernel, bias = case["weights"]
-    cell.kernel.assign(kernel)
-    cell.bias.assign(bias)
-
-    @tf.function
-    def step(x: Any, c: Any, h: Any) -> Any:
-        return cell(x, LSTMStateTuple(c, h))
-
-    c, h = case["state"]
-    result = step(tf.constant(case["x"]), tf.constant(c), tf.constant(h))
-    output, new_state = support.pair(result, "BasicLSTMCell.__call__")
-    return {
-        "state_size": _numpy(cell.state_size),
-        "output_size": cell.output_size,
-        "output": _numpy(output),
-        "new_state": _numpy(new_state),
-    }
 
 
 def _expect_cell(case: dict) -> dict:
@@ -122,49 +63,14 @@ TF_LSTM_CELL = Exercise(
     name="tf_lstm_cell",
     answer="BasicLSTMCell",
     cases=_cell_cases,
-    run=_run_cell,
     expect=_expect_cell,
     label=lstm._label,
     mistakes=_cell_mistakes(),
     forbidden=FORBIDDEN,
 )
 
-tf_lstm_cell = check_function(
-    TF_LSTM_CELL,
-    """Check your TensorFlow ``BasicLSTMCell`` (traced by tf.function) against rnnref.tf's.""",
-)
-
 
 # ---- dynamic_rnn with tf.while_loop ---------------------------------------------------
-
-
-def tf_toy_cell(spec: dict) -> Any:
-    """The checks' ``ToyCell`` (``cells.ToyCell``) in TensorFlow, for the learner's unroll."""
-    tf = import_tensorflow()
-
-    class TFToyCell(tf.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.num_units, self.output_size = spec["units"], spec["output_size"]
-            self.tuple_state = spec["tuple_state"]
-            self.kernel, self.bias, self.out_kernel = (tf.constant(w) for w in spec["weights"])
-
-        @property
-        def state_size(self) -> Any:
-            H = self.num_units
-            return LSTMStateTuple(H, H) if self.tuple_state else H
-
-        def zero_state(self, batch_size: Any, dtype: Any = tf.float32) -> Any:
-            zeros = tf.zeros(tf.stack([batch_size, self.num_units]), dtype)
-            return LSTMStateTuple(zeros, zeros) if self.tuple_state else zeros
-
-        def __call__(self, inputs: Any, state: Any) -> tuple:
-            h_prev = state.h if self.tuple_state else state
-            s = tf.tanh(tf.matmul(tf.concat([inputs, h_prev], axis=1), self.kernel) + self.bias)
-            new_state = LSTMStateTuple(0.5 * state.c + s, s) if self.tuple_state else s
-            return tf.matmul(s, self.out_kernel), new_state
-
-    return TFToyCell()
 
 
 def _unroll_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
@@ -183,29 +89,6 @@ def _unroll_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     return [dynamic_rnn._case(rng, *c) for c in configs]
 
 
-def _run_unroll(answer: Any, case: dict) -> dict:
-    with _quiet() as tf:
-        return _run_unroll_quietly(tf, answer, case)
-
-
-def _run_unroll_quietly(tf: Any, answer: Any, case: dict) -> dict:
-    cell = tf_toy_cell(case["cell"])
-    lengths = case["sequence_length"]
-    given = case["initial_state"]
-
-    @tf.function
-    def unroll(inputs: Any, lengths: Any, state: Any) -> Any:
-        return answer(cell, inputs, sequence_length=lengths, initial_state=state)
-
-    result = unroll(
-        tf.constant(case["inputs"]),
-        None if lengths is None else tf.constant(lengths, tf.int32),
-        None if given is None else support.as_course_state(given),
-    )
-    outputs, final_state = support.pair(result, "dynamic_rnn")
-    return {"outputs": _numpy(outputs), "final_state": _numpy(final_state)}
-
-
 def _unroll_mistake(key: str) -> Mistake:
     return Mistake(lambda case: dynamic_rnn._unroll(case, key), dynamic_rnn_message(key))
 
@@ -219,7 +102,6 @@ TF_DYNAMIC_RNN = Exercise(
     name="tf_dynamic_rnn",
     answer="dynamic_rnn",
     cases=_unroll_cases,
-    run=_run_unroll,
     expect=dynamic_rnn._expect_dynamic,
     label=dynamic_rnn._label,
     mistakes={
@@ -236,11 +118,6 @@ TF_DYNAMIC_RNN = Exercise(
         )
     },
     forbidden=FORBIDDEN,
-)
-
-tf_dynamic_rnn = check_function(
-    TF_DYNAMIC_RNN,
-    """Check your TensorFlow ``dynamic_rnn`` (traced by tf.function) on toy cells.""",
 )
 
 
@@ -275,22 +152,6 @@ def _keras_label(case: dict) -> str:
         f"batch {batch}, {steps} steps, input depth {depth}, {case['h0'].shape[1]} units, "
         f"forget_bias={case['forget_bias']}"
     )
-
-
-def _run_keras(keras_lstm_weights: Any, case: dict) -> dict:
-    with _quiet() as tf:
-        return _run_keras_quietly(tf, keras_lstm_weights, case)
-
-
-def _run_keras_quietly(tf: Any, keras_lstm_weights: Any, case: dict) -> dict:
-    weights = keras_lstm_weights(case["kernel"], case["bias"], case["forget_bias"])
-    units = case["h0"].shape[1]
-    layer = tf.keras.layers.LSTM(units, return_sequences=True, return_state=True)
-    layer.build((None,) + case["x"].shape[1:])
-    layer.set_weights([np.asarray(_numpy(w), dtype=np.float32) for w in weights])
-    initial = [tf.constant(case["h0"]), tf.constant(case["c0"])]
-    outputs, h, c = layer(tf.constant(case["x"]), initial_state=initial)
-    return {"outputs": outputs.numpy(), "final_state": LSTMStateTuple(c.numpy(), h.numpy())}
 
 
 def _expect_keras(case: dict) -> dict:
@@ -341,7 +202,6 @@ KERAS_LSTM_WEIGHTS = Exercise(
     name="keras_lstm_weights",
     answer="keras_lstm_weights",
     cases=_keras_cases,
-    run=_run_keras,
     expect=_expect_keras,
     label=_keras_label,
     mistakes={
@@ -369,9 +229,5 @@ KERAS_LSTM_WEIGHTS = Exercise(
     forbidden=FORBIDDEN,
 )
 
-keras_lstm_weights = check_function(
-    KERAS_LSTM_WEIGHTS,
-    """Check ``keras_lstm_weights``: a Keras LSTM with your weights must match TF1's cell.""",
-)
 
 EXERCISES = [TF_LSTM_CELL, TF_DYNAMIC_RNN, KERAS_LSTM_WEIGHTS]

@@ -1,10 +1,11 @@
-"""Checks for notebook 03: ``GRUCell``, and counting the parameters of the three cells."""
+"""The grader's side of notebook 03: ``GRUCell``, and counting the parameters of the three cells."""
 
 import numpy as np
 
-from autograder.checks import check_function, support
-from autograder.checks.cells import sigmoid
-from autograder.checks.spec import Exercise, Mistake
+from autograder.exercises import Exercise, Mistake, support
+from autograder.learner.cells import sigmoid
+from autograder.learner.checks import common
+from autograder.learner.checks.gru import KINDS
 
 # ---- GRUCell ----------------------------------------------------------------------------
 
@@ -45,7 +46,7 @@ def _gru(
     W_g, b_g, W_c, b_c = case["weights"]
     D = x.shape[1]
     activation = {
-        "given": support.ACTIVATIONS[case["activation"]] or np.tanh,
+        "given": common.ACTIVATIONS[case["activation"]] or np.tanh,
         "tanh": np.tanh,
         "sigmoid": sigmoid,
     }[act]
@@ -68,7 +69,6 @@ GRU_CELL = Exercise(
     name="gru_cell",
     answer="GRUCell",
     cases=_gru_cases,
-    run=support.run_output_is_state,
     expect=_expect_gru,
     label=support.output_is_state_label,
     mistakes={
@@ -107,16 +107,8 @@ GRU_CELL = Exercise(
     },
 )
 
-gru_cell = check_function(
-    GRU_CELL,
-    """Check your ``GRUCell``: sizes, output and new state of one step, against rnnref's
-    GRUCell with the same weights.""",
-)
-
 
 # ---- counting parameters ----------------------------------------------------------------
-
-KINDS = ("BasicRNNCell", "GRUCell", "BasicLSTMCell")
 
 
 def _count_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
@@ -128,14 +120,6 @@ def _count_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _count_label(case: dict) -> str:
     return f"input depth {case['input_depth']}, num_units={case['num_units']}"
-
-
-def _run_count(count_params, case: dict) -> dict:
-    found = {}
-    for kind in KINDS:
-        n = count_params(kind, case["input_depth"], case["num_units"])
-        found[f"parameters of {kind}"] = int(n) if isinstance(n, np.integer) else n
-    return found
 
 
 def _expect_count(case: dict) -> dict:
@@ -164,7 +148,6 @@ COUNT_PARAMS = Exercise(
     name="count_params",
     answer="count_params",
     cases=_count_cases,
-    run=_run_count,
     expect=_expect_count,
     label=_count_label,
     mistakes={
@@ -194,9 +177,5 @@ COUNT_PARAMS = Exercise(
     },
 )
 
-count_params = check_function(
-    COUNT_PARAMS,
-    """Check your ``count_params(kind, input_depth, num_units)`` for the three cells.""",
-)
 
 EXERCISES = [GRU_CELL, COUNT_PARAMS]

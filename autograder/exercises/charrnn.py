@@ -1,13 +1,11 @@
-"""Checks for notebook 09, the character-level language model: encoding text as ids, the
+"""The grader's side of notebook 09, the character-level language model: encoding text as ids, the
 sequence loss (in TensorFlow, against ``rnnref.np.train.sequence_loss_forward``), and the
 temperature softmax used for sampling."""
 
-from typing import Any
 
 import numpy as np
 
-from autograder.checks import check_function, support, tf2
-from autograder.checks.spec import Exercise, Mistake
+from autograder.exercises import Exercise, Mistake, support, tf2
 
 # ---- encoding ---------------------------------------------------------------------------
 
@@ -33,16 +31,6 @@ def _encode_label(case: dict) -> str:
     return f"text {text[:24]!r}{'...' if len(text) > 24 else ''} ({len(text)} characters)"
 
 
-def _run_encode(encode: Any, case: dict) -> dict:
-    chars, ids = support.pair(encode(case["text"]), "encode")
-    if type(chars) is list and all(type(c) is str for c in chars):
-        chars = "".join(chars)
-    ids = np.asarray(ids) if type(ids) is list else ids
-    if isinstance(ids, np.ndarray) and (np.issubdtype(ids.dtype, np.integer) or ids.size == 0):
-        ids = ids.astype(np.int64)  # any integer type will do
-    return {"chars": chars, "ids": ids}
-
-
 def _encode(case: dict, mistake: str = "") -> dict:
     text = case["text"]
     if mistake == "first_seen":
@@ -60,7 +48,6 @@ ENCODE = Exercise(
     name="encode",
     answer="encode",
     cases=_encode_cases,
-    run=_run_encode,
     expect=_encode,
     label=_encode_label,
     mistakes={
@@ -80,8 +67,6 @@ ENCODE = Exercise(
         ),
     },
 )
-
-encode = check_function(ENCODE, """Check ``encode(text)``: (sorted characters, ids).""")
 
 
 # ---- the sequence loss ------------------------------------------------------------------
@@ -106,15 +91,6 @@ def _loss_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 def _loss_label(case: dict) -> str:
     batch, steps, vocab = case["logits"].shape
     return f"logits [B={batch}, T={steps}, V={vocab}]"
-
-
-def _run_loss(sequence_loss: Any, case: dict) -> dict:
-    with tf2._quiet() as tf:
-        loss = sequence_loss(tf.constant(case["logits"]), tf.constant(case["targets"]))
-        loss = tf2._numpy(loss)
-    if isinstance(loss, (np.ndarray, np.generic, float)):
-        loss = np.asarray(loss, dtype=np.float64)
-    return {"loss": loss}
 
 
 def _expect_loss(case: dict) -> dict:
@@ -145,7 +121,6 @@ SEQUENCE_LOSS = Exercise(
     name="sequence_loss",
     answer="sequence_loss",
     cases=_loss_cases,
-    run=_run_loss,
     expect=_expect_loss,
     label=_loss_label,
     forbidden=tf2.FORBIDDEN,
@@ -177,11 +152,6 @@ SEQUENCE_LOSS = Exercise(
     },
 )
 
-sequence_loss = check_function(
-    SEQUENCE_LOSS,
-    """Check ``sequence_loss(logits, targets)``: mean cross-entropy, in TensorFlow.""",
-)
-
 
 # ---- the temperature softmax ------------------------------------------------------------
 
@@ -201,11 +171,6 @@ def _softmax_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _softmax_label(case: dict) -> str:
     return f"logits of shape {case['logits'].shape}, temperature={case['temperature']}"
-
-
-def _run_softmax(temperature_softmax: Any, case: dict) -> dict:
-    probs = temperature_softmax(case["logits"].copy(), case["temperature"])
-    return {"probabilities": probs}
 
 
 def _softmax(case: dict, mistake: str = "") -> dict:
@@ -228,7 +193,6 @@ TEMPERATURE_SOFTMAX = Exercise(
     name="temperature_softmax",
     answer="temperature_softmax",
     cases=_softmax_cases,
-    run=_run_softmax,
     expect=_softmax,
     label=_softmax_label,
     mistakes={
@@ -249,9 +213,5 @@ TEMPERATURE_SOFTMAX = Exercise(
     },
 )
 
-temperature_softmax = check_function(
-    TEMPERATURE_SOFTMAX,
-    """Check ``temperature_softmax(logits, temperature)`` (NumPy, over the last axis).""",
-)
 
 EXERCISES = [ENCODE, SEQUENCE_LOSS, TEMPERATURE_SOFTMAX]

@@ -1,33 +1,28 @@
 """The kernel's side of grading: run the answer on the grader's cases, report, never judge.
 
-A check in a notebook calls ``submit(exercise, answer, hidden)`` when ``grading()`` is true,
-that is, inside a kernel started by ``python -m autograder grade``. The grader, not this
-kernel, owns the cases and the verdicts:
+A check in a notebook calls ``submit(name, run, answer, hidden)`` when ``grading()`` is
+true, that is, inside a kernel started by ``python -m autograder grade``. The grader, not
+this kernel, owns the cases and the verdicts:
 
 1. ``submit`` asks for cases with a ``display_data`` output of type ``MIME``, tagged
    ``request``, naming the exercise and whether the hidden cases are wanted;
 2. the grader sees that output on the cell that is running, and only if that cell is one of
    the assignment's test cells writes the cases (inputs only) into the read-only folder
    named by ``$AUTOGRADER_CHANNEL``;
-3. ``submit`` runs ``exercise.run(answer, case)`` on each case and reports the outputs as
-   plain data (``spec.to_plain``, then ``autograder.wire``) in a ``result`` output.
+3. ``submit`` runs the exercise's driver ``run(answer, case)`` on each case and reports the
+   outputs as plain data (``drive.outputs``, then ``wire``) in a ``result`` output.
 
 Expected values never enter the kernel: the grader computes them with ``rnnref`` in its own
 process and judges there, so nothing the learner's code rebinds here can change a verdict.
-This module must import without ``rnnref`` and without TensorFlow.
 """
-
-# ``autograder.wire`` imports this package while it loads: keep annotations unevaluated.
-from __future__ import annotations
 
 import os
 import time
-import traceback
 import uuid
 from typing import Any
 
-from autograder import wire
-from autograder.checks.spec import Exercise, to_plain
+from autograder.learner import wire
+from autograder.learner.drive import Driver, outputs, payload
 
 ENV = "AUTOGRADER_CHANNEL"
 MIME = "application/vnd.rnn-autograder.v1+json"
@@ -69,27 +64,10 @@ def _await_cases(request: str) -> list:
     return cases
 
 
-def _error(error: BaseException) -> wire.RemoteError:
-    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    return wire.RemoteError(type(error).__name__, str(error)[:5000], text[-20000:])
-
-
-def submit(exercise: Exercise, answer: Any, hidden: bool) -> None:
-    """Run ``answer`` on the grader's cases for ``exercise`` and report the outputs."""
+def submit(name: str, run: Driver, answer: Any, hidden: bool) -> None:
+    """Run ``answer`` on the grader's cases for exercise ``name`` and report the outputs."""
     request = uuid.uuid4().hex
     hidden = bool(hidden)
-    _publish({"kind": "request", "id": request, "exercise": exercise.name, "hidden": hidden})
-    cases = _await_cases(request)
-    outputs = []
-    for case in cases:
-        try:
-            outputs.append(to_plain(exercise.run(answer, case)))
-        except KeyboardInterrupt:
-            raise
-        except BaseException as error:  # SystemExit from an answer is its failure, not ours
-            outputs.append(_error(error))
-    try:
-        payload = wire.dumps(outputs)
-    except wire.WireError as error:
-        payload = wire.dumps([_error(error)] * len(outputs))
-    _publish({"kind": "result", "id": request, "exercise": exercise.name, "outputs": payload})
+    _publish({"kind": "request", "id": request, "exercise": name, "hidden": hidden})
+    found = outputs(run, answer, _await_cases(request))
+    _publish({"kind": "result", "id": request, "exercise": name, "outputs": payload(found)})

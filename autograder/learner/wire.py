@@ -1,6 +1,7 @@
 """Plain data to JSON and back: how cases reach a grading kernel and outputs come back.
 
-Both sides of the kernel boundary use this module, so it imports only NumPy. A value is
+Both sides of the kernel boundary use this module (the grader imports it from here), so it
+imports only NumPy. The grading channel and the self-judge process both speak it. A value is
 encoded as JSON with arrays as base64 ``.npy`` (never pickled), tagged so that tuples,
 lists, namedtuples, NumPy scalars, ``Unsupported`` values and exceptions survive the
 round trip exactly. ``decode`` accepts nothing else: a malformed or oversized payload
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks.spec import Named, Unsupported
+from autograder.learner.plain import Named, Unsupported
 
 # A grading kernel can put at most this much into one message; more is a runaway answer.
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024

@@ -1,13 +1,12 @@
-"""Checks for notebook 05: ``dynamic_rnn`` (time_major, initial states, sequence_length
+"""The grader's side of notebook 05: ``dynamic_rnn`` (time_major, initial states, sequence_length
 masking), ``static_rnn`` and ``bidirectional_dynamic_rnn``, run on toy cells."""
 
 from functools import partial
 
 import numpy as np
 
-from autograder.checks import check_function, support
-from autograder.checks.cells import map_state, toy_cell
-from autograder.checks.spec import Exercise, Mistake
+from autograder.exercises import Exercise, Mistake, support
+from autograder.learner.cells import map_state, toy_cell
 
 
 def _case(
@@ -45,25 +44,6 @@ def _label(case: dict) -> str:
     parts.append("an LSTMStateTuple state" if cell["tuple_state"] else "one state array")
     parts.append("initial_state given" if case["initial_state"] is not None else "zero state")
     return ", ".join(parts + [case["dtype"]])
-
-
-def _kwargs(case: dict) -> dict:
-    kwargs = {}
-    if case["sequence_length"] is not None:
-        kwargs["sequence_length"] = case["sequence_length"]
-    if case["initial_state"] is not None:
-        kwargs["initial_state"] = support.as_course_state(case["initial_state"])
-    else:
-        kwargs["dtype"] = np.dtype(case["dtype"])
-    if case["time_major"]:
-        kwargs["time_major"] = True
-    return kwargs
-
-
-def _run_dynamic(dynamic_rnn, case: dict) -> dict:
-    result = dynamic_rnn(toy_cell(case["cell"]), case["inputs"], **_kwargs(case))
-    outputs, final_state = support.pair(result, "dynamic_rnn")
-    return {"outputs": outputs, "final_state": final_state}
 
 
 def _expect_dynamic(case: dict) -> dict:
@@ -196,15 +176,9 @@ DYNAMIC_RNN = Exercise(
     name="dynamic_rnn",
     answer="dynamic_rnn",
     cases=_dynamic_cases,
-    run=_run_dynamic,
     expect=_expect_dynamic,
     label=_label,
     mistakes=UNROLL_MISTAKES,
-)
-
-dynamic_rnn = check_function(
-    DYNAMIC_RNN,
-    """Check your ``dynamic_rnn`` without sequence_length: layouts and initial states.""",
 )
 
 
@@ -227,7 +201,6 @@ DYNAMIC_RNN_MASKING = Exercise(
     name="dynamic_rnn_masking",
     answer="dynamic_rnn",
     cases=_masking_cases,
-    run=_run_dynamic,
     expect=_expect_dynamic,
     label=_label,
     mistakes={
@@ -235,11 +208,6 @@ DYNAMIC_RNN_MASKING = Exercise(
         "initial_ignored": UNROLL_MISTAKES["initial_ignored"],
         "from_initial": UNROLL_MISTAKES["from_initial"],
     },
-)
-
-dynamic_rnn_masking = check_function(
-    DYNAMIC_RNN_MASKING,
-    """Check your ``dynamic_rnn`` with sequence_length (lengths of 0 and full among them).""",
 )
 
 
@@ -258,17 +226,6 @@ def _static_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
             (4, 4, 3, 2, 2, False, True, [1, 4, 0, 3], False, "float32"),
         ]
     return [_case(rng, *c) for c in configs]
-
-
-def _run_static(static_rnn, case: dict) -> dict:
-    kwargs = _kwargs(case)
-    kwargs.pop("time_major", None)
-    steps = list(case["inputs"])  # [T, B, D] -> T arrays [B, D]
-    outputs, final_state = support.pair(static_rnn(toy_cell(case["cell"]), steps, **kwargs),
-                                        "static_rnn")
-    if type(outputs) is tuple:
-        outputs = list(outputs)
-    return {"outputs": outputs, "final_state": final_state}
 
 
 def _expect_static(case: dict) -> dict:
@@ -293,7 +250,6 @@ STATIC_RNN = Exercise(
     name="static_rnn",
     answer="static_rnn",
     cases=_static_cases,
-    run=_run_static,
     expect=_expect_static,
     label=lambda case: _label(case).replace(" as [T, B, D], time_major=True", " as a list of T"),
     mistakes={
@@ -311,11 +267,6 @@ STATIC_RNN = Exercise(
             "initial_state is not passed on to the unroll.",
         ),
     },
-)
-
-static_rnn = check_function(
-    STATIC_RNN,
-    """Check your ``static_rnn``: a list of T inputs in, a list of T outputs out.""",
 )
 
 
@@ -370,22 +321,6 @@ def _bidi_label(case: dict) -> str:
         f"inputs {x.shape} as {layout}{extra}, "
         f"{'initial states given' if given else 'zero states'}, {case['dtype']}"
     )
-
-
-def _run_bidi(bidirectional_dynamic_rnn, case: dict) -> dict:
-    kwargs = {"sequence_length": case["sequence_length"], "time_major": case["time_major"]}
-    if case["initial_state_fw"] is not None:
-        kwargs["initial_state_fw"] = support.as_course_state(case["initial_state_fw"])
-        kwargs["initial_state_bw"] = support.as_course_state(case["initial_state_bw"])
-    else:
-        kwargs["dtype"] = np.dtype(case["dtype"])
-    result = bidirectional_dynamic_rnn(
-        toy_cell(case["cell_fw"]), toy_cell(case["cell_bw"]), case["inputs"], **kwargs
-    )
-    outputs, states = support.pair(result, "bidirectional_dynamic_rnn")
-    out_fw, out_bw = support.pair(outputs, "bidirectional_dynamic_rnn's outputs")
-    state_fw, state_bw = support.pair(states, "bidirectional_dynamic_rnn's states")
-    return {"outputs_fw": out_fw, "outputs_bw": out_bw, "state_fw": state_fw, "state_bw": state_bw}
 
 
 def _expect_bidi(case: dict) -> dict:
@@ -455,7 +390,6 @@ BIDIRECTIONAL = Exercise(
     name="bidirectional_dynamic_rnn",
     answer="bidirectional_dynamic_rnn",
     cases=_bidi_cases,
-    run=_run_bidi,
     expect=_expect_bidi,
     label=_bidi_label,
     mistakes={
@@ -481,9 +415,5 @@ BIDIRECTIONAL = Exercise(
     },
 )
 
-bidirectional_dynamic_rnn = check_function(
-    BIDIRECTIONAL,
-    """Check your ``bidirectional_dynamic_rnn`` (and ``reverse_sequence`` inside it).""",
-)
 
 EXERCISES = [DYNAMIC_RNN, DYNAMIC_RNN_MASKING, STATIC_RNN, BIDIRECTIONAL]

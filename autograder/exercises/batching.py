@@ -1,11 +1,10 @@
-"""Checks for notebook 06: the batch splitter of the notes' section 5, input/target pairs, and
-running batches with the state carried from one batch to the next."""
+"""The grader's side of notebook 06: the batch splitter of the notes' section 5, input/target
+pairs, and running batches with the state carried from one batch to the next."""
 
 import numpy as np
 
-from autograder.checks import check_function, support
-from autograder.checks.cells import toy_cell
-from autograder.checks.spec import Exercise, Mistake
+from autograder.exercises import Exercise, Mistake, support
+from autograder.learner.cells import toy_cell
 
 
 def _data(rng: np.random.Generator, length: int, kind: str) -> np.ndarray:
@@ -42,10 +41,6 @@ def _split_label(case: dict) -> str:
     return f"data {shown}, batch_size={case['batch_size']}, num_steps={case['num_steps']}"
 
 
-def _run_split(split_batches, case: dict):
-    return split_batches(case["data"], case["batch_size"], case["num_steps"])
-
-
 def _expect_split(case: dict):
     import rnnref.np as rn
 
@@ -76,7 +71,6 @@ SPLIT_BATCHES = Exercise(
     answer="split_batches",
     what="the batches",
     cases=_split_cases,
-    run=_run_split,
     expect=_expect_split,
     label=_split_label,
     mistakes={
@@ -104,11 +98,6 @@ SPLIT_BATCHES = Exercise(
     },
 )
 
-split_batches = check_function(
-    SPLIT_BATCHES,
-    """Check your ``split_batches(data, batch_size, num_steps)``, the notes' 1..12 first.""",
-)
-
 
 # ---- input/target pairs -----------------------------------------------------------------
 
@@ -125,12 +114,6 @@ def _pair_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     return [
         {"data": _data(rng, n, kind), "batch_size": b, "num_steps": s} for n, b, s, kind in configs
     ]
-
-
-def _run_pairs(input_target_batches, case: dict) -> dict:
-    result = input_target_batches(case["data"], case["batch_size"], case["num_steps"])
-    pairs = [support.pair(tuple(p) if type(p) is list else p, "each item") for p in result]
-    return {"pairs": pairs}
 
 
 def _expect_pairs(case: dict) -> dict:
@@ -171,7 +154,6 @@ INPUT_TARGET_BATCHES = Exercise(
     name="input_target_batches",
     answer="input_target_batches",
     cases=_pair_cases,
-    run=_run_pairs,
     expect=_expect_pairs,
     label=_split_label,
     mistakes={
@@ -191,11 +173,6 @@ INPUT_TARGET_BATCHES = Exercise(
             "contiguous rows first, as split_batches does.",
         ),
     },
-)
-
-input_target_batches = check_function(
-    INPUT_TARGET_BATCHES,
-    """Check your ``input_target_batches``: (x, y) pairs with y one step ahead of x.""",
 )
 
 
@@ -227,12 +204,6 @@ def _carry_label(case: dict) -> str:
     n, batch, steps, depth = case["batches"].shape
     kind = "an LSTMStateTuple state" if case["cell"]["tuple_state"] else "one state array"
     return f"{n} batches of [{batch}, {steps}, {depth}], a cell with {kind}"
-
-
-def _run_carry(run_batches, case: dict) -> dict:
-    outputs, state = support.pair(run_batches(toy_cell(case["cell"]), case["batches"]),
-                                  "run_batches")
-    return {"outputs": outputs, "final_state": state}
 
 
 def _expect_carry(case: dict) -> dict:
@@ -269,7 +240,6 @@ RUN_BATCHES = Exercise(
     name="run_batches",
     answer="run_batches",
     cases=_carry_cases,
-    run=_run_carry,
     expect=_expect_carry,
     label=_carry_label,
     mistakes={
@@ -290,10 +260,5 @@ RUN_BATCHES = Exercise(
     },
 )
 
-run_batches = check_function(
-    RUN_BATCHES,
-    """Check your ``run_batches(cell, batches)``: outputs [n, B, S, H] and the final state,
-    with the state carried from batch to batch.""",
-)
 
 EXERCISES = [SPLIT_BATCHES, INPUT_TARGET_BATCHES, RUN_BATCHES]

@@ -1,0 +1,67 @@
+"""The grader's side of every exercise: its cases, its reference and its typical mistakes.
+
+One module per assignment topic (``rnn_cell``, ``lstm``, ``gru``, ``stacking``,
+``dynamic_rnn``, ``batching``, ``tf2``, ``backprop``, ``charrnn``) defines its ``Exercise``
+objects in ``EXERCISES``. An exercise's driver (which calls the learner's answer) lives on
+the learner's side, in ``autograder.learner.checks`` under the same name;
+``autograder.registry`` binds the two. Nothing here is ever imported by a kernel:
+
+- ``cases(rng, hidden)`` picks inputs (plain data: arrays, numbers, strings, tuples, dicts);
+- ``expect(case)`` computes the right outputs with ``rnnref``;
+- ``mistakes`` maps a named, typical mistake to a function that computes what that
+  mistake would output on the case, and a message that teaches the fix;
+- ``what``, ``answer`` and ``label`` word the judge's messages.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autograder.learner.drive import Driver
+from autograder.learner.plain import Case
+
+# What an answer may not call (issue 4: "calling rnnref or Keras/TF1 RNN cells inside an
+# answer get a clear failure"); the grader's screen reads it per exercise.
+FORBIDDEN_MODULES = ("rnnref", "tensorflow", "keras", "tf_keras", "autograder")
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A typical mistake: what it would output on a case, and what to tell the learner."""
+
+    outputs: Callable[[Case], Any]
+    message: str
+
+
+def _summary(case: Case) -> str:
+    parts = []
+    for key, value in case.items():
+        if isinstance(value, np.ndarray):
+            parts.append(f"{key} {value.shape}")
+        elif isinstance(value, (bool, int, float, str)) or value is None:
+            parts.append(f"{key}={value!r}")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One graded behaviour. ``answer`` names the learner's code in messages
+    ("your BasicRNNCell raised ..."); ``label`` describes a case in a few words.
+
+    ``run`` is the learner-side driver of the same name, bound by ``autograder.registry``
+    (None on an exercise taken straight from its module).
+    """
+
+    name: str
+    cases: Callable[[np.random.Generator, bool], list[Case]]
+    expect: Callable[[Case], Any]
+    mistakes: dict[str, Mistake] = field(default_factory=dict)
+    what: str = "the output"
+    answer: str = "answer"
+    label: Callable[[Case], str] = _summary
+    forbidden: tuple[str, ...] = FORBIDDEN_MODULES
+    atol: float = 1e-5
+    rtol: float = 1e-5
+    run: Driver | None = None
