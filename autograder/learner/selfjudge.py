@@ -41,6 +41,10 @@ class CheckFailed(AssertionError):
 class SelfCheckError(RuntimeError):
     """The judge process could not be started, or could not judge this check."""
 
+    def _render_traceback_(self) -> list[str]:
+        # The message says what to do; the client's frames would only hide it.
+        return [f"SelfCheckError: {self}"]
+
 
 class _Judge:
     """The judge process: started on first use, kept for the kernel's life."""
