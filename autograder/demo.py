@@ -1,14 +1,13 @@
 """``python -m autograder demo`` (``make demo``): release the course, make a small class, grade it.
 
 The class: ``perfect`` submits the solutions, ``blank`` the untouched release, ``typical``
-the solutions with the typical mistakes the course's mutation tests inject (or, without
-them, half the answers left blank), and ``hostile`` the solutions plus code that attacks
-the grader: it reads the solutions, opens a connection, rebinds ``np.allclose`` and a
-check, and loops forever in one answer of the first assignment. All of it is graded two
-notebooks at a time.
+the solutions with the typical mistakes listed beside the exercises (``registry.mutations``;
+where none applies, an answer left blank), and ``hostile`` the solutions plus code that
+attacks the grader: it reads the solutions, opens a connection, rebinds ``np.allclose`` and
+a check, reaches for the grader's exercises, and loops forever in one answer of the first
+assignment. All of it is graded two notebooks at a time.
 """
 
-import importlib.util
 import shutil
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import course, grading, report, sandbox
+from autograder import course, grading, registry, report, sandbox
 
 ATTACK = """\
 # The hostile learner: everything here must fail or change nothing.
@@ -31,6 +30,11 @@ try:
 except OSError as error:
     print("no network:", error)
 np.allclose = lambda *args, **kwargs: True
+try:
+    from autograder.exercises import rnn_cell as answers
+    print("the grader's cases and references are importable:", answers.__file__)
+except ImportError as error:
+    print("no grader side in this kernel:", error)
 """
 
 
@@ -42,23 +46,6 @@ def _answers(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
 def _tests(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
             and not c.metadata.get("nbgrader", {}).get("solution")]
-
-
-def _mutations(root: Path) -> dict:
-    """The course's typical mistakes (tests/test_course_mutations.py), when this is a checkout."""
-    path = root / "tests" / "test_course_mutations.py"
-    if not path.exists():
-        return {}
-    sys.path.insert(0, str(root))
-    try:
-        spec = importlib.util.spec_from_file_location("_demo_mutations", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return dict(getattr(module, "MUTATIONS", {}))
-    except Exception:  # the demo still runs; the typical learner just leaves answers blank
-        return {}
-    finally:
-        sys.path.remove(str(root))
 
 
 def _typical(solution: nbformat.NotebookNode, release: nbformat.NotebookNode,
@@ -110,7 +97,7 @@ def _hostile(solution: nbformat.NotebookNode, source_file: Path, loop: bool
 def make_class(root: Path, release_root: Path, submitted: Path) -> None:
     """The four learners' submissions in nbgrader's layout under ``submitted``."""
     source_root = root / "solutions"
-    mistakes = _mutations(root)
+    mistakes = registry.mutations()
     names = course.assignments(source_root)
     for assignment in names:
         for name in course.notebooks(source_root, assignment):

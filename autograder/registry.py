@@ -138,3 +138,13 @@ def exercises(
             "the grader's side and a Check of the same name on the learner's side."
         )
     return {name: dataclasses.replace(e, run=checks[name].run) for name, e in halves.items()}
+
+
+def mutations() -> dict[str, dict[str, list]]:
+    """The course's typical mistakes: assignment -> graded cell's grade_id -> ``Mutation``s,
+    from each exercise module's ``ASSIGNMENT`` and ``MUTATIONS``."""
+    return {
+        module.ASSIGNMENT: module.MUTATIONS
+        for module in _package_modules(autograder.exercises)
+        if hasattr(module, "MUTATIONS")
+    }

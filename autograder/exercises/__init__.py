@@ -11,6 +11,10 @@ the learner's side, in ``autograder.learner.checks`` under the same name;
 - ``mistakes`` maps a named, typical mistake to a function that computes what that
   mistake would output on the case, and a message that teaches the fix;
 - ``what``, ``answer`` and ``label`` word the judge's messages.
+
+Each module also names its notebook's folder (``ASSIGNMENT``) and lists, per graded cell,
+typical mistakes to inject into the solution (``MUTATIONS``): the mutation tests check
+that each one fails its check, and the demo's "typical" learner makes them.
 """
 
 from collections.abc import Callable
@@ -33,6 +37,19 @@ class Mistake:
 
     outputs: Callable[[Case], Any]
     message: str
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """A typical mistake written into a solution: replace ``old`` by ``new`` (``count``
+    times, -1: all) in the answer cell ``answer`` (its grade_id). ``names`` is a phrase the
+    check's failure message must contain (the mistake named), or None."""
+
+    answer: str
+    old: str
+    new: str
+    names: str | None = None
+    count: int = 1
 
 
 def _summary(case: Case) -> str:

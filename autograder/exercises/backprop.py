@@ -4,7 +4,7 @@
 
 import numpy as np
 
-from autograder.exercises import Exercise, Mistake, support
+from autograder.exercises import Exercise, Mistake, Mutation, support
 from autograder.learner.cells import sigmoid
 from autograder.learner.checks.backprop import lstm_step_args, scalar_function
 
@@ -387,3 +387,114 @@ NUMERICAL_GRADIENT = Exercise(
 
 
 EXERCISES = [RNN_STEP_BACKWARD, RNN_BPTT, LSTM_STEP_BACKWARD, NUMERICAL_GRADIENT]
+
+
+# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+
+ASSIGNMENT = "08_backprop"
+
+# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
+# must fail the cell's check, and most must be named by it.
+MUTATIONS: dict[str, list[Mutation]] =                    {
+    "rnn_step_backward_test": [
+        Mutation(
+            "rnn_step_backward_answer",
+            "d_z = d_new_h * (1 - new_h**2)",
+            "d_z = d_new_h",
+            "the gradient skips the activation",
+        ),
+        Mutation(
+            "rnn_step_backward_answer",
+            "d_bias = d_z.sum(axis=0)",
+            "d_bias = d_z.mean(axis=0)",
+            "d_bias is averaged over the batch",
+        ),
+        Mutation(
+            "rnn_step_backward_answer",
+            "return d_xh[:, :D], d_xh[:, D:]",
+            "return d_xh[:, D:], d_xh[:, :D]",
+            "d_x and d_h_prev are swapped",
+        ),
+        Mutation(
+            "rnn_step_backward_answer",
+            "new_h = np.tanh(xh @ kernel + bias)  # the forward step, again\n"
+            "    d_z = d_new_h * (1 - new_h**2)",
+            "z = xh @ kernel + bias\n    d_z = d_new_h * (1 - z**2)",
+            "tanh' is computed from the pre-activation z",
+        ),
+    ],
+    "numerical_gradient_test": [
+        Mutation(
+            "numerical_gradient_answer",
+            "        x[index] = old - eps\n        down = f(x)\n        x[index] = old\n"
+            "        gradient[index] = (up - down) / (2 * eps)",
+            "        x[index] = old\n        down = f(x)\n"
+            "        gradient[index] = (up - down) / eps",
+            "the difference is one-sided",
+        ),
+        Mutation(
+            "numerical_gradient_answer",
+            "/ (2 * eps)",
+            "/ eps",
+            "the central difference is divided by eps",
+        ),
+        Mutation(
+            "numerical_gradient_answer",
+            "        x[index] = old\n        gradient",
+            "        gradient",
+            "x is not restored after each coordinate",
+        ),
+    ],
+    "rnn_bptt_test": [
+        Mutation(
+            "rnn_bptt_answer",
+            "d_h = d_outputs[:, t] + d_h_next",
+            "d_h = d_outputs[:, t]",
+            "the gradient from later steps is not carried back",
+        ),
+        Mutation(
+            "rnn_bptt_answer",
+            "        d_kernel += d_k\n        d_bias += d_b",
+            "        d_kernel, d_bias = d_k, d_b",
+            "the weight gradients are not summed over time",
+        ),
+        Mutation(
+            "rnn_bptt_answer",
+            "for t in reversed(range(steps)):",
+            "for t in range(steps):",
+            "the backward loop runs forwards in time",
+        ),
+        Mutation(
+            "rnn_bptt_answer",
+            "return d_x, d_h_next, d_kernel, d_bias",
+            "return d_x, d_h, d_kernel, d_bias",
+            "the gradient returned for h0 is the one for h1",
+        ),
+    ],
+    "lstm_step_backward_test": [
+        Mutation(
+            "lstm_step_backward_answer",
+            "d_c = d_new_c + d_new_h * s_o * (1 - t_c**2)",
+            "d_c = d_new_c",
+            "the path from new_h back to new_c is missing",
+        ),
+        Mutation(
+            "lstm_step_backward_answer",
+            "(1 - t_c**2)",
+            "(1 - new_c**2)",
+            "tanh' is taken as 1 - new_c^2",
+        ),
+        Mutation(
+            "lstm_step_backward_answer",
+            "d_c_prev = d_c * s_f",
+            "d_c_prev = d_c",
+            "d_c_prev misses the forget gate",
+        ),
+        Mutation(
+            "lstm_step_backward_answer",
+            "[d_i, d_j, d_f, d_o]",
+            "[d_i, d_f, d_j, d_o]",
+            "the gate gradients are joined in the order i, f, j, o",
+        ),
+    ],
+}

@@ -3,7 +3,7 @@ pairs, and running batches with the state carried from one batch to the next."""
 
 import numpy as np
 
-from autograder.exercises import Exercise, Mistake, support
+from autograder.exercises import Exercise, Mistake, Mutation, support
 from autograder.learner.cells import toy_cell
 
 
@@ -262,3 +262,81 @@ RUN_BATCHES = Exercise(
 
 
 EXERCISES = [SPLIT_BATCHES, INPUT_TARGET_BATCHES, RUN_BATCHES]
+
+
+# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+
+ASSIGNMENT = "06_batching"
+
+# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
+# must fail the cell's check, and most must be named by it.
+MUTATIONS: dict[str, list[Mutation]] =                    {
+    "split_batches_test": [
+        Mutation(
+            "split_batches_answer",
+            "    return kept.transpose(1, 0, 2)  # (B, n, S) -> (n, B, S)",
+            "    n, B, S = num_batches, batch_size, num_steps\n"
+            "    return data[: n * B * S].reshape(n, B, S)",
+            "each batch is the next batch_size * num_steps consecutive elements",
+        ),
+        Mutation(
+            "split_batches_answer",
+            ".reshape(batch_size, batch_len)  # B contiguous rows",
+            ".reshape(batch_len, batch_size).T",
+            "the rows are interleaved",
+        ),
+        Mutation(
+            "split_batches_answer",
+            "return kept.transpose(1, 0, 2)",
+            "return kept",
+            "the axes are [batch_size, num_batches, num_steps]",
+        ),
+        Mutation(
+            "split_batches_answer",
+            "    rows = data[: batch_size * batch_len].reshape(batch_size, batch_len)  # B "
+            "contiguous rows\n    num_batches = batch_len // num_steps\n",
+            "    num_batches = batch_len // num_steps\n"
+            "    rows = data[: batch_size * num_batches * num_steps].reshape(batch_size, -1)\n",
+            "the leftover elements are dropped before the rows are made",
+        ),
+    ],
+    "input_target_batches_test": [
+        Mutation(
+            "input_target_batches_answer",
+            "y = rows[:, k * num_steps + 1 : (k + 1) * num_steps + 1]",
+            "y = x",
+            "the targets are the inputs themselves",
+        ),
+        Mutation(
+            "input_target_batches_answer",
+            "pairs.append((x, y))",
+            "pairs.append((y, x))",
+            "x and y are swapped",
+        ),
+        Mutation(
+            "input_target_batches_answer",
+            "num_batches = (batch_len - 1) // num_steps",
+            "num_batches = batch_len // num_steps",
+        ),
+    ],
+    "run_batches_test": [
+        Mutation(
+            "run_batches_answer",
+            "    for x in batches:  # x: [B, S, D]\n",
+            "    for x in batches:  # x: [B, S, D]\n"
+            "        state = cell.zero_state(batches.shape[1], batches.dtype)\n",
+            "the state is reset to zeros at every batch",
+        ),
+        Mutation(
+            "run_batches_answer",
+            "output, state = cell(x[:, t], state)",
+            "output, state = cell(x[:, t], state)\n            state = output",
+            "the output is carried instead of the state",
+        ),
+        Mutation(
+            "run_batches_answer",
+            "output, state = cell(x[:, t], state)",
+            "output, new_state = cell(x[:, t], state)",
+        ),
+    ],
+}

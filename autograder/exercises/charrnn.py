@@ -5,7 +5,7 @@ temperature softmax used for sampling."""
 
 import numpy as np
 
-from autograder.exercises import Exercise, Mistake, support, tf2
+from autograder.exercises import Exercise, Mistake, Mutation, support, tf2
 
 # ---- encoding ---------------------------------------------------------------------------
 
@@ -215,3 +215,78 @@ TEMPERATURE_SOFTMAX = Exercise(
 
 
 EXERCISES = [ENCODE, SEQUENCE_LOSS, TEMPERATURE_SOFTMAX]
+
+
+# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+
+ASSIGNMENT = "09_char_rnn"
+
+# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
+# must fail the cell's check, and most must be named by it.
+MUTATIONS: dict[str, list[Mutation]] =                    {
+    "encode_test": [
+        Mutation(
+            "encode_answer",
+            'chars = "".join(sorted(set(text)))',
+            'chars = "".join(dict.fromkeys(text))',
+            "the vocabulary is in order of first appearance",
+        ),
+        Mutation(
+            "encode_answer",
+            "index[c] for c in text",
+            "index[c] + 1 for c in text",
+            "the ids start at 1",
+        ),
+        Mutation(
+            "encode_answer",
+            "sorted(set(text))",
+            "sorted(text)",
+            "the vocabulary repeats characters",
+        ),
+    ],
+    "sequence_loss_test": [
+        Mutation(
+            "sequence_loss_answer",
+            "tf.reduce_mean(nll)",
+            "tf.reduce_sum(nll)",
+            "the loss is summed over every position",
+        ),
+        Mutation(
+            "sequence_loss_answer",
+            "tf.nn.log_softmax(logits, axis=-1)",
+            "tf.nn.log_softmax(logits, axis=0)",
+            "the softmax runs over the batch axis",
+        ),
+        Mutation(
+            "sequence_loss_answer",
+            "log_p = tf.nn.log_softmax(logits, axis=-1)",
+            "log_p = logits",
+            "the logits are used as log-probabilities",
+        ),
+        Mutation(
+            "sequence_loss_answer",
+            "nll = -tf.gather(log_p,",
+            "nll = -tf.gather(tf.exp(log_p),",
+            "the loss uses -p(target)",
+        ),
+    ],
+    "temperature_softmax_test": [
+        Mutation(
+            "temperature_softmax_answer",
+            "scaled = logits / temperature",
+            "scaled = logits * temperature",
+            "the logits are multiplied by the temperature",
+        ),
+        Mutation(
+            "temperature_softmax_answer",
+            "scaled = logits / temperature",
+            "scaled = logits",
+            "the temperature is ignored",
+        ),
+        Mutation(
+            "temperature_softmax_answer",
+            "np.exp(scaled - scaled.max(axis=-1, keepdims=True))",
+            "np.exp(scaled)",
+        ),
+    ],
+}

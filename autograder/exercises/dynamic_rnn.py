@@ -5,7 +5,7 @@ from functools import partial
 
 import numpy as np
 
-from autograder.exercises import Exercise, Mistake, support
+from autograder.exercises import Exercise, Mistake, Mutation, support
 from autograder.learner.cells import map_state, toy_cell
 
 
@@ -417,3 +417,111 @@ BIDIRECTIONAL = Exercise(
 
 
 EXERCISES = [DYNAMIC_RNN, DYNAMIC_RNN_MASKING, STATIC_RNN, BIDIRECTIONAL]
+
+
+# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+
+ASSIGNMENT = "05_dynamic_rnn"
+
+# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
+# must fail the cell's check, and most must be named by it.
+MUTATIONS: dict[str, list[Mutation]] =                       {
+    "dynamic_rnn_test": [
+        Mutation(
+            "dynamic_rnn_answer",
+            "    inputs = np.asarray(inputs)\n",
+            "    inputs = np.asarray(inputs)\n    time_major = False\n",
+            "time_major is ignored",
+        ),
+        Mutation(
+            "dynamic_rnn_answer",
+            "outputs = outputs.transpose(1, 0, 2)  # (T, B, H) -> (B, T, H)",
+            "pass",
+            "the outputs are returned time-major",
+        ),
+        Mutation(
+            "dynamic_rnn_answer",
+            "if initial_state is not None:",
+            "if False:",
+            "initial_state is ignored",
+        ),
+        Mutation(
+            "dynamic_rnn_answer",
+            "output, new_state = cell(inputs[t], state)",
+            "output, new_state = cell(inputs[t], initial_state)",
+            "every step starts from the initial state",
+        ),
+    ],
+    "dynamic_rnn_masking_test": [
+        Mutation(
+            "dynamic_rnn_answer",
+            "output = np.where(live, output, 0)",
+            "output = output",
+            "the outputs past a row's sequence_length are not zeroed",
+        ),
+        Mutation(
+            "dynamic_rnn_answer",
+            "np.where(live, new, old)",
+            "np.where(live, new, 0)",
+            "the state is zeroed past a row's sequence_length",
+        ),
+        Mutation(
+            "dynamic_rnn_answer",
+            "live = (t < lengths)",
+            "live = (t <= lengths)",
+            "the mask is off by one",
+        ),
+        Mutation(
+            "dynamic_rnn_answer",
+            "new_state = map_state(",
+            "_ = map_state(",
+            "the state keeps changing past a row's sequence_length",
+        ),
+    ],
+    "static_rnn_test": [
+        Mutation(
+            "static_rnn_answer",
+            "time_major=True)",
+            "time_major=False)",
+            "the stacked steps are read batch-major",
+        ),
+        Mutation(
+            "static_rnn_answer",
+            "sequence_length=sequence_length,",
+            "sequence_length=None,",
+            "sequence_length is not passed on",
+        ),
+        Mutation(
+            "static_rnn_answer",
+            "initial_state=initial_state,",
+            "initial_state=None,",
+            "initial_state is not passed on",
+        ),
+        Mutation("static_rnn_answer", "return list(outputs), state", "return outputs, state"),
+    ],
+    "bidirectional_test": [
+        Mutation(
+            "bidirectional_answer",
+            "    if sequence_length is None:\n        return np.flip",
+            "    if True:\n        return np.flip",
+            "the whole padded sequence is reversed",
+        ),
+        Mutation(
+            "bidirectional_answer",
+            "out_bw = reverse_sequence(out_bw, sequence_length, time_axis)",
+            "out_bw = out_bw",
+            "the backward outputs are left reversed",
+        ),
+        Mutation(
+            "bidirectional_answer",
+            "return (out_fw, out_bw), (state_fw, state_bw)",
+            "return (out_fw, out_bw), (state_bw, state_fw)",
+            "the final states are swapped",
+        ),
+        Mutation(
+            "bidirectional_answer",
+            "out[b, :n] = x[b, :n][::-1]",
+            "out[b, :n] = x[b, :n]",
+        ),
+    ],
+}

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.exercises import Exercise, Mistake, support
+from autograder.exercises import Exercise, Mistake, Mutation, support
 from autograder.learner.cells import sigmoid
 from autograder.learner.checks import common
 from autograder.learner.checks.gru import KINDS
@@ -179,3 +179,75 @@ COUNT_PARAMS = Exercise(
 
 
 EXERCISES = [GRU_CELL, COUNT_PARAMS]
+
+
+# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+
+ASSIGNMENT = "03_gru"
+
+# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
+# must fail the cell's check, and most must be named by it.
+MUTATIONS: dict[str, list[Mutation]] =               {
+    "gru_cell_test": [
+        Mutation(
+            "gru_cell_answer",
+            "x_rh = np.concatenate([inputs, r * h_prev], axis=1)  # reset before the product\n"
+            "        c = self.activation(x_rh @ self.candidate_kernel + self.candidate_bias)",
+            "D = inputs.shape[1]\n"
+            "        W_cx, W_ch = self.candidate_kernel[:D], self.candidate_kernel[D:]\n"
+            "        b_c = self.candidate_bias\n"
+            "        c = self.activation(inputs @ W_cx + r * (h_prev @ W_ch) + b_c)",
+            "the reset gate is applied after the matrix product",
+        ),
+        Mutation(
+            "gru_cell_answer",
+            "r, u = np.split(",
+            "u, r = np.split(",
+            "r and u are swapped",
+        ),
+        Mutation(
+            "gru_cell_answer",
+            "new_h = u * h_prev + (1 - u) * c",
+            "new_h = (1 - u) * h_prev + u * c",
+            "the update gate mixes the other way round",
+        ),
+        Mutation(
+            "gru_cell_answer",
+            "[inputs, r * h_prev]",
+            "[inputs, h_prev]",
+            "the reset gate is not used",
+        ),
+        Mutation(
+            "gru_cell_answer",
+            "c = self.activation(x_rh",
+            "c = sigmoid(x_rh",
+            "the candidate uses a sigmoid",
+        ),
+    ],
+    "count_params_test": [
+        Mutation(
+            "count_params_answer",
+            "* num_units + num_units)",
+            "* num_units)",
+            "the biases are not counted",
+        ),
+        Mutation(
+            "count_params_answer",
+            "(input_depth + num_units) * num_units",
+            "input_depth * num_units",
+            "the recurrent rows are not counted",
+        ),
+        Mutation(
+            "count_params_answer",
+            '"GRUCell": 3',
+            '"GRUCell": 2',
+            "the GRU's candidate is not counted",
+        ),
+        Mutation(
+            "count_params_answer",
+            '"BasicLSTMCell": 4',
+            '"BasicLSTMCell": 3',
+            "the LSTM is counted with three blocks",
+        ),
+    ],
+}

@@ -3,7 +3,7 @@ clipping and a projection."""
 
 import numpy as np
 
-from autograder.exercises import Exercise, Mistake, support
+from autograder.exercises import Exercise, Mistake, Mutation, support
 from autograder.learner.cells import LSTMStateTuple, sigmoid
 from autograder.learner.checks import common
 from autograder.learner.checks.lstm import lstm_options
@@ -378,3 +378,124 @@ LSTM_CELL_PROJECTION = Exercise(
 
 
 EXERCISES = [BASIC_LSTM_CELL, LSTM_CELL_PEEPHOLES, LSTM_CELL_PROJECTION]
+
+
+# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+
+ASSIGNMENT = "02_lstm"
+
+# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
+# must fail the cell's check, and most must be named by it.
+MUTATIONS: dict[str, list[Mutation]] =                {
+    "basic_lstm_cell_test": [
+        Mutation(
+            "basic_lstm_cell_answer",
+            "i, j, f, o = np.split(z, 4, axis=1)",
+            "i, f, j, o = np.split(z, 4, axis=1)",
+            "in the order i, f, j, o",
+        ),
+        Mutation(
+            "basic_lstm_cell_answer",
+            "sigmoid(f + self.forget_bias)",
+            "sigmoid(f)",
+            "forget_bias is missing",
+        ),
+        Mutation(
+            "basic_lstm_cell_answer",
+            "sigmoid(f + self.forget_bias)",
+            "(sigmoid(f) + self.forget_bias)",
+            "forget_bias is added after the sigmoid",
+        ),
+        Mutation(
+            "basic_lstm_cell_answer",
+            "np.concatenate([inputs, h_prev], axis=1)",
+            "np.concatenate([h_prev, inputs], axis=1)",
+            "[h, x] instead of [x, h]",
+        ),
+        Mutation(
+            "basic_lstm_cell_answer",
+            "LSTMStateTuple(new_c, new_h)",
+            "LSTMStateTuple(new_h, new_c)",
+            "the state's parts are swapped",
+        ),
+        Mutation(
+            "basic_lstm_cell_answer",
+            "new_h = self.activation(new_c) * sigmoid(o)",
+            "new_h = self.activation(c_prev) * sigmoid(o)",
+            "from the old cell c_prev",
+        ),
+        Mutation(
+            "basic_lstm_cell_answer",
+            "return LSTMStateTuple(self.num_units, self.num_units)",
+            "return (self.num_units, self.num_units)",
+        ),
+    ],
+    "lstm_cell_peepholes_test": [
+        Mutation(
+            "lstm_cell_answer",
+            "o = o + self.w_o_diag * c",
+            "o = o + self.w_o_diag * c_prev",
+            "the o peephole looks at the previous cell",
+        ),
+        Mutation(
+            "lstm_cell_answer",
+            "i = i + self.w_i_diag * c_prev\n            f = f + self.w_f_diag * c_prev",
+            "i = i + self.w_f_diag * c_prev\n            f = f + self.w_i_diag * c_prev",
+            "w_i_diag and w_f_diag are swapped",
+        ),
+        Mutation(
+            "lstm_cell_answer",
+            "i = i + self.w_i_diag * c_prev\n            f = f + self.w_f_diag * c_prev",
+            "c_new = sigmoid(f + self.forget_bias) * c_prev + sigmoid(i) * self.activation(j)"
+            "\n            i = i + self.w_i_diag * c_new"
+            "\n            f = f + self.w_f_diag * c_new",
+            "the i and f peepholes look at the new cell",
+        ),
+        Mutation(
+            "lstm_cell_answer",
+            "if self.cell_clip is not None:",
+            "if False:",
+            "cell_clip is ignored",
+        ),
+        Mutation(
+            "lstm_cell_answer",
+            "c = sigmoid(f + self.forget_bias) * c_prev",
+            "c = sigmoid(f) * c_prev",
+            "forget_bias is missing",
+        ),
+    ],
+    "lstm_cell_projection_test": [
+        Mutation(
+            "lstm_cell_answer",
+            "m = m @ self.projection_kernel  # [B, H] -> [B, P]\n"
+            "            if self.proj_clip is not None:\n"
+            "                m = np.clip(m, -self.proj_clip, self.proj_clip)",
+            "if self.proj_clip is not None:\n"
+            "                m = np.clip(m, -self.proj_clip, self.proj_clip)\n"
+            "            m = m @ self.projection_kernel",
+            "proj_clip is applied before the projection",
+        ),
+        Mutation(
+            "lstm_cell_answer",
+            "if self.proj_clip is not None:",
+            "if False:",
+            "proj_clip is ignored",
+        ),
+        Mutation(
+            "lstm_cell_answer",
+            "return LSTMStateTuple(self.num_units, self.num_proj or self.num_units)",
+            "return LSTMStateTuple(self.num_units, self.num_units)",
+        ),
+        Mutation(
+            "lstm_cell_answer",
+            "i, j, f, o = np.split(z, 4, axis=1)",
+            "i, f, j, o = np.split(z, 4, axis=1)",
+            "in the order i, f, j, o",
+        ),
+        Mutation(
+            "lstm_cell_answer",
+            "return self.num_proj or self.num_units",
+            "return self.num_units",
+        ),
+    ],
+}

@@ -3,7 +3,7 @@ hand."""
 
 import numpy as np
 
-from autograder.exercises import Exercise, Mistake, support
+from autograder.exercises import Exercise, Mistake, Mutation, support
 from autograder.learner.cells import sigmoid, toy_cell
 from autograder.learner.checks import common
 
@@ -204,3 +204,70 @@ UNROLL = Exercise(
 
 
 EXERCISES = [BASIC_RNN_CELL, UNROLL]
+
+
+# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+
+ASSIGNMENT = "01_rnn_cell"
+
+# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
+# must fail the cell's check, and most must be named by it.
+MUTATIONS: dict[str, list[Mutation]] =                    {
+    "basic_rnn_cell_test": [
+        Mutation(
+            "basic_rnn_cell_answer",
+            "np.concatenate([inputs, h_prev], axis=1)",
+            "np.concatenate([h_prev, inputs], axis=1)",
+            "[h, x] instead of [x, h]",
+        ),
+        Mutation(
+            "basic_rnn_cell_answer",
+            "x_h @ self.kernel + self.bias",
+            "x_h @ self.kernel",
+            "the bias is left out",
+        ),
+        Mutation(
+            "basic_rnn_cell_answer",
+            "self.activation(x_h @ self.kernel + self.bias)",
+            "np.tanh(x_h @ self.kernel + self.bias)",
+            "always uses np.tanh",
+        ),
+        Mutation(
+            "basic_rnn_cell_answer",
+            "return new_h, new_h",
+            "return new_h, h_prev",
+            "the state is not updated",
+        ),
+        Mutation(
+            "basic_rnn_cell_answer",
+            "def state_size(self):\n        ### BEGIN SOLUTION\n        return self.num_units",
+            "def state_size(self):\n        ### BEGIN SOLUTION\n        return 1",
+        ),
+    ],
+    "unroll_test": [
+        Mutation(
+            "unroll_answer",
+            "output, state = cell(x, state)",
+            "output, new_state = cell(x, state)",
+            "every step starts from the initial state",
+        ),
+        Mutation(
+            "unroll_answer",
+            "outputs.append(output)",
+            "outputs.append(state)",
+            "the states are collected as outputs",
+        ),
+        Mutation(
+            "unroll_answer",
+            "output, state = cell(x, state)",
+            "output, new_state = cell(x, state)\n        state = output",
+            "the output is carried to the next step",
+        ),
+        Mutation(
+            "unroll_answer",
+            "    for x in inputs:\n        output, state = cell(x, state)",
+            "    h = state\n    for x in inputs:\n        output, h = cell(x, h)",
+            "the initial state is returned as the final state",
+        ),
+    ],
+}

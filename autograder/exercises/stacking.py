@@ -4,7 +4,7 @@ inside; the reference wraps the same toys in rnnref's own ``MultiRNNCell`` and w
 
 import numpy as np
 
-from autograder.exercises import Exercise, Mistake, support
+from autograder.exercises import Exercise, Mistake, Mutation, support
 from autograder.learner.cells import LSTMStateTuple, toy_cell
 from autograder.learner.checks import common
 
@@ -498,3 +498,129 @@ OUTPUT_WRAPPERS = Exercise(
 
 
 EXERCISES = [MULTI_RNN_CELL, DROPOUT_WRAPPER, INPUT_WRAPPERS, OUTPUT_WRAPPERS]
+
+
+# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+
+ASSIGNMENT = "04_stacking"
+
+# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
+# must fail the cell's check, and most must be named by it.
+MUTATIONS: dict[str, list[Mutation]] =                    {
+    "multi_rnn_cell_test": [
+        Mutation(
+            "multi_rnn_cell_answer",
+            "x, new_state = cell(x, layer_state)",
+            "x, new_state = cell(inputs, layer_state)",
+            "every layer reads the stack's inputs",
+        ),
+        Mutation(
+            "multi_rnn_cell_answer",
+            "return x, tuple(new_states)",
+            "return x, tuple(layer_states)",
+            "the old states are returned",
+        ),
+        Mutation(
+            "multi_rnn_cell_answer",
+            "zip(self.cells, layer_states, strict=True)",
+            "zip(self.cells, layer_states[::-1], strict=True)",
+            "the layers get each other's states",
+        ),
+        Mutation(
+            "multi_rnn_cell_answer",
+            "return sizes if self.state_is_tuple else sum(sizes)",
+            "return sizes",
+        ),
+    ],
+    "dropout_wrapper_test": [
+        Mutation(
+            "dropout_wrapper_answer",
+            "return values * mask / keep_prob",
+            "return values * mask",
+            "the kept units are not scaled",
+        ),
+        Mutation(
+            "dropout_wrapper_answer",
+            "(noise < keep_prob)",
+            "(noise >= keep_prob)",
+            "a unit is kept when noise >= keep_prob",
+        ),
+        Mutation(
+            "dropout_wrapper_answer",
+            "LSTMStateTuple(state.c, self.drop(state.h, keep_prob))",
+            "LSTMStateTuple(self.drop(state.c, keep_prob), self.drop(state.h, keep_prob))",
+            "the memory c of an LSTMStateTuple is dropped too",
+        ),
+        Mutation(
+            "dropout_wrapper_answer",
+            "_keep_prob < 1.0:",
+            "_keep_prob <= 1.0:",
+            "noise is drawn even for a keep probability of 1.0",
+            count=-1,
+        ),
+        Mutation(
+            "dropout_wrapper_answer",
+            "        if self.state_keep_prob < 1.0:\n"
+            "            new_state = self.drop_state(new_state, self.state_keep_prob)\n"
+            "        if self.output_keep_prob < 1.0:\n"
+            "            output = self.drop(output, self.output_keep_prob)\n",
+            "        if self.output_keep_prob < 1.0:\n"
+            "            output = self.drop(output, self.output_keep_prob)\n"
+            "        if self.state_keep_prob < 1.0:\n"
+            "            new_state = self.drop_state(new_state, self.state_keep_prob)\n",
+            "the output is dropped before the state",
+        ),
+    ],
+    "input_wrappers_test": [
+        Mutation(
+            "input_wrappers_answer",
+            "inputs @ self.projection_kernel + self.projection_bias",
+            "inputs @ self.projection_kernel",
+            "the projection's bias is left out",
+        ),
+        Mutation(
+            "input_wrappers_answer",
+            "self.embedding[ids]",
+            "self.embedding[ids - 1]",
+            "the ids are shifted by one",
+        ),
+        Mutation(
+            "input_wrappers_answer",
+            "self.embedding[ids]",
+            "self.embedding.T[ids]",
+            "the embedding is looked up by column",
+        ),
+        Mutation(
+            "input_wrappers_answer",
+            "return self.cells[0](projected, state)",
+            "return self.cells[0](inputs, state)",
+            "the cell gets the raw inputs",
+        ),
+    ],
+    "output_wrappers_test": [
+        Mutation(
+            "output_wrappers_answer",
+            "output @ self.projection_kernel + self.projection_bias, new_state",
+            "output @ self.projection_kernel, new_state",
+            "the projection's bias is left out",
+        ),
+        Mutation(
+            "output_wrappers_answer",
+            "return inputs + output, new_state",
+            "return output, new_state",
+            "the residual is missing",
+        ),
+        Mutation(
+            "output_wrappers_answer",
+            "return inputs + output, new_state",
+            "return output, new_state + inputs",
+            "the inputs are added to the cell's state",
+        ),
+        Mutation(
+            "output_wrappers_answer",
+            "return output @ self.projection_kernel",
+            "return new_state @ self.projection_kernel",
+            "the state is projected instead of the output",
+        ),
+    ],
+}

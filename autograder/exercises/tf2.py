@@ -8,7 +8,15 @@ checks are imported. The learners' answers run inside ``tf.function``, so they m
 
 import numpy as np
 
-from autograder.exercises import FORBIDDEN_MODULES, Exercise, Mistake, dynamic_rnn, lstm, support
+from autograder.exercises import (
+    FORBIDDEN_MODULES,
+    Exercise,
+    Mistake,
+    Mutation,
+    dynamic_rnn,
+    lstm,
+    support,
+)
 from autograder.learner.cells import LSTMStateTuple, import_tensorflow, sigmoid
 
 # TensorFlow itself is allowed here; its RNN layers and TF1 cells are not.
@@ -231,3 +239,91 @@ KERAS_LSTM_WEIGHTS = Exercise(
 
 
 EXERCISES = [TF_LSTM_CELL, TF_DYNAMIC_RNN, KERAS_LSTM_WEIGHTS]
+
+
+# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+
+ASSIGNMENT = "07_tensorflow"
+
+# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
+# must fail the cell's check, and most must be named by it.
+MUTATIONS: dict[str, list[Mutation]] =                      {
+    "tf_lstm_cell_test": [
+        Mutation(
+            "tf_lstm_cell_answer",
+            "i, j, f, o = tf.split(z, 4, axis=1)",
+            "i, f, j, o = tf.split(z, 4, axis=1)",
+            "in the order i, f, j, o",
+        ),
+        Mutation(
+            "tf_lstm_cell_answer",
+            "tf.sigmoid(f + self.forget_bias)",
+            "tf.sigmoid(f)",
+            "forget_bias is missing",
+        ),
+        Mutation(
+            "tf_lstm_cell_answer",
+            "tf.concat([inputs, h_prev], axis=1)",
+            "tf.concat([h_prev, inputs], axis=1)",
+            "[h, x] instead of [x, h]",
+        ),
+        Mutation(
+            "tf_lstm_cell_answer",
+            "LSTMStateTuple(new_c, new_h)",
+            "LSTMStateTuple(new_h, new_c)",
+            "the state's parts are swapped",
+        ),
+    ],
+    "tf_dynamic_rnn_test": [
+        Mutation(
+            "tf_dynamic_rnn_answer",
+            "output = tf.where(live, output, tf.zeros_like(output))",
+            "output = output",
+            "the outputs past a row's sequence_length are not zeroed",
+        ),
+        Mutation(
+            "tf_dynamic_rnn_answer",
+            "lambda new, old: tf.where(live, new, old)",
+            "lambda new, old: tf.where(live, new, tf.zeros_like(old))",
+            "the state is zeroed past a row's sequence_length",
+        ),
+        Mutation(
+            "tf_dynamic_rnn_answer",
+            "live = (t < lengths)[:, None]",
+            "live = (t <= lengths)[:, None]",
+            "the mask is off by one",
+        ),
+        Mutation(
+            "tf_dynamic_rnn_answer",
+            "return tf.transpose(outputs.stack(), [1, 0, 2]), state",
+            "return outputs.stack(), state",
+            "the outputs are returned time-major",
+        ),
+    ],
+    "keras_lstm_weights_test": [
+        Mutation(
+            "keras_lstm_weights_answer",
+            "return np.concatenate([i, f, j, o], axis=-1)",
+            "return np.concatenate([i, j, f, o], axis=-1)",
+            "the gate blocks keep TF1's order i, j, f, o",
+        ),
+        Mutation(
+            "keras_lstm_weights_answer",
+            "keras_bias[H : 2 * H] += forget_bias",
+            "keras_bias[H : 2 * H] += 0",
+            "forget_bias is not folded in",
+        ),
+        Mutation(
+            "keras_lstm_weights_answer",
+            "keras_bias[H : 2 * H]",
+            "keras_bias[2 * H : 3 * H]",
+            "forget_bias is added to the wrong block",
+        ),
+        Mutation(
+            "keras_lstm_weights_answer",
+            "reorder(kernel[:D]), reorder(kernel[D:])",
+            "reorder(kernel[H:]), reorder(kernel[:H])",
+            "the kernel's rows are split the wrong way",
+        ),
+    ],
+}
