@@ -7,8 +7,9 @@ release, so kernels both pass and fail. In one run, on the same machine and file
 1. nbgrader's own ``autograde``, one assignment after another (how nbgrader grades);
 2. ``python -m autograder grade --jobs N`` (N kernels at a time, sandboxed);
 3. per-notebook cost: one perfect notebook per assignment run bare with nbclient (kernel
-   start to finish, the checks judging in the kernel) against the time our grader spends
-   on the same notebook (read, sandbox, kernel, judging, gradebook) with ``--jobs 1``.
+   start to finish, the checks judged by their self-judge process) against the time our
+   grader spends on the same notebook (read, sandbox, kernel, judging, gradebook) with
+   ``--jobs 1``.
 
 Usage: python benchmarks/bench_grading.py [--students 30] [--jobs 2] [--out build/bench]
 """
@@ -28,7 +29,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder import course, demo  # noqa: E402
+from autograder import course, demo, registry  # noqa: E402
 
 
 def make_class(out: Path, students: int) -> tuple[Path, int]:
@@ -38,7 +39,7 @@ def make_class(out: Path, students: int) -> tuple[Path, int]:
     names = course.assignments(source_root)
     for name in names:
         course.generate(source_root, release_root, name)
-    mistakes = demo._mutations(ROOT)
+    mistakes = registry.mutations()
     submitted = out / "submitted"
     count = 0
     for assignment in names:
