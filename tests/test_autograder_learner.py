@@ -146,3 +146,29 @@ def test_without_the_course_a_self_check_says_it_is_needed(tmp_path):
     assert "SelfCheckError" in result.stderr
     assert "needs the course installed" in result.stderr
     assert "No module named autograder.selfjudge" in result.stderr
+
+
+def test_an_assignments_own_checks_are_judged_from_its_grader_half():
+    """The pilot's learner half (released) finds its grader half (``exercises/pilot.py``,
+    never released) through the self-judge, as a learner running the notebook would."""
+    folder = ROOT / "tests" / "fixtures" / "pilot" / "solutions" / "pilot"
+    code = textwrap.dedent(
+        """
+        import numpy as np
+        import pilot_checks as check
+
+        check.rnn_step(lambda x, h, W, U, b: np.tanh(x @ W + h @ U + b))
+        try:
+            check.rnn_step(lambda x, h, W, U, b: x @ W + h @ U + b)
+        except AssertionError as failure:
+            print("FAILED:", failure)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-B", "-c", code], capture_output=True, text=True, cwd=folder
+    )
+    assert result.returncode == 0, result.stderr
+    assert "rnn_step: all 1 cases passed." in result.stdout
+    assert "FAILED: rnn_step, case 1 of 1" in result.stdout
+    assert "the tanh is left out" in result.stdout
+    assert not list(folder.glob("__pycache__"))
