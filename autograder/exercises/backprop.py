@@ -393,8 +393,7 @@ EXERCISES = [RNN_STEP_BACKWARD, RNN_BPTT, LSTM_STEP_BACKWARD, NUMERICAL_GRADIENT
 
 ASSIGNMENT = "08_backprop"
 
-# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
-# must fail the cell's check, and most must be named by it.
+# A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
 MUTATIONS: dict[str, list[Mutation]] =                    {
     "rnn_step_backward_test": [
         Mutation(

@@ -268,8 +268,7 @@ EXERCISES = [SPLIT_BATCHES, INPUT_TARGET_BATCHES, RUN_BATCHES]
 
 ASSIGNMENT = "06_batching"
 
-# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
-# must fail the cell's check, and most must be named by it.
+# A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
 MUTATIONS: dict[str, list[Mutation]] =                    {
     "split_batches_test": [
         Mutation(

@@ -2,7 +2,6 @@
 sequence loss (in TensorFlow, against ``rnnref.np.train.sequence_loss_forward``), and the
 temperature softmax used for sampling."""
 
-
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support, tf2
@@ -221,8 +220,7 @@ EXERCISES = [ENCODE, SEQUENCE_LOSS, TEMPERATURE_SOFTMAX]
 
 ASSIGNMENT = "09_char_rnn"
 
-# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
-# must fail the cell's check, and most must be named by it.
+# A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
 MUTATIONS: dict[str, list[Mutation]] =                    {
     "encode_test": [
         Mutation(

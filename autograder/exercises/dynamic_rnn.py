@@ -423,8 +423,7 @@ EXERCISES = [DYNAMIC_RNN, DYNAMIC_RNN_MASKING, STATIC_RNN, BIDIRECTIONAL]
 
 ASSIGNMENT = "05_dynamic_rnn"
 
-# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
-# must fail the cell's check, and most must be named by it.
+# A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
 MUTATIONS: dict[str, list[Mutation]] =                       {
     "dynamic_rnn_test": [
         Mutation(

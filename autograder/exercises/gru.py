@@ -185,8 +185,7 @@ EXERCISES = [GRU_CELL, COUNT_PARAMS]
 
 ASSIGNMENT = "03_gru"
 
-# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
-# must fail the cell's check, and most must be named by it.
+# A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
 MUTATIONS: dict[str, list[Mutation]] =               {
     "gru_cell_test": [
         Mutation(

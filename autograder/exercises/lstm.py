@@ -384,8 +384,7 @@ EXERCISES = [BASIC_LSTM_CELL, LSTM_CELL_PEEPHOLES, LSTM_CELL_PROJECTION]
 
 ASSIGNMENT = "02_lstm"
 
-# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
-# must fail the cell's check, and most must be named by it.
+# A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
 MUTATIONS: dict[str, list[Mutation]] =                {
     "basic_lstm_cell_test": [
         Mutation(

@@ -210,8 +210,7 @@ EXERCISES = [BASIC_RNN_CELL, UNROLL]
 
 ASSIGNMENT = "01_rnn_cell"
 
-# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
-# must fail the cell's check, and most must be named by it.
+# A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
 MUTATIONS: dict[str, list[Mutation]] =                    {
     "basic_rnn_cell_test": [
         Mutation(

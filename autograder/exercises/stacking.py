@@ -504,8 +504,7 @@ EXERCISES = [MULTI_RNN_CELL, DROPOUT_WRAPPER, INPUT_WRAPPERS, OUTPUT_WRAPPERS]
 
 ASSIGNMENT = "04_stacking"
 
-# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
-# must fail the cell's check, and most must be named by it.
+# A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
 MUTATIONS: dict[str, list[Mutation]] =                    {
     "multi_rnn_cell_test": [
         Mutation(

@@ -1,10 +1,9 @@
 """The grader's side of notebook 07: the cells and the unroll in TensorFlow 2 (``tf.Module``,
 ``tf.while_loop``, ``tf.function``), checked against ``rnnref.tf`` and against Keras.
 
-TensorFlow is imported inside the functions (``cells.import_tensorflow``), never when the
-checks are imported. The learners' answers run inside ``tf.function``, so they must trace.
+TensorFlow is imported inside the references (``cells.import_tensorflow``), never when the
+exercises are listed.
 """
-
 
 import numpy as np
 
@@ -245,8 +244,7 @@ EXERCISES = [TF_LSTM_CELL, TF_DYNAMIC_RNN, KERAS_LSTM_WEIGHTS]
 
 ASSIGNMENT = "07_tensorflow"
 
-# The graded cell's grade_id -> mistakes to inject into its answer cell's solution; each
-# must fail the cell's check, and most must be named by it.
+# A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
 MUTATIONS: dict[str, list[Mutation]] =                      {
     "tf_lstm_cell_test": [
         Mutation(
