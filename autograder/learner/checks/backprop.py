@@ -28,6 +28,7 @@ def _run_bptt(rnn_bptt, case: dict) -> dict:
 
 
 def lstm_step_args(case: dict) -> tuple:
+    """``lstm_step_backward``'s arguments, in order, from a case."""
     keys = ("x", "c_prev", "h_prev", "kernel", "bias", "forget_bias", "d_new_c", "d_new_h")
     return tuple(case[k] for k in keys)
 

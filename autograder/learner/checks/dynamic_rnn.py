@@ -10,7 +10,8 @@ from autograder.learner.cells import toy_cell
 from autograder.learner.checks import Check, common
 
 
-def unroll_options(case: dict) -> dict:
+def _unroll_options(case: dict) -> dict:
+    """The keyword arguments a case passes to the learner's unroll (as rnnref's takes them)."""
     kwargs = {}
     if case["sequence_length"] is not None:
         kwargs["sequence_length"] = case["sequence_length"]
@@ -24,13 +25,13 @@ def unroll_options(case: dict) -> dict:
 
 
 def _run_dynamic(dynamic_rnn, case: dict) -> dict:
-    result = dynamic_rnn(toy_cell(case["cell"]), case["inputs"], **unroll_options(case))
+    result = dynamic_rnn(toy_cell(case["cell"]), case["inputs"], **_unroll_options(case))
     outputs, final_state = common.pair(result, "dynamic_rnn")
     return {"outputs": outputs, "final_state": final_state}
 
 
 def _run_static(static_rnn, case: dict) -> dict:
-    kwargs = unroll_options(case)
+    kwargs = _unroll_options(case)
     kwargs.pop("time_major", None)
     steps = list(case["inputs"])  # [T, B, D] -> T arrays [B, D]
     outputs, final_state = common.pair(static_rnn(toy_cell(case["cell"]), steps, **kwargs),
