@@ -202,15 +202,16 @@ class _Aliases:
                                                 {f"{node.module}.{alias.name}"})
                 for node in tree.body:
                     if isinstance(node, ast.Assign):
-                        paths = self.resolve(node.value, set())
+                        paths = self.resolve(node.value, {})
                         for target in node.targets:
                             if isinstance(target, ast.Name) and paths:
                                 changed |= self.add(target.id, paths)
 
-    def resolve(self, node: ast.AST, local: set[str]) -> set[str]:
-        """The dotted names ``node`` may stand for (empty when it is not a module's name)."""
+    def resolve(self, node: ast.AST, local: dict[str, set[str]]) -> set[str]:
+        """The dotted names ``node`` may stand for (empty when it is not a module's name);
+        ``local`` holds a function's own names, with what those stand for."""
         if isinstance(node, ast.Name):
-            return set() if node.id in local else self.paths.get(node.id, set())
+            return local[node.id] if node.id in local else self.paths.get(node.id, set())
         if isinstance(node, ast.Attribute):
             return {f"{p}.{node.attr}" for p in self.resolve(node.value, local)}
         if isinstance(node, ast.Call):
@@ -260,7 +261,7 @@ class _Reader(ast.NodeVisitor):
     def __init__(self, aliases: _Aliases, tensorflow: bool) -> None:
         self.aliases = aliases
         self.tensorflow = tensorflow
-        self.local: list[set[str]] = [set()]
+        self.local: list[dict[str, set[str]]] = [{}]
         self.uses: set[str] = set()
         self.findings: list[_Finding] = []
 
@@ -277,10 +278,10 @@ class _Reader(ast.NodeVisitor):
             if flag:
                 self._found(node, False, flag)
 
-    # --- scopes: what is local is not a global use, and is not an alias ----------------
+    # --- scopes: a function's own names are not globals, nor aliases unless it makes them --
 
     def _scoped(self, node: ast.AST, names: set[str], body: list[ast.AST]) -> None:
-        self.local.append(self.local[-1] | names)
+        self.local.append(self.local[-1] | {name: set() for name in names})
         for child in body:
             self.visit(child)
         self.local.pop()
@@ -315,10 +316,19 @@ class _Reader(ast.NodeVisitor):
 
     # --- what is used and found -------------------------------------------------------
 
+    def visit_Assign(self, node: ast.Assign) -> None:
+        """``layers = tf.keras.layers`` in a function makes ``layers`` an alias there."""
+        self.generic_visit(node)
+        if len(self.local) > 1:
+            paths = self.aliases.resolve(node.value, self.local[-1])
+            for target in node.targets:
+                if isinstance(target, ast.Name) and paths:
+                    self.local[-1][target.id] = self.local[-1].get(target.id, set()) | paths
+
     def visit_Name(self, node: ast.Name) -> None:
-        if node.id in self.local[-1]:
+        if not isinstance(node.ctx, ast.Load):
             return
-        if isinstance(node.ctx, ast.Load):
+        if node.id not in self.local[-1]:
             self.uses.add(node.id)
         if node.id == "__builtins__":
             self._found(node, False, "__builtins__ changes Python's own functions")
