@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 from IPython.core.inputtransformer2 import TransformerManager
 
-from autograder.course import Layout
+from autograder.course import Layout, check_aliases
 from autograder.notebook import Prepared
 
 # Modules an answer may not import or name, with what they are, for the learner.
@@ -112,6 +112,8 @@ _TENSORFLOW_FIX = (
     "and tf.sigmoid."
 )
 _QUOTE_CHARS = 120
+# How many times ``x = y.z`` chains are followed; ``x = x.y`` would otherwise grow forever.
+_ALIAS_ROUNDS = 8
 
 
 @dataclass
@@ -186,8 +188,7 @@ class _Aliases:
     def learn(self, trees: list[ast.Module]) -> None:
         """Imports anywhere, and module-level ``name = <a resolvable expression>``, until
         nothing new is learnt (``L = K.layers`` needs ``K`` first)."""
-        changed = True
-        while changed:
+        for _ in range(_ALIAS_ROUNDS):
             changed = False
             for tree in trees:
                 for node in ast.walk(tree):
@@ -206,6 +207,8 @@ class _Aliases:
                         for target in node.targets:
                             if isinstance(target, ast.Name) and paths:
                                 changed |= self.add(target.id, paths)
+            if not changed:
+                return
 
     def resolve(self, node: ast.AST, local: dict[str, set[str]]) -> set[str]:
         """The dotted names ``node`` may stand for (empty when it is not a module's name);
@@ -258,11 +261,13 @@ def _flag(path: str) -> str | None:
 class _Reader(ast.NodeVisitor):
     """Walks one statement: the global names it uses and what the screen finds in it."""
 
-    def __init__(self, aliases: _Aliases, tensorflow: bool) -> None:
+    def __init__(self, aliases: _Aliases, tensorflow: bool, checks: set[str]) -> None:
         self.aliases = aliases
         self.tensorflow = tensorflow
+        self.checks = checks
         self.local: list[dict[str, set[str]]] = [{}]
         self.uses: set[str] = set()
+        self.changes: set[str] = set()  # globals whose attributes or items it sets
         self.findings: list[_Finding] = []
 
     def _found(self, node: ast.AST, refuse: bool, text: str, imports: bool = False) -> None:
@@ -303,6 +308,17 @@ class _Reader(ast.NodeVisitor):
 
     visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
 
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        """A class body's own names are local to its body, not to its methods."""
+        for part in node.bases + node.keywords + node.decorator_list:
+            self.visit(part)
+        methods = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        for child in node.body:
+            if isinstance(child, methods):
+                self.visit(child)
+        self._scoped(node, _stored([c for c in node.body if not isinstance(c, methods)]),
+                     [c for c in node.body if not isinstance(c, methods)])
+
     def _comprehension(self, node: ast.AST) -> None:
         generators = node.generators
         self.visit(generators[0].iter)
@@ -334,7 +350,22 @@ class _Reader(ast.NodeVisitor):
             self._found(node, False, "__builtins__ changes Python's own functions")
         self._paths(node, self.aliases.resolve(node, self.local[-1]))
 
+    def _changed(self, node: ast.AST) -> None:
+        """``np.tanh = ...``, ``cells[0] = ...``, ``setattr(np, "tanh", ...)`` change a global
+        for every later use of it."""
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        if isinstance(node, ast.Name) and node.id not in self.local[-1]:
+            self.changes.add(node.id)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if not isinstance(node.ctx, ast.Load):
+            self._changed(node)
+        self.generic_visit(node)
+
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        if not isinstance(node.ctx, ast.Load):
+            self._changed(node)
         if node.attr in FLAGGED_ATTRIBUTES:
             self._found(node, False, f"`.{node.attr}` reaches names by strings or other code's "
                         "variables")
@@ -352,7 +383,16 @@ class _Reader(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         local = self.local[-1]
         function = node.func
+        if (len(self.local) == 1 and isinstance(function, ast.Attribute)
+                and isinstance(function.value, ast.Name) and function.value.id in self.checks):
+            # ``check.unroll(unroll)`` at a cell's top level is a learner trying the check,
+            # which only test cells may do while grading; it is not part of an answer.
+            for part in node.args + node.keywords:
+                self.visit(part)
+            return
         name = function.id if isinstance(function, ast.Name) and function.id not in local else ""
+        if name in ("setattr", "delattr") and node.args:
+            self._changed(node.args[0])
         if name in FLAGGED_CALLS:
             self._found(node, False, FLAGGED_CALLS[name])
         if name in ("getattr", "setattr", "delattr") and (
@@ -406,9 +446,8 @@ def _stored(nodes: list[ast.AST]) -> set[str]:
 
 
 def _binds(node: ast.stmt) -> set[str]:
-    """The global names a top-level statement binds or changes: its assignments, imports,
-    definitions, ``global`` declarations, and the roots of attributes and items it sets
-    (``np.tanh = ...`` changes ``np`` for every later use)."""
+    """The global names a top-level statement binds: its assignments, imports, definitions
+    and ``global`` declarations."""
     names = _stored([node])
     for child in ast.walk(node):
         if isinstance(child, ast.Import):
@@ -417,14 +456,6 @@ def _binds(node: ast.stmt) -> set[str]:
             names |= {a.asname or a.name for a in child.names}
         elif isinstance(child, ast.Global):
             names |= set(child.names)
-        elif isinstance(child, (ast.Attribute, ast.Subscript)) and isinstance(
-            child.ctx, (ast.Store, ast.Del)
-        ):
-            root = child.value
-            while isinstance(root, (ast.Attribute, ast.Subscript)):
-                root = root.value
-            if isinstance(root, ast.Name):
-                names.add(root.id)
     return names
 
 
@@ -446,47 +477,116 @@ def _quote(source: str, line: int) -> str:
     return text if len(text) <= _QUOTE_CHARS else text[: _QUOTE_CHARS - 3] + "..."
 
 
-def screen(prepared: Prepared, layout: Layout) -> Screening:
-    """Screen every graded test cell's exercise in ``prepared``; see the module docstring."""
-    cells = prepared.nb.cells
-    trees: dict[int, ast.Module] = {}
-    unparsed: dict[int, str] = {}
-    kinds = list(_cell_kinds(prepared, layout))
-    for index, _, _ in kinds:
+class _Notebook:
+    """The notebook's code read once: every learner statement, who binds what, and how to
+    say where a finding is."""
+
+    def __init__(self, prepared: Prepared, layout: Layout) -> None:
+        self.cells = prepared.nb.cells
+        self.kinds = list(_cell_kinds(prepared, layout))
+        self.trees: dict[int, ast.Module] = {}
+        self.unparsed: dict[int, str] = {}
+        for index, _, _ in self.kinds:
+            source = self.cells[index].source
+            try:
+                self.trees[index] = _parse(source)
+            except (SyntaxError, ValueError, RecursionError) as error:  # Python cannot either
+                line = getattr(error, "lineno", None) or 1
+                what = getattr(error, "msg", None) or type(error).__name__
+                self.unparsed[index] = (
+                    f"cell {index + 1} is not valid Python, so it did not run (line {line}: "
+                    f"{what}: `{_quote(source, line)}`); fix it and run it again"
+                )
+        self.aliases = _Aliases()
+        self.aliases.learn([self.trees[i] for i, _, kind in self.kinds
+                            if kind != "learner" and i in self.trees])
+        # What the instructor's own cells import decides the notebook's kind.
+        self.tensorflow = any(_qualified(p, ["tensorflow"])
+                              for paths in self.aliases.paths.values() for p in paths)
+        self.aliases.learn(list(self.trees.values()))
+        self.checks = check_aliases(layout.cells)
+        self.statements = [
+            self._read(index, node)
+            for index, _, kind in self.kinds if kind == "learner" and index in self.trees
+            for node in self.trees[index].body
+        ]
+        self.binders: dict[str, list[_Statement]] = {}
+        for statement in self.statements:
+            for name in statement.binds:
+                self.binders.setdefault(name, []).append(statement)
+
+    def reader(self) -> _Reader:
+        return _Reader(self.aliases, self.tensorflow, self.checks)
+
+    def _read(self, index: int, node: ast.stmt) -> _Statement:
+        reader = self.reader()
         try:
-            trees[index] = _parse(cells[index].source)
-        except SyntaxError as error:
-            unparsed[index] = (
-                f"cell {index + 1} is not valid Python, so it did not run (line {error.lineno}: "
-                f"{error.msg}: `{_quote(cells[index].source, error.lineno or 1)}`); fix it "
-                "and run it again"
-            )
-    aliases = _Aliases()
-    instructor = [trees[i] for i, _, kind in kinds if kind != "learner" and i in trees]
-    aliases.learn(instructor)
-    tensorflow = any(
-        _qualified(p, ["tensorflow"]) for paths in aliases.paths.values() for p in paths
-    )
-    aliases.learn(list(trees.values()))
-    fix = _TENSORFLOW_FIX if tensorflow else _NUMPY_FIX
-
-    statements: list[_Statement] = []
-    for index, _, kind in kinds:
-        if kind != "learner" or index not in trees:
-            continue
-        for node in trees[index].body:
-            reader = _Reader(aliases, tensorflow)
             reader.visit(node)
-            statements.append(_Statement(index, node, _binds(node), reader.uses, reader.findings))
-    binders: dict[str, list[_Statement]] = {}
-    for statement in statements:
-        for name in statement.binds:
-            binders.setdefault(name, []).append(statement)
+        except RecursionError:  # legal Python nested past what a walk can follow
+            names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            return _Statement(index, node, _binds(node) | names, names, [_Finding(
+                node.lineno, False, "code nested too deeply for the screen to read")])
+        return _Statement(index, node, _binds(node) | reader.changes, reader.uses,
+                          reader.findings)
 
-    def words(statement: _Statement, finding: _Finding) -> str:
-        quoted = _quote(cells[statement.cell].source, finding.line)
+    def where(self, statement: _Statement, finding: _Finding) -> str:
+        quoted = _quote(self.cells[statement.cell].source, finding.line)
         return f"cell {statement.cell + 1}, line {finding.line}: `{quoted}`"
 
+    def closure(self, roots: list[_Statement], names: set[str]) -> list[_Statement]:
+        """``roots``, and every statement binding a global they (or ``names``) use, and so on,
+        in notebook order."""
+        included = {id(s): s for s in roots}
+        wanted = set(names).union(*(s.uses for s in roots))
+        while wanted:
+            for statement in self.binders.get(wanted.pop(), []):
+                if id(statement) not in included:
+                    included[id(statement)] = statement
+                    wanted |= statement.uses
+        return sorted(included.values(), key=lambda s: (s.cell, s.node.lineno))
+
+    def verdict(self, statements: list[_Statement], owned: list[int]) -> Verdict:
+        """The first refusal and every flag in ``statements``, in the learner's words."""
+        fix = _TENSORFLOW_FIX if self.tensorflow else _NUMPY_FIX
+        verdict = Verdict(unparsed=next((self.unparsed[i] for i in owned
+                                         if i in self.unparsed), None))
+        for statement in statements:
+            for finding in statement.findings:
+                if finding.refuse and verdict.refused is None:
+                    verdict.refused = (
+                        "refused: answers must not use the reference or a library's RNN code, "
+                        f"and this exercise's code does ({self.where(statement, finding)}): "
+                        f"{finding.text}. {fix}"
+                    )
+                elif not finding.refuse:
+                    flag = (f"flagged for review: {finding.text}, which hides what the code "
+                            f"runs ({self.where(statement, finding)}); your instructor will "
+                            "read it. Points are unchanged.")
+                    if flag not in verdict.flags:
+                        verdict.flags.append(flag)
+        return verdict
+
+    def unused(self, used: set[int]) -> list[str]:
+        """Flags for statements no exercise uses. Trying a library's RNN beside one's own
+        answer is fine; importing the reference or the grader is worth a look."""
+        notes: list[str] = []
+        for statement in self.statements:
+            if id(statement) in used:
+                continue
+            for finding in statement.findings:
+                if finding.refuse and not finding.imports_refused_module:
+                    continue
+                what = f"it imports {finding.text}" if finding.refuse else finding.text
+                note = (f"flagged for review: code that no exercise uses does something the "
+                        f"grader cannot check ({self.where(statement, finding)}): {what}")
+                if note not in notes:
+                    notes.append(note)
+        return notes
+
+
+def screen(prepared: Prepared, layout: Layout) -> Screening:
+    """Screen every graded test cell's exercise in ``prepared``; see the module docstring."""
+    notebook = _Notebook(prepared, layout)
     owners = layout.owners()
     index_of = {grade_id: index for index, grade_id in prepared.test_cells.items()}
     used: set[int] = set()
@@ -494,51 +594,13 @@ def screen(prepared: Prepared, layout: Layout) -> Screening:
     for cell in layout.graded:
         if cell.kind != "test" or cell.grade_id not in index_of:
             continue
-        owned = [i for i, grade_id, kind in kinds
+        owned = [i for i, grade_id, kind in notebook.kinds
                  if kind == "learner" and grade_id and owners.get(grade_id) == cell.grade_id]
-        test = _Reader(aliases, tensorflow)
-        if index_of[cell.grade_id] in trees:
-            test.visit(trees[index_of[cell.grade_id]])
-        included = [s for s in statements if s.cell in owned]
-        wanted = set(test.uses).union(*(s.uses for s in included))
-        seen = {id(s) for s in included}
-        while wanted:
-            for statement in binders.get(wanted.pop(), []):
-                if id(statement) not in seen:
-                    seen.add(id(statement))
-                    included.append(statement)
-                    wanted |= statement.uses
-        used |= seen
-        included.sort(key=lambda s: (s.cell, s.node.lineno))
-        verdict = Verdict(unparsed=next((unparsed[i] for i in owned if i in unparsed), None))
-        for statement in included:
-            for finding in statement.findings:
-                if finding.refuse and verdict.refused is None:
-                    verdict.refused = (
-                        "refused: answers must not use the reference or a library's RNN code, "
-                        f"and this exercise's code does ({words(statement, finding)}): "
-                        f"{finding.text}. {fix}"
-                    )
-                elif not finding.refuse:
-                    flag = (f"flagged for review: {finding.text}, which hides what the code "
-                            f"runs ({words(statement, finding)}); your instructor will read it. "
-                            "Points are unchanged.")
-                    if flag not in verdict.flags:
-                        verdict.flags.append(flag)
-        exercises[cell.grade_id] = verdict
-
-    notebook: list[str] = []
-    for statement in statements:
-        if id(statement) in used:
-            continue
-        for finding in statement.findings:
-            # Trying a library's RNN beside one's own answer is fine; importing the reference
-            # or the grader where no answer uses it is worth a look.
-            if finding.refuse and not finding.imports_refused_module:
-                continue
-            what = f"it imports {finding.text}" if finding.refuse else finding.text
-            flag = (f"flagged for review: code that no exercise uses does something the grader "
-                    f"cannot check ({words(statement, finding)}): {what}")
-            if flag not in notebook:
-                notebook.append(flag)
-    return Screening(exercises, notebook)
+        test = notebook.reader()  # what the test cell passes to its check: the answers' names
+        if index_of[cell.grade_id] in notebook.trees:
+            test.visit(notebook.trees[index_of[cell.grade_id]])
+        roots = [s for s in notebook.statements if s.cell in owned]
+        statements = notebook.closure(roots, test.uses)
+        used |= {id(s) for s in statements}
+        exercises[cell.grade_id] = notebook.verdict(statements, owned)
+    return Screening(exercises, notebook.unused(used))

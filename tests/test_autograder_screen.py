@@ -251,3 +251,31 @@ def test_magics_are_read_as_ipython_runs_them():
     answer = "%matplotlib inline\n" + UNROLL.format(body="return inputs, state")
     found = _screened("01_rnn_cell", {"unroll_answer": answer})
     assert found.verdict("unroll_test") == screen.Verdict()
+
+
+# --- what the screen must not trip on ----------------------------------------------------
+
+
+def test_trying_the_check_in_an_answer_cell_is_not_part_of_the_answer():
+    answer = UNROLL.format(body="return inputs, state") + "\ncheck.unroll(unroll)\n"
+    found = _screened("01_rnn_cell", {"unroll_answer": answer})
+    assert found.verdict("unroll_test") == screen.Verdict()
+
+
+def test_a_class_bodys_names_are_its_own():
+    scratch = "import tensorflow as tf\nlayer = tf.keras.layers.LSTM(4)\n"
+    answer = ("class Helper:\n    layer = 3\n    size = layer + 1\n\n"
+              "def unroll(cell, inputs, state):\n    return Helper.size, state\n")
+    found = _screened("01_rnn_cell", {"unroll_answer": answer}, (("unroll_answer", scratch),))
+    assert found.verdict("unroll_test") == screen.Verdict()
+
+
+def test_code_nested_past_a_walk_is_flagged_not_a_crash():
+    deep = "x = " + " + ".join(["1"] * 2000) + "\n"
+    verdict = _unroll("return x, state", (("unroll_answer", deep),))
+    assert "nested too deeply" in verdict.review
+
+
+def test_an_alias_of_itself_ends():
+    added = (("unroll_answer", "import tensorflow as tf\nm = tf\nm = m.keras\n"),)
+    assert "layers.GRU` is TensorFlow's RNN" in _unroll("return m.layers.GRU(3)", added).refused
