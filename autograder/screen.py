@@ -28,7 +28,8 @@ fix is worded for it.
 **Flagged for review** (points unchanged; the instructor reads the quoted line): dynamic
 access that hides what it calls (``FLAGGED_CALLS``, ``FLAGGED_MODULES``, ``FLAGGED_ATTRIBUTES``,
 ``getattr``/``setattr``/``delattr`` with a name that is not a literal, ``open`` of an absolute
-or ``..`` path, shell escapes and IPython magics other than ``SAFE_MAGICS``). Code no exercise
+or ``..`` path, ``from X import *`` but from ``STAR_IMPORTS``, shell escapes and IPython
+magics other than ``SAFE_MAGICS``). Code no exercise
 uses that does this, or that imports a refused module, flags the notebook as a whole.
 
 **Source that does not parse** in an exercise's answer cell is reported with its line: that
@@ -101,6 +102,8 @@ FLAGGED_ATTRIBUTES = frozenset({
     "__getattribute__", "__import__", "__loader__", "__spec__", "__bases__", "__mro__",
     "f_globals", "f_locals", "f_builtins", "f_back", "tb_frame", "gi_frame", "cr_frame",
 })
+# Modules whose every name an answer may use, so ``from numpy import *`` hides nothing.
+STAR_IMPORTS = ("numpy", "math", *ALLOWED_MODULES)
 # IPython magics that run no code of their own (``%matplotlib inline``).
 SAFE_MAGICS = frozenset({"matplotlib", "config"})
 _MAGIC_CALLS = frozenset({"run_line_magic", "run_cell_magic"})
@@ -238,13 +241,14 @@ def _refusal(path: str, tensorflow: bool) -> str | None:
     """Why naming ``path`` is refused in an answer, or None."""
     root = path.split(".")[0]
     if root in REFUSED_MODULES and not _qualified(path, ALLOWED_MODULES):
-        return f"{REFUSED_MODULES[root]}"
+        return REFUSED_MODULES[root]
     if root == "tensorflow":
         parts = set(path.split(".")[1:])
         if parts & REFUSED_TF_PARTS:
-            return "TensorFlow's RNN layers, cells or loops"
+            return "one of TensorFlow's RNN layers, cells or loops"
         if not tensorflow and parts & REFUSED_TF_AUTODIFF:
-            return "TensorFlow's automatic gradients, which this notebook asks you to derive"
+            return ("TensorFlow's automatic differentiation, and this notebook asks you to "
+                    "derive the gradients yourself")
     return None
 
 
@@ -376,20 +380,31 @@ class _Reader(ast.NodeVisitor):
         self._paths(node, {alias.name for alias in node.names}, imported=True)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        if node.module and not node.level:
-            names = {f"{node.module}.{a.name}" for a in node.names}
-            self._paths(node, {node.module} | names, imported=True)
+        if not node.module or node.level:
+            return
+        names = {f"{node.module}.{a.name}" for a in node.names if a.name != "*"}
+        self._paths(node, {node.module} | names, imported=True)
+        starred = any(a.name == "*" for a in node.names)
+        if starred and not _qualified(node.module, STAR_IMPORTS):
+            self._found(node, False, f"`from {node.module} import *` brings in names the "
+                        "screen cannot see")
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        call = node.value
+        if (len(self.local) == 1 and isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
+                and call.func.value.id in self.checks):
+            # ``check.unroll(unroll)`` on a line of its own, at a cell's top level, is a
+            # learner trying the check (only test cells may, while grading): its result
+            # feeds no answer.
+            for part in call.args + call.keywords:
+                self.visit(part)
+            return
+        self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
         local = self.local[-1]
         function = node.func
-        if (len(self.local) == 1 and isinstance(function, ast.Attribute)
-                and isinstance(function.value, ast.Name) and function.value.id in self.checks):
-            # ``check.unroll(unroll)`` at a cell's top level is a learner trying the check,
-            # which only test cells may do while grading; it is not part of an answer.
-            for part in node.args + node.keywords:
-                self.visit(part)
-            return
         name = function.id if isinstance(function, ast.Name) and function.id not in local else ""
         if name in ("setattr", "delattr") and node.args:
             self._changed(node.args[0])
@@ -537,7 +552,8 @@ class _Notebook:
         """``roots``, and every statement binding a global they (or ``names``) use, and so on,
         in notebook order."""
         included = {id(s): s for s in roots}
-        wanted = set(names).union(*(s.uses for s in roots))
+        # A star import binds "*": names no one can list, so every exercise may use them.
+        wanted = {"*", *names}.union(*(s.uses for s in roots))
         while wanted:
             for statement in self.binders.get(wanted.pop(), []):
                 if id(statement) not in included:

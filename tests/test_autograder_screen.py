@@ -210,6 +210,15 @@ def test_dynamic_access_is_flagged_with_the_line_quoted(body, what):
     assert "Points are unchanged" in verdict.review
 
 
+def test_a_star_import_is_flagged_with_every_answer_its_names_may_reach():
+    found = _screened("01_rnn_cell", added=(("unroll_answer",
+                                             "from tensorflow.keras.layers import *\n"),))
+    for verdict in found.exercises.values():
+        assert "`from tensorflow.keras.layers import *` brings in names" in verdict.review
+    assert _unroll("return inputs, state", (("unroll_answer", "from numpy import *\n"),)) \
+        == screen.Verdict()
+
+
 def test_a_shell_escape_is_flagged():
     verdict = _unroll("return inputs, state\n!ls /")
     assert "shell command" in verdict.review
@@ -260,6 +269,9 @@ def test_trying_the_check_in_an_answer_cell_is_not_part_of_the_answer():
     answer = UNROLL.format(body="return inputs, state") + "\ncheck.unroll(unroll)\n"
     found = _screened("01_rnn_cell", {"unroll_answer": answer})
     assert found.verdict("unroll_test") == screen.Verdict()
+    answer = "unroll = check.unroll\n"  # but an answer made from the checks is refused
+    refused = _screened("01_rnn_cell", {"unroll_answer": answer}).verdict("unroll_test").refused
+    assert "`autograder.checks.rnn_cell.unroll` is the grader's own code" in refused
 
 
 def test_a_class_bodys_names_are_its_own():
@@ -278,4 +290,5 @@ def test_code_nested_past_a_walk_is_flagged_not_a_crash():
 
 def test_an_alias_of_itself_ends():
     added = (("unroll_answer", "import tensorflow as tf\nm = tf\nm = m.keras\n"),)
-    assert "layers.GRU` is TensorFlow's RNN" in _unroll("return m.layers.GRU(3)", added).refused
+    refused = _unroll("return m.layers.GRU(3)", added).refused
+    assert "layers.GRU` is one of TensorFlow's RNN" in refused
