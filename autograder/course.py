@@ -66,7 +66,7 @@ class Cell:
         checked = ", ".join(self.checked) or "no exercise"
         return (
             f"this test cell checks {checked}, but the check asked for {exercise}; a test cell "
-            "earns only its own exercise, so restore the test cell as it was released"
+            "earns only its own exercise, so leave the check functions as they were imported"
         )
 
 

@@ -71,7 +71,7 @@ def test_a_test_cell_expects_its_own_checks_by_name_and_hidden_flag():
     assert cell.refuses("rnn_step") is None
     assert cell.refuses("zero_state") == (
         "this test cell checks rnn_step, but the check asked for zero_state; a test cell earns "
-        "only its own exercise, so restore the test cell as it was released"
+        "only its own exercise, so leave the check functions as they were imported"
     )
 
 
