@@ -12,8 +12,8 @@ learner added) that binds or changes a global name that code uses. Names are fol
 Python's scoping: a function's parameters and local variables are not globals, so a local
 named ``layer`` does not pull in a scratch cell's ``layer = ...``. Imports are statements
 like any other, and aliases (``import tensorflow as t``, ``from tensorflow import keras as
-K``, ``L = K.layers``, ``getattr(tf.nn, "dynamic_rnn")``) are resolved to the dotted name
-they stand for, across every cell, the instructor's included.
+K``, ``L = K.layers``, ``getattr(tf.nn, "dynamic_rnn")``, ``sys.modules["rnnref.np"]``) are
+resolved to the dotted name they stand for, across every cell, the instructor's included.
 
 **Refused** (the exercise earns 0, whatever its outputs): code that uses the reference or a
 library's RNN code: naming or importing ``rnnref``, ``keras``, ``tf_keras`` or the grader
@@ -220,6 +220,9 @@ class _Aliases:
             return local[node.id] if node.id in local else self.paths.get(node.id, set())
         if isinstance(node, ast.Attribute):
             return {f"{p}.{node.attr}" for p in self.resolve(node.value, local)}
+        if isinstance(node, ast.Subscript):  # sys.modules["rnnref.np"]
+            key = _literal(node.slice)
+            return {key} if key and "sys.modules" in self.resolve(node.value, local) else set()
         if isinstance(node, ast.Call):
             function = self.resolve(node.func, local) | (
                 {"builtins." + node.func.id}
@@ -365,6 +368,7 @@ class _Reader(ast.NodeVisitor):
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if not isinstance(node.ctx, ast.Load):
             self._changed(node)
+        self._paths(node, self.aliases.resolve(node, self.local[-1]))
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:

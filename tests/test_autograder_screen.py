@@ -88,6 +88,47 @@ def test_the_reference_and_library_rnn_code_are_refused(body, named):
     assert verdict.flags == []
 
 
+# What the kernel-side screen refused, refused from the source.
+CHEAT = """import rnnref.np as rn
+
+class BasicRNNCell(RNNCell):
+    def __init__(self, num_units, activation=None):
+        self.ref = rn.BasicRNNCell(num_units, activation=activation)
+
+    def call(self, inputs, state):
+        return self.ref(inputs, state)
+"""
+SUBCLASS = "import rnnref.np\n\nclass BasicRNNCell(rnnref.np.BasicRNNCell):\n    pass\n"
+KERAS_IN_A_HELPER = """def helper():
+    import tf_keras
+    return tf_keras
+
+class BasicRNNCell(RNNCell):
+    def call(self, inputs, state):
+        return helper()(inputs, state)
+"""
+SYS_MODULES = """import sys
+
+class BasicRNNCell(RNNCell):
+    def call(self, inputs, state):
+        return sys.modules["rnnref.np"].BasicRNNCell(3)(inputs, state)
+"""
+
+
+@pytest.mark.parametrize("answer, quoted", [
+    (CHEAT, "import rnnref.np as rn"),
+    (SUBCLASS, "import rnnref.np"),
+    (KERAS_IN_A_HELPER, "import tf_keras"),
+    (SYS_MODULES, 'return sys.modules["rnnref.np"].BasicRNNCell(3)(inputs, state)'),
+])
+def test_an_answer_borrowing_the_reference_or_keras_is_refused(answer, quoted):
+    found = _screened("01_rnn_cell", {"basic_rnn_cell_answer": answer})
+    refused = found.verdict("basic_rnn_cell_test").refused
+    assert refused.startswith("refused: answers must not use the reference or a library's RNN")
+    assert f"`{quoted}`" in refused
+    assert found.verdict("unroll_test") == screen.Verdict()
+
+
 def test_an_alias_made_in_another_cell_is_followed():
     added = (("unroll_answer", "import tensorflow as t\nK = t.keras\nL = K.layers\n"),)
     verdict = _unroll("return L.LSTM(3)(inputs)", added)
