@@ -28,9 +28,10 @@ fix is worded for it.
 **Flagged for review** (points unchanged; the instructor reads the quoted line): dynamic
 access that hides what it calls (``FLAGGED_CALLS``, ``FLAGGED_MODULES``, ``FLAGGED_ATTRIBUTES``,
 ``getattr``/``setattr``/``delattr`` with a name that is not a literal, ``open`` of an absolute
-or ``..`` path, ``from X import *`` but from ``STAR_IMPORTS``, shell escapes and IPython
-magics other than ``SAFE_MAGICS``). Code no exercise
-uses that does this, or that imports a refused module, flags the notebook as a whole.
+or ``..`` path, ``from X import *`` but from ``STAR_IMPORTS``, shell escapes, and IPython
+magics other than ``SAFE_MAGICS`` and ``TIMING_MAGICS`` (whose code is read as any other)).
+Code no exercise uses that does this, or that imports a refused module, flags the notebook as
+a whole.
 
 **Source that does not parse** in an exercise's answer cell is reported with its line: that
 cell did not run, so it explains why the exercise failed.
@@ -104,8 +105,10 @@ FLAGGED_ATTRIBUTES = frozenset({
 })
 # Modules whose every name an answer may use, so ``from numpy import *`` hides nothing.
 STAR_IMPORTS = ("numpy", "math", *ALLOWED_MODULES)
-# IPython magics that run no code of their own (``%matplotlib inline``).
+# IPython magics that run no code of their own (``%matplotlib inline``), and those whose
+# argument (``%timeit f(x)``) or cell body is Python code, read like any other.
 SAFE_MAGICS = frozenset({"matplotlib", "config"})
+TIMING_MAGICS = frozenset({"time", "timeit"})
 _MAGIC_CALLS = frozenset({"run_line_magic", "run_cell_magic"})
 _SHELL_CALLS = frozenset({"system", "getoutput", "run_cell", "ex", "ev"})
 
@@ -435,10 +438,25 @@ class _Reader(ast.NodeVisitor):
         if function.attr in _SHELL_CALLS:
             self._found(node, False, "a shell command (`!`) runs other programs")
         elif function.attr in _MAGIC_CALLS:
-            magic = (_literal(node.args[0]) or "") if node.args else ""
-            if magic.lstrip("%") not in SAFE_MAGICS:
-                self._found(node, False, f"the IPython magic %{magic.lstrip('%')} runs code "
-                            "the screen cannot read")
+            magic = ((_literal(node.args[0]) or "") if node.args else "").lstrip("%")
+            code = _literal(node.args[-1]) if len(node.args) > 1 else None
+            if magic in TIMING_MAGICS and code is not None and self._timed(node, code):
+                return
+            if magic not in SAFE_MAGICS:
+                self._found(node, False, f"the IPython magic %{magic} runs code the screen "
+                            "cannot read")
+
+    def _timed(self, node: ast.Call, code: str) -> bool:
+        """``%time f(x)``, ``%%timeit`` and their code, read as the code of this line; False
+        when the code (with options, say) cannot be read."""
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError, RecursionError):
+            return False
+        ast.increment_lineno(tree, node.lineno - 1)
+        for statement in tree.body:
+            self.visit(statement)
+        return True
 
 
 def _stored(nodes: list[ast.AST]) -> set[str]:

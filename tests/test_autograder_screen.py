@@ -301,6 +301,15 @@ def test_magics_are_read_as_ipython_runs_them():
     answer = "%matplotlib inline\n" + UNROLL.format(body="return inputs, state")
     found = _screened("01_rnn_cell", {"unroll_answer": answer})
     assert found.verdict("unroll_test") == screen.Verdict()
+    timed = UNROLL.format(body="return inputs, state") + "%timeit unroll(None, [], None)\n"
+    assert _screened("01_rnn_cell", {"unroll_answer": timed}).verdict("unroll_test") \
+        == screen.Verdict()
+    hidden = UNROLL.format(body="return inputs, state") + "%time import rnnref\n"
+    refused = _screened("01_rnn_cell", {"unroll_answer": hidden}).verdict("unroll_test").refused
+    assert "line 3: `%time import rnnref`" in refused
+    other = UNROLL.format(body="return inputs, state") + "%run other.py\n"
+    assert "magic %run" in _screened("01_rnn_cell", {"unroll_answer": other}).verdict(
+        "unroll_test").review
 
 
 # --- what the screen must not trip on ----------------------------------------------------
