@@ -14,6 +14,7 @@ import pytest
 from autograder import checks, course, feedback, notebook, registry, report, scoring, wire
 from autograder.checks.spec import to_plain
 from autograder.execute import CellRun, Request
+from autograder.gradebook import Book, sqlite_url
 from tests.autograder_support import (
     PILOT,
     ROOT,
@@ -159,6 +160,23 @@ def test_a_flagged_answer_keeps_its_points_and_says_why_in_every_report(tmp_path
     assert written["zero_state_test"]["review"] == ""
     page = feedback.page("student", "pilot", [result])
     assert "flagged for review: getattr" in page
+
+
+def test_a_flag_is_kept_in_the_gradebook_for_a_person_to_read(tmp_path):
+    answer = "def rnn_step(x, h, W, U, b):\n    return eval('np.tanh(x @ W + h @ U + b)')\n"
+    result = _score(RIGHT, rnn=answer)
+    book = Book(sqlite_url(tmp_path / "gradebook.db"))
+    try:
+        layout = book.layouts(pilot_course(tmp_path) / "solutions", "pilot")["pilot"]
+        book.record(result, layout)
+        grade = book.gb.find_grade("rnn_step_test", "pilot", "pilot", "student")
+        comment = book.gb.find_comment("rnn_step_answer", "pilot", "pilot", "student")
+        assert (grade.auto_score, grade.needs_manual_grade) == (2, True)
+        assert comment.auto_comment.startswith("flagged for review: eval runs code")
+        other = book.gb.find_grade("zero_state_test", "pilot", "pilot", "student")
+        assert (other.auto_score, other.needs_manual_grade) == (1, False)
+    finally:
+        book.close()
 
 
 def test_code_no_exercise_uses_flags_the_notebook_on_every_row(tmp_path):
