@@ -7,13 +7,15 @@ graded test cell:
 **What belongs to an exercise.** The answer cells the test cell owns (``Layout.owners``:
 the answer cells between the previous graded cell and it), the learner's definitions of the
 names the test cell passes to its check, and then, transitively, every top-level statement
-of any learner-written code cell (answer cells, the release's "try it" cells, cells the
-learner added) that binds or changes a global name that code uses. Names are followed with
-Python's scoping: a function's parameters and local variables are not globals, so a local
-named ``layer`` does not pull in a scratch cell's ``layer = ...``. Imports are statements
-like any other, and aliases (``import tensorflow as t``, ``from tensorflow import keras as
-K``, ``L = K.layers``, ``getattr(tf.nn, "dynamic_rnn")``, ``sys.modules["rnnref.np"]``) are
-resolved to the dotted name they stand for, across every cell, the instructor's included.
+of any learner-written code cell before the test cell (answer cells, the release's "try it"
+cells, cells the learner added) that binds or changes a global name that code uses. Names
+are followed with Python's scoping: a function's parameters and local variables are not
+globals, so a local named ``layer`` does not pull in a scratch cell's ``layer = ...``.
+Imports are statements like any other, and aliases (``import tensorflow as t``, ``from
+tensorflow import keras as K``, ``L = K.layers``, ``getattr(tf.nn, "dynamic_rnn")``,
+``sys.modules["rnnref.np"]``) are resolved to the dotted name they stand for, across every
+cell, the instructor's included, wherever it is (a name a later cell makes an alias of
+``rnnref`` is read as one everywhere: rebinding a module's name is not worth the doubt).
 
 **Refused** (the exercise earns 0, whatever its outputs): code that uses the reference or a
 library's RNN code: naming or importing ``rnnref``, ``keras``, ``tf_keras`` or the grader
@@ -570,15 +572,16 @@ class _Notebook:
         quoted = _quote(self.cells[statement.cell].source, finding.line)
         return f"cell {statement.cell + 1}, line {finding.line}: `{quoted}`"
 
-    def closure(self, roots: list[_Statement], names: set[str]) -> list[_Statement]:
+    def closure(self, roots: list[_Statement], names: set[str], before: int
+                ) -> list[_Statement]:
         """``roots``, and every statement binding a global they (or ``names``) use, and so on,
-        in notebook order."""
+        in notebook order; only cells before index ``before`` have run when it is tested."""
         included = {id(s): s for s in roots}
         # A star import binds "*": names no one can list, so every exercise may use them.
         wanted = {"*", *names}.union(*(s.uses for s in roots))
         while wanted:
             for statement in self.binders.get(wanted.pop(), []):
-                if id(statement) not in included:
+                if id(statement) not in included and statement.cell < before:
                     included[id(statement)] = statement
                     wanted |= statement.uses
         return sorted(included.values(), key=lambda s: (s.cell, s.node.lineno))
@@ -614,9 +617,10 @@ class _Notebook:
             for finding in statement.findings:
                 if finding.refuse and not finding.imports_refused_module:
                     continue
-                what = f"it imports {finding.text}" if finding.refuse else finding.text
-                note = (f"flagged for review: code that no exercise uses does something the "
-                        f"grader cannot check ({self.where(statement, finding)}): {what}")
+                does = ("imports a module no answer may use" if finding.refuse
+                        else "does something the grader cannot check")
+                note = (f"flagged for review: code that no exercise uses {does} "
+                        f"({self.where(statement, finding)}): {finding.text}")
                 if note not in notes:
                     notes.append(note)
         return notes
@@ -638,7 +642,7 @@ def screen(prepared: Prepared, layout: Layout) -> Screening:
         if index_of[cell.grade_id] in notebook.trees:
             test.visit(notebook.trees[index_of[cell.grade_id]])
         roots = [s for s in notebook.statements if s.cell in owned]
-        statements = notebook.closure(roots, test.uses)
+        statements = notebook.closure(roots, test.uses, index_of[cell.grade_id])
         used |= {id(s) for s in statements}
         exercises[cell.grade_id] = notebook.verdict(statements, owned)
     return Screening(exercises, notebook.unused(used))

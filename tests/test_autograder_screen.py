@@ -145,11 +145,21 @@ def test_a_helper_of_the_learners_is_screened_with_the_answer_that_uses_it():
 
 
 def test_a_module_changed_in_another_cell_is_screened_with_every_answer_using_it():
-    added = (("unroll_answer", "import rnnref.np\nnp.concatenate = rnnref.np.dynamic_rnn\n"),)
+    added = (("basic_rnn_cell_answer",
+              "import rnnref.np\nnp.concatenate = rnnref.np.dynamic_rnn\n"),)
     found = _screened("01_rnn_cell", added=added)
     refused = found.verdict("basic_rnn_cell_test").refused  # BasicRNNCell uses np
     assert "`rnnref.np` is the course's reference" in refused
     assert found.verdict("unroll_test") == screen.Verdict()  # unroll does not
+
+
+def test_code_after_a_test_cell_is_screened_only_with_the_tests_it_precedes():
+    rebinding = "import rnnref.np\nnp.concatenate = rnnref.np.dynamic_rnn\n"
+    found = _screened("01_rnn_cell", added=(("basic_rnn_cell_answer", rebinding),))
+    assert "rnnref" in found.verdict("basic_rnn_cell_test").refused
+    found = _screened("01_rnn_cell", added=(("unroll_answer", rebinding),))
+    assert found.verdict("basic_rnn_cell_test") == screen.Verdict()  # it ran before
+    assert any("rnnref" in note for note in found.notebook)
 
 
 def test_the_tensorflow_notebook_is_told_to_use_tensorflow_ops():
@@ -252,7 +262,7 @@ def test_dynamic_access_is_flagged_with_the_line_quoted(body, what):
 
 
 def test_a_star_import_is_flagged_with_every_answer_its_names_may_reach():
-    found = _screened("01_rnn_cell", added=(("unroll_answer",
+    found = _screened("01_rnn_cell", added=(("basic_rnn_cell_answer",
                                              "from tensorflow.keras.layers import *\n"),))
     for verdict in found.exercises.values():
         assert "`from tensorflow.keras.layers import *` brings in names" in verdict.review
