@@ -51,7 +51,23 @@ class Cell:
     source: str
     checksum: str | None
     points: float = 0.0
-    expected_checks: dict[bool, int] = field(default_factory=dict)  # hidden? -> calls
+    # For a test cell: (exercise name, hidden?) -> how many times its source calls that check.
+    expected_checks: dict[tuple[str, bool], int] = field(default_factory=dict)
+
+    @property
+    def checked(self) -> list[str]:
+        """The exercises this test cell checks, in a stable order."""
+        return sorted({name for name, _ in self.expected_checks})
+
+    def refuses(self, exercise: str) -> str | None:
+        """None when this test cell checks ``exercise``; else why it may not ask for it."""
+        if exercise in self.checked:
+            return None
+        checked = ", ".join(self.checked) or "no exercise"
+        return (
+            f"this test cell checks {checked}, but the check asked for {exercise}; a test cell "
+            "earns only its own exercise, so leave the check functions as they were imported"
+        )
 
 
 @dataclass
@@ -69,6 +85,18 @@ class Layout:
     @property
     def graded(self) -> list[Cell]:
         return [c for c in self.cells if c.kind in ("test", "manual", "task")]
+
+    def owners(self) -> dict[str, str]:
+        """Each cell's grade id -> the graded cell it belongs to: the first graded cell at or
+        after it, so an answer cell belongs to the test that follows it."""
+        owner: dict[str, str] = {}
+        pending: list[str] = []
+        for cell in self.cells:
+            pending.append(cell.grade_id)
+            if cell.kind in ("test", "manual", "task"):
+                owner.update(dict.fromkeys(pending, cell.grade_id))
+                pending = []
+        return owner
 
 
 def assignments(source_root: Path) -> list[str]:
@@ -144,9 +172,13 @@ def check_aliases(cells: list[Cell]) -> set[str]:
     return names
 
 
-def count_checks(source: str, aliases: set[str]) -> dict[bool, int]:
-    """How many check calls ``source`` makes, split by ``hidden=True`` or not."""
-    counts = {False: 0, True: 0}
+def count_checks(source: str, aliases: set[str]) -> dict[tuple[str, bool], int]:
+    """How many check calls ``source`` makes, by (exercise name, ``hidden=True``?).
+
+    A check is a call of an attribute of a checks alias, ``check.basic_rnn_cell(...)``; its
+    attribute name is the exercise's name (each public check is named after its exercise).
+    """
+    counts: dict[tuple[str, bool], int] = {}
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -162,7 +194,8 @@ def count_checks(source: str, aliases: set[str]) -> dict[bool, int]:
                 k.arg == "hidden" and isinstance(k.value, ast.Constant) and k.value.value is True
                 for k in node.keywords
             )
-            counts[hidden] += 1
+            key = (node.func.attr, hidden)
+            counts[key] = counts.get(key, 0) + 1
     return counts
 
 

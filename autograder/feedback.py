@@ -44,9 +44,10 @@ def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
             else:
                 css = "pass" if score.passed else "fail"
                 points = f"{score.points:g} / {score.max_points:g}"
+            why = "\n".join(filter(None, [score.reason, score.review]))
             parts.append(
                 f'<tr class="{css}"><td>{escape(score.grade_id)}</td><td>{points}</td>'
-                f'<td class="reason">{escape(score.reason)}</td></tr>'
+                f'<td class="reason">{escape(why)}</td></tr>'
             )
         parts.append("</table>")
     parts.append("</body></html>")

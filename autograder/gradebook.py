@@ -64,8 +64,14 @@ class Book:
                 grade = gb.find_grade(score.grade_id, result.notebook, result.assignment,
                                       result.student)
                 grade.auto_score = score.points
-                grade.needs_manual_grade = score.points is None or grade.manual_score is not None
-            failed = {s.grade_id: s.reason for s in result.scores if not s.passed}
+                # What the screen flagged is for a person to read, as nbgrader flags a grade.
+                grade.needs_manual_grade = (score.points is None or grade.manual_score is not None
+                                            or bool(score.review))
+            comments = {
+                s.grade_id: "\n".join(filter(None, [None if s.passed else s.reason, s.review]))
+                or None
+                for s in result.scores
+            }
             pending: list[str] = []
             for cell in layout.cells:
                 if cell.kind == "answer":
@@ -79,7 +85,7 @@ class Book:
                     if answer in result.unanswered:
                         comment.auto_comment = "No response."
                     else:
-                        comment.auto_comment = failed.get(cell.grade_id)
+                        comment.auto_comment = comments.get(cell.grade_id)
                 pending = []
             gb.db.commit()
         except Exception:

@@ -195,6 +195,10 @@ class Grader:
             job.give(job.work)
 
             def make_cases(name: str, hidden: bool, grade_id: str, ordinal: int) -> list:
+                # Only the exercises the instructor's test cell checks are served to it.
+                refused = layout.cell(grade_id).refuses(name)
+                if refused:
+                    raise LookupError(refused)
                 exercise = exercises.get(name)
                 if exercise is None:
                     raise LookupError(f"the grader knows no exercise named {name!r}")

@@ -10,7 +10,9 @@ from typing import TextIO
 from autograder.scoring import NotebookResult
 from autograder.submissions import Problem
 
-COLUMNS = ["student", "assignment", "notebook", "exercise", "points", "max points", "reason"]
+COLUMNS = [
+    "student", "assignment", "notebook", "exercise", "points", "max points", "reason", "review"
+]
 
 
 def _number(value: float | None) -> str:
@@ -23,11 +25,14 @@ def write_csv(path: Path, results: Iterable[NotebookResult], problems: Iterable[
     rows = []
     for result in results:
         for score in result.scores:
+            # A flag on the notebook as a whole shows on each of its rows, so that filtering
+            # the review column finds every notebook an instructor should read.
+            review = "\n".join(filter(None, [score.review, *result.review]))
             rows.append([result.student, result.assignment, result.notebook, score.grade_id,
-                         _number(score.points), _number(score.max_points), score.reason])
+                         _number(score.points), _number(score.max_points), score.reason, review])
     for problem in problems:
         rows.append([problem.student, problem.assignment, problem.notebook, "", "", "",
-                     problem.reason])
+                     problem.reason, ""])
     rows.sort(key=lambda row: row[:4])
     temporary = path.with_suffix(".tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as file:

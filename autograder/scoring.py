@@ -2,31 +2,37 @@
 
 This runs in the grader's process: the expected values come from each exercise's
 ``expect`` (``rnnref``), computed here on the cases the grader chose, and compared with
-``autograder.judge``. A test cell earns its points only when every check it should make reported
-outputs that the judge accepts and the cell itself raised nothing; otherwise it earns 0 and
-the reason says why in a learner's words.
+``autograder.judge``. A test cell earns its points only when its exercise's code passes the
+screen (``screen``: the learner's own code, not the reference or a library's RNN), it made
+exactly the checks its source makes (``Cell.expected_checks``: each exercise, visible and
+hidden, as often as written, and nothing else), every one of them reported outputs that the
+judge accepts, and the cell itself raised nothing. Otherwise it earns 0 and the reason says
+why in a learner's words. Code the screen flags keeps its points and carries a ``review``.
 """
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from autograder.course import Layout
+from autograder.course import Cell, Layout
 from autograder.execute import CellRun, Request
 from autograder.exercises import Exercise
 from autograder.judge import judge
 from autograder.learner import wire
 from autograder.notebook import Prepared
+from autograder.screen import screen
 
 
 @dataclass
 class Score:
-    """One graded cell's outcome. ``points`` is None when a person must grade it."""
+    """One graded cell's outcome. ``points`` is None when a person must grade it; ``review``
+    says why the instructor should read the code behind it (the screen's flags)."""
 
     grade_id: str
     points: float | None
     max_points: float
     reason: str
     kind: str = "test"
+    review: str = ""
 
     @property
     def passed(self) -> bool:
@@ -43,6 +49,7 @@ class NotebookResult:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     unanswered: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)  # flags for the notebook as a whole
 
     @property
     def points(self) -> float:
@@ -112,25 +119,48 @@ def judge_request(request: Request, exercises: dict[str, Exercise]) -> str | Non
     return None
 
 
-def _test_reason(cell: Any, run: CellRun, exercises: dict[str, Exercise]) -> str | None:
+def _binding_problem(cell: Cell, requests: list[Request]) -> str | None:
+    """None when ``requests`` are exactly the checks ``cell``'s source makes; else why not."""
+    made: dict[tuple[str, bool], int] = {}
+    for request in requests:
+        refused = cell.refuses(request.exercise)
+        if refused:
+            return refused
+        key = (request.exercise, request.hidden)
+        made[key] = made.get(key, 0) + 1
+    for (exercise, hidden), count in sorted(made.items()):
+        wanted = cell.expected_checks.get((exercise, hidden), 0)
+        if count > wanted:
+            which = "hidden " if hidden else ""
+            return (
+                f"this test cell makes {wanted} {which}check of {exercise}, but {count} were "
+                "asked for; the answer interfered with grading, so the test cannot pass"
+            )
+    return None
+
+
+def _test_reason(cell: Cell, run: CellRun, exercises: dict[str, Exercise]) -> str | None:
     if run.status in ("timeout", "died", "output", "memory"):
         return f"this test stopped: {run.error}"
     if run.status == "not run":
         return run.error or "this test cell did not run"
+    binding = _binding_problem(cell, run.requests)
+    if binding:
+        return binding
     for request in run.requests:
         failure = judge_request(request, exercises)
         if failure:
             return failure
     missing = [
-        hidden for hidden, wanted in cell.expected_checks.items()
-        if sum(r.hidden == hidden for r in run.requests) < wanted
+        key for key, wanted in cell.expected_checks.items()
+        if sum((r.exercise, r.hidden) == key for r in run.requests) < wanted
     ]
     if run.status == "error":
         return f"the test cell raised {run.error}"
     if missing:
         return (
-            "a check in this test cell never reported; the check function was replaced or "
-            "not called, so the test cannot pass"
+            f"a check of {missing[0][0]} in this test cell never reported; the check function "
+            "was replaced or not called, so the test cannot pass"
         )
     return None
 
@@ -145,6 +175,21 @@ def _earlier_failure(prepared: Prepared, runs: list[CellRun], test_index: int) -
     return None
 
 
+def _with_cause(
+    reason: str, unparsed: str | None, prepared: Prepared, runs: list[CellRun], run: CellRun,
+    test_index: int,
+) -> str:
+    """``reason`` with its cause first, when the test could not even reach the answer: the
+    answer cell that is not Python, or else an earlier cell that failed (a NameError, say)."""
+    if unparsed:
+        return f"{unparsed}; {reason}"
+    earlier = _earlier_failure(prepared, runs, test_index)
+    unjudged = not any(r.outputs for r in run.requests)
+    if earlier and unjudged and earlier not in reason:
+        return f"an earlier cell failed ({earlier}), so {reason}"
+    return reason
+
+
 def score_notebook(
     layout: Layout,
     prepared: Prepared,
@@ -155,15 +200,8 @@ def score_notebook(
     """Points and reasons for every graded cell of one executed notebook."""
     index_of = {grade_id: index for index, grade_id in prepared.test_cells.items()}
     # Notes about an answer cell belong to the test that follows it.
-    owner: dict[str, str] = {}
-    pending: list[str] = []
-    for cell in layout.cells:
-        if cell.kind in ("test", "manual", "task"):
-            for grade_id in pending + [cell.grade_id]:
-                owner[grade_id] = cell.grade_id
-            pending = []
-        else:
-            pending.append(cell.grade_id)
+    owner = layout.owners()
+    screening = screen(prepared, layout)
     notes: dict[str, list[str]] = {}
     general = list(prepared.notes.get("", []))
     for grade_id, texts in prepared.notes.items():
@@ -178,25 +216,27 @@ def score_notebook(
             scores.append(Score(cell.grade_id, None, cell.points, "graded by hand", cell.kind))
             continue
         run = runs[index_of[cell.grade_id]]
-        reason = _test_reason(cell, run, exercises)
+        verdict = screening.verdict(cell.grade_id)
+        # A refused answer earns nothing, however right its outputs were.
+        reason = verdict.refused or _test_reason(cell, run, exercises)
         if reason is None:
             text = "passed" + "".join(f"\nnote: {n}" for n in extra)
-            scores.append(Score(cell.grade_id, cell.points, cell.points, text))
+            scores.append(Score(cell.grade_id, cell.points, cell.points, text,
+                                review=verdict.review))
             continue
         if cell.grade_id in unanswered_tests:
             extra = extra + ["the answer cell was left as it was released"]
-        earlier = _earlier_failure(prepared, runs, index_of[cell.grade_id])
-        # The cause, when the test could not even reach the answer (a NameError, say).
-        unjudged = not any(r.outputs for r in run.requests)
-        if earlier and unjudged and earlier not in reason:
-            reason = f"an earlier cell failed ({earlier}), so {reason}"
+        if not verdict.refused:
+            reason = _with_cause(reason, verdict.unparsed, prepared, runs, run,
+                                 index_of[cell.grade_id])
         text = reason + "".join(f"\nnote: {n}" for n in extra)
-        scores.append(Score(cell.grade_id, 0.0, cell.points, text))
+        scores.append(Score(cell.grade_id, 0.0, cell.points, text, review=verdict.review))
     return NotebookResult(
         student,
         layout.assignment,
         layout.name,
         scores,
-        notes=general,
+        notes=general + screening.notebook,
         unanswered=sorted(prepared.unanswered),
+        review=screening.notebook,
     )

@@ -57,6 +57,9 @@ def check(
     def make_cases(exercise: str, hidden: bool, grade_id: str, ordinal: int) -> list:
         if hidden:
             raise PermissionError("hidden tests run only when your instructor grades")
+        refused = layout.cell(grade_id).refuses(exercise)
+        if refused:
+            raise LookupError(refused)
         if exercise not in exercises:
             raise LookupError(f"no exercise named {exercise!r}")
         digest = hashlib.sha256(f"{assignment}/{name}/{grade_id}/{ordinal}".encode()).digest()

@@ -4,7 +4,7 @@ temperature softmax used for sampling."""
 
 import numpy as np
 
-from autograder.exercises import Exercise, Mistake, Mutation, support, tf2
+from autograder.exercises import Exercise, Mistake, Mutation, support
 
 # ---- encoding ---------------------------------------------------------------------------
 
@@ -122,7 +122,6 @@ SEQUENCE_LOSS = Exercise(
     cases=_loss_cases,
     expect=_expect_loss,
     label=_loss_label,
-    forbidden=tf2.FORBIDDEN,
     atol=1e-4,
     rtol=1e-5,
     mistakes={

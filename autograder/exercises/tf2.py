@@ -8,7 +8,6 @@ exercises are listed.
 import numpy as np
 
 from autograder.exercises import (
-    FORBIDDEN_MODULES,
     Exercise,
     Mistake,
     Mutation,
@@ -17,14 +16,6 @@ from autograder.exercises import (
     support,
 )
 from autograder.learner.cells import LSTMStateTuple, import_tensorflow, sigmoid
-
-# TensorFlow itself is allowed here; its RNN layers and TF1 cells are not.
-FORBIDDEN = tuple(m for m in FORBIDDEN_MODULES if m != "tensorflow") + (
-    "tensorflow.python.ops.rnn",
-    "tensorflow.python.ops.rnn_cell_impl",
-    "tensorflow.python.keras",
-)
-
 
 # ---- BasicLSTMCell as a tf.Module -------------------------------------------------------
 
@@ -73,7 +64,6 @@ TF_LSTM_CELL = Exercise(
     expect=_expect_cell,
     label=lstm._label,
     mistakes=_cell_mistakes(),
-    forbidden=FORBIDDEN,
 )
 
 
@@ -124,7 +114,6 @@ TF_DYNAMIC_RNN = Exercise(
             "not_transposed_back",
         )
     },
-    forbidden=FORBIDDEN,
 )
 
 
@@ -233,7 +222,6 @@ KERAS_LSTM_WEIGHTS = Exercise(
             "kernel), the last H rows multiply h (its recurrent_kernel).",
         ),
     },
-    forbidden=FORBIDDEN,
 )
 
 
