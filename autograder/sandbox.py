@@ -320,8 +320,12 @@ def _bwrap(job: Job, limits: Limits, binds: list[Bind]) -> list[str]:
             args += [option, str(bind.source), str(bind.target)]
     for target, link in links:
         args += ["--symlink", target, str(link)]
+    # The folders bwrap made (/, /opt, /job...) and emptied ones: read-only to the kernel,
+    # which under a user namespace owns them.
+    for target in [Path("/")] + [bind.target for bind in binds if bind.source is None]:
+        args += ["--remount-ro", str(target)]
     if job.level == "user":
-        args.append("--unshare-user")
+        args += ["--unshare-user", "--cap-drop", "ALL"]
     else:
         # As root bwrap drops every capability by default; setpriv needs these three to
         # change user and to empty the bounding set, and then drops them too.

@@ -31,6 +31,8 @@ from tests.autograder_support import ROOT, grades, learner, pilot_course, releas
 
 LEVEL = sandbox.probe()
 pytestmark = pytest.mark.skipif(LEVEL == "none", reason="bubblewrap cannot confine kernels here")
+# As root, the user-namespace level (an instructor's account) is checked too.
+LEVELS = {"root": ["root", "user"], "user": ["user"]}.get(LEVEL, [])
 
 SITE = Path(sysconfig.get_paths()["purelib"])
 IN_VENV = sys.prefix != sys.base_prefix
@@ -80,12 +82,12 @@ print(json.dumps(report))
 """
 
 
-def _run_probe(tmp: Path, args: dict) -> dict:
-    """Run ``PROBE`` with ``args`` in a grading kernel of a job in ``tmp``; its report."""
+def _run_probe(tmp: Path, level: str, args: dict) -> dict:
+    """Run ``PROBE`` with ``args`` in a grading kernel of a ``level`` job in ``tmp``."""
     source = f"ARGS = {json.dumps(json.dumps(args))}\n{PROBE}"
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     library = sandbox.copy_learner_side(tmp / "lib")
-    job = sandbox.Job(tmp / "job-1", 41, LEVEL, library)
+    job = sandbox.Job(tmp / "job-1", 41, level, library)
     job.create()
     try:
         runs = asyncio.run(Runner(nb, job, LIMITS, {}, lambda *_: []).run())
@@ -112,8 +114,8 @@ def outside(tmp_path_factory):
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def seen(tmp_path_factory, outside):
+@pytest.fixture(scope="module", params=LEVELS)
+def seen(request, tmp_path_factory, outside):
     tmp = tmp_path_factory.mktemp("jail")
     tmp.chmod(0o755)
     listener = socket.socket()
@@ -135,7 +137,7 @@ def seen(tmp_path_factory, outside):
                "autograder.registry", "rnnref", "rnnref.np"]
     writes = ["/job/work/mine.txt", "/job/inbox/case.json", "/job/kernel.json", "/tmp/scratch",
               str(INSIDE_SITE / "planted.py"), "/opt/rnn-course/lib/autograder/planted.py",
-              "/etc/passwd", "/usr/planted"]
+              "/etc/passwd", "/usr/planted", "/opt/planted", "/job/planted"]
     args = {
         "folders": folders, "absent": absent, "port": listener.getsockname()[1],
         "imports": imports, "writes": writes,
@@ -144,7 +146,7 @@ def seen(tmp_path_factory, outside):
     }
     listener.settimeout(0.1)
     try:
-        report = _run_probe(tmp, args)
+        report = _run_probe(tmp, request.param, args)
         try:
             listener.accept()
             report["accepted"] = True
@@ -211,7 +213,7 @@ def test_only_the_job_folder_and_tmp_are_writable(seen):
         "/job/work/mine.txt": True, "/job/inbox/case.json": False, "/job/kernel.json": False,
         "/tmp/scratch": True, str(INSIDE_SITE / "planted.py"): False,
         "/opt/rnn-course/lib/autograder/planted.py": False, "/etc/passwd": False,
-        "/usr/planted": False,
+        "/usr/planted": False, "/opt/planted": False, "/job/planted": False,
     }
     assert seen["tmp_bytes"] == LIMITS.scratch_mb * 2**20
 
@@ -228,12 +230,12 @@ def test_there_is_no_network(seen):
 
 
 def test_the_kernel_runs_as_its_own_user_without_privileges(seen):
-    if LEVEL == "root":
+    if seen["job"].level == "root":
         uid = seen["job"].uid
         assert seen["uid"][:4] == [uid, uid, uid, uid] and seen["uid"][4] in ([], [uid])
     for name in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
         assert int(seen["status"][name], 16) == 0, name
-    if LEVEL == "root":
+    if seen["job"].level == "root":  # bubblewrap run by an unprivileged user keeps it
         assert int(seen["status"]["CapBnd"], 16) == 0
     assert seen["status"]["NoNewPrivs"] == "1"
 
