@@ -20,6 +20,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -249,6 +250,36 @@ def test_the_kernel_has_the_limits(seen):
         "RLIMIT_NOFILE": 1024,
         "RLIMIT_CORE": 0,
     }
+
+
+def test_stopping_the_kernel_stops_every_process_it_started(tmp_path):
+    tmp_path.chmod(0o755)
+    marker = str(900_000 + os.getpid())  # a sleep no one else runs
+    source = ("import os, subprocess\n"
+              f"subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+              "if os.fork() == 0:\n"  # a daemon: its parent exits at once
+              "    os.setsid()\n"
+              f"    os.execvp('sleep', ['sleep', '{marker}'])\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    job = sandbox.Job(tmp_path / "job-1", 42, LEVEL, sandbox.copy_learner_side(tmp_path / "lib"))
+    job.create()
+    runs = asyncio.run(Runner(nb, job, LIMITS, {}, lambda *_: []).run())
+    assert runs[0].status == "ok", runs[0].error
+
+    def left() -> list[str]:
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if marker in Path(f"/proc/{pid}/cmdline").read_bytes().decode():
+                    found.append(pid)
+            except OSError:
+                continue
+        return found
+
+    deadline = time.monotonic() + 10
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left() == []
 
 
 def _venv_from_a_gone_checkout(tmp: Path) -> Path:
