@@ -50,6 +50,12 @@ report = {}
 report["listing"] = {d: sorted(os.listdir(d)) for d in args["folders"] if os.path.isdir(d)}
 report["links"] = {n: os.readlink("/" + n) for n in os.listdir("/") if os.path.islink("/" + n)}
 report["exists"] = {p: os.path.lexists(p) for p in args["absent"]}
+report["covered"] = {}
+for path in args["covered"]:
+    try:
+        report["covered"][path] = os.listdir(path) if os.path.isdir(path) else open(path).read()
+    except OSError:
+        report["covered"][path] = "unreadable"
 report["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
 report["pid"] = os.getpid()
 report["uid"] = [os.getuid(), os.geteuid(), os.getgid(), os.getegid(), os.getgroups()]
@@ -139,8 +145,11 @@ def seen(request, tmp_path_factory, outside):
     writes = ["/job/work/mine.txt", "/job/inbox/case.json", "/job/kernel.json", "/tmp/scratch",
               str(INSIDE_SITE / "planted.py"), "/opt/rnn-course/lib/autograder/planted.py",
               "/etc/passwd", "/usr/planted", "/opt/planted", "/job/planted"]
+    covered = [str(INSIDE_SITE / path.relative_to(SITE))
+               for path in [*SITE.iterdir(), *(SITE / "__pycache__").iterdir()] if _own(path.name)]
     args = {
-        "folders": folders, "absent": absent, "port": listener.getsockname()[1],
+        "folders": folders, "absent": absent, "covered": covered,
+        "port": listener.getsockname()[1],
         "imports": imports, "writes": writes,
         "rlimits": ["RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE",
                     "RLIMIT_CORE"],
@@ -188,8 +197,12 @@ def test_the_file_system_is_exactly_the_allowlist(seen):
         assert listing["/opt/venv/bin"] == ["python"]
         assert listing["/opt/venv/lib"] == [PYTHON_VERSION]
         assert listing[f"/opt/venv/lib/{PYTHON_VERSION}"] == ["site-packages"]
-    assert listing[str(INSIDE_SITE)] == sorted(n for n in os.listdir(SITE) if not _own(n))
-    assert not any(_own(n) for n in listing[str(INSIDE_SITE / "__pycache__")])
+    # This project's entries are there, emptied: nothing to import, no checkout path to read.
+    assert listing[str(INSIDE_SITE)] == sorted(os.listdir(SITE))
+    assert listing[str(INSIDE_SITE / "__pycache__")] == sorted(os.listdir(SITE / "__pycache__"))
+    assert seen["covered"], "this project is not installed in this environment"
+    covered = seen["covered"]
+    assert all(found in ("unreadable", "", []) for found in covered.values()), covered
     devices = {"console", "core", "fd", "full", "null", "ptmx", "pts", "random", "shm",
                "stderr", "stdin", "stdout", "tty", "urandom", "zero"}
     assert set(listing["/dev"]) <= devices
@@ -283,28 +296,29 @@ def test_stopping_the_kernel_stops_every_process_it_started(tmp_path):
 
 
 def _venv_from_a_gone_checkout(tmp: Path) -> Path:
-    """A virtual environment with the class's packages (links to this one's) and this
-    environment's editable install of rnn-course, moved to name a checkout that is gone."""
+    """A virtual environment with the class's packages (hard links to this one's, made in
+    about two seconds) and this environment's editable install of rnn-course, moved to
+    name a checkout that is gone."""
     finders = sorted(SITE.glob("__editable__*rnn_course*finder.py"))
     if not finders:
         pytest.skip("rnn-course is not installed in editable mode in this environment")
+    if os.stat(SITE).st_dev != os.stat(tmp).st_dev:
+        pytest.skip("the temporary folder is on another file system than site-packages")
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = venv / "lib" / PYTHON_VERSION / "site-packages"
-    for entry in SITE.iterdir():
-        if entry.name != "__pycache__":
-            if not _own(entry.name):
-                (site / entry.name).symlink_to(entry)
-            elif entry.is_dir():
-                shutil.copytree(entry, site / entry.name)
-            else:
-                shutil.copyfile(entry, site / entry.name)
+    site.rmdir()
+    subprocess.run(["cp", "-al", str(SITE), str(site)], check=True)
     spec = importlib.util.spec_from_file_location("finder", finders[0])
     finder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(finder)
     checkout = str(Path(finder.MAPPING["autograder"]).parent)
     moved = site / finders[0].name
-    moved.write_text(moved.read_text().replace(checkout, str(tmp / "gone-checkout")))
+    text = moved.read_text().replace(checkout, str(tmp / "gone-checkout"))
+    moved.unlink()  # a hard link to this environment's finder: write a file of its own
+    moved.write_text(text)
+    for stale in (site / "__pycache__").glob(f"{finders[0].stem}.*.pyc"):
+        stale.unlink()
     return venv
 
 
