@@ -2,7 +2,8 @@
 replaced (``unshare`` and ``autograder/jail.py``, hiding a list of paths), at the same level.
 
 Both sandboxes start in one process, their repeats interleaved: the old one is loaded from
-git (``--old``, default the commit before the allowlist) beside this checkout's. Each
+git (``--old``, default the last commit that had ``autograder/jail.py``) beside this
+checkout's. Each
 sample is the time from ``start_kernel`` to the kernel answering ``kernel_info`` (what a
 notebook waits for), the jail's set-up included; the once-per-run work (the learner-side
 copy, the hide list) is not.
@@ -28,7 +29,15 @@ from timing import report  # noqa: E402
 
 from autograder import sandbox  # noqa: E402
 
-OLD = "eec321c~1"  # the last commit with autograder/jail.py
+
+def _last_with_jail() -> str:
+    """The parent of the commit that deleted ``autograder/jail.py``."""
+    deleted = subprocess.run(
+        ["git", "log", "-1", "--format=%H", "--diff-filter=D", "--", "autograder/jail.py"],
+        cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+    if not deleted:
+        raise SystemExit("no commit deleted autograder/jail.py here: pass --old REV")
+    return f"{deleted}~1"
 
 
 def _old_sandbox(rev: str, folder: Path):
@@ -69,8 +78,9 @@ async def _start(module, job) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--old", default=OLD, help="git revision of the old jail")
+    parser.add_argument("--old", help="git revision of the old jail (default: the last one)")
     args = parser.parse_args()
+    args.old = args.old or _last_with_jail()
     level = sandbox.probe()
     scratch = Path(tempfile.mkdtemp(prefix="bench-jail-"))
     scratch.chmod(0o755)
