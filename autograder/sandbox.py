@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -377,8 +378,6 @@ def launch_command(job: Job, limits: Limits, kernel: list[str]) -> list[str]:
 def probe() -> str:
     """The strongest confinement this machine allows: ``root``, ``user`` or ``none``. Each
     level is tried for real: a throwaway job's jail must start this Python."""
-    import tempfile
-
     if not shutil.which("bwrap"):
         return "none"
     levels = (["root"] if os.geteuid() == 0 else []) + ["user"]
