@@ -21,6 +21,7 @@ The kernel talks to the grader over Unix sockets in the job's ``ipc`` folder (Ze
 ``ipc``), which work across network namespaces where TCP on 127.0.0.1 would not.
 """
 
+import asyncio
 import functools
 import json
 import os
@@ -447,6 +448,29 @@ def kernel_env(job: Job) -> dict[str, str]:
     return env
 
 
+def _processes_of(uid: int) -> list[int]:
+    """The processes (zombies included) running as ``uid``."""
+    found = []
+    for entry in os.scandir("/proc"):
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                found.append(int(entry.name))
+        except OSError:  # it ended while we looked
+            continue
+    return found
+
+
+async def _until_gone(job: Job, seconds: float = 30.0) -> None:
+    """Wait until nothing runs as ``job``'s user. A killed sandbox's processes die after the
+    kill returns (the kernel reaps a PID namespace in the background), and a kernel started
+    again for the same job meanwhile would find its process limit used up by them."""
+    if job.uid is None:
+        return
+    deadline = asyncio.get_running_loop().time() + seconds
+    while _processes_of(job.uid) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager that starts the IPython kernel inside ``job``'s sandbox."""
 
@@ -489,6 +513,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         return launch_command(self.job, self.limits, kernel)
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        await _until_gone(self.job)
         kw["env"] = kernel_env(self.job)
         kw["cwd"] = str(self.job.work)
         await super()._async_launch_kernel(kernel_cmd, **kw)
