@@ -312,11 +312,12 @@ def _bwrap(job: Job, limits: Limits, binds: list[Bind]) -> list[str]:
         "--size", str(limits.scratch_mb * 2**20), "--perms", "1777", "--tmpfs", "/tmp",
     ]
     # Left to itself bwrap makes the folders that hold mount points 0700, closed to the
-    # kernel's user: make them first.
+    # kernel's user: make them first (those a bind brings along are the host's).
     targets = [bind.target for bind in binds] + [link for _, link in links]
-    for folder in sorted({folder for target in targets for folder in target.parents}):
-        if folder != Path("/"):
-            args += ["--perms", "0755", "--dir", str(folder)]
+    bound = [bind.target for bind in binds if bind.source is not None]
+    folders = {folder for target in targets for folder in target.parents} - {Path("/")}
+    for folder in sorted(f for f in folders if not any(f.is_relative_to(b) for b in bound)):
+        args += ["--perms", "0755", "--dir", str(folder)]
     args += _system()
     for bind in binds:
         if bind.source is None:
