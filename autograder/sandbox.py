@@ -5,7 +5,7 @@ Three levels, chosen once per run by ``probe``:
 - ``root`` (the grader runs as root, as CI and a grading server do): bubblewrap (``bwrap``)
   builds the kernel's file system from nothing but the binds ``allowlist`` names (the OS
   runtime, the Python runtime, site-packages without this project, the learner-side package,
-  the job's own folders), in new mount, PID, network, IPC and UTS namespaces; inside,
+  the job's own folders), in new mount, PID, network, IPC, UTS and cgroup namespaces; inside,
   ``setpriv`` drops to a user id of the job's own (one per notebook, so one submission's
   fork bomb or files cannot touch another's) with every capability gone and no_new_privs,
   under ``prlimit``'s limits on memory, processes, CPU time, file size and open files.
@@ -303,6 +303,7 @@ def _bwrap(job: Job, limits: Limits, binds: list[Bind]) -> list[str]:
     args = [
         shutil.which("bwrap") or "bwrap",
         "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+        "--unshare-cgroup-try",  # its own cgroup root, where the kernel supports it
         "--hostname", "grading",
         # Dies with the grader; its own PID 1 reaps, and takes every process with it.
         "--die-with-parent",

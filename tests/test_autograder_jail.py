@@ -295,6 +295,21 @@ def test_stopping_the_kernel_stops_every_process_it_started(tmp_path):
     assert left() == []
 
 
+def test_the_probe_tries_bubblewrap_for_real(tmp_path, monkeypatch):
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\nexit 1\n")  # installed, but not allowed to do anything
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    sandbox.probe.cache_clear()
+    try:
+        assert sandbox.probe() == "none"
+        assert "cannot isolate" in sandbox.warning("none")
+    finally:
+        monkeypatch.undo()
+        sandbox.probe.cache_clear()
+    assert sandbox.probe() == LEVEL
+
+
 def _venv_from_a_gone_checkout(tmp: Path) -> Path:
     """A virtual environment with the class's packages (hard links to this one's, made in
     about two seconds) and this environment's editable install of rnn-course, moved to
