@@ -186,7 +186,7 @@ class Grader:
         # A user id per notebook: nothing one submission leaves behind (processes still
         # dying after a fork bomb, files) can count against or touch the next one.
         job = sandbox.Job(self.jobs_root / f"job-{self.counter}", self.id_base + self.counter,
-                          self.level, hide=self.hide)
+                          self.level, self.library)
         job.create()
         try:
             if not self._copy_files(task, job.work):
@@ -316,7 +316,7 @@ class Grader:
                     todo.append(task)
             progress = report.Progress(len(todo) + len(results))
             progress.skip(len(results))
-            self._prepare_jobs(submissions, db_url)
+            self._prepare_jobs()
             try:
                 asyncio.run(self._grade_all(todo, layouts, exercises, progress))
             finally:
@@ -334,19 +334,14 @@ class Grader:
         return Outcome(ordered, problems, self.out, self.level, len(todo),
                        len(results) - len(todo), time.monotonic() - started)
 
-    def _prepare_jobs(self, submissions: Path, db_url: str) -> None:
+    def _prepare_jobs(self) -> None:
+        """This run's jobs folder, with the one copy of the learner side its kernels import."""
         self.jobs_root = Path(tempfile.mkdtemp(prefix="autograder-jobs-"))
         self.jobs_root.chmod(0o755)
+        self.library = sandbox.copy_learner_side(self.jobs_root / "lib")
         self.counter = 0
         # User ids of their own for this run's kernels, apart from a concurrent run's.
         self.id_base = (os.getpid() % 4096) * 65536
-        given = submissions.resolve()
-        # Only folders can be covered: an LMS zip, which holds everyone's notebooks, is hidden
-        # with the folder it is in.
-        hide = [self.course_root / "solutions", self.out, given if given.is_dir() else given.parent]
-        if db_url.startswith("sqlite:///"):
-            hide.append(Path(db_url[len("sqlite:///"):]).parent)
-        self.hide = sandbox.hidden_paths([p for p in hide if p.exists()])
 
     def _write_nbgrader_config(self, db_url: str) -> None:
         """So that ``nbgrader formgrader`` run in the output folder shows these grades."""

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # System packages the test suite needs beyond Python: a PostgreSQL server, so the autograder's
 # gradebook is tested on the database nbgrader recommends for several graders
-# (tests/test_autograder_postgres.py starts its own throwaway server on 127.0.0.1), and
-# util-linux's unshare and setpriv, which confine grading kernels. Debian or Ubuntu, as root.
+# (tests/test_autograder_postgres.py starts its own throwaway server on 127.0.0.1),
+# bubblewrap, which builds each grading kernel's file system, and util-linux's prlimit and
+# setpriv, which set its limits and drop its privileges. Debian or Ubuntu, as root.
 set -euo pipefail
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v unshare >/dev/null; then
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v bwrap >/dev/null \
+        || ! command -v setpriv >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq postgresql util-linux >/dev/null
+    apt-get install -y -qq postgresql bubblewrap util-linux >/dev/null
 fi
 # Debian's Chromium for tests/test_browser.py (Playwright drives it; no browser is ever
 # downloaded), a font for the notebooks' Chinese quotations in its screenshots, and npm for

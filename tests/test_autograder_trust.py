@@ -87,10 +87,13 @@ def _learners(base, paths: dict) -> dict:
         "    _net = False\n"
         "print('connected:', _net)\n"
     )
+    # Other kernels' jobs, wherever the grader keeps them, must not be in the kernel's view.
     peek_attempt = (
-        "import os\n"
+        "import glob, os\n"
         "_inbox = os.listdir(os.environ['AUTOGRADER_CHANNEL'])\n"
-        "_jobs = os.listdir(os.path.dirname(os.path.dirname(os.environ['AUTOGRADER_CHANNEL'])))\n"
+        "_job = os.path.dirname(os.environ['AUTOGRADER_CHANNEL'])\n"
+        "_jobs = [p for p in glob.glob(os.path.join(os.path.dirname(_job), 'job-*'))\n"
+        "         + glob.glob('/tmp/autograder-jobs-*') if p != _job]\n"
         "print(_inbox, _jobs)\n"
     )
     forged = (
@@ -197,7 +200,7 @@ def _learners(base, paths: dict) -> dict:
                                   rnn=_only_if("not _net", RNN, "return x")), full,
                           ("1", "passed")),
         "peeks_at_cases": (learner(base, before_rnn=peek_attempt,
-                                   rnn=_only_if("not _inbox and len(_jobs) == 1", RNN,
+                                   rnn=_only_if("not _inbox and not _jobs", RNN,
                                                 "return x")), full, ("1", "passed")),
     }
 
