@@ -45,7 +45,7 @@ UID_BASE = 3_000_000
 
 # What kernels import of this package, relative to it: the learner side of the wall.
 # ``autograder/__init__.py`` (import-free) comes with it so that the copy is a package.
-LEARNER_SIDE = ("checks", "wire.py")
+LEARNER_SIDE = ("learner",)
 
 # Where the kernel sees things: neutral paths, none of them the host's.
 JOB = Path("/job")  # work/ (cwd), inbox/, ipc/, kernel.json
@@ -190,10 +190,14 @@ def _inside(path: Path) -> Path:
 def _own_entries(site: Path) -> list[Path]:
     """What this project's installation put in ``site``: its packages (a regular install),
     the editable finder, its ``.pth`` and bytecode (an editable one), and its metadata."""
-    try:
-        files = metadata.distribution(DISTRIBUTION).files or []
-    except metadata.PackageNotFoundError:
+    # Looked up in ``site`` itself: a checkout's own ``rnn_course.egg-info`` (left by an
+    # editable install) is on ``sys.path`` when the grader runs from the checkout, and its
+    # file list is the source tree's, not what was installed.
+    found = [d for d in metadata.distributions(path=[str(site)])
+             if d.metadata["Name"] == DISTRIBUTION]
+    if not found:
         return []
+    files = found[0].files or []
     own = set()
     for file in files:
         path = Path(os.path.normpath(site / file))

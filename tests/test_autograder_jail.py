@@ -139,9 +139,10 @@ def seen(request, tmp_path_factory, outside):
               str(outside / "submitted" / "eve"), str(tmp), str(SITE), sys.prefix,
               sys.base_prefix, "/var", "/home", "/root", "/srv", "/mnt", "/sys", "/run",
               "/etc/shadow", "/etc/hostname"]
-    imports = ["autograder", "autograder.checks", "autograder.checks.rnn_cell",
-               "autograder.wire", "autograder.grading", "autograder.sandbox",
-               "autograder.registry", "rnnref", "rnnref.np"]
+    imports = ["autograder", "autograder.learner", "autograder.learner.checks.rnn_cell",
+               "autograder.learner.wire", "autograder.exercises", "autograder.exercises.rnn_cell",
+               "autograder.judge", "autograder.selfjudge", "autograder.grading",
+               "autograder.sandbox", "autograder.registry", "rnnref", "rnnref.np"]
     writes = ["/job/work/mine.txt", "/job/inbox/case.json", "/job/kernel.json", "/tmp/scratch",
               str(INSIDE_SITE / "planted.py"), "/opt/rnn-course/lib/autograder/planted.py",
               "/etc/passwd", "/usr/planted", "/opt/planted", "/job/planted"]
@@ -187,7 +188,7 @@ def test_the_file_system_is_exactly_the_allowlist(seen):
     assert listing["/opt"] == sorted(["python", "rnn-course"] + (["venv"] if IN_VENV else []))
     assert listing["/opt/rnn-course"] == ["lib"]
     assert listing["/opt/rnn-course/lib"] == ["autograder"]
-    assert listing["/opt/rnn-course/lib/autograder"] == ["__init__.py", "checks", "wire.py"]
+    assert listing["/opt/rnn-course/lib/autograder"] == ["__init__.py", "learner"]
     assert listing["/job"] == ["inbox", "ipc", "kernel.json", "work"]
     assert listing["/tmp"] == []
     assert listing["/usr"] == sorted(os.listdir("/usr"))
@@ -215,10 +216,11 @@ def test_nothing_outside_the_allowlist_exists(seen):
 def test_kernels_import_the_learner_side_only(seen):
     imports = seen["imports"]
     assert imports["autograder"] == "/opt/rnn-course/lib/autograder/__init__.py"
-    assert imports["autograder.checks.rnn_cell"].startswith("/opt/rnn-course/lib/")
-    assert imports["autograder.wire"] == "/opt/rnn-course/lib/autograder/wire.py"
-    for grader_side in ("autograder.grading", "autograder.sandbox", "autograder.registry",
-                        "rnnref", "rnnref.np"):
+    assert imports["autograder.learner.checks.rnn_cell"].startswith("/opt/rnn-course/lib/")
+    assert imports["autograder.learner.wire"] == "/opt/rnn-course/lib/autograder/learner/wire.py"
+    for grader_side in ("autograder.exercises", "autograder.exercises.rnn_cell",
+                        "autograder.judge", "autograder.selfjudge", "autograder.grading",
+                        "autograder.sandbox", "autograder.registry", "rnnref", "rnnref.np"):
         assert imports[grader_side] is None, f"{grader_side} imported from {imports[grader_side]}"
 
 

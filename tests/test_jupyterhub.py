@@ -129,7 +129,7 @@ def _reachable_python(work: Path) -> list[str]:
     /opt). Where this Python, its virtual environment or this checkout lie under a folder
     only root may enter (pyenv in root's 0700 home, as here and in CI), what follows the
     prefix runs in a private mount namespace where that folder is an empty one holding only
-    those, bound back read-only: what ``autograder.jail`` does for grading kernels. Nothing
+    those, bound back read-only (grading kernels get such binds from bubblewrap). Nothing
     outside the namespace changes, and nothing else of root's home is visible in it."""
     wanted = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), ROOT}
     keep = sorted(p for p in wanted if _blocked(p)
