@@ -14,9 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from sphinx.cmd.build import build_main
-
 from notebooks import write_course
+from sphinx.cmd.build import build_main
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -69,7 +68,8 @@ def main() -> int:
     stage_sources()
     stage_mathjax()
     status = build_main(["-W", "--keep-going", "-q", "-b", "html", "-c", str(DOCS),
-                         "-w", str(BOOK / "warnings.txt"), "-d", str(BOOK / "doctrees"), str(SOURCE), str(HTML)])
+                         "-w", str(BOOK / "warnings.txt"), "-d", str(BOOK / "doctrees"),
+                         str(SOURCE), str(HTML)])
     seconds = time.perf_counter() - start
     if status:
         print(f"book: the build FAILED after {seconds:.0f} s (warnings count as errors, above)")

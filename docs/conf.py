@@ -49,6 +49,11 @@ napoleon_numpy_docstring = False
 # the site loads nothing from the network.
 mathjax_path = "mathjax/tex-chtml.js"
 html_static_path = [str(BOOK / "static")]
+# textmacros: `\text{forget\_bias}` shows forget_bias, as the notebooks write it.
+mathjax3_config = {
+    "loader": {"load": ["[tex]/textmacros"]},
+    "tex": {"packages": {"[+]": ["textmacros"]}},
+}
 
 html_theme = "sphinx_book_theme"
 html_title = "RNNs as TensorFlow built them"

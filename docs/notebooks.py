@@ -7,7 +7,10 @@ writes a copy of each notebook for Sphinx to execute:
   tagged ``hide-input``: its code sits behind a "Show the answer" toggle, its output stays;
 - a graded test cell (nbgrader ``grade``) becomes a note naming the check and saying what it
   checks (the first paragraph of the check's docstring); its hidden tests are left out;
-- every other cell, the setup cell with its imports included, is kept as it is.
+- every other cell, the setup cell with its imports included, is kept as it is, except for
+  one TeX pitfall in markdown: a ``[`` opening a line right after ``\\begin{aligned}`` or
+  ``\\\\`` is read by MathJax (as by LaTeX) as an optional argument, and the bracketed
+  left-hand side (``[i, j, f, o] &= ...``) vanishes; an empty group ``{}`` before it keeps it.
 
 The check's module is found from the setup cell's ``import ... as check`` line, so the book
 follows the notebooks wherever the checks live.
@@ -26,6 +29,7 @@ HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS
                           re.M | re.S)
 CHECK_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+(\w+)\s+as\s+check\b", re.M)
 CHECK_CALL = re.compile(r"\bcheck\.(\w+)\(")
+BRACKET_AFTER_BREAK = re.compile(r"(\\begin\{(?:aligned|gathered)\}|\\\\)(\s*)\[")
 
 
 def _nbgrader(cell) -> dict:
@@ -80,6 +84,8 @@ def for_the_book(notebook, path: Path):
             cells.append(nbformat.v4.new_markdown_cell(
                 _check_note(role.get("grade_id", "?"), role.get("points", 0), call, summary)))
             continue
+        if cell.cell_type == "markdown":
+            cell.source = BRACKET_AFTER_BREAK.sub(r"\1\2{}[", cell.source)
         if cell.cell_type == "code" and role.get("solution"):
             cell.source = SOLUTION_MARKER.sub("", cell.source)
             cell.metadata.setdefault("tags", []).append("hide-input")
