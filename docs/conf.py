@@ -42,13 +42,16 @@ autodoc_default_options = {"members": True, "member-order": "bysource"}
 # Types in the text only where a parameter is described; signatures stay short.
 autodoc_typehints = "description"
 autodoc_typehints_description_target = "documented"
+# The page contents name rnnref.np.X and rnnref.tf.X apart.
+toc_object_entries_show_parents = "all"
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 
 # MathJax 3 from the npm registry (docs/package.json), copied into _static/ by docs/build.py:
 # the site loads nothing from the network.
 mathjax_path = "mathjax/tex-chtml.js"
-html_static_path = [str(BOOK / "static")]
+html_static_path = ["_static", str(BOOK / "static")]
+html_css_files = ["book.css"]
 # textmacros: `\text{forget\_bias}` shows forget_bias, as the notebooks write it.
 mathjax3_config = {
     "loader": {"load": ["[tex]/textmacros"]},
