@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m autograder demo
 
-# tests/test_book.py builds the book too (about two minutes cold, seconds when cached).
+# tests/test_book.py builds the book too (two to four minutes cold, seconds when cached).
 test: $(STAMP) $(HUB_PROXY) $(MATHJAX)
 	$(PY) -m pytest
 

@@ -6,7 +6,9 @@
    execution cache redo only what changed.
 2. Copies the part of MathJax that typesetting TeX needs from docs/node_modules (npm) into
    build/book/static/mathjax, which Sphinx publishes as _static/mathjax.
-3. Runs Sphinx with warnings as errors (-W --keep-going).
+3. Runs Sphinx with warnings as errors (-W --keep-going), reading every page afresh (-E)
+   when docs/conf.py changed since the last build: Sphinx's viewcode otherwise keeps entries
+   from the old configuration, and the "[source]" pages link to anchors that no longer exist.
 """
 
 import shutil
@@ -67,7 +69,10 @@ def main() -> int:
     start = time.perf_counter()
     stage_sources()
     stage_mathjax()
-    status = build_main(["-W", "--keep-going", "-q", "-b", "html", "-c", str(DOCS),
+    environment = BOOK / "doctrees" / "environment.pickle"
+    fresh = ["-E"] if (environment.exists() and environment.stat().st_mtime
+                       < (DOCS / "conf.py").stat().st_mtime) else []
+    status = build_main([*fresh, "-W", "--keep-going", "-q", "-b", "html", "-c", str(DOCS),
                          "-w", str(BOOK / "warnings.txt"), "-d", str(BOOK / "doctrees"),
                          str(SOURCE), str(HTML)])
     seconds = time.perf_counter() - start
