@@ -27,7 +27,9 @@ import nbformat
 SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?",
                           re.M | re.S)
-CHECK_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+(\w+)\s+as\s+check\b", re.M)
+# `from package import module as check`, or `import package.module as check`
+CHECK_IMPORT = re.compile(
+    r"^[ \t]*(?:from\s+([\w.]+)\s+import\s+(\w+)|import\s+([\w.]+))\s+as\s+check\b", re.M)
 CHECK_CALL = re.compile(r"\bcheck\.(\w+)\(")
 BRACKET_AFTER_BREAK = re.compile(r"(\\begin\{(?:aligned|gathered)\}|\\\\)(\s*)\[")
 
@@ -41,10 +43,10 @@ def _check_module(notebook, path: Path):
     for cell in notebook.cells:
         found = cell.cell_type == "code" and CHECK_IMPORT.search(cell.source)
         if found:
-            package, name = found.groups()
-            return importlib.import_module(f"{package}.{name}")
-    raise ValueError(f"{path}: no cell imports the checks as `check` "
-                     "(expected a line like `from autograder.checks import rnn_cell as check`)")
+            package, name, dotted = found.groups()
+            return importlib.import_module(dotted or f"{package}.{name}")
+    raise ValueError(f"{path}: no cell imports the checks as `check` (expected a line like "
+                     "`from autograder.learner.checks import rnn_cell as check`)")
 
 
 def _what_it_checks(check_module, source: str, path: Path) -> tuple[str, str]:

@@ -118,7 +118,9 @@ def _page_of(notebook: Path) -> Path:
     return HTML / "course" / notebook.parent.name / f"{notebook.stem}.html"
 
 
-def test_the_transformation_folds_answers_and_explains_checks(monkeypatch):
+@pytest.mark.parametrize("setup", ["from example_checks import rnn_cell as check",
+                                   "import example_checks.rnn_cell as check"])
+def test_the_transformation_folds_answers_and_explains_checks(monkeypatch, setup):
     notebooks = _load("notebooks", ROOT / "docs" / "notebooks.py")
     checks = types.ModuleType("example_checks.rnn_cell")
 
@@ -130,7 +132,7 @@ def test_the_transformation_folds_answers_and_explains_checks(monkeypatch):
     checks.unroll = unroll
     monkeypatch.setitem(sys.modules, checks.__name__, checks)
     solution = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("from example_checks import rnn_cell as check"),
+        nbformat.v4.new_code_cell(setup),
         nbformat.v4.new_markdown_cell("$$\\begin{aligned}\n[i, j] &= x \\\\\n[k] &= y\n"
                                       "\\end{aligned}$$"),
         nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n"
