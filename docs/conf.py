@@ -22,8 +22,7 @@ extensions = [
 ]
 
 # Markdown pages and notebooks: $...$ and $$...$$ math, ::: fences for notes.
-myst_enable_extensions = ["colon_fence", "dollarmath", "amsmath"]
-myst_heading_anchors = 3
+myst_enable_extensions = ["colon_fence", "dollarmath"]
 
 # Each notebook runs once and again only when its code changes; the cache lives in build/.
 nb_execution_mode = "cache"
@@ -67,10 +66,8 @@ html_theme_options = {
     "use_repository_button": False,
     "navigation_with_keys": False,
 }
-html_last_updated_fmt = None
 html_show_sourcelink = False
 html_copy_source = False
-exclude_patterns = ["jupyter_execute", "**.ipynb_checkpoints"]
 
 
 def literal_equation_blocks(app, what, name, obj, options, lines):
