@@ -41,30 +41,43 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
 WAIT_MS = 60_000
 
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+
+
 class Page(HTMLParser):
     """What the tests need from one HTML page: its ids, links, resources, images, text."""
 
     def __init__(self, path: Path) -> None:
         super().__init__()
+        self.text = path.read_text(encoding="utf-8")
         self.ids: set[str] = set()
         self.links: list[str] = []  # <a href>
         self.resources: list[tuple[str, str]] = []  # (tag, url) the browser loads
         self.output_images: list[str] = []  # <img src> inside a notebook cell's output
         self.classes: list[str] = []
-        self._output_depth = 0
-        self._depth = 0
-        self.feed(path.read_text(encoding="utf-8"))
-        self.text = path.read_text(encoding="utf-8")
+        self._depth = 0  # open elements
+        self._output_depth = 0  # the depth of the cell output we are in, 0 outside one
+        self.feed(self.text)
 
     def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        self._depth += 1
+        self._element(tag, dict(attrs), opens=tag not in VOID)
+
+    def handle_startendtag(self, tag, attrs):
+        self._element(tag, dict(attrs), opens=False)
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if self._output_depth == self._depth:
+            self._output_depth = 0
+        self._depth -= 1
+
+    def _element(self, tag, attrs, opens):
         classes = attrs.get("class") or ""
         self.classes.append(classes)
         if "id" in attrs:
             self.ids.add(attrs["id"])
-        if "cell_output" in classes.split() and not self._output_depth:
-            self._output_depth = self._depth
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
         elif tag in ("script", "img", "iframe", "source") and attrs.get("src"):
@@ -73,13 +86,10 @@ class Page(HTMLParser):
             self.resources.append((tag, attrs["href"]))
         if tag == "img" and self._output_depth:
             self.output_images.append(attrs.get("src", ""))
-        if tag in ("img", "meta", "link", "br", "hr", "input", "source"):
-            self.handle_endtag(tag)
-
-    def handle_endtag(self, tag):
-        if self._output_depth == self._depth:
-            self._output_depth = 0
-        self._depth -= 1
+        if opens:
+            self._depth += 1
+            if "cell_output" in classes.split() and not self._output_depth:
+                self._output_depth = self._depth
 
 
 @pytest.fixture(scope="module")
@@ -97,14 +107,11 @@ def build():
     return printed
 
 
-def _pages() -> dict[Path, Page]:
-    return {path: Page(path) for path in HTML.rglob("*.html")
-            if "_static" not in path.relative_to(HTML).parts}
-
-
 @pytest.fixture(scope="module")
 def pages(build):
-    return _pages()
+    """Every page of the built site (MathJax's own files aside), parsed."""
+    return {path: Page(path) for path in HTML.rglob("*.html")
+            if "_static" not in path.relative_to(HTML).parts}
 
 
 def _load(name: str, path: Path):
