@@ -19,6 +19,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
     "sphinx.ext.mathjax",
+    "sphinx.ext.githubpages",  # .nojekyll: GitHub Pages would drop _static/ and _images/
 ]
 
 # Markdown pages and notebooks: $...$ and $$...$$ math, ::: fences for notes.
