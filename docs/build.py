@@ -44,7 +44,11 @@ def stage_sources() -> None:
         if page.suffix in PAGES and "node_modules" not in relative.parts:
             _write_if_changed(SOURCE / relative, page.read_bytes())
             staged.add(SOURCE / relative)
-    _write_if_changed(SOURCE / "instructors" / "jupyterhub.md", GUIDE.read_bytes())
+    title, rest = GUIDE.read_text(encoding="utf-8").split("\n", 1)
+    where = ("\n*This page is the repository's `deploy/jupyterhub/README.md`: \"this folder\" "
+             "below is `deploy/jupyterhub/`.*\n")
+    _write_if_changed(SOURCE / "instructors" / "jupyterhub.md",
+                      f"{title}\n{where}{rest}".encode())
     staged.add(SOURCE / "instructors" / "jupyterhub.md")
     staged.update(SOURCE / "course" / p for p in write_course(ROOT / "solutions",
                                                                 SOURCE / "course"))
