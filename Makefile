@@ -5,20 +5,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HUB_PROXY := deploy/jupyterhub/node_modules/.installed-stamp
+MATHJAX := docs/node_modules/.installed-stamp
 
-.PHONY: demo test lint gpu-check bench bench-tf lab hub-proxy
+.PHONY: demo test lint gpu-check bench bench-tf lab hub-proxy book book-check
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,book]'
 	@touch $(STAMP)
 
 # Release the course, make four sample learners and grade them in parallel.
 demo: $(STAMP)
 	$(PY) -m autograder demo
 
-test: $(STAMP) $(HUB_PROXY)
+# tests/test_book.py builds the book too (two to four minutes cold, seconds when cached).
+test: $(STAMP) $(HUB_PROXY) $(MATHJAX)
 	$(PY) -m pytest
 
 # JupyterLab on the course with nbgrader's extensions, on 127.0.0.1; prints the URL.
@@ -32,6 +34,20 @@ $(HUB_PROXY): deploy/jupyterhub/package.json
 	@touch $(HUB_PROXY)
 
 hub-proxy: $(HUB_PROXY)
+
+# The book's MathJax, from the npm registry into docs/ (copied into the site, never a CDN).
+$(MATHJAX): docs/package.json
+	npm install --prefix docs --no-audit --no-fund --no-package-lock --silent
+	@touch $(MATHJAX)
+
+# The reading edition: the course run, the notes, the reference, as a static site in
+# build/book/html; prints where it is. Notebooks re-run only when their code changes.
+book: $(STAMP) $(MATHJAX)
+	$(PY) docs/build.py
+
+# The book's tests alone: builds it (cached) and checks links, figures, MathJax, search.
+book-check: $(STAMP) $(MATHJAX)
+	$(PY) -m pytest -q tests/test_book.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
