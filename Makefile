@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HUB_PROXY := deploy/jupyterhub/node_modules/.installed-stamp
 MATHJAX := docs/node_modules/.installed-stamp
 
-.PHONY: demo test lint gpu-check bench bench-tf lab hub-proxy book book-check
+.PHONY: demo test system lint gpu-check bench bench-tf lab hub-proxy book book-check
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,12 @@ demo: $(STAMP)
 	$(PY) -m autograder demo
 
 # tests/test_book.py builds the book too (two to four minutes cold, seconds when cached).
-test: $(STAMP) $(HUB_PROXY) $(MATHJAX)
+test: system $(STAMP) $(HUB_PROXY) $(MATHJAX)
 	$(PY) -m pytest
+
+# The Debian packages the tests need (PostgreSQL, bubblewrap, Chromium, npm, ...), when missing.
+system:
+	@bash scripts/ci-setup.sh
 
 # JupyterLab on the course with nbgrader's extensions, on 127.0.0.1; prints the URL.
 lab: $(STAMP)
@@ -29,14 +33,14 @@ lab: $(STAMP)
 
 # JupyterHub's proxy, configurable-http-proxy, from the npm registry into deploy/jupyterhub/
 # (tests/test_jupyterhub.py runs it); again only when package.json changes.
-$(HUB_PROXY): deploy/jupyterhub/package.json
+$(HUB_PROXY): deploy/jupyterhub/package.json | system
 	npm install --prefix deploy/jupyterhub --no-audit --no-fund --no-package-lock --silent
 	@touch $(HUB_PROXY)
 
 hub-proxy: $(HUB_PROXY)
 
 # The book's MathJax, from the npm registry into docs/ (copied into the site, never a CDN).
-$(MATHJAX): docs/package.json
+$(MATHJAX): docs/package.json | system
 	npm install --prefix docs --no-audit --no-fund --no-package-lock --silent
 	@touch $(MATHJAX)
 

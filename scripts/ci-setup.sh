@@ -1,24 +1,40 @@
 #!/usr/bin/env bash
-# System packages the test suite needs beyond Python: a PostgreSQL server, so the autograder's
-# gradebook is tested on the database nbgrader recommends for several graders
-# (tests/test_autograder_postgres.py starts its own throwaway server on 127.0.0.1),
-# bubblewrap, which builds each grading kernel's file system, and util-linux's prlimit and
-# setpriv, which set its limits and drop its privileges. Debian or Ubuntu, as root.
+# The Debian packages the test suite needs beyond Python, installed only when missing
+# (`make test` runs this first, so a fresh machine needs nothing installed by hand):
+# - postgresql: the gradebook on the database nbgrader recommends for several graders
+#   (tests/test_autograder_postgres.py starts its own throwaway server on 127.0.0.1);
+# - bubblewrap, and util-linux's prlimit and setpriv: each grading kernel's file system,
+#   limits and user;
+# - chromium: tests/test_browser.py and tests/test_book.py drive it with Playwright (no
+#   browser is ever downloaded); fonts-wqy-microhei renders Chinese in its screenshots;
+# - nodejs and npm: JupyterHub's proxy (make hub-proxy) and the book's MathJax.
+# As root it runs apt-get; otherwise it uses sudo when sudo needs no password, and else
+# says what to install.
 set -euo pipefail
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v bwrap >/dev/null \
-        || ! command -v setpriv >/dev/null; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq postgresql bubblewrap util-linux >/dev/null
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v bwrap >/dev/null || missing+=(bubblewrap)
+{ command -v setpriv >/dev/null && command -v prlimit >/dev/null; } || missing+=(util-linux)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
+command -v npm >/dev/null || missing+=(nodejs npm)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    as_root=(sudo)
+else
+    echo "The tests need these Debian packages, which are missing: ${missing[*]}." >&2
+    echo "Install them as root (apt-get install ${missing[*]}), or run make test as root" \
+         "or with passwordless sudo, then run make test again." >&2
+    exit 1
 fi
-# Debian's Chromium for tests/test_browser.py (Playwright drives it; no browser is ever
-# downloaded), a font for the notebooks' Chinese quotations in its screenshots, and npm for
-# JupyterHub's proxy (make hub-proxy) where Node.js is missing.
-if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] \
-        || ! command -v npm >/dev/null; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    node=$(command -v npm >/dev/null || echo "nodejs npm")
-    # shellcheck disable=SC2086 # $node is zero or two package names
-    apt-get install -y -qq chromium fonts-wqy-microhei $node >/dev/null
+if ! command -v apt-get >/dev/null; then
+    echo "The tests need these packages, which are missing: ${missing[*]}; this script" \
+         "installs them with Debian's apt-get, which this machine does not have." >&2
+    exit 1
 fi
+echo "Installing the Debian packages the tests need: ${missing[*]}"
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
