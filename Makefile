@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 
 # Release the course, make four sample learners and grade them in parallel.
 demo: $(STAMP)
+	@bash scripts/ci-setup.sh grading
 	$(PY) -m autograder demo
 
 # tests/test_book.py builds the book too (two to four minutes cold, seconds when cached).

@@ -8,16 +8,19 @@
 # - chromium: tests/test_browser.py and tests/test_book.py drive it with Playwright (no
 #   browser is ever downloaded); fonts-wqy-microhei renders Chinese in its screenshots;
 # - nodejs and npm: JupyterHub's proxy (make hub-proxy) and the book's MathJax.
-# As root it runs apt-get; otherwise it uses sudo when sudo needs no password, and else
-# says what to install.
+# `ci-setup.sh grading` checks only what grading needs (`make demo`: bubblewrap and
+# util-linux). As root it runs apt-get; otherwise it uses sudo when sudo needs no password,
+# and else says what to install.
 set -euo pipefail
 missing=()
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 { command -v setpriv >/dev/null && command -v prlimit >/dev/null; } || missing+=(util-linux)
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
-command -v npm >/dev/null || missing+=(nodejs npm)
+if [ "${1:-all}" != grading ]; then
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
+    command -v npm >/dev/null || missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -25,16 +28,16 @@ if [ "$(id -u)" -eq 0 ]; then
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
     as_root=(sudo)
 else
-    echo "The tests need these Debian packages, which are missing: ${missing[*]}." >&2
-    echo "Install them as root (apt-get install ${missing[*]}), or run make test as root" \
-         "or with passwordless sudo, then run make test again." >&2
+    echo "These Debian packages are needed, which are missing: ${missing[*]}." >&2
+    echo "Install them as root (apt-get install ${missing[*]}), or run make as root or" \
+         "with passwordless sudo, then run it again." >&2
     exit 1
 fi
 if ! command -v apt-get >/dev/null; then
-    echo "The tests need these packages, which are missing: ${missing[*]}; this script" \
+    echo "These packages are needed and missing: ${missing[*]}; this script" \
          "installs them with Debian's apt-get, which this machine does not have." >&2
     exit 1
 fi
-echo "Installing the Debian packages the tests need: ${missing[*]}"
+echo "Installing the Debian packages that are needed: ${missing[*]}"
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
