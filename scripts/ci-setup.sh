@@ -28,7 +28,7 @@ if [ "$(id -u)" -eq 0 ]; then
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
     as_root=(sudo)
 else
-    echo "These Debian packages are needed, which are missing: ${missing[*]}." >&2
+    echo "These Debian packages are needed and missing: ${missing[*]}." >&2
     echo "Install them as root (apt-get install ${missing[*]}), or run make as root or" \
          "with passwordless sudo, then run it again." >&2
     exit 1
