@@ -92,7 +92,9 @@ def autograder(
     """``python -m autograder ARGS``, niced: the machine is shared. ``python`` runs it (another
     environment's interpreter); ``measure`` adds the grader's peak RSS to stderr."""
     env = dict(os.environ)
-    env["PATH"] = f"{pathlib.Path(python).parent}{os.pathsep}{env.get('PATH', '')}"
+    # nbgrader runs tools (alembic) from the test environment's bin/ whichever Python grades.
+    tools = {str(pathlib.Path(python).parent), str(pathlib.Path(sys.executable).parent)}
+    env["PATH"] = os.pathsep.join([*sorted(tools), env.get("PATH", "")])
     command = ["-c", _MEASURED] if measure else ["-m", "autograder"]
     return subprocess.run(
         ["nice", python, *command, *args],
