@@ -22,6 +22,7 @@ Built on nbclient. Beyond executing, the runner:
 """
 
 import asyncio
+import contextlib
 import functools
 import json
 import math
@@ -75,6 +76,15 @@ class CellRun:
     error: str | None = None
     seconds: float = 0.0
     requests: list[Request] = field(default_factory=list)
+
+
+def client_context(limits: Limits) -> zmq.asyncio.Context:
+    """A ZeroMQ context whose sockets drop, unread, any frame larger than the output cap
+    (with room for its JSON envelope): what a kernel's client is made from, so that the
+    grader never receives and decodes a message it would refuse anyway."""
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, int(limits.output_mb * 2**20) + ENVELOPE_BYTES)
+    return context
 
 
 class _Client(NotebookClient):
@@ -149,6 +159,7 @@ class Runner:
         self.client: _Client | None = None
         self.kernel_log = ""
         self.stopping: asyncio.Task | None = None  # held: the loop keeps only a weak reference
+        self.context: zmq.asyncio.Context | None = None  # the client's, while a kernel runs
         self.watching: list[asyncio.Task] = []  # one ``_watch`` per socket of the client
         self.disconnected = False  # a socket lost the kernel during this kernel's life
         self.deadline = math.inf
@@ -241,15 +252,9 @@ class Runner:
 
     # --- execution -----------------------------------------------------------------
 
-    def _context(self) -> zmq.asyncio.Context:
-        """A ZeroMQ context whose sockets drop any frame larger than the output cap unread."""
-        context = zmq.asyncio.Context()
-        cap = int(self.limits.output_mb * 2**20) + ENVELOPE_BYTES
-        context.setsockopt(zmq.MAXMSGSIZE, cap)
-        return context
-
     async def _start(self) -> None:
-        context = self._context()
+        # Passed in, so neither the manager nor the client destroys it: ``_stop`` does.
+        self.context = context = client_context(self.limits)
         km = SandboxedKernelManager(self.job, self.limits, context=context)
         self.client = _Client(self.nb, km, self)
         log = open(self.job.root / "kernel.log", "ab")  # noqa: SIM115 - closed in _stop
@@ -277,7 +282,8 @@ class Runner:
                     f"the cell printed more than {self.limits.output_mb:g} MB in one "
                     "message, which was dropped unread")
         finally:
-            socket.disable_monitor()
+            with contextlib.suppress(zmq.ZMQError):  # the socket may be closed already
+                socket.disable_monitor()
             monitor.close(linger=0)
 
     async def _stop(self) -> None:
@@ -285,12 +291,18 @@ class Runner:
             task.cancel()
         await asyncio.gather(*self.watching, return_exceptions=True)
         self.watching = []
+        if self.stopping is not None:  # a runaway's shutdown uses the context destroyed below
+            await asyncio.gather(self.stopping, return_exceptions=True)
+            self.stopping = None
         if self.client is not None:
             try:
                 await self.client._async_cleanup_kernel()
             except Exception:  # the kernel may already be gone; nothing left to stop
                 pass
             self.client = None
+        if self.context is not None:
+            self.context.destroy(linger=0)  # and its I/O thread with it
+            self.context = None
         if getattr(self, "_log", None) is not None:
             self._log.close()
             self._log = None
