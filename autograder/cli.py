@@ -16,6 +16,7 @@ from pathlib import Path
 from autograder import sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
+STOPPED = 3  # the exit status when grading itself failed
 
 
 def _limits(args: argparse.Namespace) -> sandbox.Limits:
@@ -46,11 +47,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     message = sandbox.warning(grader.level)
     if message:
         print(message, file=sys.stderr)
-    try:
-        outcome = grader.run(args.submissions)
-    except grading.Stopped as stopped:
-        print(f"error: {stopped}", file=sys.stderr)
-        return 3
+    outcome = grader.run(args.submissions)
     print()
     print(report.summary(outcome.results))
     print()
@@ -68,7 +65,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     print(f"gradebook: {options.db_url or outcome.out / 'gradebook.db'}")
     if outcome.failure:
         print(f"error: {report.clean(outcome.failure)}", file=sys.stderr)
-        return 3
+        return STOPPED
     return 0
 
 
@@ -156,3 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except Exception as error:
+        # Imported only here: most commands never load the grader.
+        from autograder.grading import Stopped
+
+        if not isinstance(error, Stopped):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return STOPPED

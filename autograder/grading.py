@@ -7,6 +7,11 @@ notebook and a result file. A result file marks the notebook done: an interrupte
 resumes from them, and a notebook whose inputs have not changed is never graded twice.
 Cases come from a seed derived from a per-output-folder key and the notebook's identity,
 so regrading gives the same cases and the same grades.
+
+Before any of that, a preflight grades the instructor's solution in the same jail: when it
+does not score full marks no learner's grade could be trusted, so the run stops before the
+gradebook exists (``Stopped``). A run whose every notebook failed for one reason of ours
+says so in ``Outcome.failure``.
 """
 
 import asyncio
@@ -466,6 +471,7 @@ def _infrastructure_failure(results: list[NotebookResult]) -> str | None:
 
 def grade(submissions: Path, out: Path, course_root: Path, options: Options | None = None
           ) -> Outcome:
-    """Grade every notebook under ``submissions`` into ``out``; see the module docstring."""
+    """Grade every notebook under ``submissions`` into ``out``; see the module docstring.
+    Raises ``Stopped`` when the preflight fails, before the gradebook is touched."""
     return Grader(course_root, out, options or Options()).run(submissions)
 
