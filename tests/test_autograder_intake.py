@@ -441,3 +441,10 @@ def test_spreadsheet_cells_are_text():
     assert spreadsheet_cell("\x1b]0;title\x07a\x1b[1mb\x00c\nd") == "abc d"
     assert spreadsheet_cell("line one\r\nline two", newlines=True) == "line one\nline two"
     assert spreadsheet_cell("ada") == "ada"
+
+
+def test_a_notebook_limit_shorter_than_a_cell_limit_is_refused(tmp_path):
+    result = autograder("grade", str(tmp_path), "--out", str(tmp_path / "out"), "--timeout",
+                        "60", "--notebook-timeout", "30")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--notebook-timeout (30 s) is shorter than --timeout (60 s)" in result.stderr
