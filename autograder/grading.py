@@ -396,8 +396,13 @@ class Grader:
             finally:
                 book.close()
         print(f"preflight: grading the solution of {assignment}/{name}.ipynb", file=sys.stderr)
-        result = asyncio.run(self.grade_one(
-            task, layout, registry.exercises(self.source_root / assignment)))
+        try:
+            result = asyncio.run(self.grade_one(
+                task, layout, registry.exercises(self.source_root / assignment)))
+        except Exception as error:  # a bug of ours: the traceback is for whoever fixes it
+            traceback.print_exc()
+            raise Stopped(f"preflight failed, so no notebook was graded and the gradebook was "
+                          f"not touched: grading the solution raised {error!r}") from error
         failed = [s for s in result.scores if s.points is not None and not s.passed]
         if failed:
             raise Stopped(_preflight_failure(task, result, failed))
