@@ -1,16 +1,27 @@
-"""``python -m autograder``: release the course, grade a class, check one notebook, run the demo."""
+"""``python -m autograder``: release the course, grade a class, check one notebook, run the demo.
+
+``grade`` exits 0 when every submission got a row in ``grades.csv``, whatever the learners
+did: their problems are rows with reasons, not failures of the run. It exits non-zero only
+when the grades cannot be trusted or the input cannot be used: 1 for unusable input (no such
+folder, a file that is not a zip, no assignments), 2 for bad options, 3 when grading itself
+failed (the preflight's solution lost points, or every notebook failed for the same reason
+of ours, such as kernels that cannot start).
+"""
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from autograder import sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
+STOPPED = 3  # the exit status when grading itself failed
 
 
 def _limits(args: argparse.Namespace) -> sandbox.Limits:
-    return sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
+    return sandbox.Limits(timeout=args.timeout, memory_mb=args.memory,
+                          notebook_timeout=args.notebook_timeout)
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -48,10 +59,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
         for problem in outcome.problems:
             where = "/".join(p for p in (problem.student, problem.assignment, problem.notebook)
                              if p)
-            print(f"  {where}: {problem.reason}")
+            print(f"  {report.clean(where)}: {report.clean(problem.reason)}")
     print(f"grades:   {outcome.csv}")
     print(f"feedback: {outcome.feedback}/<student>/<assignment>.html")
     print(f"gradebook: {options.db_url or outcome.out / 'gradebook.db'}")
+    if outcome.failure:
+        print(f"error: {report.clean(outcome.failure)}", file=sys.stderr)
+        return STOPPED
     return 0
 
 
@@ -88,9 +102,12 @@ def parser() -> argparse.ArgumentParser:
     course_option(release)
     release.set_defaults(run=cmd_release)
 
-    def limits(sub: argparse.ArgumentParser, timeout: float) -> None:
+    def limits(sub: argparse.ArgumentParser, timeout: float, notebook_timeout: float) -> None:
         sub.add_argument("--timeout", type=float, default=timeout,
                          help=f"seconds each cell may run (default {timeout:g})")
+        sub.add_argument("--notebook-timeout", type=float, default=notebook_timeout,
+                         help="seconds a whole notebook may run, restarts included; the cells "
+                         f"left when it passes are not run (default {notebook_timeout:g})")
         sub.add_argument("--memory", type=int, default=4096,
                          help="MB of address space for each kernel (default 4096)")
 
@@ -102,13 +119,13 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, default=2, help="notebooks graded at once (default 2)")
     grade.add_argument("--db", help="gradebook SQLAlchemy URL (default: SQLite in --out)")
     grade.add_argument("--student", help="regrade this student only")
-    limits(grade, 120)
+    limits(grade, 120, 300)
     course_option(grade)
     grade.set_defaults(run=cmd_grade)
 
     check = commands.add_parser("check", help="check your own notebook on the visible tests")
     check.add_argument("notebook", type=Path)
-    limits(check, 300)
+    limits(check, 300, 1800)
     course_option(check)
     check.set_defaults(run=cmd_check)
 
@@ -126,8 +143,21 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "jobs", 1) < 1 or getattr(args, "jobs", 1) > 64:
         print("--jobs must be between 1 and 64.", file=sys.stderr)
         return 2
+    if getattr(args, "notebook_timeout", math.inf) < getattr(args, "timeout", 0):
+        print(f"--notebook-timeout ({args.notebook_timeout:g} s) is shorter than --timeout "
+              f"({args.timeout:g} s), so no cell could use its time; raise --notebook-timeout "
+              "to at least --timeout.", file=sys.stderr)
+        return 2
     try:
         return args.run(args)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except Exception as error:
+        # Imported only here: most commands never load the grader.
+        from autograder.grading import Stopped
+
+        if not isinstance(error, Stopped):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return STOPPED

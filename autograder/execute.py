@@ -5,8 +5,16 @@ Built on nbclient. Beyond executing, the runner:
 - answers a check's request for cases only while one of the notebook's test cells runs,
   by writing the cases into the job's inbox (read-only to the kernel), and records the
   outputs the check reports, attributed to the cell that emitted them;
-- keeps channel messages out of the notebook, and caps what a notebook may print: past
-  ``Limits.output_mb`` the kernel is stopped as a runaway;
+- keeps channel messages out of the notebook, and caps what a notebook may send: printed
+  output and channel messages together count against ``Limits.output_mb``, past which the
+  kernel is stopped as a runaway; a channel message larger than ``MAX_CHANNEL_BYTES`` is
+  refused;
+- bounds what the grader holds per kernel: every socket of the kernel client is made with
+  ZeroMQ's ``MAXMSGSIZE``, so libzmq drops a frame larger than the output cap before
+  jupyter_client reads (and JSON-decodes) it; libzmq then disconnects the kernel, which
+  ``_watch`` notices and treats as a runaway;
+- bounds the notebook's wall clock: past ``Limits.notebook_timeout`` the kernel is stopped
+  and the remaining cells are not run;
 - survives a cell that times out or kills its kernel: it starts a fresh kernel, replays
   the cells that ran before (not the test cells, whose results are already recorded), and
   goes on with the next cell, so one broken exercise costs only its own points. After
@@ -14,7 +22,10 @@ Built on nbclient. Beyond executing, the runner:
 """
 
 import asyncio
+import contextlib
+import functools
 import json
+import math
 import re
 import time
 from collections.abc import Callable
@@ -22,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
+import zmq
+import zmq.asyncio
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -31,7 +44,12 @@ from autograder.sandbox import Job, Limits, SandboxedKernelManager
 
 MAX_FAILURES = 3
 STORED_OUTPUT_BYTES = 1_000_000  # what the autograded notebook keeps of a notebook's output
-MAX_RESULT_CHARS = wire.MAX_PAYLOAD_BYTES
+# The largest channel message (a request or a report, as JSON). A correct answer's report for
+# the course's largest exercise is about 8 KB (tests/test_autograder_intake.py measures every
+# exercise's); a wrong answer's can carry a traceback of up to 25 KB per case.
+MAX_CHANNEL_BYTES = 2 * 2**20
+# What libzmq lets through in one frame, above the output cap: the JSON envelope of a message.
+ENVELOPE_BYTES = 64 * 1024
 _REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
 
 # (exercise name, hidden?, grade id of the running test cell, n-th request in it) -> cases
@@ -60,6 +78,15 @@ class CellRun:
     requests: list[Request] = field(default_factory=list)
 
 
+def client_context(limits: Limits) -> zmq.asyncio.Context:
+    """A ZeroMQ context whose sockets drop, unread, any frame larger than the output cap
+    (with room for its JSON envelope): what a kernel's client is made from, so that the
+    grader never receives and decodes a message it would refuse anyway."""
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, int(limits.output_mb * 2**20) + ENVELOPE_BYTES)
+    return context
+
+
 class _Client(NotebookClient):
     """nbclient with the grading channel and an output cap wired into message handling."""
 
@@ -75,19 +102,22 @@ class _Client(NotebookClient):
             startup_timeout=120,
         )
         self.runner = runner
+        self.timeout_func = lambda cell: runner.cell_timeout()
 
     def process_message(self, msg: dict, cell: Any, cell_index: int) -> Any:
         content = msg.get("content") or {}
         data = content.get("data") if isinstance(content, dict) else None
-        if msg.get("msg_type") in ("display_data", "update_display_data") and isinstance(
-            data, dict
-        ) and MIME in data:
-            self.runner.on_channel(data[MIME], cell_index)
-            return None
         size = len(json.dumps(content, default=str)) if msg.get("msg_type") not in (
             "status",
             "execute_input",
         ) else 0
+        if msg.get("msg_type") in ("display_data", "update_display_data") and isinstance(
+            data, dict
+        ) and MIME in data:
+            self.runner.count_output(size, store=False)
+            if not self.runner.runaway:
+                self.runner.on_channel(data[MIME], cell_index, size)
+            return None
         kept = self.runner.count_output(size)
         # Past the cap the cell's error and its end still count: they decide its status.
         ends = msg.get("msg_type") == "error" or (
@@ -124,11 +154,15 @@ class Runner:
         self.current: int | None = None
         self.printed = 0
         self.stored = 0
-        self.runaway = False
+        self.runaway: str | None = None  # why the kernel was stopped, while it is a runaway
         self.truncated = False
         self.client: _Client | None = None
         self.kernel_log = ""
         self.stopping: asyncio.Task | None = None  # held: the loop keeps only a weak reference
+        self.context: zmq.asyncio.Context | None = None  # the client's, while a kernel runs
+        self.watching: list[asyncio.Task] = []  # one ``_watch`` per socket of the client
+        self.disconnected = False  # a socket lost the kernel during this kernel's life
+        self.deadline = math.inf
 
     # --- the channel ---------------------------------------------------------------
 
@@ -139,13 +173,23 @@ class Runner:
         temporary.chmod(0o644)
         temporary.rename(path)  # atomic: the kernel never reads half a file
 
-    def on_channel(self, message: Any, cell_index: int) -> None:
+    def on_channel(self, message: Any, cell_index: int, size: int) -> None:
+        """Serve a check's request or record its report; ``size`` is the message's JSON size."""
         if not isinstance(message, dict) or cell_index != self.current:
             return
         request_id = message.get("id")
         if not isinstance(request_id, str) or not _REQUEST_ID.match(request_id):
             return
         run = self.runs[cell_index]
+        if size > MAX_CHANNEL_BYTES:
+            request = self.pending.get(request_id)
+            problem = (f"The check's message was {size / 2**20:.1f} MB; the grader reads at "
+                       f"most {MAX_CHANNEL_BYTES // 2**20} MB, so the answer was not judged.")
+            if request is not None and request in run.requests:
+                request.problem = problem
+            elif message.get("kind") == "request":
+                self._answer(request_id, wire.RemoteError("Refused", problem))
+            return
         if message.get("kind") == "request":
             exercise, hidden = message.get("exercise"), message.get("hidden")
             malformed = not isinstance(exercise, str) or type(hidden) is not bool
@@ -173,40 +217,92 @@ class Runner:
                 return
             if request.outputs is not None:
                 request.problem = "The check reported twice; the answer interfered with grading."
-            elif not isinstance(outputs, str) or len(outputs) > MAX_RESULT_CHARS:
-                request.problem = "The check's report was malformed or too large."
+            elif not isinstance(outputs, str):
+                request.problem = "The check's report was malformed."
             else:
                 request.outputs = outputs
 
-    def count_output(self, size: int) -> bool:
-        """Account for ``size`` bytes of output; False when it should not be stored."""
+    def count_output(self, size: int, store: bool = True) -> bool:
+        """Account for ``size`` bytes the cell sent; False when they should not be stored
+        (``store`` is False for channel messages, which are never stored)."""
         self.printed += size
-        if self.printed > self.limits.output_mb * 2**20 and not self.runaway:
-            self.runaway = True
-            if self.client is not None and self.client.km is not None:
-                self.stopping = asyncio.ensure_future(self.client.km.shutdown_kernel(now=True))
-        if self.runaway:
+        if self.printed > self.limits.output_mb * 2**20:
+            self.stop_runaway(f"the cell printed more than {self.limits.output_mb:g} MB")
+        if self.runaway or not store:
             return False
         self.stored += size
         return self.stored <= STORED_OUTPUT_BYTES
 
+    def stop_runaway(self, reason: str) -> None:
+        """Stop the kernel for ``reason``; the running cell ends with status ``output``."""
+        if self.runaway:
+            return
+        self.runaway = reason
+        if self.client is not None and self.client.km is not None:
+            self.stopping = asyncio.ensure_future(self.client.km.shutdown_kernel(now=True))
+
+    def cell_timeout(self) -> int:
+        """Seconds the next cell may run: the per-cell limit, or what is left of the
+        notebook's, whichever ends first."""
+        left = self.deadline - time.monotonic()
+        return max(1, math.ceil(min(self.limits.timeout, left)))
+
+    def _out_of_time(self) -> bool:
+        return time.monotonic() >= self.deadline
+
     # --- execution -----------------------------------------------------------------
 
     async def _start(self) -> None:
-        km = SandboxedKernelManager(self.job, self.limits)
+        # Passed in, so neither the manager nor the client destroys it: ``_stop`` does.
+        self.context = context = client_context(self.limits)
+        km = SandboxedKernelManager(self.job, self.limits, context=context)
         self.client = _Client(self.nb, km, self)
         log = open(self.job.root / "kernel.log", "ab")  # noqa: SIM115 - closed in _stop
         self._log = log
         await self.client.async_start_new_kernel(stdout=log, stderr=log)
+        # nbclient's own start, with the client's sockets made from the capped context.
+        km.client = functools.partial(type(km).client, km, context=context)
         await self.client.async_start_new_kernel_client()
+        kc = self.client.kc
+        self.disconnected = False
+        self.watching = [asyncio.ensure_future(self._watch(channel.socket)) for channel in (
+            kc.iopub_channel, kc.shell_channel, kc.control_channel, kc.stdin_channel)]
+
+    async def _watch(self, socket: zmq.Socket) -> None:
+        """Stop the kernel as a runaway when libzmq drops its connection to ``socket`` while
+        the kernel lives: what a frame larger than ``MAXMSGSIZE`` does."""
+        monitor = socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        try:
+            await monitor.recv_multipart()
+            self.disconnected = True
+            await asyncio.sleep(0.5)  # a kernel that died closes its sockets too
+            km = self.client.km if self.client else None
+            if km is not None and await km.is_alive():
+                self.stop_runaway(
+                    f"the cell printed more than {self.limits.output_mb:g} MB in one "
+                    "message, which was dropped unread")
+        finally:
+            with contextlib.suppress(zmq.ZMQError):  # the socket may be closed already
+                socket.disable_monitor()
+            monitor.close(linger=0)
 
     async def _stop(self) -> None:
+        for task in self.watching:
+            task.cancel()
+        await asyncio.gather(*self.watching, return_exceptions=True)
+        self.watching = []
+        if self.stopping is not None:  # a runaway's shutdown uses the context destroyed below
+            await asyncio.gather(self.stopping, return_exceptions=True)
+            self.stopping = None
         if self.client is not None:
             try:
                 await self.client._async_cleanup_kernel()
             except Exception:  # the kernel may already be gone; nothing left to stop
                 pass
             self.client = None
+        if self.context is not None:
+            self.context.destroy(linger=0)  # and its I/O thread with it
+            self.context = None
         if getattr(self, "_log", None) is not None:
             self._log.close()
             self._log = None
@@ -230,17 +326,21 @@ class Runner:
         try:
             await self.client.async_execute_cell(cell, index)
         except CellTimeoutError:
+            if self._out_of_time():
+                return "timeout", self._notebook_time()
             return "timeout", f"the cell ran for more than {self.limits.timeout:g} seconds"
         except DeadKernelError:
             if self.runaway:
-                return "output", f"the cell printed more than {self.limits.output_mb:g} MB"
+                return "output", self.runaway
             return "died", self._death()
         finally:
             self.current = None
             self._clear_inbox()
             self.nb.cells[index] = original
+        if self.disconnected:  # wait for ``_watch`` to tell a dropped message from a death
+            await asyncio.wait(self.watching, timeout=5, return_when=asyncio.FIRST_COMPLETED)
         if self.runaway:
-            return "output", f"the cell printed more than {self.limits.output_mb:g} MB"
+            return "output", self.runaway
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 if output.get("ename") == "MemoryError":
@@ -264,14 +364,22 @@ class Runner:
             return f"the kernel exited with status {code} (sys.exit or os._exit?)"
         return "the kernel died"
 
+    def _notebook_time(self) -> str:
+        return (f"the notebook ran for more than {self.limits.notebook_timeout:g} seconds "
+                "in all (--notebook-timeout)")
+
     async def run(self) -> list[CellRun]:
         """Execute every code cell; never raises for anything the notebook does."""
+        self.deadline = time.monotonic() + self.limits.notebook_timeout
         code_cells = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code"]
         done: list[int] = []  # cells to replay after a restart
         failures = 0
         try:
             await self._start()
             for index in code_cells:
+                if self._out_of_time():
+                    self.runs[index].error = f"not run: {self._notebook_time()}"
+                    continue
                 if failures >= MAX_FAILURES:
                     self.runs[index].error = (
                         f"not run: grading stopped after {MAX_FAILURES} cells timed out or "
@@ -289,7 +397,7 @@ class Runner:
                     continue
                 failures += 1
                 await self._stop()
-                if failures >= MAX_FAILURES:
+                if failures >= MAX_FAILURES or self._out_of_time():
                     continue
                 failures = await self._restart(done, failures)
         except Exception as error:  # the kernel could not start: say so for every cell left
@@ -304,9 +412,11 @@ class Runner:
 
     async def _restart(self, done: list[int], failures: int) -> int:
         """A fresh kernel with the state of the cells in ``done`` rebuilt."""
-        self.runaway = False
+        self.runaway = None
         await self._start()
         for index in done:
+            if self._out_of_time():
+                return failures
             status, _ = await self._execute(index, store=False)
             if status not in ("ok", "error"):
                 failures += 1

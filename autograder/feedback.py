@@ -3,6 +3,10 @@
 Each graded cell gets its points and the reason in full: what was expected against what was
 received, and the typical mistake it matched, as the checks worded it. The page holds no
 timestamps, so regrading the same work writes the same bytes.
+
+Everything on a page that a learner controls (their name, notebook names, reasons quoting
+their errors) is HTML-escaped, and the page forbids scripts and loads nothing (its
+Content-Security-Policy), so a learner's text cannot run in the browser that opens it.
 """
 
 from html import escape
@@ -19,6 +23,9 @@ td.reason { white-space: pre-wrap; font-family: ui-monospace, monospace; font-si
 .pass { color: #116329; } .fail { color: #a40e26; } .hand { color: #6e5a00; }
 """
 
+# Only the page's own <style>: no scripts, no images, no requests anywhere.
+_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+
 
 def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
     got = sum(r.points for r in results)
@@ -26,6 +33,7 @@ def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">',
         f"<title>{escape(assignment)}: feedback for {escape(student)}</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{escape(assignment)}</h1>",

@@ -7,6 +7,11 @@ notebook and a result file. A result file marks the notebook done: an interrupte
 resumes from them, and a notebook whose inputs have not changed is never graded twice.
 Cases come from a seed derived from a per-output-folder key and the notebook's identity,
 so regrading gives the same cases and the same grades.
+
+Before any of that, a preflight grades the instructor's solution in the same jail: when it
+does not score full marks no learner's grade could be trusted, so the run stops before the
+gradebook exists (``Stopped``). A run whose every notebook failed for one reason of ours
+says so in ``Outcome.failure``.
 """
 
 import asyncio
@@ -16,6 +21,7 @@ import json
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 import time
 import traceback
@@ -24,6 +30,7 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+from nbconvert.preprocessors.sanitize import SanitizeHTML
 
 import autograder
 from autograder import course, feedback, registry, report, sandbox
@@ -36,6 +43,15 @@ from autograder.scoring import NotebookResult, score_notebook, zero
 from autograder.submissions import Problem, Task, discover, unpack
 
 MAX_COPIED_BYTES = 200 * 2**20
+# The preflight's student: a name no student folder can have (``discover`` refuses names
+# starting with "."), and one nbgrader's globs over ``autograded/`` skip.
+PREFLIGHT = ".preflight"
+# How a score's reason starts when the grader, not the learner, failed.
+_INFRASTRUCTURE = ("GRADER ERROR", "the kernel could not start")
+
+
+class Stopped(Exception):
+    """Grading stopped for a cause no learner controls; the message says which and the fix."""
 
 
 @dataclass
@@ -58,6 +74,7 @@ class Outcome:
     graded: int
     reused: int
     seconds: float
+    failure: str | None = None  # every notebook graded failed for this reason of ours
 
     @property
     def csv(self) -> Path:
@@ -102,6 +119,23 @@ def derive_seed(key: bytes, *parts: object) -> int:
     for part in parts:
         digest.update(b"\0" + str(part).encode())
     return int.from_bytes(digest.digest()[:8], "big")
+
+
+def _neutralise(nb: nbformat.NotebookNode, release: nbformat.NotebookNode
+                ) -> nbformat.NotebookNode:
+    """``nb`` as safe to open in the instructor's browser (formgrader renders it as HTML
+    without sanitising): nbconvert's ``SanitizeHTML`` keeps plain text and PNG/JPEG images,
+    passes the learner's ``text/html`` and ``text/markdown`` outputs, markdown and raw cells
+    through bleach (no scripts, no event handlers), and drops every other kind of output
+    (JavaScript, SVG, widget views). Markdown cells as the instructor released them are
+    left alone."""
+    released = {c.source for c in release.cells if c.cell_type == "markdown"}
+    sanitizer = SanitizeHTML(safe_output_keys={"metadata", "text/plain", "image/png",
+                                               "image/jpeg"})
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown" or cell.source not in released:
+            sanitizer.preprocess_cell(cell, {}, index)
+    return nb
 
 
 class Grader:
@@ -149,10 +183,11 @@ class Grader:
             shutil.copyfile(path, target)
         return complete
 
-    def _autograded(self, prepared: Prepared, result: NotebookResult) -> None:
+    def _autograded(self, prepared: Prepared, result: NotebookResult, layout: Layout) -> None:
         """The executed notebook with each test cell's output replaced by its verdict, so that
-        nbgrader's own ``determine_grade`` and formgrader read the same scores."""
-        nb = copy.deepcopy(prepared.nb)
+        nbgrader's own ``determine_grade`` and formgrader read the same scores, and with the
+        learner's HTML made harmless (``_neutralise``)."""
+        nb = _neutralise(copy.deepcopy(prepared.nb), layout.release)
         scores = {s.grade_id: s for s in result.scores}
         for index, grade_id in prepared.test_cells.items():
             cell = nb.cells[index]
@@ -211,7 +246,7 @@ class Grader:
             runs = await runner.run()
             result = await asyncio.to_thread(
                 score_notebook, layout, prepared, runs, exercises, task.student)
-            self._autograded(prepared, result)
+            self._autograded(prepared, result, layout)
         finally:
             job.remove()
         result.seconds = time.monotonic() - started
@@ -292,6 +327,26 @@ class Grader:
             for a in involved
         }
         db_url = self.options.db_url or sqlite_url(self.out / "gradebook.db")
+        self._prepare_jobs()
+        try:
+            if involved:
+                self._preflight(involved[0])
+            results, todo = self._grade_tasks(tasks, involved, db_url, problems)
+        finally:
+            shutil.rmtree(self.jobs_root, ignore_errors=True)
+        ordered = [results[k] for k in sorted(results)]
+        report.write_csv(self.out / "grades.csv", ordered, problems)
+        feedback.write(self.out / "feedback", ordered)
+        self._write_nbgrader_config(db_url)
+        graded = [results[t.key] for t in todo if t.key in results]
+        return Outcome(ordered, problems, self.out, self.level, len(todo),
+                       len(results) - len(todo), time.monotonic() - started,
+                       _infrastructure_failure(graded))
+
+    def _grade_tasks(self, tasks: list[Task], involved: list[str], db_url: str,
+                     problems: list[Problem]) -> tuple[dict[tuple, NotebookResult], list[Task]]:
+        """Grade what changed since the last run into the gradebook; every result by task
+        key, and the tasks graded this time."""
         self.book = Book(db_url)
         try:
             layouts = {a: self.book.layouts(self.source_root, a) for a in involved}
@@ -316,23 +371,47 @@ class Grader:
                     todo.append(task)
             progress = report.Progress(len(todo) + len(results))
             progress.skip(len(results))
-            self._prepare_jobs()
-            try:
-                asyncio.run(self._grade_all(todo, layouts, exercises, progress))
-            finally:
-                shutil.rmtree(self.jobs_root, ignore_errors=True)
+            asyncio.run(self._grade_all(todo, layouts, exercises, progress))
             for task in todo:
                 loaded = self._load(task)
                 if loaded is not None:
                     results[task.key] = loaded
         finally:
             self.book.close()
-        ordered = [results[k] for k in sorted(results)]
-        report.write_csv(self.out / "grades.csv", ordered, problems)
-        feedback.write(self.out / "feedback", ordered)
-        self._write_nbgrader_config(db_url)
-        return Outcome(ordered, problems, self.out, self.level, len(todo),
-                       len(results) - len(todo), time.monotonic() - started)
+        return results, todo
+
+    def _preflight(self, assignment: str) -> None:
+        """Grade the instructor's solution of ``assignment``'s first notebook in the learners'
+        jail, before the gradebook is touched; raise ``Stopped`` unless it scores full marks.
+        Otherwise every learner would be graded by a grader that cannot grade: kernels that
+        cannot import the learner-side package, limits too tight for the course, a broken
+        solution. A pass is remembered under its fingerprint (the grader's code, the
+        assignment's source, the key, the limits), so an unchanged setup costs nothing."""
+        name = self.known[assignment][0]
+        task = Task(PREFLIGHT, assignment, name, self.source_root / assignment / f"{name}.ipynb")
+        passed = self.out / "results" / PREFLIGHT / "passed"
+        fingerprint = self._fingerprint(task)
+        if passed.is_file() and passed.read_text() == fingerprint:
+            return
+        with tempfile.TemporaryDirectory(prefix="autograder-preflight-") as scratch:
+            book = Book(sqlite_url(Path(scratch) / "gradebook.db"))
+            try:
+                layout = book.layouts(self.source_root, assignment)[name]
+            finally:
+                book.close()
+        print(f"preflight: grading the solution of {assignment}/{name}.ipynb", file=sys.stderr)
+        try:
+            result = asyncio.run(self.grade_one(
+                task, layout, registry.exercises(self.source_root / assignment)))
+        except Exception as error:  # a bug of ours: the traceback is for whoever fixes it
+            traceback.print_exc()
+            raise Stopped(f"preflight failed, so no notebook was graded and the gradebook was "
+                          f"not touched: grading the solution raised {error!r}") from error
+        failed = [s for s in result.scores if s.points is not None and not s.passed]
+        if failed:
+            raise Stopped(_preflight_failure(task, result, failed))
+        passed.parent.mkdir(parents=True, exist_ok=True)
+        passed.write_text(fingerprint)
 
     def _prepare_jobs(self) -> None:
         """This run's jobs folder, with the one copy of the learner side its kernels import."""
@@ -356,8 +435,47 @@ class Grader:
         (self.out / "nbgrader_config.py").write_text(text)
 
 
+def _preflight_failure(task: Task, result: NotebookResult, failed: list) -> str:
+    """Why the solution lost points, worded for the instructor with the likely fix."""
+    reasons = "\n".join(f"  {s.grade_id}: {s.reason}" for s in failed)
+    text = " ".join(s.reason for s in failed)
+    where = f"{task.assignment}/{task.notebook}.ipynb"
+    if "ModuleNotFoundError" in text and "autograder" in text:
+        cause = (f"kernels cannot import the learner-side package: the kernel's Python "
+                 f"({sys.executable}) does not have autograder installed from this course. "
+                 "Install it there (pip install -e . in the course's checkout) or run the "
+                 "grader with the Python that has it")
+    elif _INFRASTRUCTURE[1] in text:
+        cause = ("grading kernels cannot start; the kernel's log, below, says why. Check the "
+                 "sandbox (run as root, or where user namespaces are allowed) and --memory")
+    else:
+        cause = (f"the instructor's solution {where} scores {result.points:g} of "
+                 f"{result.max_points:g} in the grading jail. Fix the solution, or raise "
+                 "--timeout, --notebook-timeout or --memory if it needs more")
+    return (f"preflight failed, so no notebook was graded and the gradebook was not touched: "
+            f"{cause}.\nWhat grading the solution of {where} said:\n{reasons}")
+
+
+def _infrastructure_failure(results: list[NotebookResult]) -> str | None:
+    """The reason every notebook in ``results`` failed, when it is one of ours (a grader
+    error, a kernel that could not start) and all share it; else None."""
+    kinds = set()
+    for result in results:
+        reasons = [s.reason for s in result.scores]
+        kind = next((k for k in _INFRASTRUCTURE
+                     if reasons and all(r.startswith(k) for r in reasons)), None)
+        if kind is None:
+            return None
+        kinds.add(kind)
+    if len(kinds) != 1:
+        return None
+    return (f"every notebook graded failed for the same reason, which no learner causes: "
+            f"{results[0].scores[0].reason}")
+
+
 def grade(submissions: Path, out: Path, course_root: Path, options: Options | None = None
           ) -> Outcome:
-    """Grade every notebook under ``submissions`` into ``out``; see the module docstring."""
+    """Grade every notebook under ``submissions`` into ``out``; see the module docstring.
+    Raises ``Stopped`` when the preflight fails, before the gradebook is touched."""
     return Grader(course_root, out, options or Options()).run(submissions)
 

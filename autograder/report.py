@@ -1,6 +1,12 @@
-"""What a grading run shows a person: progress while it runs, ``grades.csv``, a summary table."""
+"""What a grading run shows a person: progress while it runs, ``grades.csv``, a summary table.
+
+Student names, notebook names and reasons come from submissions, so everything written here
+goes through ``clean``: no terminal escape sequences or other control characters reach a
+terminal or a spreadsheet, and no ``grades.csv`` cell can be read as a formula.
+"""
 
 import csv
+import re
 import sys
 import time
 from collections.abc import Iterable
@@ -13,6 +19,29 @@ from autograder.submissions import Problem
 COLUMNS = [
     "student", "assignment", "notebook", "exercise", "points", "max points", "reason", "review"
 ]
+# ANSI/VT100 escape sequences (CSI, OSC and the two-character ones), then the C0 and C1
+# control characters left; what would colour, move or retitle a terminal.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+# What makes Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP, "CSV
+# Injection"): such a cell gets a leading single quote, which they show as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def clean(text: str, newlines: bool = False) -> str:
+    """``text`` without escape sequences and control characters; newlines are kept only
+    when ``newlines`` (a reason's lines), else they become spaces."""
+    text = _ESCAPES.sub("", text.replace("\r\n", "\n"))
+    if not newlines:
+        text = text.replace("\n", " ")
+    return _CONTROLS.sub("", text)
+
+
+def spreadsheet_cell(text: str, newlines: bool = False) -> str:
+    """``clean(text)``, quoted with a leading ``'`` if a spreadsheet would take it for a
+    formula."""
+    text = clean(text, newlines)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _number(value: float | None) -> str:
@@ -23,16 +52,24 @@ def write_csv(path: Path, results: Iterable[NotebookResult], problems: Iterable[
     """One row per graded cell, then one per thing that was not graded; sorted, so that the
     same grades always give the same file."""
     rows = []
+
+    def row(student: str, assignment: str, notebook: str, exercise: str, points: str,
+            max_points: str, reason: str, review: str) -> list[str]:
+        names = [spreadsheet_cell(t) for t in (student, assignment, notebook, exercise)]
+        texts = [spreadsheet_cell(t, newlines=True) for t in (reason, review)]
+        return [*names, points, max_points, *texts]
+
     for result in results:
         for score in result.scores:
             # A flag on the notebook as a whole shows on each of its rows, so that filtering
             # the review column finds every notebook an instructor should read.
             review = "\n".join(filter(None, [score.review, *result.review]))
-            rows.append([result.student, result.assignment, result.notebook, score.grade_id,
-                         _number(score.points), _number(score.max_points), score.reason, review])
+            rows.append(row(result.student, result.assignment, result.notebook, score.grade_id,
+                            _number(score.points), _number(score.max_points), score.reason,
+                            review))
     for problem in problems:
-        rows.append([problem.student, problem.assignment, problem.notebook, "", "", "",
-                     problem.reason, ""])
+        rows.append(row(problem.student, problem.assignment, problem.notebook, "", "", "",
+                        problem.reason, ""))
     rows.sort(key=lambda row: row[:4])
     temporary = path.with_suffix(".tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as file:
@@ -55,7 +92,7 @@ def summary(results: Iterable[NotebookResult]) -> str:
     header = ["student", *columns, "total"]
     lines = []
     for student in sorted(table):
-        row = [student]
+        row = [clean(student)]
         total = [0.0, 0.0]
         for assignment in columns:
             got = table[student].get(assignment)
@@ -97,7 +134,8 @@ class Progress:
         rate = self.graded / elapsed * 60 if elapsed > 0 else 0.0
         left = (self.total - self.done) / (self.graded / elapsed) if self.graded else 0.0
         print(
-            f"[{self.done}/{self.total}] {result.student}/{result.assignment}/{result.notebook}: "
+            f"[{self.done}/{self.total}] "
+            f"{clean(f'{result.student}/{result.assignment}/{result.notebook}')}: "
             f"{result.points:g}/{result.max_points:g} in {result.seconds:.1f} s | "
             f"{rate:.1f} notebooks/min, about {left:.0f} s left",
             file=self.stream,

@@ -60,6 +60,7 @@ class Limits:
     """What one grading kernel may use."""
 
     timeout: float = 120.0  # seconds of wall clock per cell
+    notebook_timeout: float = 300.0  # seconds of wall clock per notebook, restarts included
     memory_mb: int = 4096  # address space of each kernel process
     processes: int = 256  # processes and threads of the kernel's user
     output_mb: float = 5.0  # text and images a notebook may print before it is stopped

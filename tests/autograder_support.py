@@ -74,16 +74,39 @@ def submit(submissions: pathlib.Path, student: str, content, assignment: str = "
     return path
 
 
+# ``python -m autograder`` that also prints the grading process's own peak memory (not its
+# kernels'), as ``grader peak RSS: N kB`` on stderr.
+_MEASURED = (
+    "import resource, sys\n"
+    "from autograder.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "print(f'grader peak RSS: {peak} kB', file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
 def autograder(
-    *args: str, timeout: float = 900, cwd: pathlib.Path = ROOT
+    *args: str, timeout: float = 900, cwd: pathlib.Path = ROOT, python: str = sys.executable,
+    measure: bool = False,
 ) -> subprocess.CompletedProcess:
-    """``python -m autograder ARGS``, niced: the machine is shared."""
+    """``python -m autograder ARGS``, niced: the machine is shared. ``python`` runs it (another
+    environment's interpreter); ``measure`` adds the grader's peak RSS to stderr."""
     env = dict(os.environ)
-    env["PATH"] = f"{pathlib.Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    # nbgrader runs tools (alembic) from the test environment's bin/ whichever Python grades.
+    tools = {str(pathlib.Path(python).parent), str(pathlib.Path(sys.executable).parent)}
+    env["PATH"] = os.pathsep.join([*sorted(tools), env.get("PATH", "")])
+    command = ["-c", _MEASURED] if measure else ["-m", "autograder"]
     return subprocess.run(
-        ["nice", sys.executable, "-m", "autograder", *args],
+        ["nice", python, *command, *args],
         capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env,
     )
+
+
+def peak_rss_mb(result: subprocess.CompletedProcess) -> float:
+    """The grader's peak RSS printed by ``autograder(..., measure=True)``, in MB."""
+    line = next(x for x in result.stderr.splitlines() if x.startswith("grader peak RSS:"))
+    return int(line.split()[3]) / 1024
 
 
 def grades(out: pathlib.Path) -> dict[tuple[str, str], tuple[str, str]]:

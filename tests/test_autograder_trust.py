@@ -96,6 +96,13 @@ def _learners(base, paths: dict) -> dict:
         "         + glob.glob('/tmp/autograder-jobs-*') if p != _job]\n"
         "print(_inbox, _jobs)\n"
     )
+    def flood(count: int, size: int) -> str:
+        return ("from IPython.display import display\n"
+                f"for _ in range({count}):\n"
+                "    display({'application/vnd.rnn-autograder.v1+json': {'kind': 'result', "
+                f"'id': 'f' * 32, 'exercise': 'rnn_step', 'outputs': 'x' * {size}}}}}, "
+                "raw=True)\n")
+
     forged = (
         "from IPython.display import display\n"
         "display({'application/vnd.rnn-autograder.v1+json': {'kind': 'result', "
@@ -199,6 +206,12 @@ def _learners(base, paths: dict) -> dict:
         "opens_network": (learner(base, before_rnn=network_attempt,
                                   rnn=_only_if("not _net", RNN, "return x")), full,
                           ("1", "passed")),
+        # floods of the grading channel: a blank notebook that floods scores as blank does,
+        # a perfect one loses only the exercise whose cell sent a message past the cap
+        "floods_channel": (learner(base, rnn=None, zero=None, before_rnn=flood(30, 2**20)),
+                           ("0", "NotImplementedError"), ("0", "NotImplementedError")),
+        "huge_message": (learner(base, rnn=flood(1, 400 * 2**20) + RNN),
+                         ("0", "dropped unread"), ("1", "passed")),
         "peeks_at_cases": (learner(base, before_rnn=peek_attempt,
                                    rnn=_only_if("not _inbox and not _jobs", RNN,
                                                 "return x")), full, ("1", "passed")),
@@ -278,6 +291,7 @@ CASES = [
     "infinite_loop", "sleep_forever", "memory_bomb", "fork_bomb", "prints_100mb", "sys_exit",
     "os_exit", "segfault", "kills_kernel", "rebinds_numpy", "rebinds_checks", "always_equal",
     "imports_rnnref", "reads_secrets", "writes_files", "opens_network", "peeks_at_cases",
+    "floods_channel", "huge_message",
 ]
 
 
