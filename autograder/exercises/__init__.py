@@ -10,6 +10,9 @@ the learner's side, in ``autograder.learner.checks`` under the same name;
 - ``expect(case)`` computes the right outputs with ``rnnref``;
 - ``mistakes`` maps a named, typical mistake to a function that computes what that
   mistake would output on the case, and a message that teaches the fix;
+- ``variants`` maps a part of the equations (``"o_gate.activation"``) to what the answer
+  would output with that one part done wrong, and a message naming the part: the
+  generated models ``autograder.diagnose`` tries when no hand-written mistake matches;
 - ``what``, ``answer`` and ``label`` word the judge's messages.
 
 Each module also names its notebook's folder (``ASSIGNMENT``) and lists, per graded cell,
@@ -75,6 +78,7 @@ class Exercise:
     cases: Callable[[np.random.Generator, bool], list[Case]]
     expect: Callable[[Case], Any]
     mistakes: dict[str, Mistake] = field(default_factory=dict)
+    variants: dict[str, Mistake] = field(default_factory=dict)
     what: str = "the output"
     answer: str = "answer"
     label: Callable[[Case], str] = _summary

@@ -79,8 +79,18 @@ def _lstm(
     peep_o: str = "new",
     cell_clip: str = "before_m",
     proj_clip: str = "after",
+    gate_act: str = "",
+    no_bias: str = "",
+    no_peephole: str = "",
+    dropped: str = "",
 ) -> dict:
-    """One step of TF1's LSTM in NumPy, with each named mistake switchable by a flag."""
+    """One step of TF1's LSTM in NumPy, with each named mistake switchable by a flag.
+
+    The last four flags name one gate ("i", "j", "f", "o") or term each: ``gate_act`` gives
+    that gate the other activation (sigmoid for j, the cell's activation for i, f, o),
+    ``no_bias`` leaves its block of the bias out, ``no_peephole`` its peephole, and
+    ``dropped`` ("x" or "h") leaves the input or the recurrent rows out of z.
+    """
     o_ = case["options"]
     H, fb = case["num_units"], o_["forget_bias"]
     weights = list(case["weights"])
@@ -90,21 +100,32 @@ def _lstm(
     ) else None
     W_proj = weights[-1] if o_["num_proj"] else None
     activation = (common.ACTIVATIONS[o_["activation"]] or np.tanh) if act == "given" else np.tanh
+    gate = {"i": sigmoid, "j": activation, "f": sigmoid, "o": sigmoid}
+    if gate_act:
+        gate[gate_act] = sigmoid if gate_act == "j" else activation
     c_prev, h_prev = case["state"]
     x = case["x"]
-    parts = [x, h_prev] if concat == "xh" else [h_prev, x]
+    x = np.zeros_like(x) if dropped == "x" else x
+    h_in = np.zeros_like(h_prev) if dropped == "h" else h_prev
+    parts = [x, h_in] if concat == "xh" else [h_in, x]
     z = np.concatenate(parts, axis=1) @ kernel + bias  # [B, D + h] @ [D + h, 4H] -> [B, 4H]
     named = dict(zip(order, np.split(z, 4, axis=1), strict=True))
+    if no_bias:
+        named[no_bias] = named[no_bias] - np.split(bias, 4)["ijfo".index(no_bias)]
     i, j, f, o = named["i"], named["j"], named["f"], named["o"]
+    if peep is not None and no_peephole:
+        peep["w_" + no_peephole] = np.zeros_like(peep["w_" + no_peephole])
 
     def new_cell(i: np.ndarray, f: np.ndarray) -> np.ndarray:
         if forget == "inside":
-            keep = sigmoid(f + fb)
+            keep = gate["f"](f + fb)
         elif forget == "missing":
-            keep = sigmoid(f)
+            keep = gate["f"](f)
+        elif forget == "twice":
+            keep = gate["f"](f + 2 * fb)
         else:  # added after the sigmoid
-            keep = sigmoid(f) + fb
-        return keep * c_prev + sigmoid(i) * activation(j)
+            keep = gate["f"](f) + fb
+        return keep * c_prev + gate["i"](i) * gate["j"](j)
 
     if peep is not None:
         if peep_if == "prev":
@@ -120,9 +141,10 @@ def _lstm(
         c = np.clip(c, -o_["cell_clip"], o_["cell_clip"])
     c_for_m = c_unclipped if cell_clip == "after_m" else c
     if peep is not None:
-        o = o + peep["w_o"] * (c_for_m if peep_o == "new" else c_prev)
+        seen = {"new": c_for_m, "prev": c_prev, "unclipped": c_unclipped}[peep_o]
+        o = o + peep["w_o"] * seen
     c_out = c_for_m if h_from == "new" else c_prev
-    m = sigmoid(o) * (activation(c_out) if h_activation else c_out)
+    m = gate["o"](o) * (activation(c_out) if h_activation else c_out)
     if W_proj is not None:
         clip = o_["proj_clip"]
         if clip is not None and proj_clip == "before":
@@ -138,6 +160,54 @@ def _lstm(
         "output": m,
         "new_state": state,
     }
+
+
+_GATES = {"i": "input gate i", "j": "candidate j", "f": "forget gate f", "o": "output gate o"}
+
+
+def lstm_variants(peepholes: bool) -> dict[str, Mistake]:
+    """One part of the LSTM step done wrong at a time, for ``autograder.diagnose``: each
+    gate's activation and bias block, forget_bias twice, the input or recurrent rows of z,
+    and (``peepholes``) each peephole and which cell the o peephole sees."""
+
+    def variant(message: str, **flags: str) -> Mistake:
+        return Mistake(lambda case: _lstm(case, **flags), message)
+
+    variants = {}
+    for g, name in _GATES.items():
+        right = "the activation (tanh by default)" if g == "j" else "a sigmoid"
+        variants[f"{g}_gate.activation"] = variant(
+            f"the {name} goes through the wrong function: it takes {right}.", gate_act=g
+        )
+        variants[f"{g}_gate.bias"] = variant(
+            f"the {name} has no bias: its block of the bias is added to z like the others "
+            "(z = [x, h_prev] @ kernel + bias, then split).",
+            no_bias=g,
+        )
+    variants["forget_gate.forget_bias_twice"] = variant(
+        "forget_bias is added twice to the forget gate: once, inside the sigmoid, "
+        "sigmoid(f + forget_bias).",
+        forget="twice",
+    )
+    variants["z.input_rows"] = variant(
+        "the inputs x do not reach z: z = [x, h_prev] @ kernel + bias uses both.", dropped="x"
+    )
+    variants["z.recurrent_rows"] = variant(
+        "the previous h does not reach z: z = [x, h_prev] @ kernel + bias uses both.",
+        dropped="h",
+    )
+    if peepholes:
+        for g in "ifo":
+            variants[f"{g}_peephole.missing"] = variant(
+                f"the {_GATES[g]} has no peephole: add w_{g}_diag times the cell to it.",
+                no_peephole=g,
+            )
+        variants["o_peephole.unclipped_c"] = variant(
+            "the o peephole sees the new cell before clipping: clip c first, then "
+            "o += w_o_diag * c with the clipped c.",
+            peep_o="unclipped",
+        )
+    return variants
 
 
 def _common_mistakes() -> dict:
@@ -217,6 +287,7 @@ BASIC_LSTM_CELL = Exercise(
     expect=_expect_basic,
     label=_label,
     mistakes=_common_mistakes(),
+    variants=lstm_variants(peepholes=False),
 )
 
 
@@ -307,6 +378,7 @@ LSTM_CELL_PEEPHOLES = Exercise(
     expect=_expect_lstm,
     label=_label,
     mistakes=_peephole_mistakes(),
+    variants=lstm_variants(peepholes=True),
 )
 
 
@@ -374,6 +446,7 @@ LSTM_CELL_PROJECTION = Exercise(
     expect=_expect_lstm,
     label=_label,
     mistakes=_projection_mistakes(),
+    variants=lstm_variants(peepholes=True),
 )
 
 
@@ -428,6 +501,18 @@ MUTATIONS: dict[str, list[Mutation]] =                {
             "return LSTMStateTuple(self.num_units, self.num_units)",
             "return (self.num_units, self.num_units)",
         ),
+        Mutation(
+            "basic_lstm_cell_answer",
+            "sigmoid(f + self.forget_bias)",
+            "sigmoid(f + self.forget_bias + self.forget_bias)",
+            "forget_bias is added twice",
+        ),
+        Mutation(
+            "basic_lstm_cell_answer",
+            "new_h = self.activation(new_c) * sigmoid(o)",
+            "new_h = self.activation(new_c) * np.tanh(o)",
+            "the output gate o goes through the wrong function",
+        ),
     ],
     "lstm_cell_peepholes_test": [
         Mutation(
@@ -461,6 +546,24 @@ MUTATIONS: dict[str, list[Mutation]] =                {
             "c = sigmoid(f + self.forget_bias) * c_prev",
             "c = sigmoid(f) * c_prev",
             "forget_bias is missing",
+        ),
+        Mutation(
+            "lstm_cell_answer",
+            "if self.cell_clip is not None:\n"
+            "            c = np.clip(c, -self.cell_clip, self.cell_clip)\n"
+            "        if self.use_peepholes:\n"
+            "            o = o + self.w_o_diag * c",
+            "if self.use_peepholes:\n"
+            "            o = o + self.w_o_diag * c\n"
+            "        if self.cell_clip is not None:\n"
+            "            c = np.clip(c, -self.cell_clip, self.cell_clip)",
+            "the o peephole sees the new cell before clipping",
+        ),
+        Mutation(
+            "lstm_cell_answer",
+            "sigmoid(i) * self.activation(j)",
+            "sigmoid(i) * sigmoid(j)",
+            "the candidate j goes through the wrong function",
         ),
     ],
     "lstm_cell_projection_test": [

@@ -73,6 +73,7 @@ TF_LSTM_CELL = Exercise(
     expect=_expect_cell,
     label=lstm._label,
     mistakes=_cell_mistakes(),
+    variants=lstm.lstm_variants(peepholes=False),
     forbidden=FORBIDDEN,
 )
 
@@ -271,6 +272,18 @@ MUTATIONS: dict[str, list[Mutation]] =                      {
             "LSTMStateTuple(new_h, new_c)",
             "the state's parts are swapped",
         ),
+        Mutation(
+            "tf_lstm_cell_answer",
+            "tf.sigmoid(f + self.forget_bias)",
+            "tf.sigmoid(f + 2 * self.forget_bias)",
+            "forget_bias is added twice",
+        ),
+        Mutation(
+            "tf_lstm_cell_answer",
+            "new_h = tf.tanh(new_c) * tf.sigmoid(o)",
+            "new_h = tf.tanh(new_c) * tf.tanh(o)",
+            "the output gate o goes through the wrong function",
+        ),
     ],
     "tf_dynamic_rnn_test": [
         Mutation(
@@ -296,6 +309,12 @@ MUTATIONS: dict[str, list[Mutation]] =                      {
             "return tf.transpose(outputs.stack(), [1, 0, 2]), state",
             "return outputs.stack(), state",
             "the outputs are returned time-major",
+        ),
+        Mutation(
+            "tf_dynamic_rnn_answer",
+            "return tf.transpose(outputs.stack(), [1, 0, 2]), state",
+            "return tf.reshape(outputs.stack(), [batch, max_time, -1]), state",
+            "it looks reshaped where it should be transposed",
         ),
     ],
     "keras_lstm_weights_test": [
