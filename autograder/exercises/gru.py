@@ -40,10 +40,14 @@ def _gru(
     mix: str = "u_keeps",
     concat: str = "xh",
     act: str = "given",
+    no_bias: str = "",
 ) -> dict:
-    """One GRU step in NumPy, with each named mistake switchable."""
+    """One GRU step in NumPy, with each named mistake switchable (``no_bias``: "gates" or
+    "candidate", the bias left out)."""
     x, h_prev, H = case["x"], case["state"], case["num_units"]
     W_g, b_g, W_c, b_c = case["weights"]
+    b_g = 0 * b_g if no_bias == "gates" else b_g
+    b_c = 0 * b_c if no_bias == "candidate" else b_c
     D = x.shape[1]
     activation = {
         "given": common.ACTIVATIONS[case["activation"]] or np.tanh,
@@ -61,7 +65,12 @@ def _gru(
         c = activation(x @ W_c[:D] + r * (h_prev @ W_c[D:]) + b_c)
     else:  # no reset at all
         c = activation(np.concatenate([x, h_prev], axis=1) @ W_c + b_c)
-    new_h = u * h_prev + (1 - u) * c if mix == "u_keeps" else (1 - u) * h_prev + u * c
+    new_h = {
+        "u_keeps": u * h_prev + (1 - u) * c,
+        "u_moves": (1 - u) * h_prev + u * c,
+        "u_both": u * h_prev + u * c,
+        "one_minus_u_both": (1 - u) * h_prev + (1 - u) * c,
+    }[mix]
     return {"state_size": H, "output_size": H, "output": new_h, "new_state": new_h}
 
 
@@ -103,6 +112,26 @@ GRU_CELL = Exercise(
         "activation_ignored": Mistake(
             lambda case: _gru(case, act="tanh"),
             "the cell always uses np.tanh: apply self.activation to the candidate.",
+        ),
+    },
+    variants={
+        "gates.bias": Mistake(
+            lambda case: _gru(case, no_bias="gates"),
+            "the gates r and u have no bias: sigmoid([x, h_prev] @ gates_kernel + gates_bias).",
+        ),
+        "candidate.bias": Mistake(
+            lambda case: _gru(case, no_bias="candidate"),
+            "the candidate c has no bias: add candidate_bias before the activation.",
+        ),
+        "mix.h_prev_weight": Mistake(
+            lambda case: _gru(case, mix="one_minus_u_both"),
+            "the old state h_prev is weighted by 1 - u: u keeps the old state and 1 - u lets "
+            "the candidate in, and the two weights add up to 1.",
+        ),
+        "mix.candidate_weight": Mistake(
+            lambda case: _gru(case, mix="u_both"),
+            "the candidate c is weighted by u: u keeps the old state and 1 - u lets the "
+            "candidate in, and the two weights add up to 1.",
         ),
     },
 )
@@ -221,6 +250,24 @@ MUTATIONS: dict[str, list[Mutation]] =               {
             "c = self.activation(x_rh",
             "c = sigmoid(x_rh",
             "the candidate uses a sigmoid",
+        ),
+        Mutation(
+            "gru_cell_answer",
+            "x_rh @ self.candidate_kernel + self.candidate_bias",
+            "x_rh @ self.candidate_kernel",
+            "the candidate c has no bias",
+        ),
+        Mutation(
+            "gru_cell_answer",
+            "x_h @ self.gates_kernel + self.gates_bias",
+            "x_h @ self.gates_kernel",
+            "the gates r and u have no bias",
+        ),
+        Mutation(
+            "gru_cell_answer",
+            "new_h = u * h_prev + (1 - u) * c",
+            "new_h = u * h_prev + u * c",
+            "the candidate c is weighted by u",
         ),
     ],
     "count_params_test": [
