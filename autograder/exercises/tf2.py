@@ -125,6 +125,7 @@ TF_DYNAMIC_RNN = Exercise(
             "not_transposed_back",
         )
     },
+    variants=dynamic_rnn.UNROLL_VARIANTS,
     forbidden=FORBIDDEN,
 )
 
@@ -306,6 +307,12 @@ MUTATIONS: dict[str, list[Mutation]] =                      {
         ),
         Mutation(
             "tf_dynamic_rnn_answer",
+            "live = (t < lengths)[:, None]",
+            "live = (t < lengths - 1)[:, None]",
+            "the mask ends one step early",
+        ),
+        Mutation(
+            "tf_dynamic_rnn_answer",
             "return tf.transpose(outputs.stack(), [1, 0, 2]), state",
             "return outputs.stack(), state",
             "the outputs are returned time-major",
@@ -314,7 +321,7 @@ MUTATIONS: dict[str, list[Mutation]] =                      {
             "tf_dynamic_rnn_answer",
             "return tf.transpose(outputs.stack(), [1, 0, 2]), state",
             "return tf.reshape(outputs.stack(), [batch, max_time, -1]), state",
-            "it looks reshaped where it should be transposed",
+            "a reshape would keep the time-major order",
         ),
     ],
     "keras_lstm_weights_test": [
