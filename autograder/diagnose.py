@@ -87,7 +87,11 @@ def _by_layout(exercise: Exercise, received: Any, expected: Any) -> Diagnosis | 
         return None  # a different structure: the judge's own message already says how
     wrong = [k for k in want if not _matches(exercise, got[k], want[k])]
     for key in wrong:
-        found = _misplaced(exercise, key, got, want) or _scaled(exercise, key, got[key], want[key])
+        found = (
+            _overflowed(key, got[key], want[key])
+            or _misplaced(exercise, key, got, want)
+            or _scaled(exercise, key, got[key], want[key])
+        )
         if found:
             return found
     right = [k for k in want if k not in wrong]
@@ -132,6 +136,21 @@ def _misplaced(exercise: Exercise, key: str, got: dict, want: dict) -> Diagnosis
                 f"{a} and {b}, use transpose (np.transpose or tf.transpose).",
             )
     return None
+
+
+def _overflowed(key: str, value: Any, right: Any) -> Diagnosis | None:
+    """nan or inf where the right values are finite: an exp or a division blew up."""
+    if not (isinstance(value, np.ndarray) and isinstance(right, np.ndarray)):
+        return None
+    if value.shape != right.shape or value.dtype.kind != "f" or right.dtype.kind != "f":
+        return None
+    if not (np.isfinite(right).all() and not np.isfinite(value).all()):
+        return None
+    return Diagnosis(
+        f"diagnosis:{key}.overflow",
+        f"{key} holds nan or inf where the right values are finite: something overflows "
+        "(np.exp of a large number?). Compute it in the stable form the notebook shows.",
+    )
 
 
 def _scaled(exercise: Exercise, key: str, value: Any, right: Any) -> Diagnosis | None:
