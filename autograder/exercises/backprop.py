@@ -68,8 +68,8 @@ def _rnn_step(x, h_prev, kernel, bias, d_new_h, mistake: str = "") -> tuple:
         d_z = d_new_h * (1 - z**2)
     else:
         d_z = d_new_h * (1 - new_h**2)  # tanh' = 1 - tanh^2, from the output
-    d_xh = d_z @ kernel.T  # [B, H] @ [H, D + H] -> [B, D + H]
-    d_kernel = xh.T @ d_z
+    d_xh = (d_new_h if mistake == "d_xh_skips_tanh" else d_z) @ kernel.T  # [B, D + H]
+    d_kernel = xh.T @ (d_new_h if mistake == "d_kernel_skips_tanh" else d_z)
     d_bias = d_z.mean(axis=0) if mistake == "bias_mean" else d_z.sum(axis=0)
     if mistake == "split_swapped":
         H = h_prev.shape[1]
@@ -116,6 +116,18 @@ RNN_STEP_BACKWARD = Exercise(
             "D columns for x.",
         ),
     },
+    variants={
+        "d_kernel.tanh_derivative": _step_mistake(
+            "d_kernel_skips_tanh",
+            "d_kernel skips tanh': it is [x, h_prev].T @ d_z, with d_z the gradient after "
+            "the activation's derivative, not d_new_h.",
+        ),
+        "d_xh.tanh_derivative": _step_mistake(
+            "d_xh_skips_tanh",
+            "d_x and d_h_prev skip tanh': they come from d_z @ kernel.T, with d_z the "
+            "gradient after the activation's derivative, not d_new_h.",
+        ),
+    },
 )
 
 
@@ -149,7 +161,8 @@ def _bptt(case: dict, mistake: str) -> dict:
         d_h = d_outputs[:, t] + (0 if mistake == "no_carry" else d_next)
         if t == 0:
             d_h_first = d_h
-        d_x[:, t], d_next, dk, db = _rnn_step(x[:, t], hs[t], kernel, bias, d_h)
+        h_before = hs[t + 1] if mistake == "state_after" else hs[t]
+        d_x[:, t], d_next, dk, db = _rnn_step(x[:, t], h_before, kernel, bias, d_h)
         if mistake == "not_accumulated":
             d_kernel, d_bias = dk, db
         else:
@@ -186,6 +199,13 @@ RNN_BPTT = Exercise(
             lambda case: _bptt(case, "d_h1_returned"),
             "the gradient returned for h0 is the one for h1: pass it through step 0's "
             "backward first (d_h0 is what step 0 returns as d_h_prev).",
+        ),
+    },
+    variants={
+        "states.off_by_one": Mistake(
+            lambda case: _bptt(case, "state_after"),
+            "step t's backward gets the state after step t: it needs the one step t started "
+            "from, h_{t-1} (hs[t] when hs[0] is h0).",
         ),
     },
 )
@@ -247,8 +267,13 @@ def _expect_lstm(case: dict) -> dict:
     }
 
 
-def _lstm(case: dict, mistake: str = "") -> dict:
-    """One BasicLSTMCell step backward in NumPy, with the named mistakes switchable."""
+def _lstm(case: dict, mistake: str = "", gate: str = "", left_out: str = "") -> dict:
+    """One BasicLSTMCell step backward in NumPy, with the named mistakes switchable.
+
+    ``gate`` ("i", "j", "f", "o") and ``left_out`` name one factor of that gate's gradient
+    to leave out: "derivative" (its activation's), or "factor" (what the gate multiplies
+    in the forward step: tanh(j) for i, sigmoid(i) for j, c_prev for f, tanh(new_c) for o).
+    """
     x, c_prev, h_prev, kernel, bias, fb, d_new_c, d_new_h = lstm_step_args(case)
     D = x.shape[1]
     xh = np.concatenate([x, h_prev], axis=1)
@@ -256,13 +281,19 @@ def _lstm(case: dict, mistake: str = "") -> dict:
     si, tj, sf, so = sigmoid(i), np.tanh(j), sigmoid(f + fb), sigmoid(o)
     new_c = c_prev * sf + si * tj
     tc = np.tanh(new_c)
-    d_o = d_new_h * tc * so * (1 - so)
+
+    def kept(g: str, factor: np.ndarray, derivative: np.ndarray) -> np.ndarray:
+        if gate != g:
+            return factor * derivative
+        return derivative if left_out == "factor" else factor
+
     through_h = d_new_h * so * ((1 - new_c**2) if mistake == "tanh_prime_of_c" else (1 - tc**2))
     d_c = d_new_c + (0 if mistake == "no_h_to_c" else through_h)
-    d_i = d_c * tj * si * (1 - si)
-    d_j = d_c * si * (1 - tj**2)
     sf_grad = sigmoid(f) if mistake == "forget_bias_in_grad" else sf
-    d_f = d_c * c_prev * sf_grad * (1 - sf_grad)
+    d_i = d_c * kept("i", tj, si * (1 - si))
+    d_j = d_c * kept("j", si, 1 - tj**2)
+    d_f = d_c * kept("f", c_prev, sf_grad * (1 - sf_grad))
+    d_o = d_new_h * kept("o", tc, so * (1 - so))
     d_c_prev = d_c if mistake == "no_forget_factor" else d_c * sf
     parts = [d_i, d_f, d_j, d_o] if mistake == "gate_order" else [d_i, d_j, d_f, d_o]
     d_z = np.concatenate(parts, axis=1)  # [B, 4H], in the kernel's order i, j, f, o
@@ -274,6 +305,26 @@ def _lstm(case: dict, mistake: str = "") -> dict:
         "d_kernel": xh.T @ d_z,
         "d_bias": d_z.sum(axis=0),
     }
+
+
+def _lstm_variants() -> dict[str, Mistake]:
+    """Each gate's gradient with one factor left out, for ``autograder.diagnose``."""
+    gates = {"i": "input gate i", "j": "candidate j", "f": "forget gate f", "o": "output gate o"}
+    factors = {"i": "tanh(j)", "j": "sigmoid(i)", "f": "c_prev", "o": "tanh(new_c)"}
+    variants = {}
+    for g, name in gates.items():
+        kind = "tanh" if g == "j" else "sigmoid"
+        variants[f"d_{g}.derivative"] = Mistake(
+            lambda case, g=g: _lstm(case, gate=g, left_out="derivative"),
+            f"d_{g}, the gradient of the {name}, skips the {kind}'s derivative: multiply by "
+            f"it, taken at the gate's value ({'1 - t^2' if g == 'j' else 's * (1 - s)'}).",
+        )
+        variants[f"d_{g}.factor"] = Mistake(
+            lambda case, g=g: _lstm(case, gate=g, left_out="factor"),
+            f"d_{g}, the gradient of the {name}, misses {factors[g]}: in the forward step "
+            f"the gate is multiplied by {factors[g]}, so its gradient is too.",
+        )
+    return variants
 
 
 LSTM_STEP_BACKWARD = Exercise(
@@ -310,6 +361,7 @@ LSTM_STEP_BACKWARD = Exercise(
             "kernel's columns, i, j, f, o.",
         ),
     },
+    variants=_lstm_variants(),
 )
 
 
@@ -421,6 +473,12 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
             "z = xh @ kernel + bias\n    d_z = d_new_h * (1 - z**2)",
             "tanh' is computed from the pre-activation z",
         ),
+        Mutation(
+            "rnn_step_backward_answer",
+            "d_kernel = xh.T @ d_z",
+            "d_kernel = xh.T @ d_new_h",
+            "d_kernel skips tanh'",
+        ),
     ],
     "numerical_gradient_test": [
         Mutation(
@@ -469,6 +527,12 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
             "return d_x, d_h, d_kernel, d_bias",
             "the gradient returned for h0 is the one for h1",
         ),
+        Mutation(
+            "rnn_bptt_answer",
+            "rnn_step_backward(x[:, t], hs[t], kernel",
+            "rnn_step_backward(x[:, t], hs[t + 1], kernel",
+            "step t's backward gets the state after step t",
+        ),
     ],
     "lstm_step_backward_test": [
         Mutation(
@@ -494,6 +558,24 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
             "[d_i, d_j, d_f, d_o]",
             "[d_i, d_f, d_j, d_o]",
             "the gate gradients are joined in the order i, f, j, o",
+        ),
+        Mutation(
+            "lstm_step_backward_answer",
+            "d_o = d_new_h * t_c * s_o * (1 - s_o)",
+            "d_o = d_new_h * t_c",
+            "d_o, the gradient of the output gate o, skips the sigmoid's derivative",
+        ),
+        Mutation(
+            "lstm_step_backward_answer",
+            "d_f = d_c * c_prev * s_f * (1 - s_f)",
+            "d_f = d_c * s_f * (1 - s_f)",
+            "d_f, the gradient of the forget gate f, misses c_prev",
+        ),
+        Mutation(
+            "lstm_step_backward_answer",
+            "xh.T @ d_z, d_z.sum(axis=0)",
+            "xh.T @ d_z, d_z.mean(axis=0)",
+            "a mean where a sum is meant",
         ),
     ],
 }
