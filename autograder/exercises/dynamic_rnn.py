@@ -69,7 +69,7 @@ def _unroll(case: dict, mistake: str = "") -> dict:
     cell = toy_cell(case["cell"])
     x = case["inputs"]
     time_major = case["time_major"] and mistake != "time_major_ignored"
-    if mistake == "inputs_reshaped":
+    if not time_major and mistake == "inputs_reshaped":
         x = x.reshape(x.shape[1], x.shape[0], -1)  # the numbers of [B, T, D], read as [T, B, D]
     elif not time_major:
         x = x.transpose(1, 0, 2)  # -> [T, B, D]
@@ -163,6 +163,8 @@ UNROLL_VARIANTS = {
         "memory order, so each step gets numbers from several rows and steps. Use "
         "transpose to exchange the batch and time axes.",
     ),
+}
+MASK_VARIANTS = {
     "mask.short_by_one": _mistake(
         "short_by_one",
         "the mask ends one step early: step t is live for t < sequence_length[b] (a row of "
@@ -229,7 +231,7 @@ DYNAMIC_RNN_MASKING = Exercise(
         "initial_ignored": UNROLL_MISTAKES["initial_ignored"],
         "from_initial": UNROLL_MISTAKES["from_initial"],
     },
-    variants=UNROLL_VARIANTS,
+    variants={**UNROLL_VARIANTS, **MASK_VARIANTS},
 )
 
 

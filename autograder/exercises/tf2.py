@@ -125,7 +125,7 @@ TF_DYNAMIC_RNN = Exercise(
             "not_transposed_back",
         )
     },
-    variants=dynamic_rnn.UNROLL_VARIANTS,
+    variants={**dynamic_rnn.UNROLL_VARIANTS, **dynamic_rnn.MASK_VARIANTS},
     forbidden=FORBIDDEN,
 )
 

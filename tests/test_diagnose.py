@@ -1,0 +1,98 @@
+"""Diagnosis by parts (``autograder.diagnose``), on the grader's side alone: no kernel, no
+notebook. Each generated variant, fed to the judge as a learner's outputs, is named; the
+shape of an error (misplaced, reshaped, scaled, overflowing, partly right) is named on any
+exercise."""
+
+import numpy as np
+import pytest
+
+from autograder.diagnose import diagnose
+from autograder.exercises import (
+    Exercise,
+    backprop,
+    batching,
+    charrnn,
+    dynamic_rnn,
+    gru,
+    lstm,
+    rnn_cell,
+    stacking,
+)
+from autograder.judge import judge
+from autograder.learner.plain import to_plain
+
+# Every exercise with variants but the TensorFlow ones (same variants, slower references).
+WITH_VARIANTS = [
+    e
+    for module in (rnn_cell, lstm, gru, stacking, dynamic_rnn, batching, backprop, charrnn)
+    for e in module.EXERCISES
+    if e.variants
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("exercise", WITH_VARIANTS, ids=lambda e: e.name)
+def test_every_variant_is_named_where_it_differs(exercise):
+    rng = np.random.default_rng(0)
+    cases = exercise.cases(rng, False) + exercise.cases(rng, True)
+    differs = set()
+    for case in cases:
+        for part, variant in exercise.variants.items():
+            verdict = judge(exercise, case, to_plain(variant.outputs(case)))
+            if verdict.passed:  # e.g. forget_bias twice when forget_bias is 0
+                continue
+            differs.add(part)
+            named = "This is what happens when" in verdict.message
+            assert named or "The part that looks wrong:" in verdict.message, verdict.message
+    assert differs == set(exercise.variants), "variants no case tells apart from the answer"
+
+
+def _toy(expected: dict) -> Exercise:
+    return Exercise(name="toy", cases=lambda rng, hidden: [{}], expect=lambda case: expected)
+
+
+B, T, H = 2, 3, 4
+OUTPUTS = np.random.default_rng(1).normal(size=(B, T, H)).astype(np.float32)
+STATE = np.random.default_rng(2).normal(size=(B, H)).astype(np.float32)
+RIGHT = {"outputs": OUTPUTS, "state": STATE}
+
+
+@pytest.mark.parametrize(
+    ("received", "id_"),
+    [
+        (  # time-major outputs reshaped to [B, T, H] instead of transposed
+            {"outputs": OUTPUTS.transpose(1, 0, 2).reshape(B, T, H), "state": STATE},
+            "diagnosis:outputs.reshaped",
+        ),
+        ({"outputs": OUTPUTS * 0.5, "state": STATE}, "diagnosis:outputs.scale"),
+        ({"outputs": OUTPUTS, "state": STATE + 1}, "diagnosis:only.state"),
+        (
+            {"outputs": np.where(OUTPUTS > 1, np.inf, OUTPUTS), "state": STATE},
+            "diagnosis:outputs.overflow",
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_the_shape_of_an_error_is_named(received, id_):
+    expected = to_plain(RIGHT)
+    found = diagnose(_toy(RIGHT), {}, to_plain(received), expected)
+    assert found is not None and found.id == id_, found
+
+
+def test_swapped_axes_are_named_when_the_shape_allows():
+    square = np.arange(2 * 2 * 3, dtype=np.float64).reshape(2, 2, 3) + 1
+    found = diagnose(_toy({"o": square}), {}, {"o": square.transpose(1, 0, 2)}, {"o": square})
+    assert found is not None and found.id == "diagnosis:o.axes_swapped"
+
+
+def test_unrelated_numbers_get_no_diagnosis():
+    noise = {"outputs": OUTPUTS[::-1] * 3 + 1, "state": STATE - 2}
+    assert diagnose(_toy(RIGHT), {}, to_plain(noise), to_plain(RIGHT)) is None
+
+
+def test_swapped_parts_are_named():
+    c, h = STATE, STATE[::-1] + 1
+    right = {"c": c, "h": h}
+    found = diagnose(_toy(right), {}, {"c": h, "h": c}, right)
+    assert found is not None and found.id == "diagnosis:c.holds.h"
+    assert "and the other way round" in found.message
