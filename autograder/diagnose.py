@@ -94,7 +94,7 @@ def _by_layout(exercise: Exercise, received: Any, expected: Any) -> Diagnosis | 
         )
         if found:
             return found
-    right = [k for k in want if k not in wrong]
+    right = [k for k in want if k not in wrong and isinstance(want[k], np.ndarray)]
     if wrong and right:
         return Diagnosis(
             f"diagnosis:only.{'+'.join(wrong)}",
