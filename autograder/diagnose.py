@@ -8,7 +8,10 @@ the learner's code here:
 1. the exercise's generated variants (``Exercise.variants``): the reference equations with
    one part done wrong (one gate's activation, one term dropped or doubled, one step off);
    the first whose outputs match the learner's names that part;
-2. the shape of the error, for any exercise: the right numbers in the wrong place (two
+2. the exercise's solver (``Exercise.locate``), where it has one: the equations undone on
+   the learner's outputs, to find the one gate whose pre-activation is off (an LSTM whose
+   forget gate adds 1.0 where forget_bias is 2.5);
+3. the shape of the error, for any exercise: the right numbers in the wrong place (two
    outputs swapped, an array reshaped where it should be transposed, two axes swapped),
    every value off by the same factor, or some outputs right and others wrong.
 
@@ -38,7 +41,11 @@ def diagnose(exercise: Exercise, case: Case, received: Any, expected: Any) -> Di
     """The part of ``exercise`` that the learner's ``received`` outputs got wrong on ``case``,
     or None when neither a variant nor the shape of the error tells. ``expected`` is the
     reference's plain outputs on the same case."""
-    return _by_variant(exercise, case, received) or _by_layout(exercise, received, expected)
+    return (
+        _by_variant(exercise, case, received)
+        or _by_solving(exercise, case, received, expected)
+        or _by_layout(exercise, received, expected)
+    )
 
 
 def _matches(exercise: Exercise, received: Any, expected: Any) -> bool:
@@ -60,6 +67,23 @@ def _by_variant(exercise: Exercise, case: Case, received: Any) -> Diagnosis | No
         if _matches(exercise, received, would):
             return Diagnosis(f"diagnosis:{part}", f"The part that looks wrong: {variant.message}")
     return None
+
+
+def _by_solving(exercise: Exercise, case: Case, received: Any, expected: Any) -> Diagnosis | None:
+    """The exercise's own solver, on outputs with the reference's structure and shapes."""
+    got, want = _leaves(received), _leaves(expected)
+    alike = got.keys() == want.keys() and all(
+        not isinstance(w, np.ndarray)
+        or (isinstance(got[k], np.ndarray) and got[k].shape == w.shape and got[k].dtype.kind == "f")
+        for k, w in want.items()
+    )
+    if exercise.locate is None or not alike:
+        return None
+    found = exercise.locate(case, received)
+    if found is None:
+        return None
+    part, message = found
+    return Diagnosis(f"diagnosis:{part}", f"The part that looks wrong: {message}")
 
 
 def _leaves(value: Any, where: str = "") -> dict[str, Any]:

@@ -96,3 +96,47 @@ def test_swapped_parts_are_named():
     found = diagnose(_toy(right), {}, {"c": h, "h": c}, right)
     assert found is not None and found.id == "diagnosis:c.holds.h"
     assert "and the other way round" in found.message
+
+
+def _lstm_case(forget_bias: float) -> dict:
+    rng = np.random.default_rng(3)
+    config = {"batch": 4, "depth": 3, "units": 3, "dtype": "float64", "forget_bias": forget_bias}
+    return lstm._lstm_cases(rng, [config])[0]
+
+
+def _with(case: dict, **options) -> dict:
+    return {**case, "options": {**case["options"], **options}}
+
+
+def _bias_moved(case: dict, block: int, by: np.ndarray) -> dict:
+    kernel, bias = case["weights"]
+    H = case["num_units"]
+    moved = bias.copy()
+    moved[block * H : (block + 1) * H] += by
+    return {**case, "weights": [kernel, moved]}
+
+
+@pytest.mark.parametrize(
+    ("learner", "id_"),
+    [  # what the learner's cell computes, as the reference on a changed case
+        (lambda case: _with(case, forget_bias=1.0), "diagnosis:f_gate.constant"),
+        (lambda case: _bias_moved(case, 0, np.array([0.3, -0.2, 0.5])), "diagnosis:i_gate.bias"),
+        (lambda case: _bias_moved(case, 3, np.full(3, 0.4)), "diagnosis:o_gate.constant"),
+    ],
+)
+def test_the_lstm_solver_finds_the_gate_whose_constant_is_off(learner, id_):
+    case = _lstm_case(forget_bias=2.5)
+    received = to_plain(lstm._lstm(learner(case)))
+    expected = to_plain(lstm.BASIC_LSTM_CELL.expect(case))
+    found = diagnose(lstm.BASIC_LSTM_CELL, case, received, expected)
+    assert found is not None and found.id == id_, found
+
+
+def test_the_lstm_solver_claims_no_gate_for_a_changed_kernel():
+    case = _lstm_case(forget_bias=1.0)
+    kernel, bias = case["weights"]
+    changed = kernel.copy()
+    changed[0] += 0.7  # the first input row, every gate
+    received = to_plain(lstm._lstm({**case, "weights": [changed, bias]}))
+    assert lstm.locate(case, received) is None
+    assert lstm.locate(case, to_plain(lstm.BASIC_LSTM_CELL.expect(case))) is None

@@ -1,6 +1,9 @@
 """The grader's side of notebook 02: ``BasicLSTMCell``, and ``LSTMCell`` with peepholes,
 clipping and a projection."""
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
@@ -66,6 +69,35 @@ def _label(case: dict) -> str:
     return ", ".join(parts + [case["dtype"]])
 
 
+def _activation(case: dict) -> Callable[[np.ndarray], np.ndarray]:
+    """The cell's activation on this case: the one it is given, else tanh."""
+    return common.ACTIVATIONS[case["options"]["activation"]] or np.tanh
+
+
+def _peepholes(case: dict) -> dict[str, np.ndarray] | None:
+    """The peephole weights by name, or None without peepholes (TF1 orders them f, i, o)."""
+    if not case["options"]["use_peepholes"]:
+        return None
+    return dict(zip(("w_f", "w_i", "w_o"), case["weights"][2:5], strict=True))
+
+
+def _pre_activations(
+    case: dict, order: str = "ijfo", concat: str = "xh", dropped: str = "", no_bias: str = ""
+) -> dict[str, np.ndarray]:
+    """z = [x, h_prev] @ kernel + bias split into the gates' blocks by name, before any
+    peephole or forget_bias (the flags as in ``_lstm``)."""
+    kernel, bias = case["weights"][:2]
+    (_, h_prev), x = case["state"], case["x"]
+    x = np.zeros_like(x) if dropped == "x" else x
+    h_in = np.zeros_like(h_prev) if dropped == "h" else h_prev
+    parts = [x, h_in] if concat == "xh" else [h_in, x]
+    z = np.concatenate(parts, axis=1) @ kernel + bias  # [B, D + h] @ [D + h, 4H] -> [B, 4H]
+    named = dict(zip(order, np.split(z, 4, axis=1), strict=True))
+    if no_bias:
+        named[no_bias] = named[no_bias] - np.split(bias, 4)["ijfo".index(no_bias)]
+    return named
+
+
 def _lstm(
     case: dict,
     order: str = "ijfo",
@@ -94,24 +126,14 @@ def _lstm(
     o_ = case["options"]
     H, fb = case["num_units"], o_["forget_bias"]
     weights = list(case["weights"])
-    kernel, bias = weights[:2]
-    peep = dict(zip(("w_f", "w_i", "w_o"), weights[2:5], strict=True)) if (
-        o_["use_peepholes"]
-    ) else None
+    peep = _peepholes(case)
     W_proj = weights[-1] if o_["num_proj"] else None
-    activation = (common.ACTIVATIONS[o_["activation"]] or np.tanh) if act == "given" else np.tanh
+    activation = _activation(case) if act == "given" else np.tanh
     gate = {"i": sigmoid, "j": activation, "f": sigmoid, "o": sigmoid}
     if gate_act:
         gate[gate_act] = sigmoid if gate_act == "j" else activation
-    c_prev, h_prev = case["state"]
-    x = case["x"]
-    x = np.zeros_like(x) if dropped == "x" else x
-    h_in = np.zeros_like(h_prev) if dropped == "h" else h_prev
-    parts = [x, h_in] if concat == "xh" else [h_in, x]
-    z = np.concatenate(parts, axis=1) @ kernel + bias  # [B, D + h] @ [D + h, 4H] -> [B, 4H]
-    named = dict(zip(order, np.split(z, 4, axis=1), strict=True))
-    if no_bias:
-        named[no_bias] = named[no_bias] - np.split(bias, 4)["ijfo".index(no_bias)]
+    c_prev, _ = case["state"]
+    named = _pre_activations(case, order, concat, dropped, no_bias)
     i, j, f, o = named["i"], named["j"], named["f"], named["o"]
     if peep is not None and no_peephole:
         peep["w_" + no_peephole] = np.zeros_like(peep["w_" + no_peephole])
@@ -251,6 +273,93 @@ def _common_mistakes() -> dict:
     }
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p) - np.log1p(-p)
+
+
+def _shift(gate: str, right: np.ndarray, implied: np.ndarray, valid: np.ndarray) -> Any:
+    """(part, message) if the pre-activation ``implied`` by the learner's outputs differs
+    from the ``right`` one by a constant per unit (one bias-like term), else None. Only the
+    ``valid`` positions count, and a unit needs two of them to show a constant."""
+    seen = valid.sum(axis=0) >= 2  # [H]: the units that can show a constant
+    if not seen.any():
+        return None
+    delta = np.where(valid, implied - right, np.nan)[:, seen]  # [B, units seen]
+    mean = np.nanmean(delta, axis=0)
+    if np.nanmax(np.abs(delta - mean)) > 1e-3 or np.abs(mean).max() < 1e-3:
+        return None
+    name = _GATES[gate]
+    if np.ptp(mean) < 1e-3:
+        return (
+            f"{gate}_gate.constant",
+            f"the {name} is off by the same constant ({float(mean[0]):.3g}) in every unit, "
+            "before its activation: a constant term is wrong there"
+            + (" (forget_bias? use self.forget_bias, not a number)." if gate == "f" else "."),
+        )
+    return (
+        f"{gate}_gate.bias",
+        f"the {name} is off by a different constant in each unit, before its activation: "
+        "its block of the bias is wrong (z = [x, h_prev] @ kernel + bias, then split).",
+    )
+
+
+_RIGHT_C = (
+    "the new cell c is right, so the gates i, j, f and forget_bias are; the mistake comes "
+    "after it: "
+)
+
+
+def locate(case: dict, received: Any) -> Any:
+    """Which gate of an LSTM step the learner's outputs say is wrong, by undoing the step.
+
+    With the other gates taken from the reference, the learner's new c gives the one gate
+    left (f, then i, then j), and with a right new c, their new h gives the output gate o;
+    the pre-activation that gate needs is compared with the reference's. A constant per
+    unit is named (a bias-like term): a variant cannot list every wrong constant, such as a
+    forget_bias written as a number. A right new c with a wrong h puts the mistake after
+    the cell. Returns (part, message) or None.
+    """
+    o_ = case["options"]
+    c_new, h_new = (np.asarray(v, dtype=np.float64) for v in received["new_state"].values)
+    c_prev, _ = case["state"]
+    act, peep, fb = _activation(case), _peepholes(case), o_["forget_bias"]
+    z = _pre_activations(case)
+    i, j, f, o = z["i"], z["j"], z["f"] + fb, z["o"]
+    if peep is not None:
+        i, f = i + peep["w_i"] * c_prev, f + peep["w_f"] * c_prev
+    s_i, t_j, s_f = sigmoid(i), act(j), sigmoid(f)
+    c, h = _lstm(case)["new_state"]
+    clip = o_["cell_clip"]
+    unclipped = np.abs(c_new) < clip - 1e-6 if clip is not None else np.isfinite(c_new)
+    if np.allclose(c_new, c, atol=1e-5, rtol=1e-5):
+        if np.allclose(h_new, h, atol=1e-5, rtol=1e-5):
+            return None  # the state is right: what is wrong is elsewhere (output, sizes)
+        after = "the output gate o (and its peephole), new_h = act(new_c) * sigmoid(o)"
+        if o_["num_proj"]:  # the projection hides the output gate
+            return ("after_new_c", _RIGHT_C + f"{after}, or the projection and its clip.")
+        o = o + peep["w_o"] * c if peep is not None else o
+        t_c = act(c)
+        s_o = np.divide(h_new, t_c, out=np.full_like(c, np.nan), where=np.abs(t_c) > 0.05)
+        valid = (s_o > 0.02) & (s_o < 0.98)
+        found = _shift("o", o, _logit(np.where(valid, s_o, 0.5)), valid)
+        return found or ("after_new_c", _RIGHT_C + f"{after}.")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        solved = {  # each gate's value if the other two are right
+            "f": ((c_new - s_i * t_j) / c_prev, f, _logit),
+            "i": ((c_new - s_f * c_prev) / t_j, i, _logit),
+            "j": ((c_new - s_f * c_prev) / s_i, j, np.arctanh if act is np.tanh else None),
+        }
+    for gate, (value, right, inverse) in solved.items():
+        if inverse is None:
+            continue  # relu has no inverse below 0
+        low = 0.02 if gate != "j" else -0.98
+        valid = unclipped & np.isfinite(value) & (value > low) & (value < 0.98)
+        found = _shift(gate, right, inverse(np.where(valid, value, 0.5)), valid)
+        if found:
+            return found
+    return None
+
+
 # ---- BasicLSTMCell ----------------------------------------------------------------------
 
 
@@ -288,6 +397,7 @@ BASIC_LSTM_CELL = Exercise(
     label=_label,
     mistakes=_common_mistakes(),
     variants=lstm_variants(peepholes=False),
+    locate=locate,
 )
 
 
@@ -379,6 +489,7 @@ LSTM_CELL_PEEPHOLES = Exercise(
     label=_label,
     mistakes=_peephole_mistakes(),
     variants=lstm_variants(peepholes=True),
+    locate=locate,
 )
 
 
@@ -447,6 +558,7 @@ LSTM_CELL_PROJECTION = Exercise(
     label=_label,
     mistakes=_projection_mistakes(),
     variants=lstm_variants(peepholes=True),
+    locate=locate,
 )
 
 
@@ -506,6 +618,12 @@ MUTATIONS: dict[str, list[Mutation]] =                {
             "sigmoid(f + self.forget_bias)",
             "sigmoid(f + self.forget_bias + self.forget_bias)",
             "forget_bias is added twice",
+        ),
+        Mutation(
+            "basic_lstm_cell_answer",
+            "sigmoid(f + self.forget_bias)",
+            "sigmoid(f + 1.0)",
+            "a constant term is wrong there (forget_bias?",
         ),
         Mutation(
             "basic_lstm_cell_answer",

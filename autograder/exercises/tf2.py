@@ -74,6 +74,7 @@ TF_LSTM_CELL = Exercise(
     label=lstm._label,
     mistakes=_cell_mistakes(),
     variants=lstm.lstm_variants(peepholes=False),
+    locate=lstm.locate,
     forbidden=FORBIDDEN,
 )
 
@@ -278,6 +279,12 @@ MUTATIONS: dict[str, list[Mutation]] =                      {
             "tf.sigmoid(f + self.forget_bias)",
             "tf.sigmoid(f + 2 * self.forget_bias)",
             "forget_bias is added twice",
+        ),
+        Mutation(
+            "tf_lstm_cell_answer",
+            "tf.sigmoid(f + self.forget_bias)",
+            "tf.sigmoid(f + 1.0)",
+            "a constant term is wrong there (forget_bias?",
         ),
         Mutation(
             "tf_lstm_cell_answer",
