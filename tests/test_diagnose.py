@@ -140,3 +140,36 @@ def test_the_lstm_solver_claims_no_gate_for_a_changed_kernel():
     received = to_plain(lstm._lstm({**case, "weights": [changed, bias]}))
     assert lstm.locate(case, received) is None
     assert lstm.locate(case, to_plain(lstm.BASIC_LSTM_CELL.expect(case))) is None
+
+
+def test_the_wrong_time_steps_are_named():
+    exercise = dynamic_rnn.DYNAMIC_RNN_MASKING
+    case = exercise.cases(np.random.default_rng(0), False)[0]  # [B, T, D], lengths [5, 3, 1, 4]
+    expected = to_plain(exercise.expect(case))
+    later = {**expected, "outputs": expected["outputs"].copy()}
+    later["outputs"][:, 2:] += 0.5
+    found = diagnose(exercise, case, later, expected)
+    assert found is not None and found.id == "diagnosis:steps.carry", found
+    padded = {**expected, "outputs": expected["outputs"].copy()}
+    padded["outputs"][2, 1:] = 0.25  # row 2 has length 1
+    found = diagnose(exercise, case, padded, expected)
+    assert found is not None and found.id == "diagnosis:mask.padding", found
+
+
+def test_the_wrong_gradient_term_is_named():
+    lstm_case = backprop.LSTM_STEP_BACKWARD.cases(np.random.default_rng(0), False)[0]
+    received = backprop._lstm(lstm_case)
+    H = lstm_case["h_prev"].shape[1]
+    received["d_bias"] = received["d_bias"].copy()
+    received["d_bias"][2 * H : 3 * H] *= 2  # the f block only
+    received["d_kernel"] = received["d_kernel"].copy()
+    received["d_kernel"][:, 2 * H : 3 * H] += 1
+    assert backprop.locate_lstm(lstm_case, received)[0] == "d_f"
+
+    exercise = backprop.RNN_STEP_BACKWARD
+    case = exercise.cases(np.random.default_rng(0), False)[0]
+    expected = to_plain(exercise.expect(case))
+    wrong = {**expected, "d_kernel": expected["d_kernel"].copy()}
+    wrong["d_kernel"][-1] += 1  # a recurrent row
+    found = diagnose(exercise, case, wrong, expected)
+    assert found is not None and found.id == "diagnosis:d_kernel.recurrent_rows", found

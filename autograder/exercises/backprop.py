@@ -2,6 +2,9 @@
 ``BasicLSTMCell``, and a numerical gradient. The reference gradients are rnnref's
 ``dynamic_rnn_forward`` / ``dynamic_rnn_backward`` on the same weights."""
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
@@ -39,6 +42,40 @@ def _reference_rnn(case: dict) -> tuple:
     cell.set_weights([case["kernel"], case["bias"]])
     _, _, tape = rn.dynamic_rnn_forward(cell, case["x"], initial_state=case["h0"])
     return rn.dynamic_rnn_backward(tape, case["d_outputs"])
+
+
+def _wrong_blocks(received: np.ndarray, right: np.ndarray, blocks: dict[str, slice]) -> list:
+    """The names of ``blocks`` (slices of the first axis) where ``received`` is wrong."""
+    return [
+        name
+        for name, rows in blocks.items()
+        if not np.allclose(received[rows], right[rows], atol=GRAD_TOL, rtol=GRAD_TOL)
+    ]
+
+
+def _kernel_rows(received: dict, right: dict, depth: int) -> tuple[str, str] | None:
+    """Which rows of a wrong d_kernel are wrong, when only one part is: the input rows
+    (x.T @ d_z) or the recurrent ones (h_prev.T @ d_z)."""
+    blocks = {"input_rows": slice(0, depth), "recurrent_rows": slice(depth, None)}
+    wrong = _wrong_blocks(received["d_kernel"], right["d_kernel"], blocks)
+    if len(wrong) != 1:
+        return None
+    rows = "x, its first D rows" if wrong == ["input_rows"] else "h_prev, its last H rows"
+    return (
+        f"d_kernel.{wrong[0]}",
+        f"only the rows of d_kernel that multiply {rows}, are wrong: d_kernel = "
+        "[x, h_prev].T @ d_z, so check which part of [x, h_prev] those rows take.",
+    )
+
+
+def _locate_rnn(expect: Callable[[dict], dict]) -> Callable[[dict, dict], Any]:
+    """The term of an RNN gradient that is wrong, against ``expect``'s gradients: the rows
+    of d_kernel, when d_kernel is."""
+
+    def locate(case: dict, received: dict) -> tuple[str, str] | None:
+        return _kernel_rows(received, expect(case), case["x"].shape[2])  # x: [B, T, D]
+
+    return locate
 
 
 # ---- one BasicRNNCell step ------------------------------------------------------------
@@ -128,6 +165,7 @@ RNN_STEP_BACKWARD = Exercise(
             "gradient after the activation's derivative, not d_new_h.",
         ),
     },
+    locate=_locate_rnn(_expect_step),
 )
 
 
@@ -208,6 +246,7 @@ RNN_BPTT = Exercise(
             "from, h_{t-1} (hs[t] when hs[0] is h0).",
         ),
     },
+    locate=_locate_rnn(_expect_bptt),
 )
 
 
@@ -307,6 +346,27 @@ def _lstm(case: dict, mistake: str = "", gate: str = "", left_out: str = "") -> 
     }
 
 
+def locate_lstm(case: dict, received: dict) -> tuple[str, str] | None:
+    """The gates whose gradient is wrong, read from the blocks of d_bias (the sum of d_z,
+    block by block in the order i, j, f, o) and of d_kernel's columns; else the rows of
+    d_kernel."""
+    right = _lstm(case)
+    H = case["h_prev"].shape[1]
+    blocks = {g: slice(k * H, (k + 1) * H) for k, g in enumerate("ijfo")}
+    wrong = _wrong_blocks(received["d_bias"], right["d_bias"], blocks)
+    wrong_columns = _wrong_blocks(received["d_kernel"].T, right["d_kernel"].T, blocks)
+    if wrong and wrong == wrong_columns and len(wrong) < 4:
+        names = " and ".join(f"d_{g}" for g in wrong)
+        one = len(wrong) == 1
+        return (
+            "+".join(f"d_{g}" for g in wrong),
+            f"{names} {'is' if one else 'are'} wrong ({'its block' if one else 'their blocks'} "
+            "of d_bias and of d_kernel's columns) while the other gates' gradients are right: "
+            f"look at the line{'' if one else 's'} computing {names} and each factor there.",
+        )
+    return _kernel_rows(received, right, case["x"].shape[1]) if not wrong else None
+
+
 def _lstm_variants() -> dict[str, Mistake]:
     """Each gate's gradient with one factor left out, for ``autograder.diagnose``."""
     gates = {"i": "input gate i", "j": "candidate j", "f": "forget gate f", "o": "output gate o"}
@@ -362,6 +422,7 @@ LSTM_STEP_BACKWARD = Exercise(
         ),
     },
     variants=_lstm_variants(),
+    locate=locate_lstm,
 )
 
 
@@ -479,6 +540,12 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
             "d_kernel = xh.T @ d_new_h",
             "d_kernel skips tanh'",
         ),
+        Mutation(
+            "rnn_step_backward_answer",
+            "d_kernel = xh.T @ d_z",
+            "d_kernel = np.concatenate([x.T @ d_z, h_prev.T @ d_new_h])",
+            "only the rows of d_kernel that multiply h_prev",
+        ),
     ],
     "numerical_gradient_test": [
         Mutation(
@@ -576,6 +643,12 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
             "xh.T @ d_z, d_z.sum(axis=0)",
             "xh.T @ d_z, d_z.mean(axis=0)",
             "a mean where a sum is meant",
+        ),
+        Mutation(
+            "lstm_step_backward_answer",
+            "d_i = d_c * t_j * s_i * (1 - s_i)",
+            "d_i = d_new_c * t_j * s_i * (1 - s_i)",
+            "d_i is wrong (its block of d_bias",
         ),
     ],
 }

@@ -175,6 +175,34 @@ MASK_VARIANTS = {
 }
 
 
+def locate_steps(case: dict, received: dict) -> tuple[str, str] | None:
+    """Which time steps of the learner's outputs are wrong: only the padding past each row's
+    sequence_length (the mask), or every step after a right first one (the carry)."""
+    right = _unroll(case)["outputs"]
+    time_axis = 0 if case["time_major"] else 1
+    wrong = ~np.isclose(received["outputs"], right, atol=1e-5, rtol=1e-5).all(axis=-1)
+    wrong = wrong if time_axis == 1 else wrong.T  # [B, T]: which rows go wrong at which steps
+    if not wrong.any():
+        return None
+    lengths = case["sequence_length"]
+    if lengths is not None:
+        padding = np.arange(wrong.shape[1])[None, :] >= np.asarray(lengths)[:, None]
+        if not (wrong & ~padding).any():
+            return (
+                "mask.padding",
+                "the outputs are right up to each row's sequence_length and wrong past it: "
+                "look at how the steps past a row's length are masked (their output is 0).",
+            )
+    if not wrong[:, 0].any():
+        first = int(np.argmax(wrong.any(axis=0)))
+        return (
+            "steps.carry",
+            f"the outputs are right at step 0 and go wrong from step {first}: look at what "
+            "one step hands to the next (the state carried from step to step).",
+        )
+    return None
+
+
 # ---- dynamic_rnn, without and with sequence_length ----------------------------------------
 
 
@@ -204,6 +232,7 @@ DYNAMIC_RNN = Exercise(
     label=_label,
     mistakes=UNROLL_MISTAKES,
     variants=UNROLL_VARIANTS,
+    locate=locate_steps,
 )
 
 
@@ -234,6 +263,7 @@ DYNAMIC_RNN_MASKING = Exercise(
         "from_initial": UNROLL_MISTAKES["from_initial"],
     },
     variants={**UNROLL_VARIANTS, **MASK_VARIANTS},
+    locate=locate_steps,
 )
 
 

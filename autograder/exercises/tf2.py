@@ -127,6 +127,7 @@ TF_DYNAMIC_RNN = Exercise(
         )
     },
     variants={**dynamic_rnn.UNROLL_VARIANTS, **dynamic_rnn.MASK_VARIANTS},
+    locate=dynamic_rnn.locate_steps,
     forbidden=FORBIDDEN,
 )
 
