@@ -173,3 +173,16 @@ def test_the_wrong_gradient_term_is_named():
     wrong["d_kernel"][-1] += 1  # a recurrent row
     found = diagnose(exercise, case, wrong, expected)
     assert found is not None and found.id == "diagnosis:d_kernel.recurrent_rows", found
+
+
+def test_the_gru_solver_finds_a_bias_off_in_the_update_gate_or_the_candidate():
+    case = gru.GRU_CELL.cases(np.random.default_rng(0), False)[0]
+    H = case["num_units"]
+    W_g, b_g, W_c, b_c = case["weights"]
+    moved_u = b_g.copy()
+    moved_u[H:] += 0.4
+    received = to_plain(gru._gru({**case, "weights": [W_g, moved_u, W_c, b_c]}))
+    assert gru.locate(case, received)[0] == "u_gate.constant"
+    received = to_plain(gru._gru({**case, "weights": [W_g, b_g, W_c, b_c + np.arange(H) / 10]}))
+    assert gru.locate(case, received)[0] == "candidate.bias"
+    assert gru.locate(case, to_plain(gru.GRU_CELL.expect(case))) is None

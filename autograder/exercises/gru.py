@@ -74,6 +74,32 @@ def _gru(
     return {"state_size": H, "output_size": H, "output": new_h, "new_state": new_h}
 
 
+def locate(case: dict, received: dict) -> tuple[str, str] | None:
+    """Which part of a GRU step the learner's new h says is wrong, by undoing the mix
+    new_h = u * h_prev + (1 - u) * c: with u right it gives the candidate c, with c right
+    the update gate u; a pre-activation off by a constant per unit is named."""
+    h_new = np.asarray(received["new_state"], dtype=np.float64)
+    x, h_prev, act = case["x"], case["state"], common.ACTIVATIONS[case["activation"]]
+    W_g, b_g, W_c, b_c = case["weights"]
+    pre_r, pre_u = np.split(np.concatenate([x, h_prev], axis=1) @ W_g + b_g, 2, axis=1)
+    r, u = sigmoid(pre_r), sigmoid(pre_u)
+    pre_c = np.concatenate([x, r * h_prev], axis=1) @ W_c + b_c
+    c = np.tanh(pre_c) if act is None else act(pre_c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c_implied = (h_new - u * h_prev) / (1 - u)  # if u is right
+        u_implied = (h_new - c) / (h_prev - c)  # if c is right
+    if act is None:  # tanh can be undone; relu cannot below 0
+        valid = (1 - u > 0.05) & (np.abs(c_implied) < 0.98)
+        found = support.constant_shift(
+            "candidate", "candidate c", pre_c, np.arctanh(np.where(valid, c_implied, 0)), valid
+        )
+        if found:
+            return found
+    valid = (np.abs(h_prev - c) > 0.05) & (u_implied > 0.02) & (u_implied < 0.98)
+    implied = support.logit(np.where(valid, u_implied, 0.5))
+    return support.constant_shift("u_gate", "update gate u", pre_u, implied, valid)
+
+
 GRU_CELL = Exercise(
     name="gru_cell",
     answer="GRUCell",
@@ -134,6 +160,7 @@ GRU_CELL = Exercise(
             "candidate in, and the two weights add up to 1.",
         ),
     },
+    locate=locate,
 )
 
 

@@ -273,34 +273,9 @@ def _common_mistakes() -> dict:
     }
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    return np.log(p) - np.log1p(-p)
-
-
 def _shift(gate: str, right: np.ndarray, implied: np.ndarray, valid: np.ndarray) -> Any:
-    """(part, message) if the pre-activation ``implied`` by the learner's outputs differs
-    from the ``right`` one by a constant per unit (one bias-like term), else None. Only the
-    ``valid`` positions count, and a unit needs two of them to show a constant."""
-    seen = valid.sum(axis=0) >= 2  # [H]: the units that can show a constant
-    if not seen.any():
-        return None
-    delta = np.where(valid, implied - right, np.nan)[:, seen]  # [B, units seen]
-    mean = np.nanmean(delta, axis=0)
-    if np.nanmax(np.abs(delta - mean)) > 1e-3 or np.abs(mean).max() < 1e-3:
-        return None
-    name = _GATES[gate]
-    if np.ptp(mean) < 1e-3:
-        return (
-            f"{gate}_gate.constant",
-            f"the {name} is off by the same constant ({float(mean[0]):.3g}) in every unit, "
-            "before its activation: a constant term is wrong there"
-            + (" (forget_bias? use self.forget_bias, not a number)." if gate == "f" else "."),
-        )
-    return (
-        f"{gate}_gate.bias",
-        f"the {name} is off by a different constant in each unit, before its activation: "
-        "its block of the bias is wrong (z = [x, h_prev] @ kernel + bias, then split).",
-    )
+    hint = " (forget_bias? use self.forget_bias, not a number)" if gate == "f" else ""
+    return support.constant_shift(f"{gate}_gate", _GATES[gate], right, implied, valid, hint)
 
 
 _RIGHT_C = (
@@ -341,12 +316,12 @@ def locate(case: dict, received: Any) -> Any:
         t_c = act(c)
         s_o = np.divide(h_new, t_c, out=np.full_like(c, np.nan), where=np.abs(t_c) > 0.05)
         valid = (s_o > 0.02) & (s_o < 0.98)
-        found = _shift("o", o, _logit(np.where(valid, s_o, 0.5)), valid)
+        found = _shift("o", o, support.logit(np.where(valid, s_o, 0.5)), valid)
         return found or ("after_new_c", _RIGHT_C + f"{after}.")
     with np.errstate(divide="ignore", invalid="ignore"):
         solved = {  # each gate's value if the other two are right
-            "f": ((c_new - s_i * t_j) / c_prev, f, _logit),
-            "i": ((c_new - s_f * c_prev) / t_j, i, _logit),
+            "f": ((c_new - s_i * t_j) / c_prev, f, support.logit),
+            "i": ((c_new - s_f * c_prev) / t_j, i, support.logit),
             "j": ((c_new - s_f * c_prev) / s_i, j, np.arctanh if act is np.tanh else None),
         }
     for gate, (value, right, inverse) in solved.items():
