@@ -39,7 +39,7 @@ class Diagnosis:
 
 def diagnose(exercise: Exercise, case: Case, received: Any, expected: Any) -> Diagnosis | None:
     """The part of ``exercise`` that the learner's ``received`` outputs got wrong on ``case``,
-    or None when neither a variant nor the shape of the error tells. ``expected`` is the
+    or None when no variant, solver or shape of the error tells. ``expected`` is the
     reference's plain outputs on the same case."""
     return (
         _by_variant(exercise, case, received)
