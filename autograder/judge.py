@@ -3,7 +3,8 @@
 A learner's outputs reach the judge as plain data (``autograder.learner.plain``, carried by
 ``autograder.learner.wire``), and an exception the answer raised as a ``RemoteError``.
 ``judge`` compares structure, type, shape, dtype and values with the exercise's reference,
-and when the values are wrong, says which known mistake they match, in the notebook's words.
+and when the values are wrong, says which known mistake they match, in the notebook's words,
+or else which part of the equations ``autograder.diagnose`` finds wrong.
 """
 
 import re
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.diagnose import diagnose
 from autograder.exercises import Exercise
 from autograder.learner.plain import Case, Named, Unsupported, to_plain
 from autograder.learner.wire import RemoteError
@@ -123,6 +125,10 @@ def judge(exercise: Exercise, case: Case, received: Any) -> Verdict:
     if matched:  # on some cases two mistakes give the same numbers: name them all
         others = "".join(f"\nIt is also what happens when {m}" for m in matched[1:])
         return Verdict(False, f"{found}\nThis is what happens when {matched[0]}{others}")
+    # No known mistake: name the wrong part of the equations, if the outputs tell it.
+    diagnosis = diagnose(exercise, case, received, expected)
+    if diagnosis is not None:
+        return Verdict(False, f"{found}\n{diagnosis.message}")
     return Verdict(False, found)
 
 

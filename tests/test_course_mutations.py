@@ -74,6 +74,16 @@ def test_every_graded_cell_has_enough_mutations(assignment):
         assert sum(m.names is not None for m in mutations) >= 2, grade_id
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_each_assignment_has_ten_mutations_most_of_them_named(assignment):
+    """Issue 11: at least 10 mistakes per assignment, and at least 80% with a ``names``
+    phrase, which ``test_mutation_fails_its_check`` finds in the failure message."""
+    mutations = [m for by_cell in MUTATIONS.get(assignment, {}).values() for m in by_cell]
+    named = sum(m.names is not None for m in mutations)
+    assert len(mutations) >= 10, f"{assignment}: {len(mutations)} mutations"
+    assert named >= 0.8 * len(mutations), f"{assignment}: {named} of {len(mutations)} named"
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a mutant may overflow on purpose
 @pytest.mark.parametrize(("assignment", "grade_id", "mutation"), _cases())
 def test_mutation_fails_its_check(assignment, grade_id, mutation, capsys):

@@ -10,6 +10,11 @@ the learner's side, in ``autograder.learner.checks`` under the same name;
 - ``expect(case)`` computes the right outputs with ``rnnref``;
 - ``mistakes`` maps a named, typical mistake to a function that computes what that
   mistake would output on the case, and a message that teaches the fix;
+- ``variants`` maps a part of the equations (``"o_gate.activation"``) to what the answer
+  would output with that one part done wrong, and a message naming the part: the
+  generated models ``autograder.diagnose`` tries when no hand-written mistake matches;
+  ``locate(case, received)``, where given, finds the wrong part by undoing the equations on
+  the learner's outputs (shaped like the reference's): ``(part, message)`` or None;
 - ``what``, ``answer`` and ``label`` word the judge's messages.
 
 Each module also names its notebook's folder (``ASSIGNMENT``) and lists, per graded cell,
@@ -71,6 +76,8 @@ class Exercise:
     cases: Callable[[np.random.Generator, bool], list[Case]]
     expect: Callable[[Case], Any]
     mistakes: dict[str, Mistake] = field(default_factory=dict)
+    variants: dict[str, Mistake] = field(default_factory=dict)
+    locate: Callable[[Case, Any], tuple[str, str] | None] | None = None
     what: str = "the output"
     answer: str = "answer"
     label: Callable[[Case], str] = _summary

@@ -2,6 +2,9 @@
 ``BasicLSTMCell``, and a numerical gradient. The reference gradients are rnnref's
 ``dynamic_rnn_forward`` / ``dynamic_rnn_backward`` on the same weights."""
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
@@ -41,6 +44,40 @@ def _reference_rnn(case: dict) -> tuple:
     return rn.dynamic_rnn_backward(tape, case["d_outputs"])
 
 
+def _wrong_blocks(received: np.ndarray, right: np.ndarray, blocks: dict[str, slice]) -> list:
+    """The names of ``blocks`` (slices of the first axis) where ``received`` is wrong."""
+    return [
+        name
+        for name, rows in blocks.items()
+        if not np.allclose(received[rows], right[rows], atol=GRAD_TOL, rtol=GRAD_TOL)
+    ]
+
+
+def _kernel_rows(received: dict, right: dict, depth: int) -> tuple[str, str] | None:
+    """Which rows of a wrong d_kernel are wrong, when only one part is: the input rows
+    (x.T @ d_z) or the recurrent ones (h_prev.T @ d_z)."""
+    blocks = {"input_rows": slice(0, depth), "recurrent_rows": slice(depth, None)}
+    wrong = _wrong_blocks(received["d_kernel"], right["d_kernel"], blocks)
+    if len(wrong) != 1:
+        return None
+    rows = "x, its first D rows" if wrong == ["input_rows"] else "h_prev, its last H rows"
+    return (
+        f"d_kernel.{wrong[0]}",
+        f"only the rows of d_kernel that multiply {rows}, are wrong: d_kernel = "
+        "[x, h_prev].T @ d_z, so check which part of [x, h_prev] those rows take.",
+    )
+
+
+def _locate_rnn(expect: Callable[[dict], dict]) -> Callable[[dict, dict], Any]:
+    """The term of an RNN gradient that is wrong, against ``expect``'s gradients: the rows
+    of d_kernel, when d_kernel is."""
+
+    def locate(case: dict, received: dict) -> tuple[str, str] | None:
+        return _kernel_rows(received, expect(case), case["x"].shape[2])  # x: [B, T, D]
+
+    return locate
+
+
 # ---- one BasicRNNCell step ------------------------------------------------------------
 
 
@@ -68,8 +105,8 @@ def _rnn_step(x, h_prev, kernel, bias, d_new_h, mistake: str = "") -> tuple:
         d_z = d_new_h * (1 - z**2)
     else:
         d_z = d_new_h * (1 - new_h**2)  # tanh' = 1 - tanh^2, from the output
-    d_xh = d_z @ kernel.T  # [B, H] @ [H, D + H] -> [B, D + H]
-    d_kernel = xh.T @ d_z
+    d_xh = (d_new_h if mistake == "d_xh_skips_tanh" else d_z) @ kernel.T  # [B, D + H]
+    d_kernel = xh.T @ (d_new_h if mistake == "d_kernel_skips_tanh" else d_z)
     d_bias = d_z.mean(axis=0) if mistake == "bias_mean" else d_z.sum(axis=0)
     if mistake == "split_swapped":
         H = h_prev.shape[1]
@@ -116,6 +153,19 @@ RNN_STEP_BACKWARD = Exercise(
             "D columns for x.",
         ),
     },
+    variants={
+        "d_kernel.tanh_derivative": _step_mistake(
+            "d_kernel_skips_tanh",
+            "d_kernel skips tanh': it is [x, h_prev].T @ d_z, with d_z the gradient after "
+            "the activation's derivative, not d_new_h.",
+        ),
+        "d_xh.tanh_derivative": _step_mistake(
+            "d_xh_skips_tanh",
+            "d_x and d_h_prev skip tanh': they come from d_z @ kernel.T, with d_z the "
+            "gradient after the activation's derivative, not d_new_h.",
+        ),
+    },
+    locate=_locate_rnn(_expect_step),
 )
 
 
@@ -149,7 +199,8 @@ def _bptt(case: dict, mistake: str) -> dict:
         d_h = d_outputs[:, t] + (0 if mistake == "no_carry" else d_next)
         if t == 0:
             d_h_first = d_h
-        d_x[:, t], d_next, dk, db = _rnn_step(x[:, t], hs[t], kernel, bias, d_h)
+        h_before = hs[t + 1] if mistake == "state_after" else hs[t]
+        d_x[:, t], d_next, dk, db = _rnn_step(x[:, t], h_before, kernel, bias, d_h)
         if mistake == "not_accumulated":
             d_kernel, d_bias = dk, db
         else:
@@ -188,6 +239,14 @@ RNN_BPTT = Exercise(
             "backward first (d_h0 is what step 0 returns as d_h_prev).",
         ),
     },
+    variants={
+        "states.off_by_one": Mistake(
+            lambda case: _bptt(case, "state_after"),
+            "step t's backward gets the state after step t: it needs the one step t started "
+            "from, h_{t-1} (hs[t] when hs[0] is h0).",
+        ),
+    },
+    locate=_locate_rnn(_expect_bptt),
 )
 
 
@@ -247,8 +306,13 @@ def _expect_lstm(case: dict) -> dict:
     }
 
 
-def _lstm(case: dict, mistake: str = "") -> dict:
-    """One BasicLSTMCell step backward in NumPy, with the named mistakes switchable."""
+def _lstm(case: dict, mistake: str = "", gate: str = "", left_out: str = "") -> dict:
+    """One BasicLSTMCell step backward in NumPy, with the named mistakes switchable.
+
+    ``gate`` ("i", "j", "f", "o") and ``left_out`` name one factor of that gate's gradient
+    to leave out: "derivative" (its activation's), or "factor" (what the gate multiplies
+    in the forward step: tanh(j) for i, sigmoid(i) for j, c_prev for f, tanh(new_c) for o).
+    """
     x, c_prev, h_prev, kernel, bias, fb, d_new_c, d_new_h = lstm_step_args(case)
     D = x.shape[1]
     xh = np.concatenate([x, h_prev], axis=1)
@@ -256,13 +320,19 @@ def _lstm(case: dict, mistake: str = "") -> dict:
     si, tj, sf, so = sigmoid(i), np.tanh(j), sigmoid(f + fb), sigmoid(o)
     new_c = c_prev * sf + si * tj
     tc = np.tanh(new_c)
-    d_o = d_new_h * tc * so * (1 - so)
+
+    def kept(g: str, factor: np.ndarray, derivative: np.ndarray) -> np.ndarray:
+        if gate != g:
+            return factor * derivative
+        return derivative if left_out == "factor" else factor
+
     through_h = d_new_h * so * ((1 - new_c**2) if mistake == "tanh_prime_of_c" else (1 - tc**2))
     d_c = d_new_c + (0 if mistake == "no_h_to_c" else through_h)
-    d_i = d_c * tj * si * (1 - si)
-    d_j = d_c * si * (1 - tj**2)
     sf_grad = sigmoid(f) if mistake == "forget_bias_in_grad" else sf
-    d_f = d_c * c_prev * sf_grad * (1 - sf_grad)
+    d_i = d_c * kept("i", tj, si * (1 - si))
+    d_j = d_c * kept("j", si, 1 - tj**2)
+    d_f = d_c * kept("f", c_prev, sf_grad * (1 - sf_grad))
+    d_o = d_new_h * kept("o", tc, so * (1 - so))
     d_c_prev = d_c if mistake == "no_forget_factor" else d_c * sf
     parts = [d_i, d_f, d_j, d_o] if mistake == "gate_order" else [d_i, d_j, d_f, d_o]
     d_z = np.concatenate(parts, axis=1)  # [B, 4H], in the kernel's order i, j, f, o
@@ -274,6 +344,47 @@ def _lstm(case: dict, mistake: str = "") -> dict:
         "d_kernel": xh.T @ d_z,
         "d_bias": d_z.sum(axis=0),
     }
+
+
+def locate_lstm(case: dict, received: dict) -> tuple[str, str] | None:
+    """The gates whose gradient is wrong, read from the blocks of d_bias (the sum of d_z,
+    block by block in the order i, j, f, o) and of d_kernel's columns; else the rows of
+    d_kernel."""
+    right = _lstm(case)
+    H = case["h_prev"].shape[1]
+    blocks = {g: slice(k * H, (k + 1) * H) for k, g in enumerate("ijfo")}
+    wrong = _wrong_blocks(received["d_bias"], right["d_bias"], blocks)
+    wrong_columns = _wrong_blocks(received["d_kernel"].T, right["d_kernel"].T, blocks)
+    if wrong and wrong == wrong_columns and len(wrong) < 4:
+        names = " and ".join(f"d_{g}" for g in wrong)
+        one = len(wrong) == 1
+        return (
+            "+".join(f"d_{g}" for g in wrong),
+            f"{names} {'is' if one else 'are'} wrong ({'its block' if one else 'their blocks'} "
+            "of d_bias and of d_kernel's columns) while the other gates' gradients are right: "
+            f"look at the line{'' if one else 's'} computing {names} and each factor there.",
+        )
+    return _kernel_rows(received, right, case["x"].shape[1]) if not wrong else None
+
+
+def _lstm_variants() -> dict[str, Mistake]:
+    """Each gate's gradient with one factor left out, for ``autograder.diagnose``."""
+    gates = {"i": "input gate i", "j": "candidate j", "f": "forget gate f", "o": "output gate o"}
+    factors = {"i": "tanh(j)", "j": "sigmoid(i)", "f": "c_prev", "o": "tanh(new_c)"}
+    variants = {}
+    for g, name in gates.items():
+        kind = "tanh" if g == "j" else "sigmoid"
+        variants[f"d_{g}.derivative"] = Mistake(
+            lambda case, g=g: _lstm(case, gate=g, left_out="derivative"),
+            f"d_{g}, the gradient of the {name}, skips the {kind}'s derivative: multiply by "
+            f"it, taken at the gate's value ({'1 - t^2' if g == 'j' else 's * (1 - s)'}).",
+        )
+        variants[f"d_{g}.factor"] = Mistake(
+            lambda case, g=g: _lstm(case, gate=g, left_out="factor"),
+            f"d_{g}, the gradient of the {name}, misses {factors[g]}: in the forward step "
+            f"the gate is multiplied by {factors[g]}, so its gradient is too.",
+        )
+    return variants
 
 
 LSTM_STEP_BACKWARD = Exercise(
@@ -310,6 +421,8 @@ LSTM_STEP_BACKWARD = Exercise(
             "kernel's columns, i, j, f, o.",
         ),
     },
+    variants=_lstm_variants(),
+    locate=locate_lstm,
 )
 
 
@@ -421,6 +534,18 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
             "z = xh @ kernel + bias\n    d_z = d_new_h * (1 - z**2)",
             "tanh' is computed from the pre-activation z",
         ),
+        Mutation(
+            "rnn_step_backward_answer",
+            "d_kernel = xh.T @ d_z",
+            "d_kernel = xh.T @ d_new_h",
+            "d_kernel skips tanh'",
+        ),
+        Mutation(
+            "rnn_step_backward_answer",
+            "d_kernel = xh.T @ d_z",
+            "d_kernel = np.concatenate([x.T @ d_z, h_prev.T @ d_new_h])",
+            "only the rows of d_kernel that multiply h_prev",
+        ),
     ],
     "numerical_gradient_test": [
         Mutation(
@@ -469,6 +594,12 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
             "return d_x, d_h, d_kernel, d_bias",
             "the gradient returned for h0 is the one for h1",
         ),
+        Mutation(
+            "rnn_bptt_answer",
+            "rnn_step_backward(x[:, t], hs[t], kernel",
+            "rnn_step_backward(x[:, t], hs[t + 1], kernel",
+            "step t's backward gets the state after step t",
+        ),
     ],
     "lstm_step_backward_test": [
         Mutation(
@@ -494,6 +625,30 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
             "[d_i, d_j, d_f, d_o]",
             "[d_i, d_f, d_j, d_o]",
             "the gate gradients are joined in the order i, f, j, o",
+        ),
+        Mutation(
+            "lstm_step_backward_answer",
+            "d_o = d_new_h * t_c * s_o * (1 - s_o)",
+            "d_o = d_new_h * t_c",
+            "d_o, the gradient of the output gate o, skips the sigmoid's derivative",
+        ),
+        Mutation(
+            "lstm_step_backward_answer",
+            "d_f = d_c * c_prev * s_f * (1 - s_f)",
+            "d_f = d_c * s_f * (1 - s_f)",
+            "d_f, the gradient of the forget gate f, misses c_prev",
+        ),
+        Mutation(
+            "lstm_step_backward_answer",
+            "xh.T @ d_z, d_z.sum(axis=0)",
+            "xh.T @ d_z, d_z.mean(axis=0)",
+            "a mean where a sum is meant",
+        ),
+        Mutation(
+            "lstm_step_backward_answer",
+            "d_i = d_c * t_j * s_i * (1 - s_i)",
+            "d_i = d_new_c * t_j * s_i * (1 - s_i)",
+            "d_i is wrong (its block of d_bias",
         ),
     ],
 }

@@ -230,7 +230,7 @@ def _carry(case: dict, mistake: str) -> dict:
         start, outs = state, []
         for t in range(x.shape[1]):
             out, new_state = cell(x[:, t], start if mistake == "batch_start" else state)
-            state = out if mistake == "carry_output" else new_state
+            state = {"carry_output": out, "never_carried": zero}.get(mistake, new_state)
             outs.append(out)
         outputs.append(np.stack(outs, axis=1))
     return {"outputs": np.stack(outputs), "final_state": state}
@@ -256,6 +256,13 @@ RUN_BATCHES = Exercise(
         "carry_output": Mistake(
             lambda case: _carry(case, "carry_output"),
             "the output is carried instead of the state: (output, state) = cell(x, state).",
+        ),
+    },
+    variants={
+        "state.never_carried": Mistake(
+            lambda case: _carry(case, "never_carried"),
+            "the state is never updated: every step starts from zero_state. Keep the new "
+            "state each step returns and pass it to the next step.",
         ),
     },
 )
@@ -298,6 +305,12 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
             "    rows = data[: batch_size * num_batches * num_steps].reshape(batch_size, -1)\n",
             "the leftover elements are dropped before the rows are made",
         ),
+        Mutation(
+            "split_batches_answer",
+            "return kept.transpose(1, 0, 2)",
+            "return kept.reshape(num_batches, batch_size, num_steps)",
+            "transpose to [num_batches, batch_size, num_steps]",
+        ),
     ],
     "input_target_batches_test": [
         Mutation(
@@ -336,6 +349,13 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
             "run_batches_answer",
             "output, state = cell(x[:, t], state)",
             "output, new_state = cell(x[:, t], state)",
+            "the state is never updated",
+        ),
+        Mutation(
+            "run_batches_answer",
+            "all_outputs.append(np.stack(outputs, axis=1))",
+            "all_outputs.append(np.stack(outputs).reshape(x.shape[0], x.shape[1], -1))",
+            "it looks reshaped where it should be transposed",
         ),
     ],
 }

@@ -101,7 +101,7 @@ def _expect_loss(case: dict) -> dict:
 
 def _loss(case: dict, mistake: str) -> dict:
     logits = case["logits"].astype(np.float64)
-    axis = 0 if mistake == "batch_axis" else -1
+    axis = {"batch_axis": 0, "time_axis": 1}.get(mistake, -1)
     shifted = logits - logits.max(axis=axis, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     if mistake == "probabilities":
@@ -148,6 +148,13 @@ SEQUENCE_LOSS = Exercise(
             "(tf.nn.log_softmax) first.",
         ),
     },
+    variants={
+        "softmax.time_axis": Mistake(
+            lambda case: _loss(case, "time_axis"),
+            "the softmax runs over the time axis: it is over the vocabulary, the last axis "
+            "of logits [B, T, V].",
+        ),
+    },
 )
 
 
@@ -179,12 +186,13 @@ def _softmax(case: dict, mistake: str = "") -> dict:
         scaled = logits
     else:
         scaled = logits / T
-    e = np.exp(scaled - scaled.max(axis=-1, keepdims=True))
+    axis = 0 if mistake == "first_axis" else -1
+    e = np.exp(scaled - scaled.max(axis=axis, keepdims=True))
     if mistake == "power_unnormalised":
         p = np.exp(logits - logits.max(axis=-1, keepdims=True))
         p = p / p.sum(axis=-1, keepdims=True)
         return {"probabilities": p ** (1 / T)}
-    return {"probabilities": e / e.sum(axis=-1, keepdims=True)}
+    return {"probabilities": e / e.sum(axis=axis, keepdims=True)}
 
 
 TEMPERATURE_SOFTMAX = Exercise(
@@ -207,6 +215,13 @@ TEMPERATURE_SOFTMAX = Exercise(
             lambda case: _softmax(case, "power_unnormalised"),
             "p ** (1 / T) is not normalised again: probabilities must sum to 1 over the last "
             "axis.",
+        ),
+    },
+    variants={
+        "softmax.first_axis": Mistake(
+            lambda case: _softmax(case, "first_axis"),
+            "the softmax runs over the first axis: each row of logits (the last axis) is one "
+            "distribution, so take the max and the sum over axis=-1.",
         ),
     },
 )
@@ -256,6 +271,12 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
         ),
         Mutation(
             "sequence_loss_answer",
+            "tf.nn.log_softmax(logits, axis=-1)",
+            "tf.nn.log_softmax(logits, axis=1)",
+            "the softmax runs over the time axis",
+        ),
+        Mutation(
+            "sequence_loss_answer",
             "log_p = tf.nn.log_softmax(logits, axis=-1)",
             "log_p = logits",
             "the logits are used as log-probabilities",
@@ -284,6 +305,14 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
             "temperature_softmax_answer",
             "np.exp(scaled - scaled.max(axis=-1, keepdims=True))",
             "np.exp(scaled)",
+            "something overflows",
+        ),
+        Mutation(
+            "temperature_softmax_answer",
+            "axis=-1",
+            "axis=0",
+            "the softmax runs over the first axis",
+            count=-1,
         ),
     ],
 }

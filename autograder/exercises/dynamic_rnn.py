@@ -69,7 +69,10 @@ def _unroll(case: dict, mistake: str = "") -> dict:
     cell = toy_cell(case["cell"])
     x = case["inputs"]
     time_major = case["time_major"] and mistake != "time_major_ignored"
-    x = x if time_major else x.transpose(1, 0, 2)  # -> [T, B, D]
+    if not time_major and mistake == "inputs_reshaped":
+        x = x.reshape(x.shape[1], x.shape[0], -1)  # the numbers of [B, T, D], read as [T, B, D]
+    elif not time_major:
+        x = x.transpose(1, 0, 2)  # -> [T, B, D]
     steps, batch = x.shape[:2]
     given = case["initial_state"]
     if given is None or mistake == "initial_ignored":
@@ -77,12 +80,15 @@ def _unroll(case: dict, mistake: str = "") -> dict:
     else:
         state = given
     lengths = case["sequence_length"]
+    if lengths is None and mistake == "short_by_one":  # an unroll that always masks
+        lengths = np.full(batch, steps)
     outputs = []
     for t in range(steps):
         start = case["initial_state"] if mistake == "from_initial" else state
         output, new_state = cell(x[t], start)
         if lengths is not None and mistake != "ignore_lengths":
-            live = ((t <= lengths) if mistake == "off_by_one" else (t < lengths))[:, None]
+            last = {"off_by_one": lengths + 1, "short_by_one": lengths - 1}.get(mistake, lengths)
+            live = (t < last)[:, None]
             if mistake != "outputs_unmasked":
                 output = np.where(live, output, 0)
             if mistake == "state_zeroed":
@@ -110,7 +116,7 @@ UNROLL_MISTAKES = {
     "not_transposed_back": _mistake(
         "not_transposed_back",
         "the outputs are returned time-major: transpose them back to [B, T, output_size] "
-        "when time_major is False.",
+        "when time_major is False (a reshape would keep the time-major order).",
     ),
     "initial_ignored": _mistake(
         "initial_ignored",
@@ -151,6 +157,52 @@ MASK_MISTAKES = {
 }
 
 
+# Parts of the unroll done wrong that no hand-written mistake above names (autograder.diagnose).
+UNROLL_VARIANTS = {
+    "inputs.reshaped": _mistake(
+        "inputs_reshaped",
+        "the inputs are reshaped to [T, B, D] instead of transposed: reshape keeps the "
+        "memory order, so each step gets numbers from several rows and steps. Use "
+        "transpose to exchange the batch and time axes.",
+    ),
+}
+MASK_VARIANTS = {
+    "mask.short_by_one": _mistake(
+        "short_by_one",
+        "the mask ends one step early: step t is live for t < sequence_length[b] (a row of "
+        "length 2 has steps 0 and 1).",
+    ),
+}
+
+
+def locate_steps(case: dict, received: dict) -> tuple[str, str] | None:
+    """Which time steps of the learner's outputs are wrong: only the padding past each row's
+    sequence_length (the mask), or every step after a right first one (the carry)."""
+    right = _unroll(case)["outputs"]
+    time_axis = 0 if case["time_major"] else 1
+    wrong = ~np.isclose(received["outputs"], right, atol=1e-5, rtol=1e-5).all(axis=-1)
+    wrong = wrong if time_axis == 1 else wrong.T  # [B, T]: which rows go wrong at which steps
+    if not wrong.any():
+        return None
+    lengths = case["sequence_length"]
+    if lengths is not None:
+        padding = np.arange(wrong.shape[1])[None, :] >= np.asarray(lengths)[:, None]
+        if not (wrong & ~padding).any():
+            return (
+                "mask.padding",
+                "the outputs are right up to each row's sequence_length and wrong past it: "
+                "look at how the steps past a row's length are masked (their output is 0).",
+            )
+    if not wrong[:, 0].any():
+        first = int(np.argmax(wrong.any(axis=0)))
+        return (
+            "steps.carry",
+            f"the outputs are right at step 0 and go wrong from step {first}: look at what "
+            "one step hands to the next (the state carried from step to step).",
+        )
+    return None
+
+
 # ---- dynamic_rnn, without and with sequence_length ----------------------------------------
 
 
@@ -179,6 +231,8 @@ DYNAMIC_RNN = Exercise(
     expect=_expect_dynamic,
     label=_label,
     mistakes=UNROLL_MISTAKES,
+    variants=UNROLL_VARIANTS,
+    locate=locate_steps,
 )
 
 
@@ -208,6 +262,8 @@ DYNAMIC_RNN_MASKING = Exercise(
         "initial_ignored": UNROLL_MISTAKES["initial_ignored"],
         "from_initial": UNROLL_MISTAKES["from_initial"],
     },
+    variants={**UNROLL_VARIANTS, **MASK_VARIANTS},
+    locate=locate_steps,
 )
 
 
@@ -450,6 +506,18 @@ MUTATIONS: dict[str, list[Mutation]] =                       {
             "output, new_state = cell(inputs[t], initial_state)",
             "every step starts from the initial state",
         ),
+        Mutation(
+            "dynamic_rnn_answer",
+            "outputs = outputs.transpose(1, 0, 2)  # (T, B, H) -> (B, T, H)",
+            "outputs = outputs.reshape(outputs.shape[1], outputs.shape[0], -1)",
+            "a reshape would keep the time-major order",
+        ),
+        Mutation(
+            "dynamic_rnn_answer",
+            "inputs = inputs.transpose(1, 0, 2)  # (B, T, D) -> (T, B, D)",
+            "inputs = inputs.reshape(inputs.shape[1], inputs.shape[0], -1)",
+            "the inputs are reshaped to [T, B, D] instead of transposed",
+        ),
     ],
     "dynamic_rnn_masking_test": [
         Mutation(
@@ -475,6 +543,12 @@ MUTATIONS: dict[str, list[Mutation]] =                       {
             "new_state = map_state(",
             "_ = map_state(",
             "the state keeps changing past a row's sequence_length",
+        ),
+        Mutation(
+            "dynamic_rnn_answer",
+            "live = (t < lengths)",
+            "live = (t < lengths - 1)",
+            "the mask ends one step early",
         ),
     ],
     "static_rnn_test": [
@@ -521,6 +595,7 @@ MUTATIONS: dict[str, list[Mutation]] =                       {
             "bidirectional_answer",
             "out[b, :n] = x[b, :n][::-1]",
             "out[b, :n] = x[b, :n]",
+            "the backward cell reads the sequence forwards",
         ),
     ],
 }

@@ -40,10 +40,14 @@ def _gru(
     mix: str = "u_keeps",
     concat: str = "xh",
     act: str = "given",
+    no_bias: str = "",
 ) -> dict:
-    """One GRU step in NumPy, with each named mistake switchable."""
+    """One GRU step in NumPy, with each named mistake switchable (``no_bias``: "gates" or
+    "candidate", the bias left out)."""
     x, h_prev, H = case["x"], case["state"], case["num_units"]
     W_g, b_g, W_c, b_c = case["weights"]
+    b_g = 0 * b_g if no_bias == "gates" else b_g
+    b_c = 0 * b_c if no_bias == "candidate" else b_c
     D = x.shape[1]
     activation = {
         "given": common.ACTIVATIONS[case["activation"]] or np.tanh,
@@ -61,8 +65,39 @@ def _gru(
         c = activation(x @ W_c[:D] + r * (h_prev @ W_c[D:]) + b_c)
     else:  # no reset at all
         c = activation(np.concatenate([x, h_prev], axis=1) @ W_c + b_c)
-    new_h = u * h_prev + (1 - u) * c if mix == "u_keeps" else (1 - u) * h_prev + u * c
+    new_h = {
+        "u_keeps": u * h_prev + (1 - u) * c,
+        "u_moves": (1 - u) * h_prev + u * c,
+        "u_both": u * h_prev + u * c,
+        "one_minus_u_both": (1 - u) * h_prev + (1 - u) * c,
+    }[mix]
     return {"state_size": H, "output_size": H, "output": new_h, "new_state": new_h}
+
+
+def locate(case: dict, received: dict) -> tuple[str, str] | None:
+    """Which part of a GRU step the learner's new h says is wrong, by undoing the mix
+    new_h = u * h_prev + (1 - u) * c: with u right it gives the candidate c, with c right
+    the update gate u; a pre-activation off by a constant per unit is named."""
+    h_new = np.asarray(received["new_state"], dtype=np.float64)
+    x, h_prev, act = case["x"], case["state"], common.ACTIVATIONS[case["activation"]]
+    W_g, b_g, W_c, b_c = case["weights"]
+    pre_r, pre_u = np.split(np.concatenate([x, h_prev], axis=1) @ W_g + b_g, 2, axis=1)
+    r, u = sigmoid(pre_r), sigmoid(pre_u)
+    pre_c = np.concatenate([x, r * h_prev], axis=1) @ W_c + b_c
+    c = np.tanh(pre_c) if act is None else act(pre_c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c_implied = (h_new - u * h_prev) / (1 - u)  # if u is right
+        u_implied = (h_new - c) / (h_prev - c)  # if c is right
+    if act is None:  # tanh can be undone; relu cannot below 0
+        valid = (1 - u > 0.05) & (np.abs(c_implied) < 0.98)
+        found = support.constant_shift(
+            "candidate", "candidate c", pre_c, np.arctanh(np.where(valid, c_implied, 0)), valid
+        )
+        if found:
+            return found
+    valid = (np.abs(h_prev - c) > 0.05) & (u_implied > 0.02) & (u_implied < 0.98)
+    implied = support.logit(np.where(valid, u_implied, 0.5))
+    return support.constant_shift("u_gate", "update gate u", pre_u, implied, valid)
 
 
 GRU_CELL = Exercise(
@@ -105,6 +140,27 @@ GRU_CELL = Exercise(
             "the cell always uses np.tanh: apply self.activation to the candidate.",
         ),
     },
+    variants={
+        "gates.bias": Mistake(
+            lambda case: _gru(case, no_bias="gates"),
+            "the gates r and u have no bias: sigmoid([x, h_prev] @ gates_kernel + gates_bias).",
+        ),
+        "candidate.bias": Mistake(
+            lambda case: _gru(case, no_bias="candidate"),
+            "the candidate c has no bias: add candidate_bias before the activation.",
+        ),
+        "mix.h_prev_weight": Mistake(
+            lambda case: _gru(case, mix="one_minus_u_both"),
+            "the old state h_prev is weighted by 1 - u: u keeps the old state and 1 - u lets "
+            "the candidate in, and the two weights add up to 1.",
+        ),
+        "mix.candidate_weight": Mistake(
+            lambda case: _gru(case, mix="u_both"),
+            "the candidate c is weighted by u: u keeps the old state and 1 - u lets the "
+            "candidate in, and the two weights add up to 1.",
+        ),
+    },
+    locate=locate,
 )
 
 
@@ -221,6 +277,24 @@ MUTATIONS: dict[str, list[Mutation]] =               {
             "c = self.activation(x_rh",
             "c = sigmoid(x_rh",
             "the candidate uses a sigmoid",
+        ),
+        Mutation(
+            "gru_cell_answer",
+            "x_rh @ self.candidate_kernel + self.candidate_bias",
+            "x_rh @ self.candidate_kernel",
+            "the candidate c has no bias",
+        ),
+        Mutation(
+            "gru_cell_answer",
+            "x_h @ self.gates_kernel + self.gates_bias",
+            "x_h @ self.gates_kernel",
+            "the gates r and u have no bias",
+        ),
+        Mutation(
+            "gru_cell_answer",
+            "new_h = u * h_prev + (1 - u) * c",
+            "new_h = u * h_prev + u * c",
+            "the candidate c is weighted by u",
         ),
     ],
     "count_params_test": [

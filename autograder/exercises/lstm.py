@@ -1,6 +1,9 @@
 """The grader's side of notebook 02: ``BasicLSTMCell``, and ``LSTMCell`` with peepholes,
 clipping and a projection."""
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
@@ -66,6 +69,35 @@ def _label(case: dict) -> str:
     return ", ".join(parts + [case["dtype"]])
 
 
+def _activation(case: dict) -> Callable[[np.ndarray], np.ndarray]:
+    """The cell's activation on this case: the one it is given, else tanh."""
+    return common.ACTIVATIONS[case["options"]["activation"]] or np.tanh
+
+
+def _peepholes(case: dict) -> dict[str, np.ndarray] | None:
+    """The peephole weights by name, or None without peepholes (TF1 orders them f, i, o)."""
+    if not case["options"]["use_peepholes"]:
+        return None
+    return dict(zip(("w_f", "w_i", "w_o"), case["weights"][2:5], strict=True))
+
+
+def _pre_activations(
+    case: dict, order: str = "ijfo", concat: str = "xh", dropped: str = "", no_bias: str = ""
+) -> dict[str, np.ndarray]:
+    """z = [x, h_prev] @ kernel + bias split into the gates' blocks by name, before any
+    peephole or forget_bias (the flags as in ``_lstm``)."""
+    kernel, bias = case["weights"][:2]
+    (_, h_prev), x = case["state"], case["x"]
+    x = np.zeros_like(x) if dropped == "x" else x
+    h_in = np.zeros_like(h_prev) if dropped == "h" else h_prev
+    parts = [x, h_in] if concat == "xh" else [h_in, x]
+    z = np.concatenate(parts, axis=1) @ kernel + bias  # [B, D + h] @ [D + h, 4H] -> [B, 4H]
+    named = dict(zip(order, np.split(z, 4, axis=1), strict=True))
+    if no_bias:
+        named[no_bias] = named[no_bias] - np.split(bias, 4)["ijfo".index(no_bias)]
+    return named
+
+
 def _lstm(
     case: dict,
     order: str = "ijfo",
@@ -79,32 +111,43 @@ def _lstm(
     peep_o: str = "new",
     cell_clip: str = "before_m",
     proj_clip: str = "after",
+    gate_act: str = "",
+    no_bias: str = "",
+    no_peephole: str = "",
+    dropped: str = "",
 ) -> dict:
-    """One step of TF1's LSTM in NumPy, with each named mistake switchable by a flag."""
+    """One step of TF1's LSTM in NumPy, with each named mistake switchable by a flag.
+
+    The last four flags name one gate ("i", "j", "f", "o") or term each: ``gate_act`` gives
+    that gate the other activation (sigmoid for j, the cell's activation for i, f, o),
+    ``no_bias`` leaves its block of the bias out, ``no_peephole`` its peephole, and
+    ``dropped`` ("x" or "h") leaves the input or the recurrent rows out of z.
+    """
     o_ = case["options"]
     H, fb = case["num_units"], o_["forget_bias"]
     weights = list(case["weights"])
-    kernel, bias = weights[:2]
-    peep = dict(zip(("w_f", "w_i", "w_o"), weights[2:5], strict=True)) if (
-        o_["use_peepholes"]
-    ) else None
+    peep = _peepholes(case)
     W_proj = weights[-1] if o_["num_proj"] else None
-    activation = (common.ACTIVATIONS[o_["activation"]] or np.tanh) if act == "given" else np.tanh
-    c_prev, h_prev = case["state"]
-    x = case["x"]
-    parts = [x, h_prev] if concat == "xh" else [h_prev, x]
-    z = np.concatenate(parts, axis=1) @ kernel + bias  # [B, D + h] @ [D + h, 4H] -> [B, 4H]
-    named = dict(zip(order, np.split(z, 4, axis=1), strict=True))
+    activation = _activation(case) if act == "given" else np.tanh
+    gate = {"i": sigmoid, "j": activation, "f": sigmoid, "o": sigmoid}
+    if gate_act:
+        gate[gate_act] = sigmoid if gate_act == "j" else activation
+    c_prev, _ = case["state"]
+    named = _pre_activations(case, order, concat, dropped, no_bias)
     i, j, f, o = named["i"], named["j"], named["f"], named["o"]
+    if peep is not None and no_peephole:
+        peep["w_" + no_peephole] = np.zeros_like(peep["w_" + no_peephole])
 
     def new_cell(i: np.ndarray, f: np.ndarray) -> np.ndarray:
         if forget == "inside":
-            keep = sigmoid(f + fb)
+            keep = gate["f"](f + fb)
         elif forget == "missing":
-            keep = sigmoid(f)
+            keep = gate["f"](f)
+        elif forget == "twice":
+            keep = gate["f"](f + 2 * fb)
         else:  # added after the sigmoid
-            keep = sigmoid(f) + fb
-        return keep * c_prev + sigmoid(i) * activation(j)
+            keep = gate["f"](f) + fb
+        return keep * c_prev + gate["i"](i) * gate["j"](j)
 
     if peep is not None:
         if peep_if == "prev":
@@ -120,9 +163,10 @@ def _lstm(
         c = np.clip(c, -o_["cell_clip"], o_["cell_clip"])
     c_for_m = c_unclipped if cell_clip == "after_m" else c
     if peep is not None:
-        o = o + peep["w_o"] * (c_for_m if peep_o == "new" else c_prev)
+        seen = {"new": c_for_m, "prev": c_prev, "unclipped": c_unclipped}[peep_o]
+        o = o + peep["w_o"] * seen
     c_out = c_for_m if h_from == "new" else c_prev
-    m = sigmoid(o) * (activation(c_out) if h_activation else c_out)
+    m = gate["o"](o) * (activation(c_out) if h_activation else c_out)
     if W_proj is not None:
         clip = o_["proj_clip"]
         if clip is not None and proj_clip == "before":
@@ -138,6 +182,54 @@ def _lstm(
         "output": m,
         "new_state": state,
     }
+
+
+_GATES = {"i": "input gate i", "j": "candidate j", "f": "forget gate f", "o": "output gate o"}
+
+
+def lstm_variants(peepholes: bool) -> dict[str, Mistake]:
+    """One part of the LSTM step done wrong at a time, for ``autograder.diagnose``: each
+    gate's activation and bias block, forget_bias twice, the input or recurrent rows of z,
+    and (``peepholes``) each peephole and which cell the o peephole sees."""
+
+    def variant(message: str, **flags: str) -> Mistake:
+        return Mistake(lambda case: _lstm(case, **flags), message)
+
+    variants = {}
+    for g, name in _GATES.items():
+        right = "the activation (tanh by default)" if g == "j" else "a sigmoid"
+        variants[f"{g}_gate.activation"] = variant(
+            f"the {name} goes through the wrong function: it takes {right}.", gate_act=g
+        )
+        variants[f"{g}_gate.bias"] = variant(
+            f"the {name} has no bias: its block of the bias is added to z like the others "
+            "(z = [x, h_prev] @ kernel + bias, then split).",
+            no_bias=g,
+        )
+    variants["forget_gate.forget_bias_twice"] = variant(
+        "forget_bias is added twice to the forget gate: once, inside the sigmoid, "
+        "sigmoid(f + forget_bias).",
+        forget="twice",
+    )
+    variants["z.input_rows"] = variant(
+        "the inputs x do not reach z: z = [x, h_prev] @ kernel + bias uses both.", dropped="x"
+    )
+    variants["z.recurrent_rows"] = variant(
+        "the previous h does not reach z: z = [x, h_prev] @ kernel + bias uses both.",
+        dropped="h",
+    )
+    if peepholes:
+        for g in "ifo":
+            variants[f"{g}_peephole.missing"] = variant(
+                f"the {_GATES[g]} has no peephole: add w_{g}_diag times the cell to it.",
+                no_peephole=g,
+            )
+        variants["o_peephole.unclipped_c"] = variant(
+            "the o peephole sees the new cell before clipping: clip c first, then "
+            "o += w_o_diag * c with the clipped c.",
+            peep_o="unclipped",
+        )
+    return variants
 
 
 def _common_mistakes() -> dict:
@@ -181,6 +273,68 @@ def _common_mistakes() -> dict:
     }
 
 
+def _shift(gate: str, right: np.ndarray, implied: np.ndarray, valid: np.ndarray) -> Any:
+    hint = " (forget_bias? use self.forget_bias, not a number)" if gate == "f" else ""
+    return support.constant_shift(f"{gate}_gate", _GATES[gate], right, implied, valid, hint)
+
+
+_RIGHT_C = (
+    "the new cell c is right, so the gates i, j, f and forget_bias are; the mistake comes "
+    "after it: "
+)
+
+
+def locate(case: dict, received: Any) -> Any:
+    """Which gate of an LSTM step the learner's outputs say is wrong, by undoing the step.
+
+    With the other gates taken from the reference, the learner's new c gives the one gate
+    left (f, then i, then j), and with a right new c, their new h gives the output gate o;
+    the pre-activation that gate needs is compared with the reference's. A constant per
+    unit is named (a bias-like term): a variant cannot list every wrong constant, such as a
+    forget_bias written as a number. A right new c with a wrong h puts the mistake after
+    the cell. Returns (part, message) or None.
+    """
+    o_ = case["options"]
+    c_new, h_new = (np.asarray(v, dtype=np.float64) for v in received["new_state"].values)
+    c_prev, _ = case["state"]
+    act, peep, fb = _activation(case), _peepholes(case), o_["forget_bias"]
+    z = _pre_activations(case)
+    i, j, f, o = z["i"], z["j"], z["f"] + fb, z["o"]
+    if peep is not None:
+        i, f = i + peep["w_i"] * c_prev, f + peep["w_f"] * c_prev
+    s_i, t_j, s_f = sigmoid(i), act(j), sigmoid(f)
+    c, h = _lstm(case)["new_state"]
+    clip = o_["cell_clip"]
+    unclipped = np.abs(c_new) < clip - 1e-6 if clip is not None else np.isfinite(c_new)
+    if np.allclose(c_new, c, atol=1e-5, rtol=1e-5):
+        if np.allclose(h_new, h, atol=1e-5, rtol=1e-5):
+            return None  # the state is right: what is wrong is elsewhere (output, sizes)
+        after = "the output gate o (and its peephole), new_h = act(new_c) * sigmoid(o)"
+        if o_["num_proj"]:  # the projection hides the output gate
+            return ("after_new_c", _RIGHT_C + f"{after}, or the projection and its clip.")
+        o = o + peep["w_o"] * c if peep is not None else o
+        t_c = act(c)
+        s_o = np.divide(h_new, t_c, out=np.full_like(c, np.nan), where=np.abs(t_c) > 0.05)
+        valid = (s_o > 0.02) & (s_o < 0.98)
+        found = _shift("o", o, support.logit(np.where(valid, s_o, 0.5)), valid)
+        return found or ("after_new_c", _RIGHT_C + f"{after}.")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        solved = {  # each gate's value if the other two are right
+            "f": ((c_new - s_i * t_j) / c_prev, f, support.logit),
+            "i": ((c_new - s_f * c_prev) / t_j, i, support.logit),
+            "j": ((c_new - s_f * c_prev) / s_i, j, np.arctanh if act is np.tanh else None),
+        }
+    for gate, (value, right, inverse) in solved.items():
+        if inverse is None:
+            continue  # relu has no inverse below 0
+        low = 0.02 if gate != "j" else -0.98
+        valid = unclipped & np.isfinite(value) & (value > low) & (value < 0.98)
+        found = _shift(gate, right, inverse(np.where(valid, value, 0.5)), valid)
+        if found:
+            return found
+    return None
+
+
 # ---- BasicLSTMCell ----------------------------------------------------------------------
 
 
@@ -217,6 +371,8 @@ BASIC_LSTM_CELL = Exercise(
     expect=_expect_basic,
     label=_label,
     mistakes=_common_mistakes(),
+    variants=lstm_variants(peepholes=False),
+    locate=locate,
 )
 
 
@@ -307,6 +463,8 @@ LSTM_CELL_PEEPHOLES = Exercise(
     expect=_expect_lstm,
     label=_label,
     mistakes=_peephole_mistakes(),
+    variants=lstm_variants(peepholes=True),
+    locate=locate,
 )
 
 
@@ -374,6 +532,8 @@ LSTM_CELL_PROJECTION = Exercise(
     expect=_expect_lstm,
     label=_label,
     mistakes=_projection_mistakes(),
+    variants=lstm_variants(peepholes=True),
+    locate=locate,
 )
 
 
@@ -428,6 +588,24 @@ MUTATIONS: dict[str, list[Mutation]] =                {
             "return LSTMStateTuple(self.num_units, self.num_units)",
             "return (self.num_units, self.num_units)",
         ),
+        Mutation(
+            "basic_lstm_cell_answer",
+            "sigmoid(f + self.forget_bias)",
+            "sigmoid(f + self.forget_bias + self.forget_bias)",
+            "forget_bias is added twice",
+        ),
+        Mutation(
+            "basic_lstm_cell_answer",
+            "sigmoid(f + self.forget_bias)",
+            "sigmoid(f + 1.0)",
+            "a constant term is wrong there (forget_bias?",
+        ),
+        Mutation(
+            "basic_lstm_cell_answer",
+            "new_h = self.activation(new_c) * sigmoid(o)",
+            "new_h = self.activation(new_c) * np.tanh(o)",
+            "the output gate o goes through the wrong function",
+        ),
     ],
     "lstm_cell_peepholes_test": [
         Mutation(
@@ -461,6 +639,24 @@ MUTATIONS: dict[str, list[Mutation]] =                {
             "c = sigmoid(f + self.forget_bias) * c_prev",
             "c = sigmoid(f) * c_prev",
             "forget_bias is missing",
+        ),
+        Mutation(
+            "lstm_cell_answer",
+            "if self.cell_clip is not None:\n"
+            "            c = np.clip(c, -self.cell_clip, self.cell_clip)\n"
+            "        if self.use_peepholes:\n"
+            "            o = o + self.w_o_diag * c",
+            "if self.use_peepholes:\n"
+            "            o = o + self.w_o_diag * c\n"
+            "        if self.cell_clip is not None:\n"
+            "            c = np.clip(c, -self.cell_clip, self.cell_clip)",
+            "the o peephole sees the new cell before clipping",
+        ),
+        Mutation(
+            "lstm_cell_answer",
+            "sigmoid(i) * self.activation(j)",
+            "sigmoid(i) * sigmoid(j)",
+            "the candidate j goes through the wrong function",
         ),
     ],
     "lstm_cell_projection_test": [

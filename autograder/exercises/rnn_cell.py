@@ -35,15 +35,21 @@ def _expect_cell(case: dict) -> dict:
 
 
 def _basic_rnn(
-    case: dict, order: str = "xh", bias: bool = True, activation: str = "given", state="new"
+    case: dict,
+    order: str = "xh",
+    bias: int = 1,
+    activation: str = "given",
+    state: str = "new",
+    dropped: str = "",
 ) -> dict:
-    """One BasicRNNCell step written with the named mistakes switchable."""
+    """One BasicRNNCell step written with the named mistakes switchable: ``bias`` is how
+    many times the bias is added, ``dropped`` ("x" or "h") a part of [x, h] left out."""
     x, h_prev = case["x"], case["state"]
     kernel, b = case["weights"]
-    parts = [x, h_prev] if order == "xh" else [h_prev, x]
-    z = np.concatenate(parts, axis=1) @ kernel  # [B, D + H] @ [D + H, H] -> [B, H]
-    if bias:
-        z = z + b
+    x_in = np.zeros_like(x) if dropped == "x" else x
+    h_in = np.zeros_like(h_prev) if dropped == "h" else h_prev
+    parts = [x_in, h_in] if order == "xh" else [h_in, x_in]
+    z = np.concatenate(parts, axis=1) @ kernel + bias * b  # [B, D + H] @ [D + H, H] -> [B, H]
     act = {
         "given": common.ACTIVATIONS[case["activation"]] or np.tanh,
         "tanh": np.tanh,
@@ -73,7 +79,7 @@ BASIC_RNN_CELL = Exercise(
             "[inputs, state] (inputs first) along axis 1.",
         ),
         "no_bias": Mistake(
-            lambda case: _basic_rnn(case, bias=False),
+            lambda case: _basic_rnn(case, bias=0),
             "the bias is left out: add self.bias to the matrix product, before the activation.",
         ),
         "no_activation": Mistake(
@@ -93,6 +99,21 @@ BASIC_RNN_CELL = Exercise(
             lambda case: _basic_rnn(case, state="old"),
             "the state is not updated: a BasicRNNCell's new state is its output, new_h, "
             "and it must be returned as both.",
+        ),
+    },
+    variants={
+        "bias.twice": Mistake(
+            lambda case: _basic_rnn(case, bias=2),
+            "the bias is added twice: once, to [x, h] @ kernel, before the activation.",
+        ),
+        "z.input_rows": Mistake(
+            lambda case: _basic_rnn(case, dropped="x"),
+            "the inputs x do not reach the new state: the kernel multiplies [x, h_prev].",
+        ),
+        "z.recurrent_rows": Mistake(
+            lambda case: _basic_rnn(case, dropped="h"),
+            "the previous state h_prev does not reach the new state: the kernel multiplies "
+            "[x, h_prev].",
         ),
     },
 )
@@ -239,6 +260,18 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
         ),
         Mutation(
             "basic_rnn_cell_answer",
+            "x_h @ self.kernel + self.bias",
+            "x_h @ self.kernel + self.bias + self.bias",
+            "the bias is added twice",
+        ),
+        Mutation(
+            "basic_rnn_cell_answer",
+            "np.concatenate([inputs, h_prev], axis=1)",
+            "np.concatenate([inputs, 0 * h_prev], axis=1)",
+            "the previous state h_prev does not reach the new state",
+        ),
+        Mutation(
+            "basic_rnn_cell_answer",
             "def state_size(self):\n        ### BEGIN SOLUTION\n        return self.num_units",
             "def state_size(self):\n        ### BEGIN SOLUTION\n        return 1",
         ),
@@ -267,6 +300,12 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
             "    for x in inputs:\n        output, state = cell(x, state)",
             "    h = state\n    for x in inputs:\n        output, h = cell(x, h)",
             "the initial state is returned as the final state",
+        ),
+        Mutation(
+            "unroll_answer",
+            "outputs.append(output)",
+            "outputs.insert(0, output)",
+            "holds the values that belong in",
         ),
     ],
 }

@@ -187,7 +187,11 @@ def _dropout(case: dict, mistake: str = "") -> dict:
     def drop(values: np.ndarray, p: float) -> np.ndarray:
         noise = rng.uniform(size=values.shape)
         mask = (noise >= p if mistake == "inverted" else noise < p).astype(values.dtype)
-        return values * mask if mistake == "no_scale" else values * mask / values.dtype.type(p)
+        if mistake == "no_scale":
+            return values * mask
+        if mistake == "scaled_by_keep_prob":
+            return values * mask * values.dtype.type(p)
+        return values * mask / values.dtype.type(p)
 
     def maybe(values, name: str):
         if keep[name] == 1.0 and mistake != "always_draw":
@@ -247,6 +251,13 @@ DROPOUT_WRAPPER = Exercise(
             lambda case: _dropout(case, "same_mask"),
             "every step reuses the same masks (the generator is made anew at each call): "
             "make it once, in __init__, so each call draws fresh noise.",
+        ),
+    },
+    variants={
+        "drop.scale": Mistake(
+            lambda case: _dropout(case, "scaled_by_keep_prob"),
+            "the kept units are multiplied by keep_prob: divide by it (scale by 1 / keep_prob), "
+            "so the expected value of each unit stays what it was without dropout.",
         ),
     },
 )
@@ -568,6 +579,12 @@ MUTATIONS: dict[str, list[Mutation]] =                    {
             "        if self.state_keep_prob < 1.0:\n"
             "            new_state = self.drop_state(new_state, self.state_keep_prob)\n",
             "the output is dropped before the state",
+        ),
+        Mutation(
+            "dropout_wrapper_answer",
+            "return values * mask / keep_prob",
+            "return values * mask * keep_prob",
+            "the kept units are multiplied by keep_prob",
         ),
     ],
     "input_wrappers_test": [

@@ -137,3 +137,41 @@ def expect_output_is_state(reference_class: type, case: dict) -> dict:
     cell = reference_cell(reference_class(case["num_units"], activation=activation), case)
     output, new_state = cell(case["x"], case["state"])
     return step_outputs(cell, output, new_state)
+
+
+# ---- undoing a gate: what the learner's outputs imply about one pre-activation ------------
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    """The inverse of the sigmoid."""
+    return np.log(p) - np.log1p(-p)
+
+
+def constant_shift(
+    part: str, name: str, right: np.ndarray, implied: np.ndarray, valid: np.ndarray, hint: str = ""
+) -> tuple[str, str] | None:
+    """(id, message) when the pre-activation ``implied`` by a learner's outputs differs from
+    the ``right`` one [B, H] by a constant per unit (a bias-like term), else None.
+
+    Only the ``valid`` positions count (where the inversion is well conditioned), and a unit
+    needs two of them to show a constant. One constant for every unit is a number written
+    where a parameter belongs; one per unit, the gate's block of the bias.
+    """
+    seen = valid.sum(axis=0) >= 2  # [H]: the units that can show a constant
+    if not seen.any():
+        return None
+    delta = np.where(valid, implied - right, np.nan)[:, seen]  # [B, units seen]
+    mean = np.nanmean(delta, axis=0)
+    if np.nanmax(np.abs(delta - mean)) > 1e-3 or np.abs(mean).max() < 1e-3:
+        return None
+    if np.ptp(mean) < 1e-3:
+        return (
+            f"{part}.constant",
+            f"the {name} is off by the same constant ({float(mean[0]):.3g}) in every unit, "
+            f"before its activation: a constant term is wrong there{hint}.",
+        )
+    return (
+        f"{part}.bias",
+        f"the {name} is off by a different constant in each unit, before its activation: "
+        "its block of the bias is wrong.",
+    )

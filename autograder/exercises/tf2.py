@@ -64,6 +64,8 @@ TF_LSTM_CELL = Exercise(
     expect=_expect_cell,
     label=lstm._label,
     mistakes=_cell_mistakes(),
+    variants=lstm.lstm_variants(peepholes=False),
+    locate=lstm.locate,
 )
 
 
@@ -114,6 +116,8 @@ TF_DYNAMIC_RNN = Exercise(
             "not_transposed_back",
         )
     },
+    variants={**dynamic_rnn.UNROLL_VARIANTS, **dynamic_rnn.MASK_VARIANTS},
+    locate=dynamic_rnn.locate_steps,
 )
 
 
@@ -259,6 +263,24 @@ MUTATIONS: dict[str, list[Mutation]] =                      {
             "LSTMStateTuple(new_h, new_c)",
             "the state's parts are swapped",
         ),
+        Mutation(
+            "tf_lstm_cell_answer",
+            "tf.sigmoid(f + self.forget_bias)",
+            "tf.sigmoid(f + 2 * self.forget_bias)",
+            "forget_bias is added twice",
+        ),
+        Mutation(
+            "tf_lstm_cell_answer",
+            "tf.sigmoid(f + self.forget_bias)",
+            "tf.sigmoid(f + 1.0)",
+            "a constant term is wrong there (forget_bias?",
+        ),
+        Mutation(
+            "tf_lstm_cell_answer",
+            "new_h = tf.tanh(new_c) * tf.sigmoid(o)",
+            "new_h = tf.tanh(new_c) * tf.tanh(o)",
+            "the output gate o goes through the wrong function",
+        ),
     ],
     "tf_dynamic_rnn_test": [
         Mutation(
@@ -281,9 +303,21 @@ MUTATIONS: dict[str, list[Mutation]] =                      {
         ),
         Mutation(
             "tf_dynamic_rnn_answer",
+            "live = (t < lengths)[:, None]",
+            "live = (t < lengths - 1)[:, None]",
+            "the mask ends one step early",
+        ),
+        Mutation(
+            "tf_dynamic_rnn_answer",
             "return tf.transpose(outputs.stack(), [1, 0, 2]), state",
             "return outputs.stack(), state",
             "the outputs are returned time-major",
+        ),
+        Mutation(
+            "tf_dynamic_rnn_answer",
+            "return tf.transpose(outputs.stack(), [1, 0, 2]), state",
+            "return tf.reshape(outputs.stack(), [batch, max_time, -1]), state",
+            "a reshape would keep the time-major order",
         ),
     ],
     "keras_lstm_weights_test": [
