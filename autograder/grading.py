@@ -156,7 +156,8 @@ class Grader:
 
     def _copy_files(self, task: Task, work: Path) -> bool:
         """The submission's own files, then the assignment's source files over them (as
-        nbgrader does); regular files only, so a submitted link reaches nothing. False when
+        nbgrader does); regular files only. ``discover`` refuses a submission holding a link;
+        skipping links here is the second line, so a link made since reaches nothing. False when
         the submission's files passed ``MAX_COPIED_BYTES`` and the rest were left out."""
         copied = 0
         complete = True
