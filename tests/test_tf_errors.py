@@ -60,7 +60,7 @@ ERRORS = {
     "num_units_float": (lambda m, o: m.GRUCell(2.5), TypeError, "positive integer"),
     "num_units_bool": (lambda m, o: m.BasicLSTMCell(True), TypeError, "positive integer"),
     "num_proj_negative": (lambda m, o: m.LSTMCell(4, num_proj=-1), ValueError, "num_proj"),
-    "cell_clip_zero": (lambda m, o: m.LSTMCell(4, cell_clip=0.0), ValueError, "clipped"),
+    "cell_clip_negative": (lambda m, o: m.LSTMCell(4, cell_clip=-1.0), ValueError, "clipped"),
     "proj_clip_text": (lambda m, o: m.LSTMCell(4, proj_clip="1"), TypeError, "proj_clip"),
     "forget_bias_text": (
         lambda m, o: m.BasicLSTMCell(4, forget_bias="1"),
@@ -142,7 +142,7 @@ ERRORS = {
     "cell_inputs_depth_changes": (called_twice, ValueError, "keeps the input depth"),
     "cell_integer_inputs": (
         lambda m, o: m.GRUCell(2)(zeros(2, 3, dtype=np.int32), zeros(2, 2)),
-        TypeError,
+        ValueError,  # as TF1's "RNN cell only supports floating point inputs"
         "floating-point inputs",
     ),
     "state_not_a_tuple": (
@@ -203,7 +203,9 @@ ERRORS = {
         ValueError,
         "weight 1 (bias) of shape (8,)",
     ),
-    "zero_state_batch_zero": (lambda m, o: m.GRUCell(2).zero_state(0), ValueError, "batch_size"),
+    "zero_state_batch_negative": (
+        lambda m, o: m.GRUCell(2).zero_state(-1), ValueError, "batch_size"
+    ),
     # unrolls
     "dynamic_rnn_not_a_cell": (lambda m, o: m.dynamic_rnn("cell", x3), TypeError, "RNNCell"),
     "dynamic_rnn_other_backend": (

@@ -29,6 +29,7 @@ from rnnref.np.train import (
     sequence_loss_forward,
 )
 from rnnref.np.wrappers import (
+    DeviceWrapper,
     DropoutWrapper,
     EmbeddingWrapper,
     InputProjectionWrapper,
@@ -42,6 +43,7 @@ __all__ = [
     "Adam",
     "BasicLSTMCell",
     "BasicRNNCell",
+    "DeviceWrapper",
     "DropoutWrapper",
     "EmbeddingWrapper",
     "GRUCell",

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from rnnref import structure, validation
-from rnnref.np.base import RNNCell, _gradient_like
+from rnnref.np.base import RNNCell, _gradient_like, as_array, as_arrays
 from rnnref.np.cells import _LinearInputCell
 
 
@@ -28,17 +28,23 @@ def dynamic_rnn(
     sequence_length: Any = None,
     initial_state: Any = None,
     dtype: Any = None,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
     time_major: bool = False,
+    scope: str | None = None,
 ) -> tuple[np.ndarray, Any]:
     """Run ``cell`` over every time step of ``inputs``.
 
     inputs: [B, T, D] ([T, B, D] if ``time_major``); sequence_length: [B] ints in [0, T];
     initial_state: nested like ``cell.state_size`` (zeros of ``dtype`` if omitted).
     Returns outputs [B, T, output_size] ([T, B, output_size] if ``time_major``) and the
-    final state.
+    final state. ``parallel_iterations`` and ``swap_memory`` tune TF1's graph loop and
+    change nothing here (they are checked, then unused); ``scope`` (default "rnn", as
+    TF1) prefixes the weights' names when this call builds the cell.
     """
     args = (sequence_length, initial_state, dtype, time_major)
-    return _dynamic_rnn("dynamic_rnn", cell, inputs, *args, tape=None)
+    _graph_options("dynamic_rnn", parallel_iterations, swap_memory)
+    return _dynamic_rnn("dynamic_rnn", cell, inputs, *args, _scope(scope, "rnn"), tape=None)
 
 
 def dynamic_rnn_forward(
@@ -47,7 +53,10 @@ def dynamic_rnn_forward(
     sequence_length: Any = None,
     initial_state: Any = None,
     dtype: Any = None,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
     time_major: bool = False,
+    scope: str | None = None,
 ) -> tuple[np.ndarray, Any, dict]:
     """``dynamic_rnn`` that also returns the tape ``dynamic_rnn_backward`` needs.
 
@@ -55,9 +64,12 @@ def dynamic_rnn_forward(
     ([T, B, output_size] if ``time_major``) and the final state. The tape is a dict: the
     cell, the time-major inputs [T, B, D], the lengths, and one tape per time step.
     """
-    tape = {"made_by": "dynamic_rnn_forward", "time_major": time_major}
-    args = (sequence_length, initial_state, dtype, time_major)
-    outputs, state = _dynamic_rnn("dynamic_rnn_forward", cell, inputs, *args, tape=tape)
+    owner = "dynamic_rnn_forward"
+    _graph_options(owner, parallel_iterations, swap_memory)
+    time_major = validation.boolean(time_major, "time_major", owner)
+    tape = {"made_by": owner, "time_major": time_major}
+    args = (sequence_length, initial_state, dtype, time_major, _scope(scope, "rnn"))
+    outputs, state = _dynamic_rnn(owner, cell, inputs, *args, tape=tape)
     tape.update(outputs=outputs, final_state=state)
     return outputs, state, tape
 
@@ -95,14 +107,16 @@ def _dynamic_rnn(
     initial_state: Any,
     dtype: Any,
     time_major: bool,
+    scope: str,
     tape: dict | None,
 ) -> tuple[np.ndarray, Any]:
     validation.is_cell(cell, RNNCell, owner)
-    inputs = np.asarray(inputs)
+    time_major = validation.boolean(time_major, "time_major", owner)
+    inputs = as_array(inputs, owner, "inputs")
     validation.sequence_inputs(owner, inputs.shape, time_major)
     if not time_major:
         inputs = inputs.transpose(1, 0, 2)  # (B, T, D) -> (T, B, D)
-    args = (sequence_length, initial_state, dtype)
+    args = (sequence_length, initial_state, dtype, scope)
     outputs, state = _unroll(owner, cell, inputs, *args, tape=tape)
     if not time_major:
         outputs = outputs.transpose(1, 0, 2)  # (T, B, H) -> (B, T, H)
@@ -115,19 +129,30 @@ def static_rnn(
     initial_state: Any = None,
     dtype: Any = None,
     sequence_length: Any = None,
+    scope: str | None = None,
 ) -> tuple[list, Any]:
-    """``dynamic_rnn`` over a Python list of T arrays [B, D]; returns a list of T outputs."""
-    validation.is_cell(cell, RNNCell, "static_rnn")
-    validation.step_list("static_rnn", inputs)
-    steps = [np.asarray(x) for x in inputs]
+    """``dynamic_rnn`` over a Python list of T arrays [B, D]; returns a list of T outputs.
+
+    ``scope`` (default "rnn") prefixes the weights' names when this call builds the cell.
+    """
+    owner = "static_rnn"
+    validation.is_cell(cell, RNNCell, owner)
+    stacked = _stack_steps(owner, inputs)
+    args = (sequence_length, initial_state, dtype, _scope(scope, "rnn"))
+    outputs, state = _unroll(owner, cell, stacked, *args)
+    return list(outputs), state
+
+
+def _stack_steps(owner: str, inputs: Any) -> np.ndarray:
+    """T steps [B, D] (an EmbeddingWrapper's ids may be [B]) -> one array [T, B, D]."""
+    validation.step_list(owner, inputs)
+    steps = [as_array(x, owner, "inputs") for x in inputs]
     # An EmbeddingWrapper's ids may come as [B] per step, as in TF1's seq2seq code: [B] -> [B, 1].
     steps = [x[:, None] if x.ndim == 1 and np.issubdtype(x.dtype, np.integer) else x for x in steps]
     for x in steps:
-        validation.cell_inputs("static_rnn", x.shape, steps[0].shape[-1])
-    outputs, state = _unroll(
-        "static_rnn", cell, np.stack(steps), sequence_length, initial_state, dtype
-    )
-    return list(outputs), state
+        validation.cell_inputs(owner, x.shape, steps[0].shape[-1])
+    validation.same_batch(owner, [x.shape[0] for x in steps])
+    return np.stack(steps)  # T x [B, D] -> [T, B, D]
 
 
 def bidirectional_dynamic_rnn(
@@ -138,25 +163,77 @@ def bidirectional_dynamic_rnn(
     initial_state_fw: Any = None,
     initial_state_bw: Any = None,
     dtype: Any = None,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
     time_major: bool = False,
+    scope: str | None = None,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[Any, Any]]:
     """A forward and a backward ``dynamic_rnn``; the backward one reads each row reversed.
 
     Each row is reversed within its own length, so its first valid step is read last; the
     backward outputs are reversed back, aligned with the inputs. Returns
-    ((outputs_fw, outputs_bw), (state_fw, state_bw)).
+    ((outputs_fw, outputs_bw), (state_fw, state_bw)). Weights built here are named under
+    ``scope/fw`` and ``scope/bw`` (default scope "bidirectional_rnn", as TF1).
     """
     owner = "bidirectional_dynamic_rnn"
+    _graph_options(owner, parallel_iterations, swap_memory)
     validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
-    inputs = np.asarray(inputs)
+    time_major = validation.boolean(time_major, "time_major", owner)
+    inputs = as_array(inputs, owner, "inputs")
     validation.sequence_inputs(owner, inputs.shape, time_major)
-    fw = (sequence_length, initial_state_fw, dtype, time_major)
+    scope = _scope(scope, "bidirectional_rnn")
+    fw = (sequence_length, initial_state_fw, dtype, time_major, f"{scope}fw/")
     out_fw, state_fw = _dynamic_rnn(owner, cell_fw, inputs, *fw, tape=None)
     time_axis = 0 if time_major else 1
     reversed_inputs = _reverse_sequence(inputs, sequence_length, time_axis)
-    bw = (sequence_length, initial_state_bw, dtype, time_major)
+    bw = (sequence_length, initial_state_bw, dtype, time_major, f"{scope}bw/")
     out_bw, state_bw = _dynamic_rnn(owner, cell_bw, reversed_inputs, *bw, tape=None)
     return (out_fw, _reverse_sequence(out_bw, sequence_length, time_axis)), (state_fw, state_bw)
+
+
+def static_bidirectional_rnn(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    inputs: list,
+    initial_state_fw: Any = None,
+    initial_state_bw: Any = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list, Any, Any]:
+    """``bidirectional_dynamic_rnn`` over a Python list of T arrays [B, D].
+
+    Returns (outputs, state_fw, state_bw), as TF1: a list of T arrays
+    [B, fw output_size + bw output_size], each step's forward and backward outputs
+    concatenated.
+    """
+    owner = "static_bidirectional_rnn"
+    validation.is_cell(cell_fw, RNNCell, owner, "cell_fw")
+    validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
+    stacked = _stack_steps(owner, inputs)  # [T, B, D]
+    (out_fw, out_bw), (state_fw, state_bw) = bidirectional_dynamic_rnn(
+        cell_fw, cell_bw, stacked, sequence_length, initial_state_fw, initial_state_bw, dtype,
+        time_major=True, scope=scope,
+    )  # fmt: skip
+    outputs = np.concatenate([out_fw, out_bw], axis=2)  # 2 x [T, B, H] -> [T, B, H_fw + H_bw]
+    return list(outputs), state_fw, state_bw
+
+
+def _scope(scope: Any, default: str) -> str:
+    """A name scope for weights built by an unroll, as a prefix: ``"rnn"`` -> ``"rnn/"``."""
+    if scope is None:
+        return f"{default}/"
+    if not isinstance(scope, str) or not scope:
+        raise TypeError(
+            f"expects scope to be a non-empty string or None. Received: scope={scope!r}."
+        )
+    return f"{scope.rstrip('/')}/"
+
+
+def _graph_options(owner: str, parallel_iterations: Any, swap_memory: Any) -> None:
+    """TF1's graph-loop options: checked, then unused (the loop here runs step by step)."""
+    validation.positive_int_or_none(parallel_iterations, "parallel_iterations", owner)
+    validation.boolean(swap_memory, "swap_memory", owner)
 
 
 def _reverse_sequence(x: np.ndarray, sequence_length: Any, time_axis: int) -> np.ndarray:
@@ -180,11 +257,13 @@ def _unroll(
     sequence_length: Any,
     initial_state: Any,
     dtype: Any,
+    scope: str = "rnn/",
     fast: bool = True,
     tape: dict | None = None,
 ) -> tuple[np.ndarray, Any]:
     """The time loop. inputs: [T, B, D]. Returns outputs [T, B, output_size] and the state.
 
+    A cell not yet built is built here, its weights named under ``scope``.
     ``fast`` computes the input term of a ``_LinearInputCell`` for all steps in one matrix
     product; the plain loop (``fast=False``) calls the cell once per step. Both are equal.
     With a ``tape`` dict, records what ``_unroll_backward`` needs, each step's tape included.
@@ -194,7 +273,7 @@ def _unroll(
     state = _initial_state(owner, cell, initial_state, dtype, inputs.dtype, batch)
     state_dtype = structure.flatten(state)[0].dtype
     if not cell.built:
-        cell.build(inputs.shape[2], state_dtype)
+        cell._build(inputs.shape[2], state_dtype, scope)  # weights named scope/cell/...
 
     fast = fast and isinstance(cell, _LinearInputCell)
     if fast:
@@ -298,6 +377,6 @@ def _initial_state(
         validation.state_dtype_given(owner, is_float, input_dtype, dtype)
         dtype = input_dtype if dtype is None else dtype
         return cell.zero_state(batch, dtype)
-    state = structure.map_structure(np.asarray, initial_state)
+    state = as_arrays(initial_state, owner, "initial_state")
     validation.state(owner, state, cell.state_size, batch, np.shape)
     return state

@@ -78,15 +78,15 @@ class RNNCell(tf.Module):
 
     def build(self, input_depth: int, dtype: Any = tf.float32) -> None:
         """Create the weights for inputs of depth ``input_depth`` (D), in ``dtype``."""
-        input_depth = validation.positive_int(input_depth, "input_depth", self.name)
+        input_depth = validation.positive_int(input_depth, "input_depth", self._owner)
         dtype = tf.as_dtype(dtype)
-        validation.float_dtype(self.name, dtype.is_floating, dtype.name)
-        with tf.init_scope(), tf.name_scope(self.name):  # variables live outside any tf.function
+        validation.float_dtype(self._owner, dtype.is_floating, dtype.name)
+        with tf.init_scope(), tf.name_scope(self._owner):  # variables live outside any tf.function
             for cell, depth in zip(self._cells, self._cell_depths(input_depth), strict=True):
                 if not cell.built:
                     cell.build(depth, dtype)
                 validation.inner_cell_built(
-                    self.name, cell.name, depth, dtype.name, cell._input_depth, cell.dtype.name
+                    self._owner, cell._owner, depth, dtype.name, cell._input_depth, cell.dtype.name
                 )
             rng = np.random.default_rng(self._seed)
             self._params = {
@@ -112,16 +112,16 @@ class RNNCell(tf.Module):
 
     @property
     def weight_names(self) -> list[str]:
-        inner = [f"{cell.name}/{n}" for cell in self._cells for n in cell.weight_names]
+        inner = [f"{cell._owner}/{n}" for cell in self._cells for n in cell.weight_names]
         return inner + list(self._params)
 
     def set_weights(self, weights: list) -> None:
         """Assign every weight from ``weights`` (arrays, tensors or variables shaped like ours)."""
         if not self.built:
-            validation.not_built(self.name)
+            validation.not_built(self._owner)
         values = [as_tensor(w) for w in weights]
         validation.set_weights(
-            self.name,
+            self._owner,
             self.weight_names,
             [shape_of(w) for w in self.weights],
             [shape_of(v) for v in values],
@@ -140,7 +140,7 @@ class RNNCell(tf.Module):
         ``batch_size`` is an int, or a scalar tensor such as ``tf.shape(x)[0]``.
         """
         if not isinstance(batch_size, tf.Tensor):
-            owner = f"{self.name}.zero_state"
+            owner = f"{self._owner}.zero_state"
             batch_size = validation.positive_int(batch_size, "batch_size", owner)
         return structure.map_structure(
             lambda size: tf.zeros(tf.stack([batch_size, size]), dtype=dtype), self.state_size
@@ -155,25 +155,25 @@ class RNNCell(tf.Module):
         """Check one step's inputs and state (building the cell if needed); return tensors."""
         inputs = self._check_inputs(as_tensor(inputs))
         state = structure.map_structure(as_tensor, state)
-        state_shape = partial(shape_of, owner=self.name, name="the state")
-        validation.state(self.name, state, self.state_size, shape_of(inputs)[0], state_shape)
+        state_shape = partial(shape_of, owner=self._owner, name="the state")
+        validation.state(self._owner, state, self.state_size, shape_of(inputs)[0], state_shape)
         leaves = structure.flatten(state)
         dtype = inputs.dtype if inputs.dtype.is_floating else leaves[0].dtype
         if not self.built:
             self.build(shape_of(inputs)[1], dtype)
         if inputs.dtype.is_floating:
-            validation.dtypes_match(self.name, "inputs", inputs.dtype.name, self.dtype.name)
+            validation.dtypes_match(self._owner, "inputs", inputs.dtype.name, self.dtype.name)
         for leaf in leaves:
-            validation.dtypes_match(self.name, "the state", leaf.dtype.name, self.dtype.name)
+            validation.dtypes_match(self._owner, "the state", leaf.dtype.name, self.dtype.name)
         return inputs, state
 
     def _check_inputs(self, inputs: tf.Tensor) -> tf.Tensor:
-        validation.float_inputs(self.name, inputs.dtype.is_floating, inputs.dtype.name)
-        validation.cell_inputs(self.name, shape_of(inputs, self.name), self._input_depth)
+        validation.float_inputs(self._owner, inputs.dtype.is_floating, inputs.dtype.name)
+        validation.cell_inputs(self._owner, shape_of(inputs, self._owner), self._input_depth)
         return inputs
 
     def __repr__(self) -> str:
-        return f"{self.name}(state_size={self.state_size}, output_size={self.output_size})"
+        return f"{self._owner}(state_size={self.state_size}, output_size={self.output_size})"
 
 
 class _Later(int):

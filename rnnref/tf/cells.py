@@ -81,7 +81,7 @@ class _OutputIsStateCell(_LinearInputCell):
         self, num_units: int, activation: Activation | None = None, *, seed: int | None = None
     ) -> None:
         super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
         self._activation = activation or tf.tanh
 
     @property
@@ -202,8 +202,8 @@ class BasicLSTMCell(_LSTMState):
         seed: int | None = None,
     ) -> None:
         super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self.name)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
+        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self._owner)
         self._state_is_tuple = bool(state_is_tuple)
         self._activation = activation or tf.tanh
 
@@ -253,14 +253,14 @@ class LSTMCell(_LSTMState):
         seed: int | None = None,
     ) -> None:
         super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
         self._use_peepholes = bool(use_peepholes)
-        self._cell_clip = validation.positive_float_or_none(cell_clip, "cell_clip", self.name)
+        self._cell_clip = validation.clip_or_none(cell_clip, "cell_clip", self._owner)
         self._num_proj = (
-            None if num_proj is None else validation.positive_int(num_proj, "num_proj", self.name)
+            None if num_proj is None else validation.positive_int(num_proj, "num_proj", self._owner)
         )
-        self._proj_clip = validation.positive_float_or_none(proj_clip, "proj_clip", self.name)
-        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self.name)
+        self._proj_clip = validation.clip_or_none(proj_clip, "proj_clip", self._owner)
+        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self._owner)
         self._state_is_tuple = bool(state_is_tuple)
         self._activation = activation or tf.tanh
 

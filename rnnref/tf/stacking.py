@@ -17,11 +17,11 @@ class MultiRNNCell(RNNCell):
 
     def __init__(self, cells: list, state_is_tuple: bool = True) -> None:
         super().__init__()
-        validation.cell_list(self.name, cells)
+        validation.cell_list(self._owner, cells)
         for index, cell in enumerate(cells):
-            validation.is_cell(cell, RNNCell, self.name, f"cells[{index}]")
+            validation.is_cell(cell, RNNCell, self._owner, f"cells[{index}]")
         if not state_is_tuple:
-            validation.single_array_states(self.name, [cell.state_size for cell in cells])
+            validation.single_array_states(self._owner, [cell.state_size for cell in cells])
         self._cells = list(cells)
         self._state_is_tuple = bool(state_is_tuple)
 

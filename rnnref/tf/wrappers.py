@@ -20,7 +20,7 @@ class _Wrapper(RNNCell):
 
     def __init__(self, cell: RNNCell, *, seed: int | None = None) -> None:
         super().__init__(seed=seed)
-        validation.is_cell(cell, RNNCell, self.name)
+        validation.is_cell(cell, RNNCell, self._owner)
         self._cells = [cell]
 
     @property
@@ -65,9 +65,9 @@ class DropoutWrapper(_Wrapper):
     ) -> None:
         super().__init__(cell, seed=seed)
         self._keep = {
-            "input": validation.keep_prob(input_keep_prob, "input_keep_prob", self.name),
-            "output": validation.keep_prob(output_keep_prob, "output_keep_prob", self.name),
-            "state": validation.keep_prob(state_keep_prob, "state_keep_prob", self.name),
+            "input": validation.keep_prob(input_keep_prob, "input_keep_prob", self._owner),
+            "output": validation.keep_prob(output_keep_prob, "output_keep_prob", self._owner),
+            "state": validation.keep_prob(state_keep_prob, "state_keep_prob", self._owner),
         }
         if seed is None:
             self._generator = tf.random.Generator.from_non_deterministic_state()
@@ -76,7 +76,7 @@ class DropoutWrapper(_Wrapper):
         self._variational = bool(variational_recurrent)
         self._noise: dict[str, Any] = {}
         if self._variational:
-            validation.variational_input_size(self.name, self._keep["input"], input_size)
+            validation.variational_input_size(self._owner, self._keep["input"], input_size)
             rng = np.random.default_rng(seed)
             sizes = {"input": input_size, "state": cell.state_size, "output": cell.output_size}
             for kind, size in sizes.items():
@@ -91,7 +91,7 @@ class DropoutWrapper(_Wrapper):
         if noise is None:
             noise = self._generator.uniform(tf.shape(values), dtype=values.dtype)
         else:
-            validation.variational_mask(self.name, kind, noise.shape[1], shape_of(values))
+            validation.variational_mask(self._owner, kind, noise.shape[1], shape_of(values))
         mask = tf.cast(noise < keep_prob, values.dtype)
         return values * mask / tf.constant(keep_prob, values.dtype)
 
@@ -134,7 +134,7 @@ class ResidualWrapper(_Wrapper):
         output, new_state = self.cell(inputs, state)
         if self._residual_fn is not None:
             return self._residual_fn(inputs, output), new_state
-        validation.residual_shapes(self.name, shape_of(inputs), shape_of(output))
+        validation.residual_shapes(self._owner, shape_of(inputs), shape_of(output))
         return inputs + output, new_state
 
 
@@ -143,7 +143,7 @@ class InputProjectionWrapper(_Wrapper):
 
     def __init__(self, cell: RNNCell, num_proj: int, *, seed: int | None = None) -> None:
         super().__init__(cell, seed=seed)
-        self._num_proj = validation.positive_int(num_proj, "num_proj", self.name)
+        self._num_proj = validation.positive_int(num_proj, "num_proj", self._owner)
 
     def _cell_depths(self, input_depth: int) -> list[int]:
         return [self._num_proj]
@@ -164,7 +164,7 @@ class OutputProjectionWrapper(_Wrapper):
 
     def __init__(self, cell: RNNCell, output_size: int, *, seed: int | None = None) -> None:
         super().__init__(cell, seed=seed)
-        self._output_size = validation.positive_int(output_size, "output_size", self.name)
+        self._output_size = validation.positive_int(output_size, "output_size", self._owner)
 
     @property
     def output_size(self) -> int:
@@ -198,8 +198,8 @@ class EmbeddingWrapper(_Wrapper):
         seed: int | None = None,
     ) -> None:
         super().__init__(cell, seed=seed)
-        self._classes = validation.positive_int(embedding_classes, "embedding_classes", self.name)
-        self._size = validation.positive_int(embedding_size, "embedding_size", self.name)
+        self._classes = validation.positive_int(embedding_classes, "embedding_classes", self._owner)
+        self._size = validation.positive_int(embedding_size, "embedding_size", self._owner)
 
     def _cell_depths(self, input_depth: int) -> list[int]:
         return [self._size]
@@ -208,13 +208,13 @@ class EmbeddingWrapper(_Wrapper):
         return [("embedding", (self._classes, self._size), uniform_sqrt3)]
 
     def _check_inputs(self, inputs: tf.Tensor) -> tf.Tensor:
-        validation.int_ids(self.name, inputs.dtype.is_integer, inputs.dtype.name)
-        if len(shape_of(inputs, self.name)) == 1:
+        validation.int_ids(self._owner, inputs.dtype.is_integer, inputs.dtype.name)
+        if len(shape_of(inputs, self._owner)) == 1:
             inputs = inputs[:, None]  # [B] -> [B, 1]
-        validation.cell_inputs(self.name, shape_of(inputs), 1)
+        validation.cell_inputs(self._owner, shape_of(inputs), 1)
         names = ("min(ids)", "max(ids)", "embedding_classes")
         return check_range(
-            validation.ids_range, self.name, inputs, self._classes, _ids_in_range, names
+            validation.ids_range, self._owner, inputs, self._classes, _ids_in_range, names
         )
 
     def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
