@@ -162,8 +162,16 @@ def dtypes_match(owner: str, what: str, received: Any, expected: Any) -> None:
         )
 
 
-def state(owner: str, value: Any, state_size: Any, batch: int | None, shape_of: Any) -> None:
-    """``value`` must nest like ``state_size`` with leaves of shape [B, size]."""
+def state(
+    owner: str,
+    value: Any,
+    state_size: Any,
+    batch: int | None,
+    shape_of: Any,
+    broadcast: bool = False,
+) -> None:
+    """``value`` must nest like ``state_size`` with leaves of shape [B, size] (or [1, size]
+    with ``broadcast``, an unroll's initial state that TF1 broadcasts to every row)."""
     expected = structure.describe(state_size)
     if not structure.same_structure(value, state_size):
         received = _describe_value(value, shape_of)
@@ -182,7 +190,12 @@ def state(owner: str, value: Any, state_size: Any, batch: int | None, shape_of: 
         if (
             len(shape) != 2
             or (shape[1] is not None and shape[1] != size)
-            or (batch is not None and shape[0] is not None and shape[0] != batch)
+            or (
+                batch is not None
+                and shape[0] is not None
+                and shape[0] != batch
+                and not (broadcast and shape[0] == 1)
+            )
         ):
             raise ValueError(
                 f"{owner} expects a state of shapes "
@@ -370,7 +383,11 @@ def state_dtype_given(owner: str, is_float: bool, input_dtype: Any, dtype: Any) 
 
 
 def residual_shapes(owner: str, input_shape: tuple, output_shape: tuple) -> None:
-    if tuple(input_shape) != tuple(output_shape):
+    """The shapes must agree wherever both are known (None: unknown until run)."""
+    if len(input_shape) != len(output_shape) or any(
+        a is not None and b is not None and a != b
+        for a, b in zip(input_shape, output_shape, strict=True)
+    ):
         raise ValueError(
             f"{owner} adds the cell's inputs to its output, so they need the same "
             f"shape. Received: inputs {tuple(input_shape)}, output {tuple(output_shape)}. "
@@ -557,3 +574,15 @@ def ragged(owner: str, name: str) -> None:
         f"{owner} expects {name} as arrays (or nested lists of equal-length rows). "
         f"Received: {name} as ragged nested lists. Make every row the same length."
     )
+
+
+def scope(value: Any, default: str) -> str:
+    """An unroll's ``scope`` as a prefix for weights' names: ``"rnn"`` -> ``"rnn/"``."""
+    if value is None:
+        return f"{default}/"
+    if not isinstance(value, str) or not value.strip("/"):
+        raise TypeError(
+            f"{default} expects scope to be a non-empty name such as {default!r}, or None. "
+            f"Received: scope={value!r}."
+        )
+    return f"{value.strip('/')}/"

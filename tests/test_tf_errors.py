@@ -201,7 +201,7 @@ ERRORS = {
     "set_weights_shape": (
         lambda m, o: built(m, m.BasicLSTMCell(2)).set_weights([zeros(5, 8), zeros(7)]),
         ValueError,
-        "weight 1 (bias) of shape (8,)",
+        "weight 1 (basic_lstm_cell/bias) of shape (8,)",
     ),
     "zero_state_batch_negative": (
         lambda m, o: m.GRUCell(2).zero_state(-1), ValueError, "batch_size"

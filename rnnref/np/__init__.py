@@ -18,6 +18,7 @@ from rnnref.np.rnn import (
     dynamic_rnn,
     dynamic_rnn_backward,
     dynamic_rnn_forward,
+    static_bidirectional_rnn,
     static_rnn,
 )
 from rnnref.np.stacking import MultiRNNCell
@@ -63,5 +64,6 @@ __all__ = [
     "sequence_loss_backward",
     "sequence_loss_forward",
     "split_batches",
+    "static_bidirectional_rnn",
     "static_rnn",
 ]

@@ -12,9 +12,15 @@ from rnnref.structure import LSTMStateTuple
 from rnnref.tf.base import RNNCell
 from rnnref.tf.batching import input_target_batches, split_batches
 from rnnref.tf.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell
-from rnnref.tf.rnn import bidirectional_dynamic_rnn, dynamic_rnn, static_rnn
+from rnnref.tf.rnn import (
+    bidirectional_dynamic_rnn,
+    dynamic_rnn,
+    static_bidirectional_rnn,
+    static_rnn,
+)
 from rnnref.tf.stacking import MultiRNNCell
 from rnnref.tf.wrappers import (
+    DeviceWrapper,
     DropoutWrapper,
     EmbeddingWrapper,
     InputProjectionWrapper,
@@ -25,6 +31,7 @@ from rnnref.tf.wrappers import (
 __all__ = [
     "BasicLSTMCell",
     "BasicRNNCell",
+    "DeviceWrapper",
     "DropoutWrapper",
     "EmbeddingWrapper",
     "GRUCell",
@@ -39,5 +46,6 @@ __all__ = [
     "dynamic_rnn",
     "input_target_batches",
     "split_batches",
+    "static_bidirectional_rnn",
     "static_rnn",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 import tensorflow as tf
 
 from rnnref import structure, validation
-from rnnref.tf.base import RNNCell, as_tensor, check_range, shape_of
+from rnnref.tf.base import RNNCell, as_tensor, as_tensors, check_range, shape_of
 from rnnref.tf.cells import _LinearInputCell, kernels_split_once
 
 
@@ -25,17 +25,23 @@ def dynamic_rnn(
     sequence_length: Any = None,
     initial_state: Any = None,
     dtype: Any = None,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
     time_major: bool = False,
+    scope: str | None = None,
 ) -> tuple[tf.Tensor, Any]:
     """Run ``cell`` over every time step of ``inputs``.
 
     inputs: [B, T, D] ([T, B, D] if ``time_major``); sequence_length: [B] ints in [0, T];
     initial_state: nested like ``cell.state_size`` (zeros of ``dtype`` if omitted).
     Returns outputs [B, T, output_size] ([T, B, output_size] if ``time_major``) and the
-    final state.
+    final state. ``parallel_iterations`` and ``swap_memory`` tune TF1's graph loop and
+    change nothing here (they are checked, then unused); ``scope`` (default "rnn", as
+    TF1) prefixes the weights' names when this call builds the cell.
     """
     args = (sequence_length, initial_state, dtype, time_major)
-    return _dynamic_rnn("dynamic_rnn", cell, inputs, *args)
+    _graph_options("dynamic_rnn", parallel_iterations, swap_memory)
+    return _dynamic_rnn("dynamic_rnn", cell, inputs, *args, _scope(scope, "rnn"))
 
 
 def _dynamic_rnn(
@@ -46,13 +52,16 @@ def _dynamic_rnn(
     initial_state: Any,
     dtype: Any,
     time_major: bool,
+    scope: str,
 ) -> tuple[tf.Tensor, Any]:
     validation.is_cell(cell, RNNCell, owner)
-    inputs = as_tensor(inputs)
+    time_major = validation.boolean(time_major, "time_major", owner)
+    inputs = as_tensor(inputs, owner, "inputs")
     validation.sequence_inputs(owner, shape_of(inputs, owner), time_major)
     if not time_major:
         inputs = tf.transpose(inputs, [1, 0, 2])  # (B, T, D) -> (T, B, D)
-    outputs, state = _unroll(owner, cell, inputs, sequence_length, initial_state, dtype)
+    args = (sequence_length, initial_state, dtype, scope)
+    outputs, state = _unroll(owner, cell, inputs, *args)
     if not time_major:
         outputs = tf.transpose(outputs, [1, 0, 2])  # (T, B, H) -> (B, T, H)
     return outputs, state
@@ -64,18 +73,30 @@ def static_rnn(
     initial_state: Any = None,
     dtype: Any = None,
     sequence_length: Any = None,
+    scope: str | None = None,
 ) -> tuple[list, Any]:
-    """``dynamic_rnn`` over a Python list of T tensors [B, D]; returns a list of T outputs."""
-    validation.is_cell(cell, RNNCell, "static_rnn")
-    validation.step_list("static_rnn", inputs)
-    steps = [as_tensor(x) for x in inputs]
+    """``dynamic_rnn`` over a Python list of T tensors [B, D]; returns a list of T outputs.
+
+    ``scope`` (default "rnn") prefixes the weights' names when this call builds the cell.
+    """
+    owner = "static_rnn"
+    validation.is_cell(cell, RNNCell, owner)
+    stacked = _stack_steps(owner, inputs)
+    args = (sequence_length, initial_state, dtype, _scope(scope, "rnn"))
+    outputs, state = _unroll(owner, cell, stacked, *args)
+    return tf.unstack(outputs, num=len(inputs)), state
+
+
+def _stack_steps(owner: str, inputs: Any) -> tf.Tensor:
+    """T steps [B, D] (an EmbeddingWrapper's ids may be [B]) -> one tensor [T, B, D]."""
+    validation.step_list(owner, inputs)
+    steps = [as_tensor(x, owner, "inputs") for x in inputs]
     # An EmbeddingWrapper's ids may come as [B] per step, as in TF1's seq2seq code: [B] -> [B, 1].
     steps = [x[:, None] if x.shape.rank == 1 and x.dtype.is_integer else x for x in steps]
     for x in steps:
-        validation.cell_inputs("static_rnn", shape_of(x, "static_rnn"), shape_of(steps[0])[-1])
-    stacked = tf.stack(steps)  # T x [B, D] -> [T, B, D]
-    outputs, state = _unroll("static_rnn", cell, stacked, sequence_length, initial_state, dtype)
-    return tf.unstack(outputs, num=len(steps)), state
+        validation.cell_inputs(owner, shape_of(x, owner), shape_of(steps[0])[-1])
+    validation.same_batch(owner, [shape_of(x)[0] for x in steps])
+    return tf.stack(steps)  # T x [B, D] -> [T, B, D]
 
 
 def bidirectional_dynamic_rnn(
@@ -86,32 +107,78 @@ def bidirectional_dynamic_rnn(
     initial_state_fw: Any = None,
     initial_state_bw: Any = None,
     dtype: Any = None,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
     time_major: bool = False,
+    scope: str | None = None,
 ) -> tuple[tuple[tf.Tensor, tf.Tensor], tuple[Any, Any]]:
     """A forward and a backward ``dynamic_rnn``; the backward one reads each row reversed.
 
     Each row is reversed within its own length, so its first valid step is read last; the
     backward outputs are reversed back, aligned with the inputs. Returns
-    ((outputs_fw, outputs_bw), (state_fw, state_bw)).
+    ((outputs_fw, outputs_bw), (state_fw, state_bw)). Weights built here are named under
+    ``scope/fw`` and ``scope/bw`` (default scope "bidirectional_rnn", as TF1).
     """
     owner = "bidirectional_dynamic_rnn"
+    _graph_options(owner, parallel_iterations, swap_memory)
     validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
-    inputs = as_tensor(inputs)
+    time_major = validation.boolean(time_major, "time_major", owner)
+    inputs = as_tensor(inputs, owner, "inputs")
     validation.sequence_inputs(owner, shape_of(inputs, owner), time_major)
-    fw = (sequence_length, initial_state_fw, dtype, time_major)
+    scope = _scope(scope, "bidirectional_rnn")
+    fw = (sequence_length, initial_state_fw, dtype, time_major, f"{scope}fw/")
     out_fw, state_fw = _dynamic_rnn(owner, cell_fw, inputs, *fw)
     time_axis = 0 if time_major else 1
     reversed_inputs = _reverse_sequence(inputs, sequence_length, time_axis)
-    bw = (sequence_length, initial_state_bw, dtype, time_major)
+    bw = (sequence_length, initial_state_bw, dtype, time_major, f"{scope}bw/")
     out_bw, state_bw = _dynamic_rnn(owner, cell_bw, reversed_inputs, *bw)
     return (out_fw, _reverse_sequence(out_bw, sequence_length, time_axis)), (state_fw, state_bw)
+
+
+def static_bidirectional_rnn(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    inputs: list,
+    initial_state_fw: Any = None,
+    initial_state_bw: Any = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list, Any, Any]:
+    """``bidirectional_dynamic_rnn`` over a Python list of T tensors [B, D].
+
+    Returns (outputs, state_fw, state_bw), as TF1: a list of T tensors
+    [B, fw output_size + bw output_size], each step's forward and backward outputs
+    concatenated.
+    """
+    owner = "static_bidirectional_rnn"
+    validation.is_cell(cell_fw, RNNCell, owner, "cell_fw")
+    validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
+    stacked = _stack_steps(owner, inputs)  # [T, B, D]
+    (out_fw, out_bw), (state_fw, state_bw) = bidirectional_dynamic_rnn(
+        cell_fw, cell_bw, stacked, sequence_length, initial_state_fw, initial_state_bw, dtype,
+        time_major=True, scope=scope,
+    )  # fmt: skip
+    outputs = tf.concat([out_fw, out_bw], axis=2)  # 2 x [T, B, H] -> [T, B, H_fw + H_bw]
+    return tf.unstack(outputs, num=len(inputs)), state_fw, state_bw
+
+
+def _scope(scope: Any, default: str) -> str:
+    """A name scope for weights built by an unroll, as a prefix: ``"rnn"`` -> ``"rnn/"``."""
+    return validation.scope(scope, default)
+
+
+def _graph_options(owner: str, parallel_iterations: Any, swap_memory: Any) -> None:
+    """TF1's graph-loop options: checked, then unused (``tf.while_loop`` picks its own)."""
+    validation.positive_int_or_none(parallel_iterations, "parallel_iterations", owner)
+    validation.boolean(swap_memory, "swap_memory", owner)
 
 
 def _reverse_sequence(x: tf.Tensor, sequence_length: Any, time_axis: int) -> tf.Tensor:
     """Reverse the first sequence_length[b] steps of each row b (all steps if None)."""
     if sequence_length is None:
         return tf.reverse(x, axis=[time_axis])
-    lengths = tf.cast(as_tensor(sequence_length), tf.int32)
+    lengths = tf.cast(as_tensor(sequence_length, "bidirectional_rnn", "sequence_length"), tf.int32)
     return tf.reverse_sequence(x, lengths, seq_axis=time_axis, batch_axis=1 - time_axis)
 
 
@@ -122,10 +189,12 @@ def _unroll(
     sequence_length: Any,
     initial_state: Any,
     dtype: Any,
+    scope: str = "rnn/",
     fast: bool = True,
 ) -> tuple[tf.Tensor, Any]:
     """The time loop. inputs: [T, B, D]. Returns outputs [T, B, output_size] and the state.
 
+    A cell not yet built is built here, its weights named under ``scope``.
     ``fast`` computes the input term of a ``_LinearInputCell`` for all steps in one matrix
     product; the plain loop (``fast=False``) calls the cell once per step. Both are equal.
     Shapes known now (``T``, ``B`` below, maybe None) are checked now; ``max_time`` and
@@ -138,7 +207,7 @@ def _unroll(
     state = _initial_state(owner, cell, initial_state, dtype, inputs.dtype, batch_now)
     state_dtype = structure.flatten(state)[0].dtype
     if not cell.built:
-        cell.build(depth, state_dtype)
+        cell._build(depth, state_dtype, scope)  # weights named scope/cell/...
 
     def unstack(a: tf.Tensor) -> tf.TensorArray:
         return tf.TensorArray(a.dtype, size=max_time, infer_shape=False).unstack(a)
@@ -196,13 +265,16 @@ def _check_lengths(
 ) -> tf.Tensor | None:
     if sequence_length is None:
         return None
-    lengths = as_tensor(sequence_length)
+    lengths = as_tensor(sequence_length, owner, "sequence_length")
     shape = shape_of(lengths, owner, "sequence_length")
     validation.sequence_length_shape(owner, shape, batch)
     validation.sequence_length_dtype(owner, lengths.dtype.is_integer, lengths.dtype.name)
-    lengths = tf.cast(lengths, tf.int32)
     names = ("min(sequence_length)", "max(sequence_length)", "max_time")
-    return check_range(validation.sequence_length_range, owner, lengths, max_time, _in_range, names)
+    # Checked in the given dtype, then cast: an int64 2**32 + 3 must not pass as 3.
+    lengths = check_range(
+        validation.sequence_length_range, owner, lengths, max_time, _in_range, names
+    )
+    return tf.cast(lengths, tf.int32)
 
 
 def _in_range(low: tf.Tensor, high: tf.Tensor, max_time: tf.Tensor) -> tf.Tensor:
@@ -219,8 +291,16 @@ def _initial_state(
     if initial_state is None:
         validation.state_dtype_given(owner, input_dtype.is_floating, input_dtype.name, dtype)
         return cell.zero_state(batch, input_dtype if dtype is None else dtype)
-    state = structure.map_structure(as_tensor, initial_state)
+    state = as_tensors(initial_state, owner, "initial_state")
     static_batch = batch if isinstance(batch, int) else None
     state_shape = partial(shape_of, owner=owner, name="initial_state")
-    validation.state(owner, state, cell.state_size, static_batch, state_shape)
-    return state
+    validation.state(owner, state, cell.state_size, static_batch, state_shape, broadcast=True)
+    return structure.map_structure(partial(_broadcast_batch, batch, static_batch), state)
+
+
+def _broadcast_batch(batch: Any, static_batch: int | None, leaf: tf.Tensor) -> tf.Tensor:
+    """A state leaf of batch 1 -> [B, n], as TF1's broadcasting gives after one step (so the
+    loop's state keeps one shape, also when B is known only at run time)."""
+    if leaf.shape[0] != 1 or static_batch == 1:
+        return leaf
+    return tf.broadcast_to(leaf, tf.stack([batch, tf.shape(leaf)[1]]))  # [1, n] -> [B, n]
