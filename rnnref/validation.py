@@ -586,3 +586,39 @@ def scope(value: Any, default: str) -> str:
             f"Received: scope={value!r}."
         )
     return f"{value.strip('/')}/"
+
+
+def initial_state_args(
+    owner: str, inputs_batch: Any, inputs_dtype: Any, batch_size: Any, dtype: Any
+) -> tuple:
+    """``get_initial_state``'s (batch_size, dtype): from the inputs when given (None when no
+    inputs), which must agree with ``batch_size`` and ``dtype`` if those are given too."""
+    if inputs_dtype is not None:
+        if batch_size is not None and inputs_batch is not None and batch_size != inputs_batch:
+            raise ValueError(
+                f"{owner} expects batch_size to match the inputs' batch. Received: "
+                f"batch_size={batch_size} and inputs of batch {inputs_batch}."
+            )
+        if dtype is not None and dtype != inputs_dtype:
+            raise ValueError(
+                f"{owner} expects dtype to match the inputs' dtype. Received: dtype={dtype} "
+                f"and inputs of dtype {inputs_dtype}."
+            )
+        return inputs_batch if batch_size is None else batch_size, inputs_dtype
+    if batch_size is None or dtype is None:
+        raise ValueError(
+            f"{owner} needs inputs, or both batch_size and dtype. Received: "
+            f"batch_size={batch_size}, dtype={dtype}."
+        )
+    return batch_size, dtype
+
+
+def checkpoint_names(owner: str, path: str, wanted: list, saved: list) -> None:
+    """Every weight's name must be a variable of the checkpoint."""
+    missing = [name for name in wanted if name not in saved]
+    if missing:
+        raise ValueError(
+            f"{owner} expects the checkpoint {path!r} to hold the variables {missing}. "
+            f"Received: a checkpoint with {saved}. Pass the scope the cell ran under "
+            "(e.g. scope='rnn' for dynamic_rnn), or name the cell as TF1 did (name=...)."
+        )

@@ -83,6 +83,7 @@ CELLS = {
         lambda m: m.MultiRNNCell([m.BasicLSTMCell(D), m.ResidualWrapper(m.BasicLSTMCell(D))]),
         True,
     ),
+    "device": (lambda m: m.DeviceWrapper(m.GRUCell(5), "/cpu:0"), True),
     # Wrappers TF2 no longer ships: rnnref.np is the reference.
     "input_projection": (lambda m: m.InputProjectionWrapper(m.GRUCell(5), num_proj=4), False),
     "output_projection": (
@@ -119,7 +120,7 @@ def tf1_weights(cell) -> list:
     """
     if isinstance(cell, V1.MultiRNNCell):
         return [w for inner in cell._cells for w in tf1_weights(inner)]
-    if isinstance(cell, (V1.ResidualWrapper, V1.DropoutWrapper)):
+    if isinstance(cell, (V1.ResidualWrapper, V1.DropoutWrapper, V1.DeviceWrapper)):
         return tf1_weights(cell.cell)
     return cell.weights
 

@@ -10,6 +10,7 @@ outputs, state, tape = rn.dynamic_rnn_forward(cell, x, sequence_length=lengths)
 d_x, d_initial_state, d_weights = rn.dynamic_rnn_backward(tape, d_outputs, d_state)
 """
 
+from rnnref.checkpoint import load_tf1_checkpoint
 from rnnref.np.base import RNNCell
 from rnnref.np.batching import input_target_batches, split_batches
 from rnnref.np.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell
@@ -61,6 +62,7 @@ __all__ = [
     "dynamic_rnn_backward",
     "dynamic_rnn_forward",
     "input_target_batches",
+    "load_tf1_checkpoint",
     "sequence_loss_backward",
     "sequence_loss_forward",
     "split_batches",

@@ -182,6 +182,22 @@ class RNNCell:
             lambda size: np.zeros((batch_size, size), dtype=dtype), self.state_size
         )
 
+    def get_initial_state(
+        self, inputs: Any = None, batch_size: int | None = None, dtype: Any = None
+    ) -> Any:
+        """TF1's: ``zero_state`` for the batch and dtype of ``inputs`` [B, ...], or for
+        ``batch_size`` and ``dtype`` when no inputs are given."""
+        owner = f"{self._owner}.get_initial_state"
+        if inputs is None:
+            batch_size, dtype = validation.initial_state_args(owner, None, None, batch_size, dtype)
+        else:
+            inputs = as_array(inputs, owner, "inputs")
+            given = None if dtype is None else np.dtype(dtype)
+            batch_size, dtype = validation.initial_state_args(
+                owner, inputs.shape[0], inputs.dtype, batch_size, given
+            )
+        return self.zero_state(batch_size, dtype)
+
     def __call__(self, inputs: Any, state: Any) -> tuple[np.ndarray, Any]:
         """One time step. inputs: [B, D]; state nested like ``state_size``."""
         return self._run(inputs, state, None)

@@ -8,6 +8,7 @@ Cells are ``tf.Module``s holding ``tf.Variable``s named and ordered as TF1's, so
 ``set_weights`` moves weights to and from ``rnnref.np`` and ``tf.compat.v1.nn.rnn_cell``.
 """
 
+from rnnref.checkpoint import load_tf1_checkpoint
 from rnnref.structure import LSTMStateTuple
 from rnnref.tf.base import RNNCell
 from rnnref.tf.batching import input_target_batches, split_batches
@@ -45,6 +46,7 @@ __all__ = [
     "bidirectional_dynamic_rnn",
     "dynamic_rnn",
     "input_target_batches",
+    "load_tf1_checkpoint",
     "split_batches",
     "static_bidirectional_rnn",
     "static_rnn",

@@ -189,6 +189,25 @@ class RNNCell(tf.Module):
             lambda size: tf.zeros(tf.stack([batch_size, size]), dtype=dtype), self.state_size
         )
 
+    def get_initial_state(
+        self, inputs: Any = None, batch_size: Any = None, dtype: Any = None
+    ) -> Any:
+        """TF1's: ``zero_state`` for the batch and dtype of ``inputs`` [B, ...], or for
+        ``batch_size`` and ``dtype`` when no inputs are given."""
+        owner = f"{self._owner}.get_initial_state"
+        if inputs is None:
+            batch_size, dtype = validation.initial_state_args(owner, None, None, batch_size, dtype)
+        else:
+            inputs = as_tensor(inputs, owner, "inputs")
+            static_batch = shape_of(inputs, owner)[0]
+            given = None if dtype is None else tf.as_dtype(dtype)
+            batch_size, dtype = validation.initial_state_args(
+                owner, static_batch, inputs.dtype, batch_size, given
+            )
+            if batch_size is None:  # known only when the graph runs
+                batch_size = tf.shape(inputs)[0]
+        return self.zero_state(batch_size, dtype)
+
     def __call__(self, inputs: Any, state: Any) -> tuple[tf.Tensor, Any]:
         """One time step. inputs: [B, D]; state nested like ``state_size``."""
         inputs, state = self._prepare(inputs, state)
