@@ -162,16 +162,8 @@ def dtypes_match(owner: str, what: str, received: Any, expected: Any) -> None:
         )
 
 
-def state(
-    owner: str,
-    value: Any,
-    state_size: Any,
-    batch: int | None,
-    shape_of: Any,
-    broadcast: bool = False,
-) -> None:
-    """``value`` must nest like ``state_size`` with leaves of shape [B, size] (or [1, size]
-    with ``broadcast``, an unroll's initial state that TF1 broadcasts to every row)."""
+def state(owner: str, value: Any, state_size: Any, batch: int | None, shape_of: Any) -> None:
+    """``value`` must nest like ``state_size`` with leaves of shape [B, size]."""
     expected = structure.describe(state_size)
     if not structure.same_structure(value, state_size):
         received = _describe_value(value, shape_of)
@@ -190,12 +182,7 @@ def state(
         if (
             len(shape) != 2
             or (shape[1] is not None and shape[1] != size)
-            or (
-                batch is not None
-                and shape[0] is not None
-                and shape[0] != batch
-                and not (broadcast and shape[0] == 1)
-            )
+            or (batch is not None and shape[0] is not None and shape[0] != batch)
         ):
             raise ValueError(
                 f"{owner} expects a state of shapes "

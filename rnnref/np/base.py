@@ -20,6 +20,12 @@ from rnnref import naming, structure, validation
 Initializer = Callable[[np.random.Generator, tuple, np.dtype], np.ndarray]
 
 
+def as_dtype(value: Any) -> np.dtype:
+    """A NumPy dtype from anything NumPy names one with, or a TensorFlow DType (as TF1 code
+    passes ``tf.float32``)."""
+    return np.dtype(getattr(value, "as_numpy_dtype", value))
+
+
 def as_array(value: Any, owner: str, name: str) -> np.ndarray:
     """``value`` as an array. Python numbers and lists convert as TF1 converts them (floats
     to float32, ints to int32), so ``rnnref.np`` and ``rnnref.tf`` agree on them."""
@@ -73,7 +79,7 @@ class RNNCell:
         self._input_depth: int | None = None
         self._scope = ""
         self.dtype: np.dtype | None = validation.dtype_or_none(
-            dtype, self._owner, np.dtype, _is_float
+            dtype, self._owner, as_dtype, _is_float
         )
 
     @property
@@ -122,7 +128,7 @@ class RNNCell:
         input_depth = validation.positive_int(input_depth, "input_depth", self._owner)
         if dtype is None:
             dtype = np.float32 if self.dtype is None else self.dtype
-        dtype = np.dtype(dtype)
+        dtype = as_dtype(dtype)
         validation.float_dtype(self._owner, _is_float(dtype), dtype)
         for index, (cell, depth) in enumerate(
             zip(self._cells, self._cell_depths(input_depth), strict=True)
@@ -178,6 +184,7 @@ class RNNCell:
     def zero_state(self, batch_size: int, dtype: Any = np.float32) -> Any:
         """Zeros shaped like ``state_size``: arrays of shape [B, n] (B = 0 too, as TF1)."""
         batch_size = validation.batch_size(batch_size, f"{self._owner}.zero_state")
+        dtype = as_dtype(dtype)
         return structure.map_structure(
             lambda size: np.zeros((batch_size, size), dtype=dtype), self.state_size
         )
@@ -192,7 +199,7 @@ class RNNCell:
             batch_size, dtype = validation.initial_state_args(owner, None, None, batch_size, dtype)
         else:
             inputs = as_array(inputs, owner, "inputs")
-            given = None if dtype is None else np.dtype(dtype)
+            given = None if dtype is None else as_dtype(dtype)
             batch_size, dtype = validation.initial_state_args(
                 owner, inputs.shape[0], inputs.dtype, batch_size, given
             )

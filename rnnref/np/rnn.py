@@ -94,12 +94,6 @@ def dynamic_rnn_backward(
     if not time_major:
         d_outputs = d_outputs.transpose(1, 0, 2)  # (B, T, H) -> (T, B, H)
     d_inputs, d_initial_state, d_weights = _unroll_backward(tape, d_outputs, d_final_state)
-    # An initial state of batch 1 was broadcast to every row: its gradient sums over them.
-    d_initial_state = structure.map_structure(
-        lambda d, rows: d.sum(axis=0, keepdims=True) if rows == 1 else d,
-        d_initial_state,
-        tape["initial_rows"],
-    )
     if not time_major and d_inputs is not None:
         d_inputs = d_inputs.transpose(1, 0, 2)  # (T, B, D) -> (B, T, D)
     return d_inputs, d_initial_state, d_weights
@@ -271,11 +265,6 @@ def _unroll(
     max_time, batch = inputs.shape[0], inputs.shape[1]
     lengths = _check_lengths(owner, sequence_length, batch, max_time)
     state = _initial_state(owner, cell, initial_state, dtype, inputs.dtype, batch)
-    rows = (
-        structure.map_structure(lambda leaf: np.shape(leaf)[0], initial_state)
-        if initial_state is not None
-        else structure.map_structure(lambda _: batch, state)
-    )
     state_dtype = structure.flatten(state)[0].dtype
     if not cell.built:
         cell._build(inputs.shape[2], state_dtype, scope)  # weights named scope/cell/...
@@ -297,9 +286,7 @@ def _unroll(
             return cell._run(inputs[t], state, step_tape)
 
     if tape is not None:
-        tape.update(
-            cell=cell, fast=fast, inputs=inputs, lengths=lengths, steps=[], initial_rows=rows
-        )
+        tape.update(cell=cell, fast=fast, inputs=inputs, lengths=lengths, steps=[])
     outputs = np.zeros((max_time, batch, cell.output_size), dtype=state_dtype)
     for t in range(max_time):
         step_tape = None if tape is None else {}
@@ -385,8 +372,5 @@ def _initial_state(
         dtype = input_dtype if dtype is None else dtype
         return cell.zero_state(batch, dtype)
     state = as_arrays(initial_state, owner, "initial_state")
-    validation.state(owner, state, cell.state_size, batch, np.shape, broadcast=True)
-    # A leaf of batch 1 -> [B, n], as TF1's broadcasting gives after one step.
-    return structure.map_structure(
-        lambda leaf: np.broadcast_to(leaf, (batch, leaf.shape[1])), state
-    )
+    validation.state(owner, state, cell.state_size, batch, np.shape)
+    return state

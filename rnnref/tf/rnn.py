@@ -294,13 +294,19 @@ def _initial_state(
     state = as_tensors(initial_state, owner, "initial_state")
     static_batch = batch if isinstance(batch, int) else None
     state_shape = partial(shape_of, owner=owner, name="initial_state")
-    validation.state(owner, state, cell.state_size, static_batch, state_shape, broadcast=True)
-    return structure.map_structure(partial(_broadcast_batch, batch, static_batch), state)
+    validation.state(owner, state, cell.state_size, static_batch, state_shape)
+    if static_batch is None:  # B known only when the graph runs
+        state = structure.map_structure(partial(_batch_known_at_run_time, owner, batch), state)
+    return state
 
 
-def _broadcast_batch(batch: Any, static_batch: int | None, leaf: tf.Tensor) -> tf.Tensor:
-    """A state leaf of batch 1 -> [B, n], as TF1's broadcasting gives after one step (so the
-    loop's state keeps one shape, also when B is known only at run time)."""
-    if leaf.shape[0] != 1 or static_batch == 1:
-        return leaf
-    return tf.broadcast_to(leaf, tf.stack([batch, tf.shape(leaf)[1]]))  # [1, n] -> [B, n]
+def _batch_known_at_run_time(owner: str, batch: tf.Tensor, leaf: tf.Tensor) -> tf.Tensor:
+    """A state leaf whose static batch (say 1) the loop must not keep: its shape becomes
+    [None, n], as the steps' states have, and the graph checks its batch is the inputs'."""
+    message = (
+        f"{owner} expects an initial_state with the inputs' batch size. Received: a state "
+        "whose batch differs from the inputs' when the graph ran."
+    )
+    check = tf.debugging.assert_equal(tf.shape(leaf)[0], batch, message=message)
+    with tf.control_dependencies([check]):
+        return tf.compat.v1.placeholder_with_default(leaf, [None, leaf.shape[1]])
