@@ -166,6 +166,7 @@ class RNNCell:
         if not self.built:
             validation.not_built(self._owner)
         validation.weight_list(self._owner, weights)
+        validation.not_none(self._owner, "weights", tuple(weights))
         arrays = [np.asarray(w) for w in weights]
         names = self.weight_names
         shapes = [w.shape for w in self.weights]
