@@ -609,3 +609,29 @@ def checkpoint_names(owner: str, path: str, wanted: list, saved: list) -> None:
             f"Received: a checkpoint with {saved}. Pass the scope the cell ran under "
             "(e.g. scope='rnn' for dynamic_rnn), or name the cell as TF1 did (name=...)."
         )
+
+
+def state_names(owner: str, state_name: Any, state_size: Any) -> list:
+    """``state_name`` nests like ``state_size`` (one name per state array): its names, flat."""
+    names = structure.flatten(state_name)
+    if structure.is_nested(state_name) != structure.is_nested(state_size) or len(names) != len(
+        structure.flatten(state_size)
+    ):
+        raise ValueError(
+            f"{owner} expects state_name nested like the cell's state_size, one name per "
+            f"state array: {structure.describe(state_size)}. Received: state_name={state_name!r}."
+        )
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"{owner} expects state names as strings. Received: {name!r}.")
+    return names
+
+
+def raw_rnn_start(owner: str, next_input: Any, state: Any) -> None:
+    """``loop_fn(0, None, None, None)`` must give the first inputs and the initial state."""
+    if next_input is None or state is None:
+        raise ValueError(
+            f"{owner} expects loop_fn(0, None, None, None) to return (finished, next_input, "
+            "initial_state, emit_structure, loop_state) with next_input and initial_state "
+            f"set. Received: next_input={next_input!r}, initial_state={state!r}."
+        )

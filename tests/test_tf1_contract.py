@@ -362,7 +362,9 @@ def test_initial_state_of_batch_1_with_unknown_batch() -> None:
     )
     outputs, state = f(tf.zeros([1, 4, 2]))
     assert outputs.shape == (1, 4, 3) and state.shape == (1, 3)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="expects an initial_state with the inputs"):
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match="expects an initial_state with the inputs"
+    ):
         f(tf.ones([5, 4, 2]))
 
 
@@ -395,3 +397,49 @@ def test_load_a_checkpoint_tf1_saved(m, tmp_path) -> None:
     np.testing.assert_allclose(np.asarray(m.dynamic_rnn(ours, x)[0]), expected, atol=1e-5)
     with pytest.raises(ValueError, match="Pass the scope"):
         m.load_tf1_checkpoint(ours, path)
+
+
+# --------------------------------------------------------------------------- priority 5
+
+
+@both
+def test_static_state_saving_rnn_carries_state_between_batches(m) -> None:
+    rng = np.random.default_rng(2)
+    steps = [rng.normal(size=(2, 3)).astype(np.float32) for _ in range(6)]
+    cell = m.BasicLSTMCell(4, seed=0)
+    zeros = np.zeros((2, 4), np.float32)
+    saver = m.StateSaver({"c": zeros, "h": zeros})
+    names = LSTMStateTuple("c", "h")
+    first, _ = m.static_state_saving_rnn(cell, steps[:3], saver, names)
+    second, state = m.static_state_saving_rnn(cell, steps[3:], saver, names)
+    whole, whole_state = m.static_rnn(cell, steps, dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(first + second), np.asarray(whole), atol=1e-6)
+    np.testing.assert_allclose(arr(saver.state("h")), arr(whole_state.h), atol=1e-6)
+    with pytest.raises(ValueError, match="state_name nested like"):
+        m.static_state_saving_rnn(cell, steps, saver, "c")
+
+
+def _raw_loop_fn(m, x, lengths, cell):
+    """TF's raw_rnn docstring example: dynamic_rnn over x [T, B, D] with lengths, as loop_fn."""
+    T = x.shape[0]
+
+    def loop_fn(time, cell_output, cell_state, loop_state):
+        state = cell.zero_state(x.shape[1], np.float32) if cell_output is None else cell_state
+        finished = time >= lengths
+        step = np.minimum(time, T - 1) if m is rn else tf.minimum(time, T - 1)
+        next_input = x[step] if m is rn else tf.gather(x, step)
+        return finished, next_input, state, None, loop_state
+
+    return loop_fn
+
+
+@both
+def test_raw_rnn_runs_dynamic_rnn_as_its_docstring_example(m) -> None:
+    x = np.random.default_rng(3).normal(size=(5, 3, 2)).astype(np.float32)  # [T, B, D]
+    lengths = np.array([5, 2, 3], np.int32)
+    cell = m.GRUCell(4, seed=0)
+    emitted, state, _ = m.raw_rnn(cell, _raw_loop_fn(m, x, lengths, cell))
+    outputs = np.asarray(emitted.stack() if m is rt else emitted)
+    expected, expected_state = m.dynamic_rnn(cell, x, lengths, time_major=True)
+    np.testing.assert_allclose(outputs, np.asarray(expected), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(state), np.asarray(expected_state), atol=1e-6)

@@ -19,8 +19,10 @@ from rnnref.np.rnn import (
     dynamic_rnn,
     dynamic_rnn_backward,
     dynamic_rnn_forward,
+    raw_rnn,
     static_bidirectional_rnn,
     static_rnn,
+    static_state_saving_rnn,
 )
 from rnnref.np.stacking import MultiRNNCell
 from rnnref.np.train import (
@@ -38,6 +40,7 @@ from rnnref.np.wrappers import (
     OutputProjectionWrapper,
     ResidualWrapper,
 )
+from rnnref.state_saver import StateSaver
 from rnnref.structure import LSTMStateTuple
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "MultiRNNCell",
     "OutputProjectionWrapper",
     "RNNCell",
+    "StateSaver",
     "ResidualWrapper",
     "bidirectional_dynamic_rnn",
     "clip_by_global_norm",
@@ -65,7 +69,9 @@ __all__ = [
     "load_tf1_checkpoint",
     "sequence_loss_backward",
     "sequence_loss_forward",
+    "raw_rnn",
     "split_batches",
     "static_bidirectional_rnn",
     "static_rnn",
+    "static_state_saving_rnn",
 ]

@@ -219,6 +219,75 @@ def static_bidirectional_rnn(
     return list(outputs), state_fw, state_bw
 
 
+def static_state_saving_rnn(
+    cell: RNNCell,
+    inputs: list,
+    state_saver: Any,
+    state_name: Any,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list, Any]:
+    """``static_rnn`` that reads its initial state from ``state_saver`` and saves its final one.
+
+    ``state_name``: a name (or names nested like ``cell.state_size``, one per state array);
+    ``state_saver`` has ``state(name)`` and ``save_state(name, value)``, e.g.
+    ``rnnref.StateSaver``. Returns (outputs, final state) as ``static_rnn``.
+    """
+    owner = "static_state_saving_rnn"
+    names = validation.state_names(owner, state_name, cell.state_size)
+    initial_state = structure.pack_like(state_name, [state_saver.state(n) for n in names])
+    outputs, state = static_rnn(cell, inputs, initial_state, None, sequence_length, scope)
+    for name, value in zip(names, structure.flatten(state), strict=True):
+        state_saver.save_state(name, value)
+    return outputs, state
+
+
+def raw_rnn(
+    cell: RNNCell,
+    loop_fn: Any,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
+    scope: str | None = None,
+) -> tuple[Any, Any, Any]:
+    """TF1's ``raw_rnn``: ``loop_fn`` chooses every step's inputs and when each row stops.
+
+    ``loop_fn(time, cell_output, cell_state, loop_state)`` returns ``(finished [B] bools,
+    next_input [B, D], next_cell_state, emit_output, next_loop_state)``; at time 0 it is
+    called with ``None`` for the last three and returns the initial state and, as
+    ``emit_output``, the structure of what to emit (None: the cell's output). The loop
+    runs until every row is finished; a finished row emits zeros and keeps its state.
+    Returns (emitted, final_state, final_loop_state); ``emitted`` is what TF1's
+    ``emit_ta.stack()`` gives, arrays [T, B, ...] nested like the emitted values.
+    """
+    owner = "raw_rnn"
+    validation.is_cell(cell, RNNCell, owner)
+    _graph_options(owner, parallel_iterations, swap_memory)
+    finished, next_input, state, emit_structure, loop_state = loop_fn(0, None, None, None)
+    validation.raw_rnn_start(owner, next_input, state)
+    finished = np.asarray(finished, bool)
+    time, emitted = 0, []
+    while not finished.all():
+        if not cell.built:
+            cell._build(np.shape(next_input)[1], structure.flatten(state)[0].dtype,
+                        _scope(scope, "rnn"))  # fmt: skip
+        output, cell_state = cell(next_input, state)
+        time += 1
+        next_finished, next_input, next_state, emit, loop_state = loop_fn(
+            time, output, cell_state, loop_state
+        )
+        emit = output if emit is None else emit
+        done = finished[:, None]  # [B, 1]: rows finished before this step
+        emitted.append(structure.map_structure(partial(np.where, done, 0), emit))
+        state = structure.map_structure(partial(np.where, done), state, next_state)
+        finished = finished | np.asarray(next_finished, bool)
+    if not emitted:  # no step ran: [0, B, n], n from the emit structure or the output size
+        batch = len(finished)
+        like = np.zeros((batch, cell.output_size)) if emit_structure is None else emit_structure
+        emitted = structure.map_structure(lambda e: np.zeros((0, *np.shape(e))), like)
+        return emitted, state, loop_state
+    return structure.map_structure(lambda *steps: np.stack(steps), *emitted), state, loop_state
+
+
 def _scope(scope: Any, default: str) -> str:
     """A name scope for weights built by an unroll, as a prefix: ``"rnn"`` -> ``"rnn/"``."""
     return validation.scope(scope, default)

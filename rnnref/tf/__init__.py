@@ -9,6 +9,7 @@ Cells are ``tf.Module``s holding ``tf.Variable``s named and ordered as TF1's, so
 """
 
 from rnnref.checkpoint import load_tf1_checkpoint
+from rnnref.state_saver import StateSaver
 from rnnref.structure import LSTMStateTuple
 from rnnref.tf.base import RNNCell
 from rnnref.tf.batching import input_target_batches, split_batches
@@ -16,8 +17,10 @@ from rnnref.tf.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell
 from rnnref.tf.rnn import (
     bidirectional_dynamic_rnn,
     dynamic_rnn,
+    raw_rnn,
     static_bidirectional_rnn,
     static_rnn,
+    static_state_saving_rnn,
 )
 from rnnref.tf.stacking import MultiRNNCell
 from rnnref.tf.wrappers import (
@@ -42,12 +45,15 @@ __all__ = [
     "MultiRNNCell",
     "OutputProjectionWrapper",
     "RNNCell",
+    "StateSaver",
     "ResidualWrapper",
     "bidirectional_dynamic_rnn",
     "dynamic_rnn",
     "input_target_batches",
     "load_tf1_checkpoint",
+    "raw_rnn",
     "split_batches",
     "static_bidirectional_rnn",
     "static_rnn",
+    "static_state_saving_rnn",
 ]

@@ -163,6 +163,93 @@ def static_bidirectional_rnn(
     return tf.unstack(outputs, num=len(inputs)), state_fw, state_bw
 
 
+def static_state_saving_rnn(
+    cell: RNNCell,
+    inputs: list,
+    state_saver: Any,
+    state_name: Any,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list, Any]:
+    """``static_rnn`` that reads its initial state from ``state_saver`` and saves its final one.
+
+    ``state_name``: a name (or names nested like ``cell.state_size``, one per state array);
+    ``state_saver`` has ``state(name)`` and ``save_state(name, value)``, e.g.
+    ``rnnref.StateSaver``. Returns (outputs, final state) as ``static_rnn``.
+    """
+    owner = "static_state_saving_rnn"
+    names = validation.state_names(owner, state_name, cell.state_size)
+    initial_state = structure.pack_like(state_name, [state_saver.state(n) for n in names])
+    outputs, state = static_rnn(cell, inputs, initial_state, None, sequence_length, scope)
+    for name, value in zip(names, structure.flatten(state), strict=True):
+        state_saver.save_state(name, value)
+    return outputs, state
+
+
+def raw_rnn(
+    cell: RNNCell,
+    loop_fn: Any,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
+    scope: str | None = None,
+) -> tuple[Any, Any, Any]:
+    """TF1's ``raw_rnn``: ``loop_fn`` chooses every step's inputs and when each row stops.
+
+    ``loop_fn(time, cell_output, cell_state, loop_state)`` returns ``(finished [B] bools,
+    next_input [B, D], next_cell_state, emit_output, next_loop_state)``; at time 0 it is
+    called with ``None`` for the last three and returns the initial state and, as
+    ``emit_output``, the structure of what to emit (None: the cell's output). The loop
+    runs until every row is finished; a finished row emits zeros and keeps its state.
+    Returns (emit_ta, final_state, final_loop_state) as TF1: ``emit_ta`` holds
+    ``tf.TensorArray``s nested like the emitted values (``.stack()`` gives [T, B, ...]).
+    """
+    owner = "raw_rnn"
+    validation.is_cell(cell, RNNCell, owner)
+    _graph_options(owner, parallel_iterations, swap_memory)
+    finished, next_input, state, emit_structure, loop_state = loop_fn(
+        tf.constant(0), None, None, None
+    )
+    validation.raw_rnn_start(owner, next_input, state)
+    next_input = as_tensor(next_input, owner, "next_input")
+    state = as_tensors(state, owner, "initial_state")
+    dtype = structure.flatten(state)[0].dtype
+    if not cell.built:
+        cell._build(shape_of(next_input, owner)[1], dtype, _scope(scope, "rnn"))
+    batch = tf.shape(next_input)[0]
+    like = (
+        tf.zeros(tf.stack([batch, cell.output_size]), dtype)
+        if emit_structure is None
+        else as_tensors(emit_structure, owner, "emit_structure")
+    )
+    zeros = structure.map_structure(tf.zeros_like, like)
+    emit_tas = structure.map_structure(
+        lambda e: tf.TensorArray(e.dtype, size=0, dynamic_size=True, element_shape=e.shape), like
+    )
+    keeps_loop_state = loop_state is not None  # None cannot be a loop variable
+
+    def body(time, finished, inputs, state, emit_tas, loop_state):  # the loop variables
+        output, cell_state = cell(inputs, state)
+        given_loop_state = loop_state if keeps_loop_state else None
+        next_finished, next_input, next_state, emit, next_loop_state = loop_fn(
+            time + 1, output, cell_state, given_loop_state
+        )
+        emit = output if emit is None else emit
+        done = tf.expand_dims(finished, 1)  # [B, 1]: rows finished before this step
+        emit = structure.map_structure(partial(tf.where, done), zeros, emit)
+        next_state = structure.map_structure(partial(tf.where, done), state, next_state)
+        emit_tas = structure.map_structure(lambda ta, e: ta.write(time, e), emit_tas, emit)
+        finished = tf.logical_or(finished, next_finished)
+        next_loop_state = next_loop_state if keeps_loop_state else loop_state
+        return time + 1, finished, next_input, next_state, emit_tas, next_loop_state
+
+    start = (tf.constant(0), tf.cast(finished, tf.bool), next_input, state, emit_tas,
+             loop_state if keeps_loop_state else tf.constant(0))  # fmt: skip
+    *_, state, emit_tas, loop_state = tf.while_loop(
+        lambda time, finished, *_: tf.logical_not(tf.reduce_all(finished)), body, start
+    )
+    return emit_tas, state, loop_state if keeps_loop_state else None
+
+
 def _scope(scope: Any, default: str) -> str:
     """A name scope for weights built by an unroll, as a prefix: ``"rnn"`` -> ``"rnn/"``."""
     return validation.scope(scope, default)
