@@ -16,12 +16,18 @@ from rnnref.np.batching import input_target_batches, split_batches
 from rnnref.np.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell
 from rnnref.np.rnn import (
     bidirectional_dynamic_rnn,
+    bidirectional_dynamic_rnn_backward,
+    bidirectional_dynamic_rnn_forward,
     dynamic_rnn,
     dynamic_rnn_backward,
     dynamic_rnn_forward,
     raw_rnn,
     static_bidirectional_rnn,
+    static_bidirectional_rnn_backward,
+    static_bidirectional_rnn_forward,
     static_rnn,
+    static_rnn_backward,
+    static_rnn_forward,
     static_state_saving_rnn,
 )
 from rnnref.np.stacking import MultiRNNCell
@@ -61,6 +67,8 @@ __all__ = [
     "StateSaver",
     "ResidualWrapper",
     "bidirectional_dynamic_rnn",
+    "bidirectional_dynamic_rnn_backward",
+    "bidirectional_dynamic_rnn_forward",
     "clip_by_global_norm",
     "dynamic_rnn",
     "dynamic_rnn_backward",
@@ -72,6 +80,10 @@ __all__ = [
     "raw_rnn",
     "split_batches",
     "static_bidirectional_rnn",
+    "static_bidirectional_rnn_backward",
+    "static_bidirectional_rnn_forward",
     "static_rnn",
+    "static_rnn_backward",
+    "static_rnn_forward",
     "static_state_saving_rnn",
 ]

@@ -288,6 +288,141 @@ def raw_rnn(
     return structure.map_structure(lambda *steps: np.stack(steps), *emitted), state, loop_state
 
 
+def static_rnn_forward(
+    cell: RNNCell,
+    inputs: list,
+    initial_state: Any = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list, Any, dict]:
+    """``static_rnn`` that also returns the tape ``static_rnn_backward`` needs."""
+    owner = "static_rnn_forward"
+    validation.is_cell(cell, RNNCell, owner)
+    stacked = _stack_steps(owner, inputs)  # [T, B, D]
+    tape: dict = {"made_by": owner}
+    args = (sequence_length, initial_state, dtype, _scope(scope, "rnn"))
+    outputs, state = _unroll(owner, cell, stacked, *args, tape=tape)
+    tape.update(outputs=outputs, final_state=state)
+    return list(outputs), state, tape
+
+
+def static_rnn_backward(
+    tape: dict, d_outputs: Any = None, d_final_state: Any = None
+) -> tuple[list | None, Any, list[np.ndarray]]:
+    """Backpropagation through ``static_rnn_forward``: d_outputs is a list of T arrays
+    [B, output_size] (or None); returns (d_inputs, a list of T arrays [B, D] (None for
+    integer ids), d_initial_state, d_weights in the order of ``cell.weights``)."""
+    owner = "static_rnn_backward"
+    validation.tape_from(owner, tape, "static_rnn_forward")
+    stacked = None if d_outputs is None else np.stack([np.asarray(d) for d in d_outputs])
+    d_outputs = _gradient_like(owner, "d_outputs", stacked, tape["outputs"])  # [T, B, H]
+    d_final_state = _gradient_like(owner, "d_final_state", d_final_state, tape["final_state"])
+    d_inputs, d_initial_state, d_weights = _unroll_backward(tape, d_outputs, d_final_state)
+    return (None if d_inputs is None else list(d_inputs)), d_initial_state, d_weights
+
+
+def bidirectional_dynamic_rnn_forward(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    inputs: Any,
+    sequence_length: Any = None,
+    initial_state_fw: Any = None,
+    initial_state_bw: Any = None,
+    dtype: Any = None,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
+    time_major: bool = False,
+    scope: str | None = None,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[Any, Any], dict]:
+    """``bidirectional_dynamic_rnn`` that also returns the tape its backward pass needs."""
+    owner = "bidirectional_dynamic_rnn_forward"
+    _graph_options(owner, parallel_iterations, swap_memory)
+    time_major = validation.boolean(time_major, "time_major", owner)
+    inputs = as_array(inputs, owner, "inputs")
+    validation.sequence_inputs(owner, inputs.shape, time_major)
+    scope = _scope(scope, "bidirectional_rnn")
+    time_axis = 0 if time_major else 1
+    out_fw, state_fw, tape_fw = dynamic_rnn_forward(
+        cell_fw, inputs, sequence_length, initial_state_fw, dtype,
+        time_major=time_major, scope=f"{scope}fw",
+    )  # fmt: skip
+    reversed_inputs = _reverse_sequence(inputs, sequence_length, time_axis)
+    out_bw, state_bw, tape_bw = dynamic_rnn_forward(
+        cell_bw, reversed_inputs, sequence_length, initial_state_bw, dtype,
+        time_major=time_major, scope=f"{scope}bw",
+    )  # fmt: skip
+    out_bw = _reverse_sequence(out_bw, sequence_length, time_axis)
+    tape = {"made_by": owner, "fw": tape_fw, "bw": tape_bw, "time_axis": time_axis,
+            "sequence_length": sequence_length, "outputs": (out_fw, out_bw)}  # fmt: skip
+    return (out_fw, out_bw), (state_fw, state_bw), tape
+
+
+def bidirectional_dynamic_rnn_backward(
+    tape: dict, d_outputs: Any = None, d_final_states: Any = None
+) -> tuple[np.ndarray | None, tuple[Any, Any], tuple[list, list]]:
+    """Backpropagation through ``bidirectional_dynamic_rnn_forward``.
+
+    d_outputs: (d_outputs_fw, d_outputs_bw) shaped like the outputs (None for either or
+    both: zeros); d_final_states: (d_state_fw, d_state_bw). Returns (d_inputs shaped like
+    the inputs, (d_initial_state_fw, d_initial_state_bw), (d_weights_fw, d_weights_bw)).
+    Reversing a sequence is linear and its own inverse, so the backward cell's gradients
+    are reversed exactly as its inputs and outputs were.
+    """
+    owner = "bidirectional_dynamic_rnn_backward"
+    validation.tape_from(owner, tape, "bidirectional_dynamic_rnn_forward")
+    d_fw, d_bw = (None, None) if d_outputs is None else d_outputs
+    d_state_fw, d_state_bw = (None, None) if d_final_states is None else d_final_states
+    lengths, time_axis = tape["sequence_length"], tape["time_axis"]
+    if d_bw is not None:
+        d_bw = _reverse_sequence(np.asarray(d_bw), lengths, time_axis)
+    d_x_fw, d_init_fw, d_w_fw = dynamic_rnn_backward(tape["fw"], d_fw, d_state_fw)
+    d_x_bw, d_init_bw, d_w_bw = dynamic_rnn_backward(tape["bw"], d_bw, d_state_bw)
+    d_inputs = None if d_x_fw is None else d_x_fw + _reverse_sequence(d_x_bw, lengths, time_axis)
+    return d_inputs, (d_init_fw, d_init_bw), (d_w_fw, d_w_bw)
+
+
+def static_bidirectional_rnn_forward(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    inputs: list,
+    initial_state_fw: Any = None,
+    initial_state_bw: Any = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list, Any, Any, dict]:
+    """``static_bidirectional_rnn`` that also returns the tape its backward pass needs."""
+    owner = "static_bidirectional_rnn_forward"
+    validation.is_cell(cell_fw, RNNCell, owner, "cell_fw")
+    stacked = _stack_steps(owner, inputs)  # [T, B, D]
+    (out_fw, out_bw), (state_fw, state_bw), tape = bidirectional_dynamic_rnn_forward(
+        cell_fw, cell_bw, stacked, sequence_length, initial_state_fw, initial_state_bw, dtype,
+        time_major=True, scope=scope,
+    )  # fmt: skip
+    outputs = np.concatenate([out_fw, out_bw], axis=2)  # 2 x [T, B, H] -> [T, B, H_fw + H_bw]
+    tape = {"made_by": owner, "bidirectional": tape, "split": out_fw.shape[2]}
+    return list(outputs), state_fw, state_bw, tape
+
+
+def static_bidirectional_rnn_backward(
+    tape: dict, d_outputs: Any = None, d_state_fw: Any = None, d_state_bw: Any = None
+) -> tuple[list | None, tuple[Any, Any], tuple[list, list]]:
+    """Backpropagation through ``static_bidirectional_rnn_forward``: d_outputs is a list of
+    T arrays [B, H_fw + H_bw] (or None). Returns (d_inputs, a list of T arrays [B, D],
+    (d_initial_state_fw, d_initial_state_bw), (d_weights_fw, d_weights_bw))."""
+    owner = "static_bidirectional_rnn_backward"
+    validation.tape_from(owner, tape, "static_bidirectional_rnn_forward")
+    halves = None
+    if d_outputs is not None:
+        stacked = np.stack([np.asarray(d) for d in d_outputs])  # [T, B, H_fw + H_bw]
+        halves = (stacked[..., : tape["split"]], stacked[..., tape["split"] :])
+    d_inputs, d_initial, d_weights = bidirectional_dynamic_rnn_backward(
+        tape["bidirectional"], halves, (d_state_fw, d_state_bw)
+    )
+    return (None if d_inputs is None else list(d_inputs)), d_initial, d_weights
+
+
 def _scope(scope: Any, default: str) -> str:
     """A name scope for weights built by an unroll, as a prefix: ``"rnn"`` -> ``"rnn/"``."""
     return validation.scope(scope, default)
