@@ -311,3 +311,26 @@ def test_batch_size_from_input(m) -> None:
     assert np.shape(outputs) == (2, 4, 5) and np.shape(state) == (2, 5)
     outputs, state = m.dynamic_rnn(cell, ones(4, 2, 3), dtype=np.float32, time_major=True)
     assert np.shape(outputs) == (4, 2, 5) and np.shape(state) == (2, 5)
+
+
+# tensorflow/python/kernel_tests/rnn_cell_test.py
+#   :: DropoutWrapperTest.testDropoutWrapperWithSeed
+def test_dropout_wrapper_with_seed(m) -> None:
+    runs = [_dropout_case(m, input_keep_prob=0.5, output_keep_prob=0.5, state_keep_prob=0.5)[0]
+            for _ in range(2)]  # fmt: skip
+    for a, b in zip(tf.nest.flatten(runs[0]), tf.nest.flatten(runs[1]), strict=True):
+        np.testing.assert_array_equal(a, b)  # the same seed: the same masks
+
+
+# tensorflow/python/kernel_tests/rnn_cell_test.py
+#   :: DropoutWrapperTest.testDropoutWrapperRecurrentStateInputAndOutput
+def test_dropout_wrapper_recurrent_state_input_and_output(m) -> None:
+    cell = m.DropoutWrapper(m.GRUCell(8), input_keep_prob=0.7, state_keep_prob=0.7,
+                            output_keep_prob=0.7, variational_recurrent=True, input_size=3,
+                            seed=1)  # fmt: skip
+    x = np.random.default_rng(0).uniform(0.5, 1.0, (4, 5, 3)).astype(np.float32)
+    outputs, state = m.dynamic_rnn(cell, x, dtype=np.float32)
+    dropped = np.asarray(outputs) == 0  # [B, T, H]: the same units at every row and step
+    assert dropped.any() and (dropped == dropped[:1, :1]).all()
+    state_dropped = np.asarray(state) == 0  # its own mask, the same for every row
+    assert state_dropped.any() and (state_dropped == state_dropped[:1]).all()
