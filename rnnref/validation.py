@@ -569,8 +569,8 @@ def scope(value: Any, default: str) -> str:
         return f"{default}/"
     if not isinstance(value, str) or not value.strip("/"):
         raise TypeError(
-            f"{default} expects scope to be a non-empty name such as {default!r}, or None. "
-            f"Received: scope={value!r}."
+            f"An unroll expects scope to be a non-empty name such as {default!r} (its default), "
+            f"or None. Received: scope={value!r}."
         )
     return f"{value.strip('/')}/"
 
@@ -635,3 +635,9 @@ def raw_rnn_start(owner: str, next_input: Any, state: Any) -> None:
             "initial_state, emit_structure, loop_state) with next_input and initial_state "
             f"set. Received: next_input={next_input!r}, initial_state={state!r}."
         )
+
+
+def graph_options(owner: str, parallel_iterations: Any, swap_memory: Any) -> None:
+    """TF1's options for its graph loop: checked, then unused (they change no value)."""
+    positive_int_or_none(parallel_iterations, "parallel_iterations", owner)
+    boolean(swap_memory, "swap_memory", owner)

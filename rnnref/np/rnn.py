@@ -43,8 +43,10 @@ def dynamic_rnn(
     TF1) prefixes the weights' names when this call builds the cell.
     """
     args = (sequence_length, initial_state, dtype, time_major)
-    _graph_options("dynamic_rnn", parallel_iterations, swap_memory)
-    return _dynamic_rnn("dynamic_rnn", cell, inputs, *args, _scope(scope, "rnn"), tape=None)
+    validation.graph_options("dynamic_rnn", parallel_iterations, swap_memory)
+    return _dynamic_rnn(
+        "dynamic_rnn", cell, inputs, *args, validation.scope(scope, "rnn"), tape=None
+    )
 
 
 def dynamic_rnn_forward(
@@ -65,10 +67,10 @@ def dynamic_rnn_forward(
     cell, the time-major inputs [T, B, D], the lengths, and one tape per time step.
     """
     owner = "dynamic_rnn_forward"
-    _graph_options(owner, parallel_iterations, swap_memory)
+    validation.graph_options(owner, parallel_iterations, swap_memory)
     time_major = validation.boolean(time_major, "time_major", owner)
     tape = {"made_by": owner, "time_major": time_major}
-    args = (sequence_length, initial_state, dtype, time_major, _scope(scope, "rnn"))
+    args = (sequence_length, initial_state, dtype, time_major, validation.scope(scope, "rnn"))
     outputs, state = _dynamic_rnn(owner, cell, inputs, *args, tape=tape)
     tape.update(outputs=outputs, final_state=state)
     return outputs, state, tape
@@ -138,7 +140,7 @@ def static_rnn(
     owner = "static_rnn"
     validation.is_cell(cell, RNNCell, owner)
     stacked = _stack_steps(owner, inputs)
-    args = (sequence_length, initial_state, dtype, _scope(scope, "rnn"))
+    args = (sequence_length, initial_state, dtype, validation.scope(scope, "rnn"))
     outputs, state = _unroll(owner, cell, stacked, *args)
     return list(outputs), state
 
@@ -176,12 +178,12 @@ def bidirectional_dynamic_rnn(
     ``scope/fw`` and ``scope/bw`` (default scope "bidirectional_rnn", as TF1).
     """
     owner = "bidirectional_dynamic_rnn"
-    _graph_options(owner, parallel_iterations, swap_memory)
+    validation.graph_options(owner, parallel_iterations, swap_memory)
     validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
     time_major = validation.boolean(time_major, "time_major", owner)
     inputs = as_array(inputs, owner, "inputs")
     validation.sequence_inputs(owner, inputs.shape, time_major)
-    scope = _scope(scope, "bidirectional_rnn")
+    scope = validation.scope(scope, "bidirectional_rnn")
     fw = (sequence_length, initial_state_fw, dtype, time_major, f"{scope}fw/")
     out_fw, state_fw = _dynamic_rnn(owner, cell_fw, inputs, *fw, tape=None)
     time_axis = 0 if time_major else 1
@@ -261,7 +263,7 @@ def raw_rnn(
     """
     owner = "raw_rnn"
     validation.is_cell(cell, RNNCell, owner)
-    _graph_options(owner, parallel_iterations, swap_memory)
+    validation.graph_options(owner, parallel_iterations, swap_memory)
     finished, next_input, state, emit_structure, loop_state = loop_fn(0, None, None, None)
     validation.raw_rnn_start(owner, next_input, state)
     finished = np.asarray(finished, bool)
@@ -269,7 +271,7 @@ def raw_rnn(
     while not finished.all():
         if not cell.built:
             cell._build(np.shape(next_input)[1], structure.flatten(state)[0].dtype,
-                        _scope(scope, "rnn"))  # fmt: skip
+                        validation.scope(scope, "rnn"))  # fmt: skip
         output, cell_state = cell(next_input, state)
         time += 1
         next_finished, next_input, next_state, emit, loop_state = loop_fn(
@@ -301,7 +303,7 @@ def static_rnn_forward(
     validation.is_cell(cell, RNNCell, owner)
     stacked = _stack_steps(owner, inputs)  # [T, B, D]
     tape: dict = {"made_by": owner}
-    args = (sequence_length, initial_state, dtype, _scope(scope, "rnn"))
+    args = (sequence_length, initial_state, dtype, validation.scope(scope, "rnn"))
     outputs, state = _unroll(owner, cell, stacked, *args, tape=tape)
     tape.update(outputs=outputs, final_state=state)
     return list(outputs), state, tape
@@ -337,11 +339,11 @@ def bidirectional_dynamic_rnn_forward(
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[Any, Any], dict]:
     """``bidirectional_dynamic_rnn`` that also returns the tape its backward pass needs."""
     owner = "bidirectional_dynamic_rnn_forward"
-    _graph_options(owner, parallel_iterations, swap_memory)
+    validation.graph_options(owner, parallel_iterations, swap_memory)
     time_major = validation.boolean(time_major, "time_major", owner)
     inputs = as_array(inputs, owner, "inputs")
     validation.sequence_inputs(owner, inputs.shape, time_major)
-    scope = _scope(scope, "bidirectional_rnn")
+    scope = validation.scope(scope, "bidirectional_rnn")
     time_axis = 0 if time_major else 1
     out_fw, state_fw, tape_fw = dynamic_rnn_forward(
         cell_fw, inputs, sequence_length, initial_state_fw, dtype,
@@ -421,17 +423,6 @@ def static_bidirectional_rnn_backward(
         tape["bidirectional"], halves, (d_state_fw, d_state_bw)
     )
     return (None if d_inputs is None else list(d_inputs)), d_initial, d_weights
-
-
-def _scope(scope: Any, default: str) -> str:
-    """A name scope for weights built by an unroll, as a prefix: ``"rnn"`` -> ``"rnn/"``."""
-    return validation.scope(scope, default)
-
-
-def _graph_options(owner: str, parallel_iterations: Any, swap_memory: Any) -> None:
-    """TF1's graph-loop options: checked, then unused (the loop here runs step by step)."""
-    validation.positive_int_or_none(parallel_iterations, "parallel_iterations", owner)
-    validation.boolean(swap_memory, "swap_memory", owner)
 
 
 def _reverse_sequence(x: np.ndarray, sequence_length: Any, time_axis: int) -> np.ndarray:

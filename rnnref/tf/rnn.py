@@ -40,8 +40,8 @@ def dynamic_rnn(
     TF1) prefixes the weights' names when this call builds the cell.
     """
     args = (sequence_length, initial_state, dtype, time_major)
-    _graph_options("dynamic_rnn", parallel_iterations, swap_memory)
-    return _dynamic_rnn("dynamic_rnn", cell, inputs, *args, _scope(scope, "rnn"))
+    validation.graph_options("dynamic_rnn", parallel_iterations, swap_memory)
+    return _dynamic_rnn("dynamic_rnn", cell, inputs, *args, validation.scope(scope, "rnn"))
 
 
 def _dynamic_rnn(
@@ -82,7 +82,7 @@ def static_rnn(
     owner = "static_rnn"
     validation.is_cell(cell, RNNCell, owner)
     stacked = _stack_steps(owner, inputs)
-    args = (sequence_length, initial_state, dtype, _scope(scope, "rnn"))
+    args = (sequence_length, initial_state, dtype, validation.scope(scope, "rnn"))
     outputs, state = _unroll(owner, cell, stacked, *args)
     return tf.unstack(outputs, num=len(inputs)), state
 
@@ -120,12 +120,12 @@ def bidirectional_dynamic_rnn(
     ``scope/fw`` and ``scope/bw`` (default scope "bidirectional_rnn", as TF1).
     """
     owner = "bidirectional_dynamic_rnn"
-    _graph_options(owner, parallel_iterations, swap_memory)
+    validation.graph_options(owner, parallel_iterations, swap_memory)
     validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
     time_major = validation.boolean(time_major, "time_major", owner)
     inputs = as_tensor(inputs, owner, "inputs")
     validation.sequence_inputs(owner, shape_of(inputs, owner), time_major)
-    scope = _scope(scope, "bidirectional_rnn")
+    scope = validation.scope(scope, "bidirectional_rnn")
     fw = (sequence_length, initial_state_fw, dtype, time_major, f"{scope}fw/")
     out_fw, state_fw = _dynamic_rnn(owner, cell_fw, inputs, *fw)
     time_axis = 0 if time_major else 1
@@ -205,7 +205,7 @@ def raw_rnn(
     """
     owner = "raw_rnn"
     validation.is_cell(cell, RNNCell, owner)
-    _graph_options(owner, parallel_iterations, swap_memory)
+    validation.graph_options(owner, parallel_iterations, swap_memory)
     finished, next_input, state, emit_structure, loop_state = loop_fn(
         tf.constant(0), None, None, None
     )
@@ -214,7 +214,7 @@ def raw_rnn(
     state = as_tensors(state, owner, "initial_state")
     dtype = structure.flatten(state)[0].dtype
     if not cell.built:
-        cell._build(shape_of(next_input, owner)[1], dtype, _scope(scope, "rnn"))
+        cell._build(shape_of(next_input, owner)[1], dtype, validation.scope(scope, "rnn"))
     batch = tf.shape(next_input)[0]
     like = (
         tf.zeros(tf.stack([batch, cell.output_size]), dtype)
@@ -248,17 +248,6 @@ def raw_rnn(
         lambda time, finished, *_: tf.logical_not(tf.reduce_all(finished)), body, start
     )
     return emit_tas, state, loop_state if keeps_loop_state else None
-
-
-def _scope(scope: Any, default: str) -> str:
-    """A name scope for weights built by an unroll, as a prefix: ``"rnn"`` -> ``"rnn/"``."""
-    return validation.scope(scope, default)
-
-
-def _graph_options(owner: str, parallel_iterations: Any, swap_memory: Any) -> None:
-    """TF1's graph-loop options: checked, then unused (``tf.while_loop`` picks its own)."""
-    validation.positive_int_or_none(parallel_iterations, "parallel_iterations", owner)
-    validation.boolean(swap_memory, "swap_memory", owner)
 
 
 def _reverse_sequence(x: tf.Tensor, sequence_length: Any, time_axis: int) -> tf.Tensor:
