@@ -177,6 +177,8 @@ def state(owner: str, value: Any, state_size: Any, batch: int | None, shape_of: 
             f"Received: {received}. {hint}"
         )
     for leaf, size in zip(structure.flatten(value), structure.flatten(state_size), strict=True):
+        if not isinstance(size, numbers.Integral):
+            continue  # a user's cell's own kind of size (e.g. a scalar state's): its business
         shape = shape_of(leaf)
         wanted_batch = batch if batch is not None else "B"
         if (
@@ -641,3 +643,9 @@ def graph_options(owner: str, parallel_iterations: Any, swap_memory: Any) -> Non
     """TF1's options for its graph loop: checked, then unused (they change no value)."""
     positive_int_or_none(parallel_iterations, "parallel_iterations", owner)
     boolean(swap_memory, "swap_memory", owner)
+
+
+def dims(size: Any) -> tuple:
+    """A size of ``state_size`` or ``output_size`` as the dimensions after the batch: an int
+    n -> (n,); a shape (a user's cell's, e.g. ``tf.TensorShape([])``) -> its dimensions."""
+    return (int(size),) if isinstance(size, numbers.Integral) else tuple(size)

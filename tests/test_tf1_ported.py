@@ -334,3 +334,59 @@ def test_dropout_wrapper_recurrent_state_input_and_output(m) -> None:
     assert dropped.any() and (dropped == dropped[:1, :1]).all()
     state_dropped = np.asarray(state) == 0  # its own mask, the same for every row
     assert state_dropped.any() and (state_dropped == state_dropped[:1]).all()
+
+
+def user_cell(m, output_size, call):
+    """A user's cell as TF's rnn_test.py writes them: a scalar int32 state counting steps."""
+
+    class Cell(m.RNNCell):
+        @property
+        def state_size(self):
+            return tf.TensorShape([])
+
+        @property
+        def output_size(self):
+            return output_size
+
+        def zero_state(self, batch_size, dtype):
+            return np.zeros([], np.int32)
+
+        def call(self, inputs, state):
+            return call(inputs), state + 1
+
+    return Cell()
+
+
+def _concat(m):
+    return np.concatenate if m is rn else tf.concat
+
+
+# tensorflow/python/kernel_tests/rnn_test.py :: RNNTest.testScalarStateIsAccepted
+def test_scalar_state_is_accepted(m) -> None:
+    cell = user_cell(m, 1, lambda x: x)
+    x = np.array([[[1.0], [2.0], [3.0], [4.0]]], np.float32)  # [B=1, T=4, 1]
+    outputs, state = m.dynamic_rnn(cell, x, dtype=np.float32, sequence_length=np.array([4]))
+    np.testing.assert_array_equal(np.asarray(outputs), x)
+    assert int(np.asarray(state)) == 4
+
+
+# tensorflow/python/kernel_tests/rnn_test.py :: RNNTest.testUnbalancedOutputIsAccepted
+def test_unbalanced_output_is_accepted(m) -> None:
+    cell = user_cell(m, (1, 2), lambda x: (x, _concat(m)((x, x), axis=-1)))
+    x = np.array([[[1.0], [2.0], [3.0], [4.0]]], np.float32)
+    (out_1, out_2), state = m.dynamic_rnn(cell, x, dtype=np.float32, sequence_length=np.array([4]))
+    np.testing.assert_array_equal(np.asarray(out_1), x)
+    np.testing.assert_array_equal(np.asarray(out_2), np.concatenate([x, x], axis=-1))
+    assert int(np.asarray(state)) == 4
+
+
+# nested inputs, as TF1's nest passes them to a user's cell (rnn_test.py's
+# NestedRNNTest-style): each step's (a, b) reaches the cell's call
+def test_nested_inputs_reach_a_users_cell(m) -> None:
+    cell = user_cell(m, 2, lambda ab: ab[0] + ab[1])
+    rng = np.random.default_rng(0)
+    a, b = (rng.normal(size=(3, 4, 2)).astype(np.float32) for _ in range(2))
+    lengths = np.array([4, 2, 0])
+    outputs, state = m.dynamic_rnn(cell, (a, b), lengths, dtype=np.float32)
+    live = (np.arange(4)[None, :] < lengths[:, None])[..., None]  # [B, T, 1]
+    np.testing.assert_allclose(np.asarray(outputs), np.where(live, a + b, 0), rtol=1e-6)

@@ -10,6 +10,7 @@ respect to the step's output and new state, and returns its gradients with respe
 the inputs, the previous state and every weight.
 """
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -187,7 +188,7 @@ class RNNCell:
         batch_size = validation.batch_size(batch_size, f"{self._owner}.zero_state")
         dtype = as_dtype(dtype)
         return structure.map_structure(
-            lambda size: np.zeros((batch_size, size), dtype=dtype), self.state_size
+            lambda size: np.zeros((batch_size, *validation.dims(size)), dtype), self.state_size
         )
 
     def get_initial_state(
@@ -248,17 +249,30 @@ class RNNCell:
         return self.call(inputs, state, tape)
 
     def _prepare(self, inputs: Any, state: Any) -> tuple[np.ndarray, Any]:
-        """Check one step's inputs and state (building the cell if needed); return arrays."""
-        inputs = self._check_inputs(as_array(inputs, self._owner, "inputs"))
+        """Check one step's inputs and state (building the cell if needed); return arrays.
+
+        A user's cell may take nested inputs (checked by its own ``call``) and have state
+        parts whose size is not an int (e.g. a scalar): those parts are not checked here.
+        """
+        if structure.is_nested(inputs):
+            inputs = as_arrays(inputs, self._owner, "inputs")
+            first = structure.flatten(inputs)[0]
+        else:
+            inputs = first = self._check_inputs(as_array(inputs, self._owner, "inputs"))
         state = as_arrays(state, self._owner, "state")
-        validation.state(self._owner, state, self.state_size, inputs.shape[0], np.shape)
-        leaves = structure.flatten(state)
-        dtype = inputs.dtype if np.issubdtype(inputs.dtype, np.floating) else leaves[0].dtype
+        validation.state(self._owner, state, self.state_size, first.shape[0], np.shape)
+        sizes = structure.flatten(self.state_size)
+        leaves = [
+            leaf
+            for leaf, size in zip(structure.flatten(state), sizes, strict=True)
+            if isinstance(size, numbers.Integral)
+        ]
+        float_inputs = _is_float(first.dtype)
         if not self.built:
-            dtype = dtype if self.dtype is None else self.dtype
-            self.build(inputs.shape[1], dtype)
-        if np.issubdtype(inputs.dtype, np.floating):
-            validation.dtypes_match(self._owner, "inputs", inputs.dtype, self.dtype)
+            dtype = first.dtype if float_inputs or not leaves else leaves[0].dtype
+            self.build(first.shape[-1], dtype if self.dtype is None else self.dtype)
+        if float_inputs:
+            validation.dtypes_match(self._owner, "inputs", first.dtype, self.dtype)
         for leaf in leaves:
             validation.dtypes_match(self._owner, "the state", leaf.dtype, self.dtype)
         return inputs, state

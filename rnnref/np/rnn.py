@@ -114,15 +114,20 @@ def _dynamic_rnn(
 ) -> tuple[np.ndarray, Any]:
     validation.is_cell(cell, RNNCell, owner)
     time_major = validation.boolean(time_major, "time_major", owner)
-    inputs = as_array(inputs, owner, "inputs")
-    validation.sequence_inputs(owner, inputs.shape, time_major)
+    inputs = as_arrays(inputs, owner, "inputs")  # an array, or a tuple of them for a user's cell
+    for leaf in structure.flatten(inputs):
+        validation.sequence_inputs(owner, leaf.shape, time_major)
     if not time_major:
-        inputs = inputs.transpose(1, 0, 2)  # (B, T, D) -> (T, B, D)
+        inputs = structure.map_structure(_swap_batch_and_time, inputs)  # (B, T, D) -> (T, B, D)
     args = (sequence_length, initial_state, dtype, scope)
     outputs, state = _unroll(owner, cell, inputs, *args, tape=tape)
     if not time_major:
-        outputs = outputs.transpose(1, 0, 2)  # (T, B, H) -> (B, T, H)
+        outputs = structure.map_structure(_swap_batch_and_time, outputs)  # (T, B, H) -> (B, T, H)
     return outputs, state
+
+
+def _swap_batch_and_time(x: np.ndarray) -> np.ndarray:
+    return np.swapaxes(x, 0, 1)  # (B, T, ...) <-> (T, B, ...)
 
 
 def static_rnn(
@@ -457,14 +462,16 @@ def _unroll(
     product; the plain loop (``fast=False``) calls the cell once per step. Both are equal.
     With a ``tape`` dict, records what ``_unroll_backward`` needs, each step's tape included.
     """
-    max_time, batch = inputs.shape[0], inputs.shape[1]
+    first = structure.flatten(inputs)[0]  # inputs may nest, for a user's cell
+    max_time, batch = first.shape[0], first.shape[1]
     lengths = _check_lengths(owner, sequence_length, batch, max_time)
-    state = _initial_state(owner, cell, initial_state, dtype, inputs.dtype, batch)
+    state = _initial_state(owner, cell, initial_state, dtype, first.dtype, batch)
     state_dtype = structure.flatten(state)[0].dtype
-    if not cell.built:
-        cell._build(inputs.shape[2], state_dtype, scope)  # weights named scope/cell/...
+    if not cell.built:  # in the state's dtype, or the inputs' if a user's state is not float
+        build_dtype = state_dtype if np.issubdtype(state_dtype, np.floating) else first.dtype
+        cell._build(first.shape[2], build_dtype, scope)  # weights named scope/cell/...
 
-    fast = fast and isinstance(cell, _LinearInputCell)
+    fast = fast and isinstance(cell, _LinearInputCell) and not structure.is_nested(inputs)
     if fast:
         if max_time:
             cell._prepare(inputs[0], state)  # checks shapes and dtypes once, for every step
@@ -478,23 +485,47 @@ def _unroll(
     else:
 
         def step(t: int, state: Any, step_tape: dict | None) -> tuple[np.ndarray, Any]:
-            return cell._run(inputs[t], state, step_tape)
+            step_inputs = structure.map_structure(lambda a: a[t], inputs)
+            return cell._run(step_inputs, state, step_tape)
 
     if tape is not None:
         tape.update(cell=cell, fast=fast, inputs=inputs, lengths=lengths, steps=[])
-    outputs = np.zeros((max_time, batch, cell.output_size), dtype=state_dtype)
+    outputs = []  # one output (nested like output_size) per step
     for t in range(max_time):
         step_tape = None if tape is None else {}
         output, new_state = step(t, state, step_tape)
         if tape is not None:
             tape["steps"].append(step_tape)
         if lengths is not None:
-            live = (t < lengths)[:, None]  # [B, 1]: rows still inside their sequence
-            output = np.where(live, output, 0)
-            new_state = structure.map_structure(partial(np.where, live), new_state, state)
-        outputs[t] = output
+            live = t < lengths  # [B]: rows still inside their sequence
+            output = structure.map_structure(partial(_zero_past, live), output)
+            new_state = structure.map_structure(partial(_carry, live), new_state, state)
+        outputs.append(output)
         state = new_state
-    return outputs, state
+    if not outputs:  # 0 steps: [0, B, ...] per output
+        empty = partial(_empty_output, batch, state_dtype)
+        return structure.map_structure(empty, cell.output_size), state
+    return structure.map_structure(lambda *steps: np.stack(steps), *outputs), state
+
+
+def _rows(live: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """``live`` [B] shaped to select the rows of ``value`` [B, ...]: [B, 1, ..., 1]."""
+    return live.reshape((-1,) + (1,) * (np.ndim(value) - 1))
+
+
+def _zero_past(live: np.ndarray, output: np.ndarray) -> np.ndarray:
+    """A row past its length outputs zeros."""
+    return np.where(_rows(live, output), output, 0)
+
+
+def _carry(live: np.ndarray, new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """A row past its length keeps its old state; a scalar state (a user's cell's, with no
+    rows) takes the new value, as TF1."""
+    return new if np.ndim(new) == 0 else np.where(_rows(live, new), new, old)
+
+
+def _empty_output(batch: int, dtype: Any, size: Any) -> np.ndarray:
+    return np.zeros((0, batch, *validation.dims(size)), dtype)
 
 
 def _unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:

@@ -9,6 +9,7 @@ them (``kernel``, ``gates/bias``, ``projection/kernel``, ...). Their initial val
 from ``rnnref.np.initializers``, so the same seed gives the same weights in both backends.
 """
 
+import numbers
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -186,7 +187,8 @@ class RNNCell(tf.Module):
         if not isinstance(batch_size, tf.Tensor):
             batch_size = validation.batch_size(batch_size, f"{self._owner}.zero_state")
         return structure.map_structure(
-            lambda size: tf.zeros(tf.stack([batch_size, size]), dtype=dtype), self.state_size
+            lambda size: tf.zeros(tf.stack([batch_size, *validation.dims(size)]), dtype=dtype),
+            self.state_size,
         )
 
     def get_initial_state(
@@ -214,18 +216,31 @@ class RNNCell(tf.Module):
         return self.call(inputs, state)
 
     def _prepare(self, inputs: Any, state: Any) -> tuple[tf.Tensor, Any]:
-        """Check one step's inputs and state (building the cell if needed); return tensors."""
-        inputs = self._check_inputs(as_tensor(inputs, self._owner, "inputs"))
+        """Check one step's inputs and state (building the cell if needed); return tensors.
+
+        A user's cell may take nested inputs (checked by its own ``call``) and have state
+        parts whose size is not an int (e.g. a scalar): those parts are not checked here.
+        """
+        if structure.is_nested(inputs):
+            inputs = as_tensors(inputs, self._owner, "inputs")
+            first = structure.flatten(inputs)[0]
+        else:
+            inputs = first = self._check_inputs(as_tensor(inputs, self._owner, "inputs"))
         state = as_tensors(state, self._owner, "state")
         state_shape = partial(shape_of, owner=self._owner, name="the state")
-        validation.state(self._owner, state, self.state_size, shape_of(inputs)[0], state_shape)
-        leaves = structure.flatten(state)
-        dtype = inputs.dtype if inputs.dtype.is_floating else leaves[0].dtype
+        validation.state(self._owner, state, self.state_size, shape_of(first)[0], state_shape)
+        sizes = structure.flatten(self.state_size)
+        leaves = [
+            leaf
+            for leaf, size in zip(structure.flatten(state), sizes, strict=True)
+            if isinstance(size, numbers.Integral)
+        ]
+        float_inputs = first.dtype.is_floating
         if not self.built:
-            dtype = dtype if self.dtype is None else self.dtype
-            self.build(shape_of(inputs)[1], dtype)
-        if inputs.dtype.is_floating:
-            validation.dtypes_match(self._owner, "inputs", inputs.dtype.name, self.dtype.name)
+            dtype = first.dtype if float_inputs or not leaves else leaves[0].dtype
+            self.build(shape_of(first)[-1], dtype if self.dtype is None else self.dtype)
+        if float_inputs:
+            validation.dtypes_match(self._owner, "inputs", first.dtype.name, self.dtype.name)
         for leaf in leaves:
             validation.dtypes_match(self._owner, "the state", leaf.dtype.name, self.dtype.name)
         return inputs, state

@@ -56,15 +56,20 @@ def _dynamic_rnn(
 ) -> tuple[tf.Tensor, Any]:
     validation.is_cell(cell, RNNCell, owner)
     time_major = validation.boolean(time_major, "time_major", owner)
-    inputs = as_tensor(inputs, owner, "inputs")
-    validation.sequence_inputs(owner, shape_of(inputs, owner), time_major)
+    inputs = as_tensors(inputs, owner, "inputs")  # a tensor, or a tuple of them for a user's cell
+    for leaf in structure.flatten(inputs):
+        validation.sequence_inputs(owner, shape_of(leaf, owner), time_major)
     if not time_major:
-        inputs = tf.transpose(inputs, [1, 0, 2])  # (B, T, D) -> (T, B, D)
-    args = (sequence_length, initial_state, dtype, scope)
-    outputs, state = _unroll(owner, cell, inputs, *args)
+        inputs = structure.map_structure(_swap_batch_and_time, inputs)  # (B, T, D) -> (T, B, D)
+    outputs, state = _unroll(owner, cell, inputs, sequence_length, initial_state, dtype, scope)
     if not time_major:
-        outputs = tf.transpose(outputs, [1, 0, 2])  # (T, B, H) -> (B, T, H)
+        outputs = structure.map_structure(_swap_batch_and_time, outputs)  # (T, B, H) -> (B, T, H)
     return outputs, state
+
+
+def _swap_batch_and_time(x: tf.Tensor) -> tf.Tensor:
+    axes = [1, 0] + list(range(2, x.shape.rank))
+    return tf.transpose(x, axes)  # (B, T, ...) <-> (T, B, ...)
 
 
 def static_rnn(
@@ -276,23 +281,29 @@ def _unroll(
     Shapes known now (``T``, ``B`` below, maybe None) are checked now; ``max_time`` and
     ``batch`` are the run-time sizes.
     """
-    T, B, depth = shape_of(inputs)
-    max_time, batch = tf.shape(inputs)[0], tf.shape(inputs)[1]
+    first = structure.flatten(inputs)[0]  # inputs may nest, for a user's cell
+    T, B, depth = shape_of(first)[:3]
+    max_time, batch = tf.shape(first)[0], tf.shape(first)[1]
     lengths = _check_lengths(owner, sequence_length, B, T if T is not None else max_time)
     batch_now = B if B is not None else batch
-    state = _initial_state(owner, cell, initial_state, dtype, inputs.dtype, batch_now)
+    state = _initial_state(owner, cell, initial_state, dtype, first.dtype, batch_now)
     state_dtype = structure.flatten(state)[0].dtype
-    if not cell.built:
-        cell._build(depth, state_dtype, scope)  # weights named scope/cell/...
+    if not cell.built:  # in the state's dtype, or the inputs' if a user's state is not float
+        build_dtype = state_dtype if state_dtype.is_floating else first.dtype
+        cell._build(depth, build_dtype, scope)  # weights named scope/cell/...
 
     def unstack(a: tf.Tensor) -> tf.TensorArray:
         return tf.TensorArray(a.dtype, size=max_time, infer_shape=False).unstack(a)
 
-    fast = fast and isinstance(cell, _LinearInputCell)
+    fast = fast and isinstance(cell, _LinearInputCell) and not structure.is_nested(inputs)
     if fast and T != 0:
         cell._prepare(inputs[0], state)  # checks shapes and dtypes once, for every step
-    outputs = tf.TensorArray(
-        state_dtype, size=max_time, element_shape=tf.TensorShape([B, cell.output_size])
+    output_dtype = state_dtype if state_dtype.is_floating else first.dtype
+    outputs = structure.map_structure(
+        lambda size: tf.TensorArray(
+            output_dtype, size=max_time, element_shape=tf.TensorShape([B, *validation.dims(size)])
+        ),
+        cell.output_size,
     )
     with kernels_split_once(cell):  # W_h is sliced from [W_x; W_h] once, not at every step
         if fast:
@@ -305,10 +316,10 @@ def _unroll(
             def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
                 return cell._step(structure.map_structure(lambda a: a.read(t), terms), state)
         else:
-            steps = unstack(inputs)
+            steps = structure.map_structure(unstack, inputs)
 
             def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
-                return cell(steps.read(t), state)
+                return cell(structure.map_structure(lambda a: a.read(t), steps), state)
 
         _, outputs, state = tf.while_loop(
             lambda t, *_: t < max_time,
@@ -317,23 +328,47 @@ def _unroll(
             maximum_iterations=max_time,
         )
     if B is None and not T:  # an empty list of outputs stacks only with a known shape
-        empty = tf.zeros(tf.stack([0, batch, cell.output_size]), state_dtype)
-        return tf.cond(max_time > 0, outputs.stack, lambda: empty), state
-    return outputs.stack(), state
+        return structure.map_structure(
+            partial(_stack_or_empty, max_time, batch, output_dtype), outputs, cell.output_size
+        ), state
+    return structure.map_structure(lambda ta: ta.stack(), outputs), state
+
+
+def _stack_or_empty(
+    max_time: tf.Tensor, batch: tf.Tensor, dtype: tf.DType, outputs: tf.TensorArray, size: Any
+) -> tf.Tensor:
+    """The outputs stacked, [T, B, ...], or zeros [0, B, ...] when no step ran."""
+    empty = tf.zeros(tf.stack([0, batch, *validation.dims(size)]), dtype)
+    return tf.cond(max_time > 0, outputs.stack, lambda: empty)
 
 
 def _masked_step(
-    step: Any, lengths: tf.Tensor | None, t: tf.Tensor, outputs: tf.TensorArray, state: Any
-) -> tuple[tf.Tensor, tf.TensorArray, Any]:
+    step: Any, lengths: tf.Tensor | None, t: tf.Tensor, outputs: Any, state: Any
+) -> tuple[tf.Tensor, Any, Any]:
     """The loop's body: step t, with rows past their length giving zeros and keeping state."""
     output, new_state = step(t, state)
     if lengths is not None:
-        live = tf.expand_dims(t < lengths, 1)  # [B, 1]: rows still inside their sequence
-        output = tf.where(live, output, tf.zeros_like(output))
-        new_state = structure.map_structure(
-            lambda new, old: tf.where(live, new, old), new_state, state
-        )
-    return t + 1, outputs.write(t, output), new_state
+        live = t < lengths  # [B]: rows still inside their sequence
+        output = structure.map_structure(partial(_zero_past, live), output)
+        new_state = structure.map_structure(partial(_carry, live), new_state, state)
+    outputs = structure.map_structure(lambda ta, o: ta.write(t, o), outputs, output)
+    return t + 1, outputs, new_state
+
+
+def _rows(live: tf.Tensor, value: tf.Tensor) -> tf.Tensor:
+    """``live`` [B] shaped to select the rows of ``value`` [B, ...]: [B, 1, ..., 1]."""
+    return tf.reshape(live, [-1] + [1] * (value.shape.rank - 1))
+
+
+def _zero_past(live: tf.Tensor, output: tf.Tensor) -> tf.Tensor:
+    """A row past its length outputs zeros."""
+    return tf.where(_rows(live, output), output, tf.zeros_like(output))
+
+
+def _carry(live: tf.Tensor, new: tf.Tensor, old: tf.Tensor) -> tf.Tensor:
+    """A row past its length keeps its old state; a scalar state (a user's cell's, with no
+    rows) takes the new value, as TF1."""
+    return new if new.shape.rank == 0 else tf.where(_rows(live, new), new, old)
 
 
 def _check_lengths(
@@ -366,7 +401,8 @@ def _initial_state(
     """
     if initial_state is None:
         validation.state_dtype_given(owner, input_dtype.is_floating, input_dtype.name, dtype)
-        return cell.zero_state(batch, input_dtype if dtype is None else dtype)
+        zero = cell.zero_state(batch, input_dtype if dtype is None else dtype)
+        return as_tensors(zero, owner, "zero_state")  # a user's cell may return arrays
     state = as_tensors(initial_state, owner, "initial_state")
     static_batch = batch if isinstance(batch, int) else None
     state_shape = partial(shape_of, owner=owner, name="initial_state")
