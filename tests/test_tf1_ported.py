@@ -380,8 +380,7 @@ def test_unbalanced_output_is_accepted(m) -> None:
     assert int(np.asarray(state)) == 4
 
 
-# nested inputs, as TF1's nest passes them to a user's cell (rnn_test.py's
-# NestedRNNTest-style): each step's (a, b) reaches the cell's call
+# Not one of TF's tests: nested inputs, which TF1's nest passes to a user's cell step by step.
 def test_nested_inputs_reach_a_users_cell(m) -> None:
     cell = user_cell(m, 2, lambda ab: ab[0] + ab[1])
     rng = np.random.default_rng(0)
