@@ -389,3 +389,16 @@ def test_nested_inputs_reach_a_users_cell(m) -> None:
     outputs, state = m.dynamic_rnn(cell, (a, b), lengths, dtype=np.float32)
     live = (np.arange(4)[None, :] < lengths[:, None])[..., None]  # [B, T, 1]
     np.testing.assert_allclose(np.asarray(outputs), np.where(live, a + b, 0), rtol=1e-6)
+
+
+# tensorflow/python/kernel_tests/rnn_test.py :: RNNTest.testUnbalancedOutputIsAccepted, run
+# through static_rnn as well (TF1's static_rnn packs each step's outputs with nest too)
+def test_static_rnn_with_unbalanced_outputs_and_nested_steps(m) -> None:
+    cell = user_cell(m, (2, 4), lambda ab: (ab[0], _concat(m)((ab[0], ab[1]), axis=-1)))
+    rng = np.random.default_rng(1)
+    steps = [tuple(rng.normal(size=(3, 2)).astype(np.float32) for _ in range(2)) for _ in range(3)]
+    outputs, state = m.static_rnn(cell, steps, dtype=np.float32)
+    assert len(outputs) == 3 and int(np.asarray(state)) == 3
+    for (a, b), (out_1, out_2) in zip(steps, outputs, strict=True):
+        np.testing.assert_array_equal(np.asarray(out_1), a)
+        np.testing.assert_array_equal(np.asarray(out_2), np.concatenate([a, b], axis=-1))

@@ -13,6 +13,7 @@ through the cells' step backward passes:
 """
 
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -147,12 +148,22 @@ def static_rnn(
     stacked = _stack_steps(owner, inputs)
     args = (sequence_length, initial_state, dtype, validation.scope(scope, "rnn"))
     outputs, state = _unroll(owner, cell, stacked, *args)
-    return list(outputs), state
+    return _per_step(outputs, len(inputs)), state
 
 
-def _stack_steps(owner: str, inputs: Any) -> np.ndarray:
-    """T steps [B, D] (an EmbeddingWrapper's ids may be [B]) -> one array [T, B, D]."""
+def _per_step(outputs: Any, max_time: int) -> list:
+    """Outputs [T, B, ...] (nested like output_size) -> a list of T steps' outputs."""
+    unstacked = structure.map_structure(list, outputs)  # [T, B, ...] -> T x [B, ...]
+    return [structure.map_structure(itemgetter(t), unstacked) for t in range(max_time)]
+
+
+def _stack_steps(owner: str, inputs: Any) -> Any:
+    """T steps [B, D] (an EmbeddingWrapper's ids may be [B]) -> one array [T, B, D]; steps
+    nested for a user's cell -> arrays [T, B, ...] nested as they are."""
     validation.step_list(owner, inputs)
+    if structure.is_nested(inputs[0]):
+        steps = [as_arrays(x, owner, "inputs") for x in inputs]
+        return structure.map_structure(lambda *xs: np.stack(xs), *steps)
     steps = [as_array(x, owner, "inputs") for x in inputs]
     # An EmbeddingWrapper's ids may come as [B] per step, as in TF1's seq2seq code: [B] -> [B, 1].
     steps = [x[:, None] if x.ndim == 1 and np.issubdtype(x.dtype, np.integer) else x for x in steps]
@@ -311,7 +322,7 @@ def static_rnn_forward(
     args = (sequence_length, initial_state, dtype, validation.scope(scope, "rnn"))
     outputs, state = _unroll(owner, cell, stacked, *args, tape=tape)
     tape.update(outputs=outputs, final_state=state)
-    return list(outputs), state, tape
+    return _per_step(outputs, len(inputs)), state, tape
 
 
 def static_rnn_backward(

@@ -10,6 +10,7 @@ may be unknown until the graph runs: one trace serves every length, eagerly, in 
 """
 
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import tensorflow as tf
@@ -89,12 +90,22 @@ def static_rnn(
     stacked = _stack_steps(owner, inputs)
     args = (sequence_length, initial_state, dtype, validation.scope(scope, "rnn"))
     outputs, state = _unroll(owner, cell, stacked, *args)
-    return tf.unstack(outputs, num=len(inputs)), state
+    return _per_step(outputs, len(inputs)), state
 
 
-def _stack_steps(owner: str, inputs: Any) -> tf.Tensor:
-    """T steps [B, D] (an EmbeddingWrapper's ids may be [B]) -> one tensor [T, B, D]."""
+def _per_step(outputs: Any, max_time: int) -> list:
+    """Outputs [T, B, ...] (nested like output_size) -> a list of T steps' outputs."""
+    unstacked = structure.map_structure(partial(tf.unstack, num=max_time), outputs)
+    return [structure.map_structure(itemgetter(t), unstacked) for t in range(max_time)]
+
+
+def _stack_steps(owner: str, inputs: Any) -> Any:
+    """T steps [B, D] (an EmbeddingWrapper's ids may be [B]) -> one tensor [T, B, D]; steps
+    nested for a user's cell -> tensors [T, B, ...] nested as they are."""
     validation.step_list(owner, inputs)
+    if structure.is_nested(inputs[0]):
+        steps = [as_tensors(x, owner, "inputs") for x in inputs]
+        return structure.map_structure(lambda *xs: tf.stack(xs), *steps)
     steps = [as_tensor(x, owner, "inputs") for x in inputs]
     # An EmbeddingWrapper's ids may come as [B] per step, as in TF1's seq2seq code: [B] -> [B, 1].
     steps = [x[:, None] if x.shape.rank == 1 and x.dtype.is_integer else x for x in steps]
