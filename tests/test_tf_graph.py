@@ -229,10 +229,10 @@ def test_variables_are_named_and_ordered_as_tf1() -> None:
     assert ours.trainable_variables == ours.weights == ours.variables
     gru = built(CELLS["gru"])
     assert [v.name for v in gru.weights] == [
-        "GRUCell/gates/kernel:0",
-        "GRUCell/gates/bias:0",
-        "GRUCell/candidate/kernel:0",
-        "GRUCell/candidate/bias:0",
+        "gru_cell/gates/kernel:0",
+        "gru_cell/gates/bias:0",
+        "gru_cell/candidate/kernel:0",
+        "gru_cell/candidate/bias:0",
     ]
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from rnnref import structure, validation
 from rnnref.np.base import RNNCell
-from rnnref.np.initializers import glorot_uniform, ones, zeros
+from rnnref.np.initializers import from_argument, glorot_uniform, ones, zeros
 from rnnref.structure import LSTMStateTuple
 
 Activation = Callable[[np.ndarray], np.ndarray]
@@ -58,6 +58,22 @@ def _clip(x: np.ndarray, bound: float, tape: dict | None, name: str) -> np.ndarr
     if tape is not None:
         tape[name] = np.abs(x) <= bound
     return np.clip(x, -bound, bound)
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0)
+
+
+def linear(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+ACTIVATIONS = {"tanh": np.tanh, "sigmoid": sigmoid, "relu": relu, "linear": linear}
+
+
+def _activation(value: Any, owner: str) -> Activation:
+    """``activation=`` as a function: TF1's tanh for None, a Keras name looked up."""
+    return validation.activation(value, owner, ACTIVATIONS) or np.tanh
 
 
 class _LinearInputCell(RNNCell):
@@ -128,12 +144,7 @@ class _LinearInputCell(RNNCell):
 class _OutputIsStateCell(_LinearInputCell):
     """A cell whose output is its new state, [B, H]: ``BasicRNNCell`` and ``GRUCell``."""
 
-    def __init__(
-        self, num_units: int, activation: Activation | None = None, *, seed: int | None = None
-    ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._activation = activation or np.tanh
+    _num_units: int
 
     @property
     def state_size(self) -> int:
@@ -149,6 +160,20 @@ class BasicRNNCell(_OutputIsStateCell):
 
     The output is the new state. inputs: [B, D]; state: [B, H]; output: [B, H].
     """
+
+    def __init__(
+        self,
+        num_units: int,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
+        self._activation = _activation(activation, self._owner)
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
@@ -171,7 +196,7 @@ class BasicRNNCell(_OutputIsStateCell):
     def _step_backward(self, tape: dict, d_output: np.ndarray, d_state: np.ndarray) -> tuple:
         _, W_h = self._split_kernel("kernel")
         d_new_h = d_output + d_state  # the output is the new state: both paths add up
-        d_z = d_new_h * _derivative(self._activation, self.name)(tape["new_h"])  # [B, H]
+        d_z = d_new_h * _derivative(self._activation, self._owner)(tape["new_h"])  # [B, H]
         return d_z, d_z @ W_h.T, {}  # z = input_term + h_prev @ W_h
 
 
@@ -184,15 +209,38 @@ class GRUCell(_OutputIsStateCell):
 
     The reset gate scales ``h_prev`` before the candidate's matrix product.
     inputs: [B, D]; state: [B, H]; output: [B, H] (the new state).
+    ``kernel_initializer`` and ``bias_initializer`` (a number, or a TF1-style callable
+    ``init(shape, dtype=dtype)``) replace TF1's defaults: Glorot uniform kernels, gate
+    biases 1.0 and candidate biases 0.
     """
+
+    def __init__(
+        self,
+        num_units: int,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        kernel_initializer: Any = None,
+        bias_initializer: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
+        self._activation = _activation(activation, self._owner)
+        owner = self._owner
+        self._kernel_init = from_argument(kernel_initializer, "kernel_initializer", owner, None)
+        self._bias_init = from_argument(bias_initializer, "bias_initializer", owner, None)
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
+        kernel = self._kernel_init or glorot_uniform
         return [
-            ("gates/kernel", (input_depth + H, 2 * H), glorot_uniform),
-            ("gates/bias", (2 * H,), ones),
-            ("candidate/kernel", (input_depth + H, H), glorot_uniform),
-            ("candidate/bias", (H,), zeros),
+            ("gates/kernel", (input_depth + H, 2 * H), kernel),
+            ("gates/bias", (2 * H,), self._bias_init or ones),
+            ("candidate/kernel", (input_depth + H, H), kernel),
+            ("candidate/bias", (H,), self._bias_init or zeros),
         ]
 
     def _input_term(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -232,7 +280,7 @@ class GRUCell(_OutputIsStateCell):
         d_c = d_new_h * (1 - u)
         d_h_prev = d_new_h * u
         # c = act(candidate_x + r_h_prev @ W_ch)
-        d_candidate = d_c * _derivative(self._activation, self.name)(c)  # [B, H]
+        d_candidate = d_c * _derivative(self._activation, self._owner)(c)  # [B, H]
         d_r_h_prev = d_candidate @ W_ch.T
         d_r = d_r_h_prev * h_prev
         d_h_prev = d_h_prev + d_r_h_prev * r
@@ -285,15 +333,18 @@ class BasicLSTMCell(_LSTMState):
         num_units: int,
         forget_bias: float = 1.0,
         state_is_tuple: bool = True,
-        activation: Activation | None = None,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
         *,
         seed: int | None = None,
     ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self.name)
-        self._state_is_tuple = bool(state_is_tuple)
-        self._activation = activation or np.tanh
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
+        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self._owner)
+        self._state_is_tuple = validation.boolean(state_is_tuple, "state_is_tuple", self._owner)
+        self._activation = _activation(activation, self._owner)
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
@@ -320,7 +371,7 @@ class BasicLSTMCell(_LSTMState):
 
     def _step_backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
         _, W_h = self._split_kernel("kernel")
-        act_grad = _derivative(self._activation, self.name)
+        act_grad = _derivative(self._activation, self._owner)
         c_prev, sig_i, act_j, sig_f = tape["c_prev"], tape["sig_i"], tape["act_j"], tape["sig_f"]
         act_c, sig_o = tape["act_c"], tape["sig_o"]
         d_new_c, d_new_h = self._unpack(d_state)
@@ -357,40 +408,46 @@ class LSTMCell(_LSTMState):
         num_units: int,
         use_peepholes: bool = False,
         cell_clip: float | None = None,
+        initializer: Any = None,
         num_proj: int | None = None,
         proj_clip: float | None = None,
+        num_unit_shards: int | None = None,
+        num_proj_shards: int | None = None,
         forget_bias: float = 1.0,
         state_is_tuple: bool = True,
-        activation: Activation | None = None,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
         *,
         seed: int | None = None,
     ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._use_peepholes = bool(use_peepholes)
-        self._cell_clip = validation.positive_float_or_none(cell_clip, "cell_clip", self.name)
-        self._num_proj = (
-            None if num_proj is None else validation.positive_int(num_proj, "num_proj", self.name)
-        )
-        self._proj_clip = validation.positive_float_or_none(proj_clip, "proj_clip", self.name)
-        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self.name)
-        self._state_is_tuple = bool(state_is_tuple)
-        self._activation = activation or np.tanh
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        owner = self._owner
+        self._num_units = validation.positive_int(num_units, "num_units", owner)
+        self._use_peepholes = validation.boolean(use_peepholes, "use_peepholes", owner)
+        self._cell_clip = validation.clip_or_none(cell_clip, "cell_clip", owner)
+        self._initializer = from_argument(initializer, "initializer", owner, glorot_uniform)
+        self._num_proj = validation.positive_int_or_none(num_proj, "num_proj", owner)
+        self._proj_clip = validation.clip_or_none(proj_clip, "proj_clip", owner)
+        validation.positive_int_or_none(num_unit_shards, "num_unit_shards", owner)
+        validation.positive_int_or_none(num_proj_shards, "num_proj_shards", owner)
+        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", owner)
+        self._state_is_tuple = validation.boolean(state_is_tuple, "state_is_tuple", owner)
+        self._activation = _activation(activation, owner)
 
     def _h_size(self) -> int:
         return self._num_proj or self._num_units
 
     def _variables(self, input_depth: int) -> list:
         H, h_size = self._num_units, self._h_size()
-        variables = [
-            ("kernel", (input_depth + h_size, 4 * H), glorot_uniform),
-            ("bias", (4 * H,), zeros),
-        ]
+        init = self._initializer  # TF1's for the kernel, the peepholes and the projection
+        variables = [("kernel", (input_depth + h_size, 4 * H), init), ("bias", (4 * H,), zeros)]
         if self._use_peepholes:
             peepholes = ("w_f_diag", "w_i_diag", "w_o_diag")
-            variables += [(name, (H,), glorot_uniform) for name in peepholes]
+            variables += [(name, (H,), init) for name in peepholes]
         if self._num_proj is not None:
-            variables.append(("projection/kernel", (H, self._num_proj), glorot_uniform))
+            variables.append(("projection/kernel", (H, self._num_proj), init))
         return variables
 
     def _input_term(self, inputs: np.ndarray) -> np.ndarray:
@@ -429,7 +486,7 @@ class LSTMCell(_LSTMState):
     def _step_backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
         _, W_h = self._split_kernel("kernel")
         p, grads = self._params, {}
-        act_grad = _derivative(self._activation, self.name)
+        act_grad = _derivative(self._activation, self._owner)
         c_prev, sig_i, act_j, sig_f = tape["c_prev"], tape["sig_i"], tape["act_j"], tape["sig_f"]
         c, sig_o, act_c = tape["c"], tape["sig_o"], tape["act_c"]
         d_c, d_m = self._unpack(d_state)

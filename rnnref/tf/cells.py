@@ -18,13 +18,20 @@ from typing import Any
 import tensorflow as tf
 
 from rnnref import validation
-from rnnref.np.initializers import glorot_uniform, ones, zeros
+from rnnref.np.initializers import from_argument, glorot_uniform, ones, zeros
 from rnnref.structure import LSTMStateTuple
 from rnnref.tf.base import RNNCell
 
 Activation = Callable[[tf.Tensor], tf.Tensor]
 
 sigmoid = tf.sigmoid
+
+ACTIVATIONS = {"tanh": tf.tanh, "sigmoid": tf.sigmoid, "relu": tf.nn.relu, "linear": tf.identity}
+
+
+def _activation(value: Any, owner: str) -> Activation:
+    """``activation=`` as a function: TF1's tanh for None, a Keras name looked up."""
+    return validation.activation(value, owner, ACTIVATIONS) or tf.tanh
 
 
 class _LinearInputCell(RNNCell):
@@ -77,12 +84,7 @@ def _cell_tree(cell: RNNCell) -> list[RNNCell]:
 class _OutputIsStateCell(_LinearInputCell):
     """A cell whose output is its new state, [B, H]: ``BasicRNNCell`` and ``GRUCell``."""
 
-    def __init__(
-        self, num_units: int, activation: Activation | None = None, *, seed: int | None = None
-    ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._activation = activation or tf.tanh
+    _num_units: int
 
     @property
     def state_size(self) -> int:
@@ -98,6 +100,20 @@ class BasicRNNCell(_OutputIsStateCell):
 
     The output is the new state. inputs: [B, D]; state: [B, H]; output: [B, H].
     """
+
+    def __init__(
+        self,
+        num_units: int,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
+        self._activation = _activation(activation, self._owner)
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
@@ -123,17 +139,40 @@ class GRUCell(_OutputIsStateCell):
 
     The reset gate scales ``h_prev`` before the candidate's matrix product.
     inputs: [B, D]; state: [B, H]; output: [B, H] (the new state).
+    ``kernel_initializer`` and ``bias_initializer`` (a number, or a TF1-style callable
+    ``init(shape, dtype=dtype)``) replace TF1's defaults: Glorot uniform kernels, gate
+    biases 1.0 and candidate biases 0.
     """
 
     _stacked_kernels = ("gates/kernel", "candidate/kernel")
 
+    def __init__(
+        self,
+        num_units: int,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        kernel_initializer: Any = None,
+        bias_initializer: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
+        self._activation = _activation(activation, self._owner)
+        owner = self._owner
+        self._kernel_init = from_argument(kernel_initializer, "kernel_initializer", owner, None)
+        self._bias_init = from_argument(bias_initializer, "bias_initializer", owner, None)
+
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
+        kernel = self._kernel_init or glorot_uniform
         return [
-            ("gates/kernel", (input_depth + H, 2 * H), glorot_uniform),
-            ("gates/bias", (2 * H,), ones),
-            ("candidate/kernel", (input_depth + H, H), glorot_uniform),
-            ("candidate/bias", (H,), zeros),
+            ("gates/kernel", (input_depth + H, 2 * H), kernel),
+            ("gates/bias", (2 * H,), self._bias_init or ones),
+            ("candidate/kernel", (input_depth + H, H), kernel),
+            ("candidate/bias", (H,), self._bias_init or zeros),
         ]
 
     def _input_term(self, inputs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -197,15 +236,18 @@ class BasicLSTMCell(_LSTMState):
         num_units: int,
         forget_bias: float = 1.0,
         state_is_tuple: bool = True,
-        activation: Activation | None = None,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
         *,
         seed: int | None = None,
     ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self.name)
-        self._state_is_tuple = bool(state_is_tuple)
-        self._activation = activation or tf.tanh
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
+        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self._owner)
+        self._state_is_tuple = validation.boolean(state_is_tuple, "state_is_tuple", self._owner)
+        self._activation = _activation(activation, self._owner)
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
@@ -244,40 +286,46 @@ class LSTMCell(_LSTMState):
         num_units: int,
         use_peepholes: bool = False,
         cell_clip: float | None = None,
+        initializer: Any = None,
         num_proj: int | None = None,
         proj_clip: float | None = None,
+        num_unit_shards: int | None = None,
+        num_proj_shards: int | None = None,
         forget_bias: float = 1.0,
         state_is_tuple: bool = True,
-        activation: Activation | None = None,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
         *,
         seed: int | None = None,
     ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._use_peepholes = bool(use_peepholes)
-        self._cell_clip = validation.positive_float_or_none(cell_clip, "cell_clip", self.name)
-        self._num_proj = (
-            None if num_proj is None else validation.positive_int(num_proj, "num_proj", self.name)
-        )
-        self._proj_clip = validation.positive_float_or_none(proj_clip, "proj_clip", self.name)
-        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self.name)
-        self._state_is_tuple = bool(state_is_tuple)
-        self._activation = activation or tf.tanh
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        owner = self._owner
+        self._num_units = validation.positive_int(num_units, "num_units", owner)
+        self._use_peepholes = validation.boolean(use_peepholes, "use_peepholes", owner)
+        self._cell_clip = validation.clip_or_none(cell_clip, "cell_clip", owner)
+        self._initializer = from_argument(initializer, "initializer", owner, glorot_uniform)
+        self._num_proj = validation.positive_int_or_none(num_proj, "num_proj", owner)
+        self._proj_clip = validation.clip_or_none(proj_clip, "proj_clip", owner)
+        validation.positive_int_or_none(num_unit_shards, "num_unit_shards", owner)
+        validation.positive_int_or_none(num_proj_shards, "num_proj_shards", owner)
+        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", owner)
+        self._state_is_tuple = validation.boolean(state_is_tuple, "state_is_tuple", owner)
+        self._activation = _activation(activation, owner)
 
     def _h_size(self) -> int:
         return self._num_proj or self._num_units
 
     def _variables(self, input_depth: int) -> list:
         H, h_size = self._num_units, self._h_size()
-        variables = [
-            ("kernel", (input_depth + h_size, 4 * H), glorot_uniform),
-            ("bias", (4 * H,), zeros),
-        ]
+        init = self._initializer  # TF1's for the kernel, the peepholes and the projection
+        variables = [("kernel", (input_depth + h_size, 4 * H), init), ("bias", (4 * H,), zeros)]
         if self._use_peepholes:
             peepholes = ("w_f_diag", "w_i_diag", "w_o_diag")
-            variables += [(name, (H,), glorot_uniform) for name in peepholes]
+            variables += [(name, (H,), init) for name in peepholes]
         if self._num_proj is not None:
-            variables.append(("projection/kernel", (H, self._num_proj), glorot_uniform))
+            variables.append(("projection/kernel", (H, self._num_proj), init))
         return variables
 
     def _input_term(self, inputs: tf.Tensor) -> tf.Tensor:
