@@ -17,7 +17,7 @@ from sqlalchemy.exc import SAWarning
 
 from autograder import course
 from autograder.course import Layout
-from autograder.scoring import NotebookResult
+from autograder.scoring import NotebookResult, Score
 
 
 def sqlite_url(path: Path) -> str:
@@ -31,6 +31,13 @@ def submitted_at(folder: Path) -> datetime | None:
         return parse_utc((folder / "timestamp.txt").read_text().strip())
     except (OSError, ValueError):
         return None
+
+
+def comment_text(score: Score) -> str:
+    """A failed cell's gradebook comment: its reason, then ``mistake: <id>`` on a last line
+    when the mistake was recognised, so a class report can count mistakes from the
+    gradebook alone."""
+    return score.reason + (f"\nmistake: {score.mistake}" if score.mistake else "")
 
 
 class Book:
@@ -65,7 +72,7 @@ class Book:
                                       result.student)
                 grade.auto_score = score.points
                 grade.needs_manual_grade = score.points is None or grade.manual_score is not None
-            failed = {s.grade_id: s.reason for s in result.scores if not s.passed}
+            failed = {s.grade_id: comment_text(s) for s in result.scores if not s.passed}
             pending: list[str] = []
             for cell in layout.cells:
                 if cell.kind == "answer":

@@ -10,7 +10,9 @@ from typing import TextIO
 from autograder.scoring import NotebookResult
 from autograder.submissions import Problem
 
-COLUMNS = ["student", "assignment", "notebook", "exercise", "points", "max points", "reason"]
+COLUMNS = [
+    "student", "assignment", "notebook", "exercise", "points", "max points", "reason", "mistake"
+]
 
 
 def _number(value: float | None) -> str:
@@ -19,15 +21,17 @@ def _number(value: float | None) -> str:
 
 def write_csv(path: Path, results: Iterable[NotebookResult], problems: Iterable[Problem]) -> None:
     """One row per graded cell, then one per thing that was not graded; sorted, so that the
-    same grades always give the same file."""
+    same grades always give the same file. ``mistake`` is the id of the mistake a failure
+    was recognised as (empty when none), for counting them over a class."""
     rows = []
     for result in results:
         for score in result.scores:
             rows.append([result.student, result.assignment, result.notebook, score.grade_id,
-                         _number(score.points), _number(score.max_points), score.reason])
+                         _number(score.points), _number(score.max_points), score.reason,
+                         score.mistake or ""])
     for problem in problems:
         rows.append([problem.student, problem.assignment, problem.notebook, "", "", "",
-                     problem.reason])
+                     problem.reason, ""])
     rows.sort(key=lambda row: row[:4])
     temporary = path.with_suffix(".tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as file:

@@ -7,6 +7,7 @@ import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
 from autograder.learner.cells import map_state, toy_cell
+from autograder.learner.checks.common import as_course_state
 
 
 def _case(
@@ -211,7 +212,68 @@ DYNAMIC_RNN_MASKING = Exercise(
 )
 
 
-# ---- static_rnn -------------------------------------------------------------------------
+# ---- static_rnn and bidirectional_dynamic_rnn, graded on a correct dynamic_rnn -----------
+
+
+def _dynamic_calls(spec_name: str, spec: dict, case: dict, variants: list[tuple]) -> list[dict]:
+    """Prepared calls of ``dynamic_rnn`` for the driver's stand-in, with their correct
+    time-major results: the cell named ``spec_name`` on each ``(steps [T, B, D],
+    sequence_length, initial_state)`` of ``variants``. The variants are the calls a correct
+    answer makes and those its typical mistakes make (a missing ``sequence_length``, say),
+    so that a mistake in the later exercise is still named; each is answered correctly.
+    Variants the reference refuses (lengths that do not fit) are left out."""
+    import rnnref.np as rn
+
+    calls = []
+    for steps, lengths, state in variants:
+        try:
+            outputs, final_state = rn.dynamic_rnn(
+                support.reference_toy(spec),
+                steps,
+                sequence_length=lengths,
+                initial_state=support.as_reference_state(state),
+                dtype=np.dtype(case["dtype"]),
+                time_major=True,
+            )
+        except ValueError:
+            continue
+        arguments = {
+            "cell": spec_name,
+            "inputs": steps,
+            "sequence_length": lengths,
+            "initial_state": state,
+        }
+        calls.append({"arguments": arguments, "result": (outputs, as_course_state(final_state))})
+    return calls
+
+
+def _static_earlier(case: dict) -> dict:
+    """The case with the calls a static_rnn makes: all steps stacked time-major (or, by
+    mistake, read batch-major), with or without the case's lengths and initial state."""
+    steps, lengths, state = case["inputs"], case["sequence_length"], case["initial_state"]
+    variants = [
+        (x, n, s)
+        for x in (steps, steps.swapaxes(0, 1))
+        for n in {id(v): v for v in (lengths, None)}.values()
+        for s in {id(v): v for v in (state, None)}.values()
+    ]
+    return {**case, "earlier": _dynamic_calls("cell", case["cell"], case, variants)}
+
+
+def _bidi_earlier(case: dict) -> dict:
+    """The case with the calls a bidirectional_dynamic_rnn makes: the forward cell on the
+    inputs, the backward cell on each row reversed within its length (or, by mistake, on
+    the whole sequence reversed, or not reversed at all)."""
+    steps = case["inputs"] if case["time_major"] else case["inputs"].swapaxes(0, 1)
+    lengths = case["sequence_length"]
+    backward = [_reverse(steps, lengths, 0), _reverse(steps, lengths, 0, whole=True), steps]
+    fw = [(steps, lengths, case["initial_state_fw"])]
+    bw = [(x, lengths, case["initial_state_bw"]) for x in backward]
+    return {
+        **case,
+        "earlier": _dynamic_calls("cell_fw", case["cell_fw"], case, fw)
+        + _dynamic_calls("cell_bw", case["cell_bw"], case, bw),
+    }
 
 
 def _static_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
@@ -225,7 +287,7 @@ def _static_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
             (3, 5, 2, 3, 4, True, True, [0, 5, 2], True, "float64"),
             (4, 4, 3, 2, 2, False, True, [1, 4, 0, 3], False, "float32"),
         ]
-    return [_case(rng, *c) for c in configs]
+    return [_static_earlier(_case(rng, *c)) for c in configs]
 
 
 def _expect_static(case: dict) -> dict:
@@ -249,6 +311,7 @@ def _static(case: dict, mistake: str) -> dict:
 STATIC_RNN = Exercise(
     name="static_rnn",
     answer="static_rnn",
+    isolated_from=("dynamic_rnn", "dynamic_rnn_masking"),
     cases=_static_cases,
     expect=_expect_static,
     label=lambda case: _label(case).replace(" as [T, B, D], time_major=True", " as a list of T"),
@@ -308,7 +371,7 @@ def _bidi_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
                 "dtype": dtype,
             }
         )
-    return cases
+    return [_bidi_earlier(case) for case in cases]
 
 
 def _bidi_label(case: dict) -> str:
@@ -389,6 +452,7 @@ def _bidi(case: dict, mistake: str) -> dict:
 BIDIRECTIONAL = Exercise(
     name="bidirectional_dynamic_rnn",
     answer="bidirectional_dynamic_rnn",
+    isolated_from=("dynamic_rnn", "dynamic_rnn_masking"),
     cases=_bidi_cases,
     expect=_expect_bidi,
     label=_bidi_label,
