@@ -2,6 +2,8 @@
 ``BasicLSTMCell``, and a numerical gradient. The reference gradients are rnnref's
 ``dynamic_rnn_forward`` / ``dynamic_rnn_backward`` on the same weights."""
 
+from collections.abc import Callable
+
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
@@ -126,7 +128,27 @@ def _bptt_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     shapes = [(2, 4, 3, 3), (3, 3, 2, 4)]  # (batch, steps, depth, units)
     if hidden:
         shapes = [(1, 1, 2, 2), (2, 8, 3, 2), (4, 5, 1, 5)]
-    return [_rnn_case(rng, *s) for s in shapes]
+    return [_bptt_earlier(_rnn_case(rng, *s)) for s in shapes]
+
+
+def _bptt_earlier(case: dict) -> dict:
+    """The case with the calls of ``rnn_step_backward`` a correct rnn_bptt makes, and those
+    its typical mistakes make (so they are still named), each with the correct gradients of
+    that one step (rnnref's)."""
+    calls: dict[bytes, dict] = {}
+
+    def record(x, h_prev, kernel, bias, d_new_h) -> tuple:
+        arguments = {"x": x, "h_prev": h_prev, "kernel": kernel, "bias": bias, "d_new_h": d_new_h}
+        one_step = {**case, "x": x[:, None], "h0": h_prev, "d_outputs": d_new_h[:, None]}
+        d_x, d_h_prev, (d_kernel, d_bias) = _reference_rnn(one_step)
+        result = (d_x[:, 0], d_h_prev, d_kernel, d_bias)
+        key = b"".join(np.ascontiguousarray(v).tobytes() for v in arguments.values())
+        calls[key] = {"arguments": arguments, "result": result}
+        return result
+
+    for mistake in ("", *RNN_BPTT.mistakes):
+        _bptt(case, mistake, step=record)
+    return {**case, "earlier": list(calls.values())}
 
 
 def _expect_bptt(case: dict) -> dict:
@@ -134,7 +156,8 @@ def _expect_bptt(case: dict) -> dict:
     return {"d_x": d_x, "d_h0": d_h0, "d_kernel": d_kernel, "d_bias": d_bias}
 
 
-def _bptt(case: dict, mistake: str) -> dict:
+def _bptt(case: dict, mistake: str, step: Callable = _rnn_step) -> dict:
+    """rnn_bptt with the named mistakes switchable, calling ``step`` for each step back."""
     x, kernel, bias, d_outputs = case["x"], case["kernel"], case["bias"], case["d_outputs"]
     steps = x.shape[1]
     hs = [case["h0"]]
@@ -149,7 +172,7 @@ def _bptt(case: dict, mistake: str) -> dict:
         d_h = d_outputs[:, t] + (0 if mistake == "no_carry" else d_next)
         if t == 0:
             d_h_first = d_h
-        d_x[:, t], d_next, dk, db = _rnn_step(x[:, t], hs[t], kernel, bias, d_h)
+        d_x[:, t], d_next, dk, db = step(x[:, t], hs[t], kernel, bias, d_h)
         if mistake == "not_accumulated":
             d_kernel, d_bias = dk, db
         else:
@@ -188,6 +211,7 @@ RNN_BPTT = Exercise(
             "backward first (d_h0 is what step 0 returns as d_h_prev).",
         ),
     },
+    isolated_from=("rnn_step_backward",),
 )
 
 
