@@ -31,6 +31,10 @@ class Score:
     kind: str = "test"
     mistake: str | None = None
 
+    @property
+    def passed(self) -> bool:
+        return self.points is not None and self.points == self.max_points
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -38,10 +42,6 @@ class Failure:
 
     reason: str
     mistake: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.points is not None and self.points == self.max_points
 
 
 @dataclass
