@@ -7,6 +7,9 @@ Answers are the solutions with one piece of source replaced, run in-process and 
 """
 
 import csv
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import nbformat
@@ -14,6 +17,7 @@ import numpy as np
 import pytest
 
 from autograder import feedback, judge, registry, report
+from autograder.gradebook import comment_text
 from autograder.learner import drive
 from autograder.learner.plain import to_plain
 from autograder.scoring import NotebookResult, Score
@@ -103,8 +107,6 @@ def test_the_mistake_reaches_grades_csv_the_gradebook_comment_and_the_page(tmp_p
         rows = {row["exercise"]: row for row in csv.DictReader(file)}
     assert rows["lstm_test"]["mistake"] == "lstm_cell_peepholes.x"
     assert rows["rnn_test"]["mistake"] == ""
-    from autograder.gradebook import comment_text
-
     assert comment_text(failed).splitlines()[-1] == "mistake: lstm_cell_peepholes.x"
     assert comment_text(passed) == "passed"
     assert "(lstm_cell_peepholes.x)" in feedback.page("ann", "02_lstm", [result])
@@ -423,3 +425,104 @@ def test_a_correct_alternative_gets_full_marks(edit, check, answer, capsys):
 def test_every_assignment_has_a_correct_alternative():
     covered = {p.values[0].notebook.split("/")[0] for p in ALTERNATIVES}
     assert covered == {p.name for p in SOLUTIONS.iterdir() if p.is_dir()}
+
+
+# ---- one home per exercise: adding one by docs/adding-an-exercise.md ----------------------
+
+PILOT = SOLUTIONS.parent / "tests" / "fixtures" / "pilot"
+
+NEW_GRADER_HALF = '''
+
+def _clip_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    # Visible and hidden cover the same: a limit that clips on both sides.
+    sizes = [(3, 5, 0.5), (1, 2, 2.0)] if hidden else [(2, 4, 0.7)]
+    return [{"h": rng.normal(size=(b, u)).astype(np.float32), "limit": limit}
+            for b, u, limit in sizes]
+
+
+CLIP_STATE = Exercise(
+    name="clip_state",
+    answer="clip_state",
+    cases=_clip_cases,
+    expect=lambda case: np.clip(case["h"], -case["limit"], case["limit"]),
+    mistakes={
+        "upper_only": Mistake(
+            lambda case: np.minimum(case["h"], case["limit"]),
+            "only the upper side is clipped: clip to [-limit, limit].",
+        )
+    },
+    what="clip_state(h, limit)",
+)
+'''
+
+NEW_LEARNER_HALF = '''
+
+clip_state = Check(
+    "clip_state",
+    lambda answer, case: answer(case["h"], case["limit"]),
+    "Check ``clip_state(h, limit)``.",
+    local_to=__file__,
+)
+'''
+
+NEW_CELLS = [
+    ("markdown", "clip_state_statement", "Clip a state to `[-limit, limit]`: `h` [B, H]."),
+    ("code", "clip_state_answer",
+     "def clip_state(h, limit):\n    ### BEGIN SOLUTION\n"
+     "    return np.clip(h, -limit, limit)\n    ### END SOLUTION"),
+    ("code", "clip_state_test",
+     "check.clip_state(clip_state)\n### BEGIN HIDDEN TESTS\n"
+     "check.clip_state(clip_state, hidden=True)\n### END HIDDEN TESTS"),
+]
+
+LEARNERS = '''
+import numpy as np
+import pilot_checks as check
+
+for name, answer in [
+    ("right", lambda h, limit: np.clip(h, -limit, limit)),
+    ("upper", lambda h, limit: np.minimum(h, limit)),
+    ("in place", lambda h, limit: np.clip(h, -limit, limit, out=h)),
+]:
+    try:
+        check.clip_state(answer, seed=0)
+        check.clip_state(answer, hidden=True, seed=0)
+        print(name, "PASSED")
+    except AssertionError as failure:
+        print(name, "FAILED:", failure)
+'''
+
+
+def test_a_new_exercise_follows_the_documented_steps(tmp_path):
+    """docs/adding-an-exercise.md on a copy of the pilot: the statement cells, the grader's
+    half, the learner's half; the registry joins them, and a learner's self-check passes a
+    right answer and names a wrong one and one that writes into its argument."""
+    root = tmp_path / "pilot"
+    shutil.copytree(PILOT, root)
+    folder = root / "solutions" / "pilot"
+    with open(root / "exercises" / "pilot.py", "a", encoding="utf-8") as file:
+        file.write(NEW_GRADER_HALF)
+    with open(folder / "pilot_checks.py", "a", encoding="utf-8") as file:
+        file.write(NEW_LEARNER_HALF)
+    nb = nbformat.read(str(folder / "pilot.ipynb"), as_version=4)
+    for kind, grade_id, source in NEW_CELLS:
+        make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
+        cell = make(source)
+        test = grade_id.endswith("_test")
+        cell.metadata["nbgrader"] = {
+            "grade": test, "grade_id": grade_id, "locked": kind == "markdown" or test,
+            "schema_version": 3, "solution": grade_id.endswith("_answer"),
+            **({"points": 1} if test else {}),
+        }
+        nb.cells.append(cell)
+    nbformat.write(nb, str(folder / "pilot.ipynb"))
+
+    found = registry.exercises(folder)
+    assert found["clip_state"].mistakes["upper_only"].id == "clip_state.upper_only"
+    result = subprocess.run(
+        [sys.executable, "-B", "-c", LEARNERS], capture_output=True, text=True, cwd=folder
+    )
+    assert result.returncode == 0, result.stderr
+    assert "right PASSED" in result.stdout
+    assert "upper FAILED" in result.stdout and "only the upper side" in result.stdout
+    assert "in place FAILED" in result.stdout and "wrote into the `h`" in result.stdout
