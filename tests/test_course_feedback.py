@@ -18,7 +18,7 @@ import pytest
 
 from autograder import feedback, judge, registry, report
 from autograder.gradebook import comment_text
-from autograder.learner import drive
+from autograder.learner import drive, wire
 from autograder.learner.plain import to_plain
 from autograder.scoring import NotebookResult, Score
 from tests.course_support import SOLUTIONS, namespace_from, nbgrader_meta
@@ -148,6 +148,15 @@ def test_an_answer_that_writes_into_its_arguments_fails_and_is_told(
 ):
     visible, _ = _failures(_namespace(edit, edit.notebook), check, answer)
     assert visible is not None and "wrote into the" in visible and named in visible, visible
+
+
+def test_a_report_that_cannot_be_written_still_says_why():
+    text = drive.payload([{"outputs": np.zeros(2), "inputs": object()}])
+    [report_] = wire.loads(text)
+    received, after = judge.unpack(report_)
+    assert after is None and received.type_name == "WireError"
+    exercise, case, _ = _case_and_expected("basic_rnn_cell")
+    assert "your BasicRNNCell raised WireError" in judge.judge(exercise, case, received).message
 
 
 def test_the_kernel_cannot_hide_a_write(monkeypatch, capsys):

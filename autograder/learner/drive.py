@@ -116,9 +116,10 @@ def answer_from(calls: list[dict], arguments: dict, piece: str, caller: str) -> 
     )
 
 
-def payload(found: list) -> str:
-    """``found`` as wire text; if it cannot be written, one error per case that says why."""
+def payload(found: list[dict]) -> str:
+    """``found`` as wire text; if it cannot be written, one error per case that says why
+    (and no inputs: what could not be written may be among them)."""
     try:
         return wire.dumps(found)
     except wire.WireError as error:
-        return wire.dumps([recorded(error)] * len(found))
+        return wire.dumps([{"outputs": recorded(error), "inputs": None}] * len(found))
