@@ -236,6 +236,12 @@ SURVIVORS = [
         "lstm_cell_projection", "LSTMCell", id="lstm-projection-tanh-hard-coded",
     ),
     pytest.param(
+        Edit("05_dynamic_rnn/dynamic_rnn", "dynamic_rnn_answer",
+             "cell.zero_state(batch, dtype or inputs.dtype)",
+             "cell.zero_state(batch, inputs.dtype)"),
+        "dynamic_rnn", "dynamic_rnn", id="zero-state-ignores-dtype",
+    ),
+    pytest.param(
         Edit("04_stacking/stacking", "input_wrappers_answer",
              "ids = np.asarray(inputs).reshape(-1)", "ids = np.asarray(inputs)"),
         "input_wrappers", "(InputProjectionWrapper, EmbeddingWrapper)", id="ids-b-1",

@@ -22,12 +22,20 @@ def _case(
     lengths: list | None,
     given_state: bool,
     dtype: str,
+    classes: int | None = None,
 ) -> dict:
+    """A case; with ``classes``, the inputs are integer ids [B, T, 1] that the toy cell
+    embeds in ``depth`` floats, so ``dtype`` is the only way to the state's dtype."""
     spec = support.toy_spec(rng, depth, units, out, tuple_state, dtype)
     shape = (steps, batch, depth) if time_major else (batch, steps, depth)
+    if classes is None:
+        inputs = support.normal(rng, shape, dtype)
+    else:
+        spec["embedding"] = support.normal(rng, (classes, depth), dtype)
+        inputs = rng.integers(0, classes, size=shape[:2] + (1,))
     return {
         "cell": spec,
-        "inputs": support.normal(rng, shape, dtype),
+        "inputs": inputs,
         "time_major": time_major,
         "sequence_length": None if lengths is None else np.array(lengths, dtype=np.int64),
         "initial_state": support.toy_state(spec, rng, batch, dtype) if given_state else None,
@@ -44,6 +52,9 @@ def _label(case: dict) -> str:
     cell = case["cell"]
     parts.append("an LSTMStateTuple state" if cell["tuple_state"] else "one state array")
     parts.append("initial_state given" if case["initial_state"] is not None else "zero state")
+    if np.issubdtype(x.dtype, np.integer):
+        parts.append(f"integer ids read by an embedding, dtype={case['dtype']}")
+        return ", ".join(parts)
     return ", ".join(parts + [case["dtype"]])
 
 
@@ -74,7 +85,7 @@ def _unroll(case: dict, mistake: str = "") -> dict:
     steps, batch = x.shape[:2]
     given = case["initial_state"]
     if given is None or mistake == "initial_ignored":
-        state = cell.zero_state(batch, x.dtype)
+        state = cell.zero_state(batch, np.dtype(case["dtype"]))
     else:
         state = given
     lengths = case["sequence_length"]
@@ -162,6 +173,7 @@ def _dynamic_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
         (3, 3, 3, 4, 4, False, False, None, True, "float32"),
         (3, 3, 2, 3, 2, True, True, None, False, "float32"),
         (2, 5, 3, 3, 3, False, False, None, False, "float32"),
+        (2, 3, 2, 3, 3, True, False, None, False, "float32", 5),  # the zero state's dtype
     ]
     if hidden:
         configs = [
@@ -169,6 +181,7 @@ def _dynamic_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
             (1, 7, 3, 2, 4, True, False, None, True, "float64"),
             (4, 2, 3, 3, 2, False, True, None, True, "float64"),
             (2, 4, 1, 2, 2, True, True, None, False, "float32"),
+            (3, 2, 3, 2, 2, False, True, None, False, "float64", 4),
         ]
     return [_case(rng, *c) for c in configs]
 
