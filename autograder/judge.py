@@ -168,9 +168,10 @@ def _also_broken(exercise: Exercise) -> str:
     if not exercise.used_by:
         return ""
     later = " and ".join(exercise.used_by)
+    call, they = ("call", "they were") if len(exercise.used_by) > 1 else ("calls", "it was")
     return (
-        f"\nThis would also have broken {later}, which call your {exercise.answer}; they "
-        f"were graded with a correct {exercise.answer} in its place."
+        f"\nThis would also have broken {later}, which {call} your {exercise.answer}; "
+        f"{they} graded with a correct {exercise.answer} in its place."
     )
 
 

@@ -186,7 +186,7 @@ ISOLATED = [
              "d_bias = d_z.mean(axis=0)"),
         ("rnn_step_backward", "rnn_step_backward"),
         [("rnn_bptt", "rnn_bptt")],
-        "This would also have broken rnn_bptt, which call your rnn_step_backward",
+        "This would also have broken rnn_bptt, which calls your rnn_step_backward; it was",
         id="rnn_step_backward",
     ),
 ]
