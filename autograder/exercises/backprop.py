@@ -219,7 +219,8 @@ RNN_BPTT = Exercise(
 
 
 def _lstm_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
-    configs = [(3, 4, 4, 1.0), (2, 3, 5, 1.0)]  # (batch, depth, units, forget_bias)
+    # (batch, depth, units, forget_bias); the visible cases cover what the hidden ones do
+    configs = [(3, 4, 4, 1.0), (2, 3, 5, 1.0), (2, 2, 3, 0.5)]
     if hidden:
         configs = [(1, 1, 1, 1.0), (4, 2, 3, 0.0), (2, 5, 2, 2.5)]
     cases = []
@@ -341,7 +342,7 @@ LSTM_STEP_BACKWARD = Exercise(
 
 
 def _numeric_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
-    shapes = [("sin_sum", (3,), 1e-3), ("quartic", (2, 3), 1e-2)]
+    shapes = [("sin_sum", (3,), 1e-3), ("quartic", (2, 3), 1e-2), ("softplus", (2,), 1e-4)]
     if hidden:
         shapes = [("softplus", (4,), 1e-3), ("sin_sum", (1,), 1e-4), ("quartic", (3, 2), 1e-3)]
     return [

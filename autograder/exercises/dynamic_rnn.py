@@ -174,6 +174,7 @@ def _dynamic_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
         (3, 3, 2, 3, 2, True, True, None, False, "float32"),
         (2, 5, 3, 3, 3, False, False, None, False, "float32"),
         (2, 3, 2, 3, 3, True, False, None, False, "float32", 5),  # the zero state's dtype
+        (2, 2, 2, 3, 3, False, True, None, True, "float64"),
     ]
     if hidden:
         configs = [
@@ -200,6 +201,8 @@ def _masking_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     configs = [
         (4, 5, 3, 3, 3, False, False, [5, 3, 1, 4], True, "float32"),
         (3, 4, 2, 3, 2, True, True, [2, 4, 3], True, "float32"),
+        # The visible cases cover what the hidden ones do:
+        (3, 3, 2, 2, 2, True, False, [3, 0, 2], False, "float64"),
     ]
     if hidden:
         configs = [
@@ -293,6 +296,8 @@ def _static_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     configs = [
         (3, 3, 2, 3, 3, False, True, None, True, "float32"),
         (2, 4, 3, 2, 2, True, True, [4, 2], True, "float32"),
+        # The visible cases cover what the hidden ones do:
+        (2, 3, 2, 2, 2, False, True, [3, 1], False, "float64"),
     ]
     if hidden:
         configs = [
@@ -355,6 +360,8 @@ def _bidi_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     configs = [
         (3, 4, 2, (3, 3, False), (2, 2, False), False, [4, 2, 3], True, "float32"),
         (2, 3, 3, (2, 3, True), (3, 2, False), True, None, False, "float32"),
+        # The visible cases cover what the hidden ones do:
+        (2, 3, 2, (2, 2, True), (3, 2, True), False, [3, 1], True, "float64"),
     ]
     if hidden:
         configs = [

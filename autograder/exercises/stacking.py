@@ -28,7 +28,7 @@ def _multi_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
         ]
     cases = []
     for batch, depth, layers, state_is_tuple in configs:
-        dtype = "float64" if hidden and batch % 2 == 0 else "float32"
+        dtype = "float64" if batch % 2 == 0 else "float32"  # both, visible and hidden
         specs, d = [], depth
         for units, out, tuple_state in layers:
             specs.append(support.toy_spec(rng, d, units, out, tuple_state, dtype))
@@ -398,7 +398,12 @@ INPUT_WRAPPERS = Exercise(
 def _output_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     # (batch, depth, units, cell output_size, projected size, tuple_state, dtype); the first
     # has the cell's state, output and the inputs all of one size, so mix-ups give numbers.
-    configs = [(3, 4, 4, 4, 4, False, "float32"), (2, 3, 4, 3, 5, True, "float32")]
+    configs = [
+        (3, 4, 4, 4, 4, False, "float32"),
+        (2, 3, 4, 3, 5, True, "float32"),
+        # The visible cases cover what the hidden ones do:
+        (2, 3, 3, 2, 2, True, "float64"),
+    ]
     if hidden:
         configs = [
             (4, 2, 3, 2, 1, False, "float64"),
