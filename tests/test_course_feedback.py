@@ -228,6 +228,26 @@ def test_standing_in_rebinds_only_for_the_call():
 
 SURVIVORS = [
     pytest.param(
+        Edit("02_lstm/lstm", "basic_lstm_cell_answer", "sigmoid(f + self.forget_bias)",
+             "sigmoid(f + 1.0)"),
+        "basic_lstm_cell", "BasicLSTMCell", id="forget-bias-hard-coded",
+    ),
+    pytest.param(
+        Edit("07_tensorflow/tensorflow", "tf_lstm_cell_answer",
+             "tf.sigmoid(f + self.forget_bias)", "tf.sigmoid(f + 1.0)"),
+        "tf_lstm_cell", "BasicLSTMCell", id="tf-forget-bias-hard-coded",
+    ),
+    pytest.param(
+        Edit("07_tensorflow/tensorflow", "keras_lstm_weights_answer",
+             "keras_bias[H : 2 * H] += forget_bias", "keras_bias[H : 2 * H] += 1.0"),
+        "keras_lstm_weights", "keras_lstm_weights", id="keras-forget-bias-hard-coded",
+    ),
+    pytest.param(
+        Edit("08_backprop/backprop", "lstm_step_backward_answer", "sigmoid(f + forget_bias)",
+             "sigmoid(f + 1.0)"),
+        "lstm_step_backward", "lstm_step_backward", id="backprop-forget-bias-hard-coded",
+    ),
+    pytest.param(
         Edit("02_lstm/lstm", "lstm_cell_answer", "self.activation(", "np.tanh(", -1),
         "lstm_cell_peepholes", "LSTMCell", id="lstm-peepholes-tanh-hard-coded",
     ),
