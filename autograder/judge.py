@@ -31,14 +31,16 @@ class Verdict:
     mistake: str | None = None
 
 
-# A diagnosis: given a failing case's exercise, case and received outputs, the id and the
-# message of what is wrong (``("diagnosis:forget_gate.bias", "the forget gate's bias ...")``),
-# or None when it cannot tell. ``diagnose`` asks each of ``DIAGNOSES`` in turn.
-Diagnosis = Callable[[Exercise, Case, Any], tuple[str, str] | None]
+# A diagnosis: given a failing case's exercise, case, received and expected (plain) outputs,
+# the id and the message of what is wrong (``("diagnosis:forget_gate.bias", "...")``), or
+# None when it cannot tell. ``diagnose`` asks each of ``DIAGNOSES`` in turn.
+Diagnosis = Callable[[Exercise, Case, Any, Any], tuple[str, str] | None]
 DIAGNOSES: list[Diagnosis] = []
 
 
-def diagnose(exercise: Exercise, case: Case, received: Any) -> tuple[str, str] | None:
+def diagnose(
+    exercise: Exercise, case: Case, received: Any, expected: Any
+) -> tuple[str, str] | None:
     """The first diagnosis that can name what is wrong with ``received`` on ``case``.
 
     The judge calls this only when the values are wrong and no known mistake of the
@@ -46,7 +48,7 @@ def diagnose(exercise: Exercise, case: Case, received: Any) -> tuple[str, str] |
     """
     for diagnosis in DIAGNOSES:
         try:
-            found = diagnosis(exercise, case, received)
+            found = diagnosis(exercise, case, received, expected)
         except Exception:  # a diagnosis is a courtesy on top of the verdict
             continue
         if found is not None:
@@ -218,7 +220,7 @@ def _judge_outputs(exercise: Exercise, case: Case, received: Any) -> Verdict:
         others = "".join(f"\nIt is also what happens when {m.message}" for m in matched[1:])
         message = f"{found}\nThis is what happens when {matched[0].message}{others}"
         return Verdict(False, message, matched[0].id)
-    diagnosed = diagnose(exercise, case, received)
+    diagnosed = diagnose(exercise, case, received, expected)
     if diagnosed is not None:
         id_, message = diagnosed
         return Verdict(False, f"{found}\n{message}", id_)

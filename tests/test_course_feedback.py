@@ -86,10 +86,11 @@ def test_the_diagnosis_hook_names_what_no_known_mistake_matches(monkeypatch):
     received = {**expected, "output": expected["output"] * 3}
     assert judge.judge(exercise, case, received).mistake is None
 
-    def broken(exercise, case, received):
+    def broken(exercise, case, received, expected):
         raise RuntimeError("a diagnosis with a bug costs nothing")
 
-    def found(exercise, case, received):
+    def found(exercise, case, received, expected):
+        assert received["output"].shape == expected["output"].shape
         return "diagnosis:output.scale", "the output is three times too large."
 
     monkeypatch.setattr(judge, "DIAGNOSES", [broken, found])
