@@ -21,6 +21,7 @@ table { border-collapse: collapse; width: 100%; margin-bottom: 2rem; }
 th, td { border-bottom: 1px solid #ddd; padding: .5rem; text-align: left; vertical-align: top; }
 td.reason { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: .9rem; }
 .pass { color: #116329; } .fail { color: #a40e26; } .hand { color: #6e5a00; }
+.mistake { color: #6e7781; font-size: .8rem; }
 """
 
 # Only the page's own <style>: no scripts, no images, no requests anywhere.
@@ -53,9 +54,13 @@ def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
                 css = "pass" if score.passed else "fail"
                 points = f"{score.points:g} / {score.max_points:g}"
             why = "\n".join(filter(None, [score.reason, score.review]))
+            # The mistake's id, small: what to quote when asking about it.
+            tag = f'\n<span class="mistake">({escape(score.mistake)})</span>' if (
+                score.mistake
+            ) else ""
             parts.append(
                 f'<tr class="{css}"><td>{escape(score.grade_id)}</td><td>{points}</td>'
-                f'<td class="reason">{escape(why)}</td></tr>'
+                f'<td class="reason">{escape(why)}{tag}</td></tr>'
             )
         parts.append("</table>")
     parts.append("</body></html>")

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SAWarning
 
 from autograder import course
 from autograder.course import Layout
-from autograder.scoring import NotebookResult
+from autograder.scoring import NotebookResult, Score
 
 
 def sqlite_url(path: Path) -> str:
@@ -31,6 +31,15 @@ def submitted_at(folder: Path) -> datetime | None:
         return parse_utc((folder / "timestamp.txt").read_text().strip())
     except (OSError, ValueError):
         return None
+
+
+def comment_text(score: Score) -> str | None:
+    """A graded cell's gradebook comment: why it failed, then what the screen flagged, then
+    ``mistake: <id>`` on a last line when the mistake was recognised (so a class report can
+    count mistakes from the gradebook alone); None when there is nothing to say."""
+    mistake = f"mistake: {score.mistake}" if score.mistake else None
+    reason = None if score.passed else score.reason
+    return "\n".join(filter(None, [reason, score.review, mistake])) or None
 
 
 class Book:
@@ -67,11 +76,7 @@ class Book:
                 # What the screen flagged is for a person to read, as nbgrader flags a grade.
                 grade.needs_manual_grade = (score.points is None or grade.manual_score is not None
                                             or bool(score.review))
-            comments = {
-                s.grade_id: "\n".join(filter(None, [None if s.passed else s.reason, s.review]))
-                or None
-                for s in result.scores
-            }
+            comments = {s.grade_id: comment_text(s) for s in result.scores}
             pending: list[str] = []
             for cell in layout.cells:
                 if cell.kind == "answer":

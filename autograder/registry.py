@@ -137,7 +137,14 @@ def exercises(
             f"Exercises {unmatched} have only one half: every exercise needs an Exercise on "
             "the grader's side and a Check of the same name on the learner's side."
         )
-    return {name: dataclasses.replace(e, run=checks[name].run) for name, e in halves.items()}
+    used_by: dict[str, list[str]] = {}
+    for name, exercise in sorted(halves.items()):
+        for earlier in exercise.isolated_from:
+            used_by.setdefault(earlier, []).append(name)
+    return {
+        name: dataclasses.replace(e, run=checks[name].run, used_by=tuple(used_by.get(name, ())))
+        for name, e in halves.items()
+    }
 
 
 def mutations() -> dict[str, dict[str, list]]:

@@ -18,6 +18,7 @@ TF_CELL = (
     "    pass\n"
 )
 REFERENCE_CELL = "from rnnref.np import BasicRNNCell\n"
+DYNAMIC = "dynamic_rnn_answer"
 
 
 def _with_answer(path, grade_id: str, source: str) -> nbformat.NotebookNode:
@@ -43,6 +44,13 @@ def graded(tmp_path_factory):
         folder.mkdir(parents=True)
         nbformat.write(_with_answer(first, "basic_rnn_cell_answer", source),
                        folder / "rnn_cell.ipynb")
+    # A dynamic_rnn that ignores initial_state, under a right static_rnn and bidirectional.
+    unrolls = SOLUTIONS / "05_dynamic_rnn" / "dynamic_rnn.ipynb"
+    nb = nbformat.read(unrolls, as_version=4)
+    [cell] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == DYNAMIC]
+    cell.source = cell.source.replace("if initial_state is not None:", "if False:")
+    (submitted / "wrong_dynamic" / "05_dynamic_rnn").mkdir(parents=True)
+    nbformat.write(nb, submitted / "wrong_dynamic" / "05_dynamic_rnn" / "dynamic_rnn.ipynb")
     result = autograder("grade", str(submitted), "--out", str(out), "--jobs", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     return rows(out)
@@ -66,3 +74,15 @@ def test_borrowed_cells_earn_nothing(graded, student, words):
                if r["student"] == student and r["exercise"] == "basic_rnn_cell_test")
     assert row["points"] == "0"
     assert words in row["reason"].lower(), row["reason"]
+
+
+def test_a_wrong_earlier_piece_costs_only_its_own_exercises(graded):
+    """Issue 11: static_rnn and bidirectional are graded on a correct dynamic_rnn; the wrong
+    one is named, by id too, and told what it would also have broken."""
+    mine = {r["exercise"]: r for r in graded if r["student"] == "wrong_dynamic"}
+    assert mine["dynamic_rnn_test"]["points"] == "0"
+    assert mine["dynamic_rnn_test"]["mistake"] == "dynamic_rnn.initial_ignored"
+    assert "would also have broken" in mine["dynamic_rnn_test"]["reason"]
+    for passing in ("static_rnn_test", "bidirectional_test"):
+        assert mine[passing]["points"] == mine[passing]["max points"], mine[passing]
+        assert mine[passing]["mistake"] == ""

@@ -84,18 +84,35 @@ def test_each_assignment_has_ten_mutations_most_of_them_named(assignment):
     assert named >= 0.8 * len(mutations), f"{assignment}: {named} of {len(mutations)} named"
 
 
+def _failure(check, value, hidden: bool) -> str | None:
+    """The check's first failure over ``SEEDS`` on the visible (or hidden) cases, or None."""
+    for seed in SEEDS:
+        try:
+            check(value, hidden=hidden, seed=seed)
+        except AssertionError as failure:
+            return str(failure)
+    return None
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a mutant may overflow on purpose
 @pytest.mark.parametrize(("assignment", "grade_id", "mutation"), _cases())
-def test_mutation_fails_its_check(assignment, grade_id, mutation, capsys):
+def test_mutation_fails_its_check_and_the_self_check_says_so(
+    assignment, grade_id, mutation, capsys
+):
+    """Every mutation loses points, and a learner's self-check (the visible cases) fails
+    whenever grading (the hidden cases) does: the visible cases cover every option."""
     [(nb, _, name, answer)] = [g for g in _graded(assignment) if g[1] == grade_id]
     [cell] = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == mutation.answer]
     assert mutation.old in cell.source, f"the solution no longer contains {mutation.old!r}"
     cell.source = cell.source.replace(mutation.old, mutation.new, mutation.count)
     namespace = namespace_from(nb)
-    with pytest.raises(AssertionError) as failure:
-        _run(namespace, name, answer)
+    check, value = getattr(namespace["check"], name), eval(answer, namespace)
+    visible = _failure(check, value, hidden=False)
+    hidden = _failure(check, value, hidden=True)
+    assert visible or hidden, "the mutation passes every case"
+    assert visible, f"the self-check passes what grading fails:\n{hidden}"
     if mutation.names:
-        assert mutation.names in str(failure.value), str(failure.value)
+        assert mutation.names in visible, visible
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

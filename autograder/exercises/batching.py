@@ -182,7 +182,12 @@ INPUT_TARGET_BATCHES = Exercise(
 def _carry_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     # (num_batches, batch, steps, depth, units, out, tuple_state, dtype); the first has
     # out == units, so carrying the output instead of the state shows in values.
-    configs = [(3, 2, 3, 2, 3, 3, False, "float32"), (2, 3, 4, 3, 2, 4, True, "float32")]
+    configs = [
+        (3, 2, 3, 2, 3, 3, False, "float32"),
+        (2, 3, 4, 3, 2, 4, True, "float32"),
+        # The visible cases cover what the hidden ones do:
+        (2, 2, 2, 2, 2, 3, True, "float64"),
+    ]
     if hidden:
         configs = [
             (1, 2, 2, 2, 2, 2, False, "float64"),

@@ -12,7 +12,12 @@ from autograder.learner.checks.gru import KINDS
 
 def _gru_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     # (batch, input_depth, units, dtype, activation); the first has D == H.
-    shapes = [(3, 4, 4, "float32", "default"), (2, 3, 5, "float32", "default")]
+    # The visible cases cover what the hidden ones do (another activation, float64).
+    shapes = [
+        (3, 4, 4, "float32", "default"),
+        (2, 3, 5, "float32", "default"),
+        (2, 3, 3, "float64", "relu"),
+    ]
     if hidden:
         shapes = [
             (4, 2, 3, "float64", "default"),

@@ -9,8 +9,8 @@ per line over the judge's stdin and stdout:
 
     -> {"op": "cases", "exercise": name, "hidden": bool, "seed": int, "local": folder|null}
     <- {"cases": wire text of the list of cases}
-    -> {"op": "judge", ...the same four keys..., "outputs": wire text of the outputs}
-    <- {"verdicts": [{"passed": bool, "label": str, "message": str}, ...]}
+    -> {"op": "judge", ...the same four keys..., "outputs": wire text of the reports}
+    <- {"verdicts": [{"passed": bool, "label": str, "message": str, "mistake": id|null}, ...]}
 
 Any request may instead be answered ``{"error": message}``. ``local`` is the folder of an
 assignment's own checks module, for exercises that are not part of the installed course.
