@@ -207,6 +207,7 @@ SWAP = (
 )
 
 
+@pytest.mark.kernel
 def test_a_blank_notebook_that_swaps_exercises_scores_no_more_than_blank(tmp_path):
     course_root = pilot_course(tmp_path)
     base = release(course_root)

@@ -9,6 +9,8 @@ import pytest
 from autograder import course
 from tests.autograder_support import ROOT, autograder, rows
 
+pytestmark = pytest.mark.kernel
+
 SOLUTIONS = ROOT / "solutions"
 ASSIGNMENTS = course.assignments(SOLUTIONS)
 

@@ -45,6 +45,8 @@ from tests.autograder_support import (
     submit,
 )
 
+pytestmark = pytest.mark.kernel
+
 NOTEBOOK_TIMEOUT = 40
 FULL = (("2", "passed"), ("1", "passed"))
 

@@ -33,6 +33,8 @@ from test_browser import CHROMIUM, CHROMIUM_FLAGS
 import rnnref.np
 import rnnref.tf
 
+pytestmark = pytest.mark.system
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "build" / "book"
 HTML = BOOK / "html"

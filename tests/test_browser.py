@@ -33,6 +33,8 @@ import nbformat
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+pytestmark = pytest.mark.system
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "out" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")

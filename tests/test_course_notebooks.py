@@ -22,6 +22,8 @@ from tests.course_support import (
     notebooks,
 )
 
+pytestmark = pytest.mark.kernel
+
 REGENERATE = "run `nbgrader generate_assignment <id> --no-db --force` in the repository root"
 TIME_LIMIT_S = 60  # issue 4: every solution notebook runs in under 60 s on 2 cores
 
