@@ -39,10 +39,10 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from autograder import grading, report
+    from autograder import grading, late, report
 
     options = grading.Options(jobs=args.jobs, db_url=args.db, limits=_limits(args),
-                              student=args.student)
+                              student=args.student, due=dict(map(late.parse_due, args.due)))
     grader = grading.Grader(args.course, args.out, options)
     message = sandbox.warning(grader.level)
     if message:
@@ -119,6 +119,9 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, default=2, help="notebooks graded at once (default 2)")
     grade.add_argument("--db", help="gradebook SQLAlchemy URL (default: SQLite in --out)")
     grade.add_argument("--student", help="regrade this student only")
+    grade.add_argument("--due", action="append", default=[], metavar="ASSIGNMENT=ISO8601",
+                       help="store this due date in the gradebook (over nbgrader's own); the "
+                       "late policy is nbgrader's, set in the course's nbgrader_config.py")
     limits(grade, 120, 300)
     course_option(grade)
     grade.set_defaults(run=cmd_grade)

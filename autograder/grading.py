@@ -26,6 +26,7 @@ import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -33,7 +34,7 @@ import numpy as np
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 
 import autograder
-from autograder import course, feedback, registry, report, sandbox
+from autograder import course, feedback, late, registry, report, sandbox
 from autograder.course import Layout
 from autograder.execute import Runner
 from autograder.exercises import Exercise
@@ -61,6 +62,7 @@ class Options:
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     student: str | None = None  # regrade this student only
     level: str | None = None  # sandbox level; probed when None
+    due: dict[str, datetime] = field(default_factory=dict)  # --due, over the gradebook's
 
 
 @dataclass
@@ -348,7 +350,8 @@ class Grader:
                      problems: list[Problem]) -> tuple[dict[tuple, NotebookResult], list[Task]]:
         """Grade what changed since the last run into the gradebook; every result by task
         key, and the tasks graded this time."""
-        self.book = Book(db_url)
+        self.book = Book(db_url, late.plugin(late.course_config(self.course_root)),
+                         self.options.due)
         try:
             layouts = {a: self.book.layouts(self.source_root, a) for a in involved}
             exercises = {a: registry.exercises(self.source_root / a) for a in involved}
