@@ -77,6 +77,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if all(s.passed for s in result.scores if s.points is not None) else 1
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from autograder import classreport
+
+    page, view = classreport.write(args.out, args.course)
+    print(classreport.summary(view))
+    print(f"report: {page}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from autograder import export
+
+    print(f"{args.format}: {export.write(args.out, args.format)}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from autograder import demo
 
@@ -131,6 +147,19 @@ def parser() -> argparse.ArgumentParser:
     limits(check, 300, 1800)
     course_option(check)
     check.set_defaults(run=cmd_check)
+
+    class_report = commands.add_parser(
+        "report", help="the class's scores, pass rates, common mistakes, late work, work "
+        "flagged for review and similar answers, as OUT/report/index.html")
+    class_report.add_argument("out", type=Path, help="the folder grade wrote (its --out)")
+    course_option(class_report)
+    class_report.set_defaults(run=cmd_report)
+
+    export = commands.add_parser("export", help="grades as an LMS imports them "
+                                 "(OUT/export/<format>.csv)")
+    export.add_argument("out", type=Path, help="the folder grade wrote (its --out)")
+    export.add_argument("--format", required=True, help="canvas, moodle or csv")
+    export.set_defaults(run=cmd_export)
 
     demo = commands.add_parser("demo", help="release, make sample submissions, grade them")
     demo.add_argument("--out", type=Path, default=Path("build/demo"),
