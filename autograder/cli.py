@@ -42,7 +42,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from autograder import grading, late, report
 
     options = grading.Options(jobs=args.jobs, db_url=args.db, limits=_limits(args),
-                              student=args.student, due=dict(map(late.parse_due, args.due)))
+                              student=args.student, due=dict(map(late.parse_due, args.due)),
+                              assignment=args.assignment, exercise=args.exercise)
     grader = grading.Grader(args.course, args.out, options)
     message = sandbox.warning(grader.level)
     if message:
@@ -135,6 +136,10 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, default=2, help="notebooks graded at once (default 2)")
     grade.add_argument("--db", help="gradebook SQLAlchemy URL (default: SQLite in --out)")
     grade.add_argument("--student", help="regrade this student only")
+    grade.add_argument("--assignment", help="regrade this assignment only")
+    grade.add_argument("--exercise", metavar="ID",
+                       help="regrade only the test cells that check this exercise (its name, "
+                       "or a test cell's grade_id), keeping every other cached result")
     grade.add_argument("--due", action="append", default=[], metavar="ASSIGNMENT=ISO8601",
                        help="store this due date in the gradebook (over nbgrader's own); the "
                        "late policy is nbgrader's, set in the course's nbgrader_config.py")

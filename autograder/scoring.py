@@ -53,6 +53,7 @@ class NotebookResult:
     # Set from the gradebook on every run (``gradebook.Book.record``), as nbgrader computes them.
     late_seconds: float = 0.0
     late_penalty: float | None = None  # nbgrader's ``late_submission_penalty``
+    versions: dict[str, str] = field(default_factory=dict)  # test cell -> its checks' version
 
     @property
     def points(self) -> float:
