@@ -103,3 +103,18 @@ def test_an_exercise_no_cell_checks_is_refused(graded):
     assert result.returncode == 1
     assert "--exercise 'lstm_cell' is neither an exercise nor a test cell" in result.stderr
     assert "rnn_step, rnn_step_test" in result.stderr
+
+
+def test_report_and_exports_of_the_graded_class(graded):
+    """On what a real run wrote: the late work in the report, the net grades exported, and
+    no similar pair among answers that are the solution's own code."""
+    out = graded["out"]
+    result = autograder("--course", str(graded["course"]), "report", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "late: 2; flagged for review: 0; similar pairs: 0" in result.stdout
+    assert "penalty 1 points" in (out / "report" / "index.html").read_text()
+    assert autograder("export", str(out), "--format", "canvas").returncode == 0
+    lines = (out / "export" / "canvas.csv").read_text().splitlines()
+    assert lines == ["Student,ID,SIS User ID,SIS Login ID,Section,pilot",
+                     "    Points Possible,,,,,3", "ada,,,ada,,3", "bob,,,bob,,0",
+                     "cy,,,cy,,1.5"]
