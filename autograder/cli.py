@@ -90,7 +90,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from autograder import export
 
-    print(f"{args.format}: {export.write(args.out, args.format)}")
+    canvas_ids = dict(map(export.parse_canvas_id, args.canvas_id))
+    print(f"{args.format}: {export.write(args.out, args.format, canvas_ids)}")
     return 0
 
 
@@ -164,6 +165,8 @@ def parser() -> argparse.ArgumentParser:
                                  "(OUT/export/<format>.csv)")
     export.add_argument("out", type=Path, help="the folder grade wrote (its --out)")
     export.add_argument("--format", required=True, help="canvas, moodle or csv")
+    export.add_argument("--canvas-id", action="append", default=[], metavar="ASSIGNMENT=ID",
+                        help="the Canvas assignment to update with this assignment's grades")
     export.set_defaults(run=cmd_export)
 
     demo = commands.add_parser("demo", help="release, make sample submissions, grade them")

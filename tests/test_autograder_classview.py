@@ -149,12 +149,19 @@ def test_canvas_export_is_canvas_gradebook_csv(tmp_path):
     Gradebook?"): a header ``Student, ID, SIS User ID, SIS Login ID, Section`` then one
     column per assignment; a second row whose first cell is ``Points Possible`` (Canvas
     writes it indented) with each assignment's maximum; then one row per student, matched on
-    ``ID``, ``SIS User ID`` or ``SIS Login ID``."""
+    ``ID``, ``SIS User ID`` or ``SIS Login ID``. An assignment column named ``name (id)``
+    updates the Canvas assignment with that id; one without an id creates an assignment."""
     out = _class(tmp_path / "out")
     assert main(["export", str(out), "--format", "canvas"]) == 0
     text = (out / "export" / "canvas.csv").read_text().replace("\r\n", "\n")
     assert text.startswith(CANVAS)
     assert len(text.splitlines()) == 2 + 5
+    # With its Canvas id, the column updates that Canvas assignment.
+    assert main(["export", str(out), "--format", "canvas", "--canvas-id", "pilot=4321"]) == 0
+    first = (out / "export" / "canvas.csv").read_text().splitlines()[0]
+    assert first == "Student,ID,SIS User ID,SIS Login ID,Section,pilot (4321)"
+    with pytest.raises(ValueError, match="ASSIGNMENT=ID .* Received: 'pilot'"):
+        export.parse_canvas_id("pilot")
 
 
 def test_moodle_export_is_keyed_by_an_identifier_column(tmp_path):
