@@ -12,6 +12,7 @@ Content-Security-Policy), so a learner's text cannot run in the browser that ope
 from html import escape
 from pathlib import Path
 
+from autograder import late
 from autograder.scoring import NotebookResult
 
 _STYLE = """
@@ -20,6 +21,7 @@ body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; 
 table { border-collapse: collapse; width: 100%; margin-bottom: 2rem; }
 th, td { border-bottom: 1px solid #ddd; padding: .5rem; text-align: left; vertical-align: top; }
 td.reason { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: .9rem; }
+.late { color: #a40e26; font-weight: bold; }
 .pass { color: #116329; } .fail { color: #a40e26; } .hand { color: #6e5a00; }
 .mistake { color: #6e7781; font-size: .8rem; }
 """
@@ -29,7 +31,7 @@ _POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
-    got = sum(r.points for r in results)
+    got = sum(r.points - (r.late_penalty or 0.0) for r in results)
     out_of = sum(r.max_points for r in results)
     parts = [
         "<!DOCTYPE html>",
@@ -46,6 +48,9 @@ def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
                      f"{result.max_points:g}</h2>")
         for note in result.notes:
             parts.append(f"<p>{escape(note)}</p>")
+        if result.late_seconds > 0:
+            parts.append(f'<p class="late">Late: '
+                         f"{escape(late.describe(result.late_seconds, result.late_penalty))}.</p>")
         parts.append("<table><tr><th>exercise</th><th>points</th><th>why</th></tr>")
         for score in result.scores:
             if score.points is None:

@@ -26,6 +26,7 @@ import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -33,7 +34,7 @@ import numpy as np
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 
 import autograder
-from autograder import course, feedback, registry, report, sandbox
+from autograder import course, feedback, late, registry, report, sandbox, versions
 from autograder.course import Layout
 from autograder.execute import Runner
 from autograder.exercises import Exercise
@@ -61,6 +62,9 @@ class Options:
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     student: str | None = None  # regrade this student only
     level: str | None = None  # sandbox level; probed when None
+    due: dict[str, datetime] = field(default_factory=dict)  # --due, over the gradebook's
+    assignment: str | None = None  # regrade this assignment only
+    exercise: str | None = None  # regrade this exercise (name or grade_id) only; ``versions``
 
 
 @dataclass
@@ -93,9 +97,11 @@ def _hash_files(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def grader_version() -> str:
-    """A hash of the grader's own code: a change to it regrades everything."""
-    files = [p for folder in autograder.__path__ for p in Path(folder).rglob("*.py")]
+def grader_version(versioned: set[Path] = frozenset()) -> str:
+    """A hash of the grader's own code: a change to it regrades everything, except to the
+    ``versioned`` files (exercise definitions, versioned per exercise by ``versions``)."""
+    files = [p for folder in autograder.__path__ for p in Path(folder).rglob("*.py")
+             if p.resolve() not in versioned]
     return _hash_files(files)
 
 
@@ -294,6 +300,9 @@ class Grader:
                                   f"GRADER ERROR, not the learner's: {detail.strip()}")
                     traceback.print_exc()
             result.fingerprint = self._fingerprint(task)
+            result.versions = self.versions[task.assignment].cells(layout)
+            if self.options.exercise is not None:
+                result = versions.merge(self._load(task), result, layout, self.options.exercise)
             # Serialised: only this coroutine's thread writes, one notebook at a time.
             self.book.record(result, layout, submitted_at(task.path.parent))
             self._save(task, result)
@@ -319,11 +328,17 @@ class Grader:
             if not any(t.student == self.options.student for t in tasks):
                 raise ValueError(f"No submissions from student {self.options.student!r} "
                                  f"in {submissions}")
+        if self.options.assignment not in (None, *self.known):
+            raise ValueError(f"--assignment {self.options.assignment!r} is not an assignment "
+                             f"of {self.source_root}; it has {', '.join(sorted(self.known))}")
         self.key = read_key(self.out)
-        self.version = grader_version()
         involved = sorted({t.assignment for t in tasks})
+        self.versions = {a: versions.Versions(self.source_root / a) for a in involved}
+        versioned = {p for v in self.versions.values() for p in v.files}
+        self.version = grader_version(versioned)
         self.sources = {
-            a: _hash_files(course.assignment_files(self.source_root, a)
+            a: _hash_files([p for p in course.assignment_files(self.source_root, a)
+                            if p.resolve() not in versioned]
                            + list((self.source_root / a).glob("*.ipynb")))
             for a in involved
         }
@@ -348,23 +363,28 @@ class Grader:
                      problems: list[Problem]) -> tuple[dict[tuple, NotebookResult], list[Task]]:
         """Grade what changed since the last run into the gradebook; every result by task
         key, and the tasks graded this time."""
-        self.book = Book(db_url)
+        self.book = Book(db_url, late.plugin(late.course_config(self.course_root)),
+                         self.options.due)
         try:
             layouts = {a: self.book.layouts(self.source_root, a) for a in involved}
             exercises = {a: registry.exercises(self.source_root / a) for a in involved}
+            self._check_exercise_option(layouts)
             results: dict[tuple, NotebookResult] = {}
             todo = []
             for task in tasks:
-                if self.options.student is not None and task.student != self.options.student:
+                layout = layouts[task.assignment][task.notebook]
+                left_out = self._left_out(task, layout)
+                if left_out:
                     previous = self._load(task)
                     if previous is not None:
                         results[task.key] = previous
                     else:
                         problems.append(Problem(task.student, task.assignment, task.notebook,
-                                                "not graded yet: run grade without --student"))
+                                                f"not graded yet: run grade without {left_out}"))
                     continue
                 previous = self._load(task)
-                if previous is not None and previous.fingerprint == self._fingerprint(task):
+                if (previous is not None and previous.fingerprint == self._fingerprint(task)
+                        and previous.versions == self.versions[task.assignment].cells(layout)):
                     results[task.key] = previous
                     self.book.record(previous, layouts[task.assignment][task.notebook],
                                      submitted_at(task.path.parent))
@@ -381,17 +401,43 @@ class Grader:
             self.book.close()
         return results, todo
 
+    def _check_exercise_option(self, layouts: dict[str, dict[str, Layout]]) -> None:
+        """Refuse an ``--exercise`` that no test cell of the graded notebooks asks for."""
+        wanted = self.options.exercise
+        cells = [c for by_name in layouts.values() for layout in by_name.values()
+                 for c in layout.cells if c.kind == "test"]
+        if wanted is not None and not any(versions.asks(c, wanted) for c in cells):
+            known = sorted({c.grade_id for c in cells} | {n for c in cells for n in c.checked})
+            raise ValueError(f"--exercise {wanted!r} is neither an exercise nor a test cell "
+                             f"of the notebooks graded; they have {', '.join(known)}")
+
+    def _left_out(self, task: Task, layout: Layout) -> str | None:
+        """The option (``--student``, ``--assignment``, ``--exercise``) that leaves ``task``
+        out of this run, so that its cached result stands; None when it is to be graded."""
+        options = self.options
+        if options.student is not None and task.student != options.student:
+            return "--student"
+        if options.assignment is not None and task.assignment != options.assignment:
+            return "--assignment"
+        if options.exercise is not None and not any(versions.asks(c, options.exercise)
+                                                    for c in layout.cells):
+            return "--exercise"
+        return None
+
     def _preflight(self, assignment: str) -> None:
         """Grade the instructor's solution of ``assignment``'s first notebook in the learners'
         jail, before the gradebook is touched; raise ``Stopped`` unless it scores full marks.
         Otherwise every learner would be graded by a grader that cannot grade: kernels that
         cannot import the learner-side package, limits too tight for the course, a broken
         solution. A pass is remembered under its fingerprint (the grader's code, the
-        assignment's source, the key, the limits), so an unchanged setup costs nothing."""
+        assignment's source, the key, the limits, the exercises' versions), so an unchanged
+        setup costs nothing."""
         name = self.known[assignment][0]
         task = Task(PREFLIGHT, assignment, name, self.source_root / assignment / f"{name}.ipynb")
         passed = self.out / "results" / PREFLIGHT / "passed"
-        fingerprint = self._fingerprint(task)
+        # The exercises' versions too: a changed check must grade the solution again.
+        fingerprint = self._fingerprint(task) + "".join(
+            sorted(self.versions[assignment].exercise.values()))
         if passed.is_file() and passed.read_text() == fingerprint:
             return
         with tempfile.TemporaryDirectory(prefix="autograder-preflight-") as scratch:

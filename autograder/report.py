@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from autograder import late
 from autograder.scoring import NotebookResult
 from autograder.submissions import Problem
 
@@ -20,6 +21,9 @@ COLUMNS = [
     "student", "assignment", "notebook", "exercise", "points", "max points", "reason", "review",
     "mistake",
 ]
+# The exercise of the row that flags a late notebook (nbgrader's name for its penalty); its
+# points are minus the penalty, so a notebook's rows add up to what nbgrader counts.
+LATE = "late_submission_penalty"
 # ANSI/VT100 escape sequences (CSI, OSC and the two-character ones), then the C0 and C1
 # control characters left; what would colour, move or retitle a terminal.
 _ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
@@ -68,6 +72,10 @@ def write_csv(path: Path, results: Iterable[NotebookResult], problems: Iterable[
             rows.append(row(result.student, result.assignment, result.notebook, score.grade_id,
                             _number(score.points), _number(score.max_points), score.reason,
                             review, score.mistake or ""))
+        if result.late_seconds > 0:
+            rows.append(row(result.student, result.assignment, result.notebook, LATE,
+                            _number(0.0 - (result.late_penalty or 0.0)), "",
+                            late.describe(result.late_seconds, result.late_penalty), "", ""))
     for problem in problems:
         rows.append(row(problem.student, problem.assignment, problem.notebook, "", "", "",
                         problem.reason, "", ""))

@@ -61,6 +61,10 @@ class NotebookResult:
     seconds: float = 0.0
     unanswered: list[str] = field(default_factory=list)
     review: list[str] = field(default_factory=list)  # flags for the notebook as a whole
+    # Set from the gradebook on every run (``gradebook.Book.record``), as nbgrader computes them.
+    late_seconds: float = 0.0
+    late_penalty: float | None = None  # nbgrader's ``late_submission_penalty``
+    versions: dict[str, str] = field(default_factory=dict)  # test cell -> its checks' version
 
     @property
     def points(self) -> float:
