@@ -15,6 +15,8 @@ from nbgrader.api import Gradebook
 
 from tests.autograder_support import autograder, learner, pilot_course, release, rows, submit
 
+pytestmark = pytest.mark.kernel
+
 NO_TANH = "def rnn_step(x, h, W, U, b):\n    return x @ W + h @ U + b\n"
 TRANSPOSED = ("def zero_state(batch_size, units):\n"
               "    return np.zeros((units, batch_size), np.float32)\n")
