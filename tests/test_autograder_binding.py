@@ -39,7 +39,8 @@ def _request(name: str, hidden: bool, problem: str | None = None) -> Request:
     """A check of ``name`` that reported the right outputs (or ran into ``problem``)."""
     exercise = EXERCISES[name]
     cases = exercise.cases(np.random.default_rng(0), hidden)
-    outputs = wire.dumps([to_plain(exercise.expect(case)) for case in cases])
+    outputs = wire.dumps([{"outputs": to_plain(exercise.expect(case)), "inputs": to_plain(case)}
+                          for case in cases])  # each case's report, as the driver makes it
     return Request(name, hidden, cases, outputs, problem)
 
 
