@@ -20,6 +20,7 @@ from tests.course_support import (
     kernel_env,
     nbgrader_meta,
     notebooks,
+    written_answers,
 )
 
 REGENERATE = "run `nbgrader generate_assignment <id> --no-db --force` in the repository root"
@@ -53,7 +54,7 @@ def _text(cell) -> str:
 def test_solution_runs_and_passes_every_check(assignment, executed_solutions):
     for path in notebooks(SOLUTIONS, assignment):
         nb, seconds = executed_solutions(path)
-        graded = [c for c in graded_cells(nb) if c.cell_type == "code"]
+        graded = graded_cells(nb)
         assert graded, f"{path.name} has no graded cells"
         for cell in graded:
             text = _text(cell)
@@ -89,8 +90,6 @@ def test_release_hides_solutions_and_hidden_tests(assignment):
             assert marker not in source, (path, marker)
         nb = nbformat.read(str(path), as_version=4)
         for cell in graded_cells(nb):
-            if cell.cell_type == "markdown":
-                continue  # a written answer, graded by hand (see the test below)
             lines = [line for line in cell.source.splitlines() if line.strip()]
             assert len(lines) == 1 and lines[0].startswith("check."), cell.source
 
@@ -113,8 +112,7 @@ def test_written_questions_are_released_for_hand_grading(assignment):
     hand, released with its answer (model answer and rubric) replaced by the stub."""
     for solution, released in zip(notebooks(SOLUTIONS, assignment),
                                   notebooks(COURSE, assignment), strict=True):
-        questions = {c.id: c for c in graded_cells(nbformat.read(str(solution), as_version=4))
-                     if c.cell_type == "markdown"}
+        questions = {c.id: c for c in written_answers(nbformat.read(str(solution), as_version=4))}
         assert questions, f"{solution.name} has no written question"
         for cell in questions.values():
             meta = nbgrader_meta(cell)
