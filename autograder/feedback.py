@@ -33,6 +33,9 @@ _POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
     got = sum(r.points - (r.late_penalty or 0.0) for r in results)
     out_of = sum(r.max_points for r in results)
+    awaiting = sum(r.awaiting for r in results)
+    by_hand = (f" {awaiting:g} more are for written answers, awaiting the instructor."
+               if awaiting else "")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -41,7 +44,7 @@ def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{escape(assignment)}</h1>",
         f"<p>Student <strong>{escape(student)}</strong>: <strong>{got:g} of {out_of:g}"
-        "</strong> points from automatic grading.</p>",
+        f"</strong> points from automatic grading.{by_hand}</p>",
     ]
     for result in sorted(results, key=lambda r: r.notebook):
         parts.append(f"<h2>{escape(result.notebook)}.ipynb: {result.points:g} / "
@@ -54,7 +57,7 @@ def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
         parts.append("<table><tr><th>exercise</th><th>points</th><th>why</th></tr>")
         for score in result.scores:
             if score.points is None:
-                css, points = "hand", f"? / {score.max_points:g}"
+                css, points = "hand", f"awaiting / {score.max_points:g}"
             else:
                 css = "pass" if score.passed else "fail"
                 points = f"{score.points:g} / {score.max_points:g}"

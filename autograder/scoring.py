@@ -21,6 +21,9 @@ from autograder.learner import wire
 from autograder.notebook import Prepared
 from autograder.screen import screen
 
+# What a cell graded by hand (a written answer) says until a person grades it in formgrader.
+AWAITING_INSTRUCTOR = "awaiting the instructor (graded by hand)"
+
 
 @dataclass
 class Score:
@@ -74,6 +77,11 @@ class NotebookResult:
     def max_points(self) -> float:
         return sum(s.max_points for s in self.scores)
 
+    @property
+    def awaiting(self) -> float:
+        """The points a person has yet to give: the cells graded by hand."""
+        return sum(s.max_points for s in self.scores if s.points is None)
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["scores"] = [asdict(s) for s in self.scores]
@@ -87,9 +95,12 @@ class NotebookResult:
 
 
 def zero(layout: Layout, student: str, reason: str) -> NotebookResult:
-    """Every graded cell of ``layout`` at 0 for ``reason`` (a notebook that could not run)."""
+    """Every autograded cell of ``layout`` at 0 for ``reason`` (a notebook that could not
+    run); the cells graded by hand still wait for a person, whatever happened to the code."""
     scores = [
-        Score(c.grade_id, 0.0, c.points, reason, c.kind) for c in layout.graded
+        Score(c.grade_id, 0.0, c.points, reason, c.kind) if c.kind == "test"
+        else Score(c.grade_id, None, c.points, AWAITING_INSTRUCTOR, c.kind)
+        for c in layout.graded
     ]
     return NotebookResult(student, layout.assignment, layout.name, scores, notes=[reason])
 
@@ -237,7 +248,7 @@ def score_notebook(
     for cell in layout.graded:
         extra = notes.get(cell.grade_id, [])
         if cell.kind != "test":
-            scores.append(Score(cell.grade_id, None, cell.points, "graded by hand", cell.kind))
+            scores.append(Score(cell.grade_id, None, cell.points, AWAITING_INSTRUCTOR, cell.kind))
             continue
         run = runs[index_of[cell.grade_id]]
         verdict = screening.verdict(cell.grade_id)

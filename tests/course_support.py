@@ -22,7 +22,13 @@ def nbgrader_meta(cell) -> dict:
 
 
 def graded_cells(nb) -> list:
-    return [c for c in nb.cells if nbgrader_meta(c).get("grade")]
+    """The autograded cells: code cells with points, each one line calling a check."""
+    return [c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"]
+
+
+def written_answers(nb) -> list:
+    """The cells graded by hand: markdown answers with points."""
+    return [c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "markdown"]
 
 
 def answer_cells(nb) -> list:

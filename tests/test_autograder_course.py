@@ -5,8 +5,10 @@ import shutil
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
 
-from autograder import course
+from autograder import course, scoring
+from autograder.gradebook import sqlite_url
 from tests.autograder_support import ROOT, autograder, rows
 
 pytestmark = pytest.mark.kernel
@@ -29,6 +31,14 @@ def _with_answer(path, grade_id: str, source: str) -> nbformat.NotebookNode:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
             cell.source = source
     return nb
+
+
+class Graded(list):
+    """``grades.csv``'s rows, and the folder the grading run wrote (``out``)."""
+
+    def __init__(self, rows_: list[dict[str, str]], out) -> None:
+        super().__init__(rows_)
+        self.out = out
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +65,44 @@ def graded(tmp_path_factory):
     nbformat.write(nb, submitted / "wrong_dynamic" / "05_dynamic_rnn" / "dynamic_rnn.ipynb")
     result = autograder("grade", str(submitted), "--out", str(out), "--jobs", "2")
     assert result.returncode == 0, result.stdout + result.stderr
-    return rows(out)
+    return Graded(rows(out), out)
+
+
+COURSE_POINTS = 100  # 82 autograded, 18 for the nine written answers graded by hand
+
+
+def _autograded(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [r for r in rows_ if r["reason"] != scoring.AWAITING_INSTRUCTOR]
 
 
 def test_the_solutions_earn_every_point(graded):
     mine = [r for r in graded if r["student"] == "perfect"]
     assert {r["assignment"] for r in mine} == set(ASSIGNMENTS)
-    for row in mine:
+    assert sum(float(r["max points"]) for r in mine) == COURSE_POINTS
+    for row in _autograded(mine):
         assert row["points"] == row["max points"], row
 
 
 def test_the_untouched_release_earns_nothing(graded):
-    mine = [r for r in graded if r["student"] == "blank"]
+    mine = _autograded([r for r in graded if r["student"] == "blank"])
     assert mine and all(r["points"] == "0" for r in mine), mine
+
+
+@pytest.mark.parametrize("student", ["perfect", "blank"])
+def test_written_answers_wait_for_the_instructor(graded, student):
+    """Every notebook's written answers are left to a person: no points, never zeroed, and
+    the gradebook lists them for formgrader's manual grading."""
+    mine = [r for r in graded if r["student"] == student]
+    written = [r for r in mine if r["reason"] == scoring.AWAITING_INSTRUCTOR]
+    assert {r["assignment"] for r in written} == set(ASSIGNMENTS)
+    assert all(r["points"] == "" and float(r["max points"]) > 0 for r in written), written
+    book = Gradebook(sqlite_url(graded.out / "gradebook.db"), course.COURSE_ID)
+    try:
+        for row in written:
+            grade = book.find_grade(row["exercise"], row["notebook"], row["assignment"], student)
+            assert grade.auto_score is None and grade.needs_manual_grade, row
+    finally:
+        book.close()
 
 
 @pytest.mark.parametrize("student, words", [("tf_cells", "rnn code"), ("reference", "rnnref")])
