@@ -20,19 +20,21 @@ from rnnref.np import fused
 
 B, T, D, H, P = 3, 6, 4, 5, 3  # batch, time, input depth, units, projection
 
+# name -> make(backend module): every cell and option the fused unrolls take (tests/test_tf_fused.py
+# runs the same cases through rnnref.tf).
 CELLS = {
-    "BasicRNN": lambda: rn.BasicRNNCell(H, seed=1),
-    "GRU": lambda: rn.GRUCell(H, seed=2),
-    "BasicLSTM": lambda: rn.BasicLSTMCell(H, seed=3),
-    "BasicLSTM-concat-forget-0.3": lambda: rn.BasicLSTMCell(
+    "BasicRNN": lambda m: m.BasicRNNCell(H, seed=1),
+    "GRU": lambda m: m.GRUCell(H, seed=2),
+    "BasicLSTM": lambda m: m.BasicLSTMCell(H, seed=3),
+    "BasicLSTM-concat-forget-0.3": lambda m: m.BasicLSTMCell(
         H, forget_bias=0.3, state_is_tuple=False, seed=4
     ),
-    "LSTM": lambda: rn.LSTMCell(H, seed=5),
-    "LSTM-peepholes": lambda: rn.LSTMCell(H, use_peepholes=True, seed=6),
-    "LSTM-cell-clip": lambda: rn.LSTMCell(H, cell_clip=0.4, seed=7),
-    "LSTM-projection": lambda: rn.LSTMCell(H, num_proj=P, seed=8),
-    "LSTM-projection-clip": lambda: rn.LSTMCell(H, num_proj=P, proj_clip=0.2, seed=9),
-    "LSTM-all-concat": lambda: rn.LSTMCell(
+    "LSTM": lambda m: m.LSTMCell(H, seed=5),
+    "LSTM-peepholes": lambda m: m.LSTMCell(H, use_peepholes=True, seed=6),
+    "LSTM-cell-clip": lambda m: m.LSTMCell(H, cell_clip=0.4, seed=7),
+    "LSTM-projection": lambda m: m.LSTMCell(H, num_proj=P, seed=8),
+    "LSTM-projection-clip": lambda m: m.LSTMCell(H, num_proj=P, proj_clip=0.2, seed=9),
+    "LSTM-all-concat": lambda m: m.LSTMCell(
         H,
         use_peepholes=True,
         cell_clip=0.4,
@@ -56,7 +58,7 @@ TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}  # round-off only: see the mod
 
 def make_cell(name: str, dtype: type) -> rn.RNNCell:
     """The cell with every weight moved off its initial value, so biases and peepholes count."""
-    cell = CELLS[name]()
+    cell = CELLS[name](rn)
     cell.build(D, dtype)
     rng = np.random.default_rng(11)
     cell.set_weights([w + rng.normal(scale=0.5, size=w.shape) for w in cell.weights])
