@@ -54,13 +54,13 @@ def unroll(
     cell._prepare(inputs[0], state)  # checks shapes and dtypes (and builds) once for all steps
     max_time, batch = inputs.shape[:2]
     dead = _dead_rows(lengths, max_time)
-    x = inputs.reshape(max_time * batch, -1)  # (T, B, D) -> (T*B, D)
+    x = inputs.reshape(max_time * batch, inputs.shape[2])  # (T, B, D) -> (T*B, D)
     forward, _ = _UNROLLS[type(cell)]
     hs, final_state, buffers = forward(cell, x, state, dead, max_time, batch)
-    # A copy, so that changing the outputs cannot change the tape; rows past their length: 0.
-    outputs = hs[1:].copy() if dead is None else np.where(dead, 0, hs[1:])
+    outputs = hs[1:] if dead is None else np.where(dead, 0, hs[1:])  # past a length: 0
     if tape is not None:
         tape["fused"] = dict(buffers, x=x, hs=hs, dead=dead)
+        outputs = outputs if dead is not None else outputs.copy()  # not the tape's memory
     return outputs, final_state
 
 
@@ -73,7 +73,7 @@ def unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:
         d_outputs = np.where(dead, 0, d_outputs)  # rows past their length output a constant 0
     _, backward = _UNROLLS[type(cell)]
     d_x, d_state, grads = backward(cell, buffers, d_outputs, d_state)
-    d_inputs = d_x.reshape(d_outputs.shape[0], d_outputs.shape[1], -1)  # (T*B, D) -> (T, B, D)
+    d_inputs = d_x.reshape(tape["inputs"].shape)  # (T*B, D) -> (T, B, D)
     return d_inputs, d_state, [grads[name] for name in cell._params]
 
 
@@ -132,8 +132,9 @@ def _kernel_grad(x: np.ndarray, h: np.ndarray, d_z: np.ndarray) -> np.ndarray:
     x: [T*B, D]; h: [T, B, H] (each step's recurrent input); d_z: [T, B, k].
     """
     rows = d_z.shape[0] * d_z.shape[1]
-    d_z = d_z.reshape(rows, -1)  # (T, B, k) -> (T*B, k)
-    return np.concatenate([x.T @ d_z, h.reshape(rows, -1).T @ d_z])  # (D + H, T*B) @ (T*B, k)
+    d_z = d_z.reshape(rows, d_z.shape[2])  # (T, B, k) -> (T*B, k)
+    h = h.reshape(rows, h.shape[2])  # (T, B, H) -> (T*B, H)
+    return np.concatenate([x.T @ d_z, h.T @ d_z])  # (D + H, T*B) @ (T*B, k)
 
 
 # --------------------------------------------------------------------------- BasicRNNCell
@@ -142,7 +143,7 @@ def _kernel_grad(x: np.ndarray, h: np.ndarray, d_z: np.ndarray) -> np.ndarray:
 def _rnn_forward(cell: BasicRNNCell, x: np.ndarray, state: np.ndarray, dead: Any, T: int, B: int):
     p, D = cell._params, cell._input_depth
     W_x, W_h = p["kernel"][:D], p["kernel"][D:]
-    zs = (x @ W_x + p["bias"]).reshape(T, B, -1)  # (T*B, D) @ (D, H) -> (T, B, H)
+    zs = (x @ W_x + p["bias"]).reshape(T, B, W_x.shape[1])  # (T*B, D) @ (D, H) -> (T, B, H)
     hs = np.empty((T + 1, *state.shape), state.dtype)  # h_0 ... h_T
     hs[0] = state
     z_h = np.empty_like(state)
@@ -370,7 +371,8 @@ def _lstm_backward(cell: LSTMCell, buffers: dict, d_outputs: np.ndarray, d_state
         grads["w_o_diag"] = (d_gates[..., 3 * H :] * cs[1:]).sum(axis=(0, 1))
     if W_proj is not None:
         ms = buffers["ms"].reshape(T * B, H)  # (T, B, H) -> (T*B, H)
-        grads["projection/kernel"] = ms.T @ d_projected.reshape(T * B, -1)  # (H, T*B) @ (T*B, P)
+        d_projected = d_projected.reshape(T * B, W_proj.shape[1])  # (T, B, P) -> (T*B, P)
+        grads["projection/kernel"] = ms.T @ d_projected  # (H, T*B) @ (T*B, P) -> (H, P)
     return d_z @ W_x.T, cell._pack(d_c, d_h), grads
 
 
