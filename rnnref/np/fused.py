@@ -57,10 +57,12 @@ def unroll(
     x = inputs.reshape(max_time * batch, inputs.shape[2])  # (T, B, D) -> (T*B, D)
     forward, _ = _UNROLLS[type(cell)]
     hs, final_state, buffers = forward(cell, x, state, dead, max_time, batch)
-    outputs = hs[1:] if dead is None else np.where(dead, 0, hs[1:])  # past a length: 0
+    if dead is not None:
+        outputs = np.where(dead, 0, hs[1:])  # rows past their length output 0
+    else:
+        outputs = hs[1:] if tape is None else hs[1:].copy()  # a copy: the tape keeps hs
     if tape is not None:
         tape["fused"] = dict(buffers, x=x, hs=hs, dead=dead)
-        outputs = outputs if dead is not None else outputs.copy()  # not the tape's memory
     return outputs, final_state
 
 
