@@ -8,6 +8,10 @@ Backpropagation through time (gradients in the order of ``cell.weights``):
 
 outputs, state, tape = rn.dynamic_rnn_forward(cell, x, sequence_length=lengths)
 d_x, d_initial_state, d_weights = rn.dynamic_rnn_backward(tape, d_outputs, d_state)
+
+The cells in ``rnnref.np.cells`` are the equations as written; ``dynamic_rnn`` and its
+forward and backward passes run them through ``rnnref.np.fused`` (a faster unroll, equal
+within round-off) when it supports the cell, and through the plain per-step loop otherwise.
 """
 
 from rnnref.checkpoint import load_tf1_checkpoint

@@ -6,7 +6,7 @@ its last valid step (the initial state for a length of 0), exactly as TF1.
 
 Backpropagation through time: ``dynamic_rnn_forward`` is ``dynamic_rnn`` that also
 returns a tape of every step, and ``dynamic_rnn_backward`` runs the same loop backwards
-through the cells' step backward passes:
+through the cells' ``backward``:
 
     outputs, final_state, tape = dynamic_rnn_forward(cell, x, sequence_length=lengths)
     d_x, d_initial_state, d_weights = dynamic_rnn_backward(tape, d_outputs, d_final_state)
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from rnnref import structure, validation
+from rnnref.np import fused
 from rnnref.np.base import RNNCell, _gradient_like, as_array, as_arrays
-from rnnref.np.cells import _LinearInputCell
 
 
 def dynamic_rnn(
@@ -463,15 +463,15 @@ def _unroll(
     initial_state: Any,
     dtype: Any,
     scope: str = "rnn/",
-    fast: bool = True,
     tape: dict | None = None,
 ) -> tuple[np.ndarray, Any]:
     """The time loop. inputs: [T, B, D]. Returns outputs [T, B, output_size] and the state.
 
-    A cell not yet built is built here, its weights named under ``scope``.
-    ``fast`` computes the input term of a ``_LinearInputCell`` for all steps in one matrix
-    product; the plain loop (``fast=False``) calls the cell once per step. Both are equal.
-    With a ``tape`` dict, records what ``_unroll_backward`` needs, each step's tape included.
+    A cell not yet built is built here, its weights named under ``scope``. The plain loop
+    calls the cell once per step; ``rnnref.np.fused`` runs the cells it ``supports`` (the
+    four of ``rnnref.np.cells`` with tanh) faster, to the same results within round-off.
+    With a ``tape`` dict, records what ``_unroll_backward`` needs: each step's tape from
+    ``cell.forward``, or the fused unroll's buffers.
     """
     first = structure.flatten(inputs)[0]  # inputs may nest, for a user's cell
     max_time, batch = first.shape[0], first.shape[1]
@@ -481,31 +481,18 @@ def _unroll(
     if not cell.built:  # in the state's dtype, or the inputs' if a user's state is not float
         build_dtype = state_dtype if np.issubdtype(state_dtype, np.floating) else first.dtype
         cell._build(first.shape[2], build_dtype, scope)  # weights named scope/cell/...
-
-    fast = fast and isinstance(cell, _LinearInputCell) and not structure.is_nested(inputs)
-    if fast:
-        if max_time:
-            cell._prepare(inputs[0], state)  # checks shapes and dtypes once, for every step
-        flat = inputs.reshape(max_time * batch, inputs.shape[2])  # (T, B, D) -> (T*B, D)
-        terms = structure.map_structure(
-            lambda a: a.reshape(max_time, batch, a.shape[-1]), cell._input_term(flat)
-        )
-
-        def step(t: int, state: Any, step_tape: dict | None) -> tuple[np.ndarray, Any]:
-            return cell._step(structure.map_structure(lambda a: a[t], terms), state, step_tape)
-    else:
-
-        def step(t: int, state: Any, step_tape: dict | None) -> tuple[np.ndarray, Any]:
-            step_inputs = structure.map_structure(lambda a: a[t], inputs)
-            return cell._run(step_inputs, state, step_tape)
-
     if tape is not None:
-        tape.update(cell=cell, fast=fast, inputs=inputs, lengths=lengths, steps=[])
+        tape.update(cell=cell, inputs=inputs, lengths=lengths, fused=None, steps=[])
+    if fused.supports(cell, inputs):
+        return fused.unroll(cell, inputs, state, lengths, tape)
+
     outputs = []  # one output (nested like output_size) per step
     for t in range(max_time):
-        step_tape = None if tape is None else {}
-        output, new_state = step(t, state, step_tape)
-        if tape is not None:
+        step_inputs = structure.map_structure(lambda a, t=t: a[t], inputs)
+        if tape is None:
+            output, new_state = cell(step_inputs, state)
+        else:
+            output, new_state, step_tape = cell.forward(step_inputs, state)
             tape["steps"].append(step_tape)
         if lengths is not None:
             live = t < lengths  # [B]: rows still inside their sequence
@@ -540,21 +527,18 @@ def _empty_output(batch: int, dtype: Any, size: Any) -> np.ndarray:
 
 
 def _unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:
-    """``_unroll``'s loop run backwards, t = T-1 ... 0, through the cell's step backward.
+    """``_unroll``'s loop run backwards, t = T-1 ... 0, through ``cell.backward``.
 
     d_outputs: [T, B, output_size]; d_state: dL/d final state. Returns d_inputs [T, B, D]
     (None for integer ids), dL/d initial state and d_weights (like ``cell.weights``).
-    For a ``_LinearInputCell`` the steps return the input term's gradient, and the inputs',
-    kernels' and biases' gradients come after the loop in one product over all T*B rows.
     """
+    if tape["fused"] is not None:
+        return fused.unroll_backward(tape, d_outputs, d_state)
     cell, inputs, lengths, steps = tape["cell"], tape["inputs"], tape["lengths"], tape["steps"]
-    max_time, batch = inputs.shape[0], inputs.shape[1]
-    d_input_terms: list = [None] * max_time  # fast path: each step's d_input_term
-    own_grads: dict = {}  # fast path: peepholes' and projection's gradients
     d_weights = [np.zeros_like(w) for w in cell.weights]
     ids = not np.issubdtype(inputs.dtype, np.floating)  # an EmbeddingWrapper's: no gradient
     d_inputs = None if ids else np.zeros(inputs.shape, dtype=d_outputs.dtype)
-    for t in reversed(range(max_time)):
+    for t in reversed(range(len(steps))):
         d_output, d_carried = d_outputs[t], None
         if lengths is not None:
             # Past a row's length the output is a constant 0 and the state is carried: the
@@ -563,27 +547,13 @@ def _unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:
             d_output = np.where(live, d_output, 0)
             d_carried = structure.map_structure(lambda d, live=live: np.where(live, 0, d), d_state)
             d_state = structure.map_structure(lambda d, live=live: np.where(live, d, 0), d_state)
-        if tape["fast"]:
-            d_input_terms[t], d_state, grads = cell._step_backward(steps[t], d_output, d_state)
-            for name, grad in grads.items():
-                own_grads[name] = own_grads[name] + grad if name in own_grads else grad
-        else:
-            d_x, d_state, grads = cell._backward(steps[t], d_output, d_state)
-            if d_inputs is not None:
-                d_inputs[t] = d_x
-            for total, grad in zip(d_weights, grads, strict=True):
-                total += grad
+        d_x, d_state, grads = cell.backward(steps[t], d_output, d_state)
+        if d_inputs is not None:
+            d_inputs[t] = d_x
+        for total, grad in zip(d_weights, grads, strict=True):
+            total += grad
         if d_carried is not None:
             d_state = structure.map_structure(np.add, d_state, d_carried)
-    if tape["fast"] and max_time:
-        rows = max_time * batch
-        # Each part's recurrent inputs and gradients, T x [B, n] -> [T*B, n], time-major as flat.
-        recurrent = [np.concatenate([s[entry] for s in steps]) for _, _, entry in cell._linears]
-        d_terms = structure.map_structure(lambda *ds: np.concatenate(ds), *d_input_terms)
-        flat = inputs.reshape(rows, -1)  # (T, B, D) -> (T*B, D)
-        d_flat = cell._input_term_backward(flat, recurrent, d_terms, own_grads)
-        d_inputs = d_flat.reshape(max_time, batch, -1)  # (T*B, D) -> (T, B, D)
-        d_weights = [own_grads[name] for name in cell._params]
     return d_inputs, d_state, d_weights
 
 

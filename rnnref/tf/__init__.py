@@ -6,6 +6,8 @@ outputs, state = rt.dynamic_rnn(cell, x, sequence_length=lengths)   # x: [B, T, 
 
 Cells are ``tf.Module``s holding ``tf.Variable``s named and ordered as TF1's, so
 ``set_weights`` moves weights to and from ``rnnref.np`` and ``tf.compat.v1.nn.rnn_cell``.
+``dynamic_rnn`` runs the four cells of ``rnnref.tf.cells`` through ``rnnref.tf.fused``
+(their input products hoisted out of the loop, equal within round-off).
 """
 
 from rnnref.checkpoint import load_tf1_checkpoint

@@ -16,8 +16,8 @@ from typing import Any
 import tensorflow as tf
 
 from rnnref import structure, validation
+from rnnref.tf import fused
 from rnnref.tf.base import RNNCell, as_tensor, as_tensors, check_range, shape_of
-from rnnref.tf.cells import _LinearInputCell, kernels_split_once
 
 
 def dynamic_rnn(
@@ -282,13 +282,12 @@ def _unroll(
     initial_state: Any,
     dtype: Any,
     scope: str = "rnn/",
-    fast: bool = True,
 ) -> tuple[tf.Tensor, Any]:
     """The time loop. inputs: [T, B, D]. Returns outputs [T, B, output_size] and the state.
 
-    A cell not yet built is built here, its weights named under ``scope``.
-    ``fast`` computes the input term of a ``_LinearInputCell`` for all steps in one matrix
-    product; the plain loop (``fast=False``) calls the cell once per step. Both are equal.
+    A cell not yet built is built here, its weights named under ``scope``. The plain loop
+    calls the cell once per step; ``rnnref.tf.fused`` runs the cells it ``supports`` (the
+    four of ``rnnref.tf.cells``) faster, to the same results within round-off.
     Shapes known now (``T``, ``B`` below, maybe None) are checked now; ``max_time`` and
     ``batch`` are the run-time sizes.
     """
@@ -303,12 +302,6 @@ def _unroll(
         build_dtype = state_dtype if state_dtype.is_floating else first.dtype
         cell._build(depth, build_dtype, scope)  # weights named scope/cell/...
 
-    def unstack(a: tf.Tensor) -> tf.TensorArray:
-        return tf.TensorArray(a.dtype, size=max_time, infer_shape=False).unstack(a)
-
-    fast = fast and isinstance(cell, _LinearInputCell) and not structure.is_nested(inputs)
-    if fast and T != 0:
-        cell._prepare(inputs[0], state)  # checks shapes and dtypes once, for every step
     output_dtype = state_dtype if state_dtype.is_floating else first.dtype
     outputs = structure.map_structure(
         lambda size: tf.TensorArray(
@@ -316,28 +309,24 @@ def _unroll(
         ),
         cell.output_size,
     )
-    with kernels_split_once(cell):  # W_h is sliced from [W_x; W_h] once, not at every step
-        if fast:
-            flat = tf.reshape(inputs, [max_time * batch, depth])  # (T, B, D) -> (T*B, D)
-            terms = structure.map_structure(
-                lambda a: unstack(tf.reshape(a, [max_time, batch, a.shape[1]])),  # (T, B, k)
-                cell._input_term(flat),
-            )
-
-            def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
-                return cell._step(structure.map_structure(lambda a: a.read(t), terms), state)
-        else:
-            steps = structure.map_structure(unstack, inputs)
-
-            def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
-                return cell(structure.map_structure(lambda a: a.read(t), steps), state)
-
-        _, outputs, state = tf.while_loop(
-            lambda t, *_: t < max_time,
-            partial(_masked_step, step, lengths),
-            (tf.constant(0), outputs, state),
-            maximum_iterations=max_time,
+    if fused.supports(cell, inputs):
+        if T != 0:
+            cell._prepare(inputs[0], state)  # checks shapes and dtypes once, for every step
+        step = fused.step_function(cell, inputs)  # every step's input term, before the loop
+    else:
+        steps = structure.map_structure(
+            lambda a: tf.TensorArray(a.dtype, size=max_time, infer_shape=False).unstack(a), inputs
         )
+
+        def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+            return cell(structure.map_structure(lambda a: a.read(t), steps), state)
+
+    _, outputs, state = tf.while_loop(
+        lambda t, *_: t < max_time,
+        partial(_masked_step, step, lengths),
+        (tf.constant(0), outputs, state),
+        maximum_iterations=max_time,
+    )
     if B is None and not T:  # an empty list of outputs stacks only with a known shape
         return structure.map_structure(
             partial(_stack_or_empty, max_time, batch, output_dtype), outputs, cell.output_size
