@@ -328,13 +328,15 @@ ALTERNATIVES = [
     ),
     pytest.param(
         Edit("02_lstm/lstm", "basic_lstm_cell_answer",
-             "new_c = c_prev * sigmoid(f + self.forget_bias) + sigmoid(i) * self.activation(j)\n"
+             "s_i, t_j, s_f = sigmoid(i), self.activation(j), sigmoid(f + self.forget_bias)\n"
+             "        new_c = c_prev * s_f + s_i * t_j\n"
              "        new_h = self.activation(new_c) * sigmoid(o)",
              "def to_keras_order(v):  # a stable logistic, whatever its name\n"
              "            e = np.exp(-np.abs(v))\n"
              "            return np.where(v >= 0, 1 / (1 + e), e / (1 + e))\n\n"
-             "        keep = to_keras_order(f + self.forget_bias)\n"
-             "        new_c = c_prev * keep + to_keras_order(i) * self.activation(j)\n"
+             "        s_i, t_j = to_keras_order(i), self.activation(j)\n"
+             "        s_f = to_keras_order(f + self.forget_bias)\n"
+             "        new_c = c_prev * s_f + s_i * t_j\n"
              "        new_h = self.activation(new_c) * to_keras_order(o)"),
         "basic_lstm_cell", "BasicLSTMCell", id="stable-sigmoid-any-name",
     ),
