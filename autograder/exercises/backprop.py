@@ -530,7 +530,7 @@ EXERCISES = [RNN_STEP_BACKWARD, RNN_BPTT, LSTM_STEP_BACKWARD, NUMERICAL_GRADIENT
 ASSIGNMENT = "08_backprop"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                    {
+MUTATIONS: dict[str, list[Mutation]] = {
     "rnn_step_backward_test": [
         Mutation(
             "rnn_step_backward_answer",

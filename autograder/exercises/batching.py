@@ -281,7 +281,7 @@ EXERCISES = [SPLIT_BATCHES, INPUT_TARGET_BATCHES, RUN_BATCHES]
 ASSIGNMENT = "06_batching"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                    {
+MUTATIONS: dict[str, list[Mutation]] = {
     "split_batches_test": [
         Mutation(
             "split_batches_answer",

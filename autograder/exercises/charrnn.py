@@ -244,7 +244,7 @@ EXERCISES = [ENCODE, SEQUENCE_LOSS, TEMPERATURE_SOFTMAX]
 ASSIGNMENT = "09_char_rnn"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                    {
+MUTATIONS: dict[str, list[Mutation]] = {
     "encode_test": [
         Mutation(
             "encode_answer",

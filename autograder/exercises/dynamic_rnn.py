@@ -564,7 +564,7 @@ EXERCISES = [DYNAMIC_RNN, DYNAMIC_RNN_MASKING, STATIC_RNN, BIDIRECTIONAL]
 ASSIGNMENT = "05_dynamic_rnn"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                       {
+MUTATIONS: dict[str, list[Mutation]] = {
     "dynamic_rnn_test": [
         Mutation(
             "dynamic_rnn_answer",

@@ -247,7 +247,7 @@ EXERCISES = [GRU_CELL, COUNT_PARAMS]
 ASSIGNMENT = "03_gru"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =               {
+MUTATIONS: dict[str, list[Mutation]] = {
     "gru_cell_test": [
         Mutation(
             "gru_cell_answer",

@@ -582,7 +582,7 @@ EXERCISES = [BASIC_LSTM_CELL, LSTM_CELL_PEEPHOLES, LSTM_CELL_PROJECTION]
 ASSIGNMENT = "02_lstm"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                {
+MUTATIONS: dict[str, list[Mutation]] = {
     "basic_lstm_cell_test": [
         Mutation(
             "basic_lstm_cell_answer",

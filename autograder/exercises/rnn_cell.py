@@ -241,7 +241,7 @@ EXERCISES = [BASIC_RNN_CELL, UNROLL]
 ASSIGNMENT = "01_rnn_cell"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                    {
+MUTATIONS: dict[str, list[Mutation]] = {
     "basic_rnn_cell_test": [
         Mutation(
             "basic_rnn_cell_answer",

@@ -527,7 +527,7 @@ EXERCISES = [MULTI_RNN_CELL, DROPOUT_WRAPPER, INPUT_WRAPPERS, OUTPUT_WRAPPERS]
 ASSIGNMENT = "04_stacking"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                    {
+MUTATIONS: dict[str, list[Mutation]] = {
     "multi_rnn_cell_test": [
         Mutation(
             "multi_rnn_cell_answer",

@@ -242,7 +242,7 @@ EXERCISES = [TF_LSTM_CELL, TF_DYNAMIC_RNN, KERAS_LSTM_WEIGHTS]
 ASSIGNMENT = "07_tensorflow"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                      {
+MUTATIONS: dict[str, list[Mutation]] = {
     "tf_lstm_cell_test": [
         Mutation(
             "tf_lstm_cell_answer",
