@@ -32,8 +32,8 @@ _POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
     got = sum(r.points - (r.late_penalty or 0.0) for r in results)
-    out_of = sum(r.max_points for r in results)
     awaiting = sum(r.awaiting for r in results)
+    out_of = sum(r.max_points for r in results) - awaiting  # what automatic grading can give
     by_hand = (f" {awaiting:g} more are for written answers, awaiting the instructor."
                if awaiting else "")
     parts = [

@@ -41,6 +41,6 @@ def test_grades_csv_leaves_the_points_empty_and_says_who_grades_them(tmp_path):
 
 def test_feedback_says_the_written_answer_awaits_the_instructor():
     page = feedback.page("ada", "pilot", [_result()])
-    assert "3 of 5</strong> points from automatic grading." in page
+    assert "3 of 3</strong> points from automatic grading." in page  # the written 2 apart
     assert "2 more are for written answers, awaiting the instructor." in page
     assert '<tr class="hand"><td>why_question</td><td>awaiting / 2</td>' in page
