@@ -51,7 +51,8 @@ def _failures(namespace: dict, check: str, answer: str) -> tuple[str | None, str
     """The self-check's first failure on the visible and on the hidden cases (None: passed)."""
     value = eval(answer, namespace)
     found = getattr(namespace["check"], check)
-    return _failure(found, value, hidden=False), _failure(found, value, hidden=True)
+    visible, hidden = (_failure(found, value, hidden=h) for h in (False, True))
+    return (None if visible is None else str(visible)), (None if hidden is None else str(hidden))
 
 
 # ---- mistake ids and the diagnosis hook ------------------------------------------------
