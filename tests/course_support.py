@@ -82,3 +82,17 @@ def namespace_from(nb, upto_grade_id: str | None = None) -> dict:
         if upto_grade_id and meta.get("grade_id") == upto_grade_id:
             break
     return ns
+
+
+SEEDS = (0, 1)  # the fixed seeds a test draws a check's cases from
+
+
+def first_failure(check, value, hidden: bool) -> AssertionError | None:
+    """The check's first failure over ``SEEDS`` on the visible (or hidden) cases, or None;
+    its ``mistake`` is the judge's id of the mistake it recognised."""
+    for seed in SEEDS:
+        try:
+            check(value, hidden=hidden, seed=seed)
+        except AssertionError as failure:
+            return failure
+    return None

@@ -21,8 +21,7 @@ from autograder.gradebook import comment_text
 from autograder.learner import drive, wire
 from autograder.learner.plain import to_plain
 from autograder.scoring import NotebookResult, Score
-from tests.course_support import SOLUTIONS, namespace_from, nbgrader_meta
-from tests.test_course_mutations import _failure
+from tests.course_support import SOLUTIONS, first_failure, namespace_from, nbgrader_meta
 
 EXERCISES = registry.exercises()
 
@@ -51,7 +50,7 @@ def _failures(namespace: dict, check: str, answer: str) -> tuple[str | None, str
     """The self-check's first failure on the visible and on the hidden cases (None: passed)."""
     value = eval(answer, namespace)
     found = getattr(namespace["check"], check)
-    visible, hidden = (_failure(found, value, hidden=h) for h in (False, True))
+    visible, hidden = (first_failure(found, value, hidden=h) for h in (False, True))
     return (None if visible is None else str(visible)), (None if hidden is None else str(hidden))
 
 

@@ -17,14 +17,15 @@ from autograder import registry
 from tests.course_support import (
     ASSIGNMENTS,
     COURSE,
+    SEEDS,
     SOLUTIONS,
+    first_failure,
     graded_cells,
     namespace_from,
     nbgrader_meta,
     notebooks,
 )
 
-SEEDS = (0, 1)
 MUTATIONS = registry.mutations()
 
 
@@ -84,16 +85,6 @@ def test_each_assignment_has_ten_mutations_most_of_them_named(assignment):
     assert named >= 0.8 * len(mutations), f"{assignment}: {named} of {len(mutations)} named"
 
 
-def _failure(check, value, hidden: bool) -> AssertionError | None:
-    """The check's first failure over ``SEEDS`` on the visible (or hidden) cases, or None."""
-    for seed in SEEDS:
-        try:
-            check(value, hidden=hidden, seed=seed)
-        except AssertionError as failure:
-            return failure
-    return None
-
-
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a mutant may overflow on purpose
 @pytest.mark.parametrize(("assignment", "grade_id", "mutation"), _cases())
 def test_mutation_fails_its_check_and_the_self_check_says_so(
@@ -107,8 +98,8 @@ def test_mutation_fails_its_check_and_the_self_check_says_so(
     cell.source = cell.source.replace(mutation.old, mutation.new, mutation.count)
     namespace = namespace_from(nb)
     check, value = getattr(namespace["check"], name), eval(answer, namespace)
-    visible = _failure(check, value, hidden=False)
-    hidden = _failure(check, value, hidden=True)
+    visible = first_failure(check, value, hidden=False)
+    hidden = first_failure(check, value, hidden=True)
     assert visible or hidden, "the mutation passes every case"
     assert visible, f"the self-check passes what grading fails:\n{hidden}"
     if mutation.names:

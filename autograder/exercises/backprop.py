@@ -525,7 +525,7 @@ NUMERICAL_GRADIENT = Exercise(
 EXERCISES = [RNN_STEP_BACKWARD, RNN_BPTT, LSTM_STEP_BACKWARD, NUMERICAL_GRADIENT]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "08_backprop"
 

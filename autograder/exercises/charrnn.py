@@ -239,7 +239,7 @@ TEMPERATURE_SOFTMAX = Exercise(
 EXERCISES = [ENCODE, SEQUENCE_LOSS, TEMPERATURE_SOFTMAX]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "09_char_rnn"
 

@@ -242,7 +242,7 @@ COUNT_PARAMS = Exercise(
 EXERCISES = [GRU_CELL, COUNT_PARAMS]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "03_gru"
 

@@ -236,7 +236,7 @@ UNROLL = Exercise(
 EXERCISES = [BASIC_RNN_CELL, UNROLL]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "01_rnn_cell"
 

@@ -522,7 +522,7 @@ OUTPUT_WRAPPERS = Exercise(
 EXERCISES = [MULTI_RNN_CELL, DROPOUT_WRAPPER, INPUT_WRAPPERS, OUTPUT_WRAPPERS]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "04_stacking"
 
