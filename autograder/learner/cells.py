@@ -53,8 +53,8 @@ def import_tensorflow() -> Any:
 
 def map_state(fn: Any, state: Any, *others: Any) -> Any:
     """``fn`` applied array by array to states of the same nesting (an array, an
-    ``LSTMStateTuple``, a tuple of states), keeping the nesting: e.g.
-    ``map_state(lambda new, old: np.where(live, new, old), new_state, state)``."""
+    ``LSTMStateTuple``, a tuple of states), keeping the nesting: ``map_state(np.zeros_like, state)``
+    is a zero state, ``map_state(lambda a, b: a + b, s1, s2)`` adds two states part by part."""
     if isinstance(state, tuple):
         parts = [map_state(fn, *group) for group in zip(state, *others, strict=True)]
         return type(state)(*parts) if hasattr(state, "_fields") else tuple(parts)
