@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -102,7 +103,17 @@ def render(result: NotebookResult) -> str:
         return _render(result)
 
 
+def _columns(text: str) -> int:
+    """How many columns ``text`` takes in a terminal: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _padded(text: str, width: int) -> str:
+    return text + " " * (width - _columns(text))
+
+
 def _render(result: NotebookResult) -> str:
+    width = max(_columns(mark) for mark in ("?", _("PASS"), _("FAIL")))
     lines = [_("{notebook} (visible tests only)").format(
         notebook=f"{result.assignment}/{result.notebook}.ipynb")]
     lines += ["  " + _("note: {note}").format(note=note) for note in result.notes]
@@ -112,7 +123,7 @@ def _render(result: NotebookResult) -> str:
         else:
             mark = _("PASS") if score.passed else _("FAIL")
             points = f"{score.points:g}/{score.max_points:g}"
-        lines.append(f"  {mark:4}  {points:>7}  {score.grade_id}")
+        lines.append(f"  {_padded(mark, width)}  {points:>7}  {score.grade_id}")
         if not score.passed:
             lines += [f"                 {line}" for line in score.reason.splitlines()]
     lines.append("  " + _(
