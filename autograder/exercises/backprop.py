@@ -29,8 +29,13 @@ def _rnn_case(rng: np.random.Generator, batch: int, steps: int, depth: int, unit
 
 def _shape_label(case: dict) -> str:
     batch, steps, depth = case["x"].shape
-    return f"batch {batch}, input depth {depth}, {case['h0'].shape[1]} units" + (
-        f", {steps} steps" if steps > 1 else ""
+    units = case["h0"].shape[1]
+    if steps == 1:
+        return _("batch {batch}, input depth {depth}, {units} units").format(
+            batch=batch, depth=depth, units=units
+        )
+    return _("batch {batch}, input depth {depth}, {units} units, {steps} steps").format(
+        batch=batch, depth=depth, units=units, steps=steps
     )
 
 
@@ -304,9 +309,8 @@ def _lstm_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _lstm_label(case: dict) -> str:
     batch, depth = case["x"].shape
-    return (
-        f"batch {batch}, input depth {depth}, {case['h_prev'].shape[1]} units, "
-        f"forget_bias={case['forget_bias']}"
+    return _("batch {batch}, input depth {depth}, {units} units, forget_bias={forget_bias}").format(
+        batch=batch, depth=depth, units=case["h_prev"].shape[1], forget_bias=case["forget_bias"]
     )
 
 
@@ -488,7 +492,9 @@ def _numeric_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 
 def _numeric_label(case: dict) -> str:
-    return f"f = {case['function']}, x of shape {case['x'].shape}, eps={case['eps']}"
+    return _("f = {function}, x of shape {shape}, eps={eps}").format(
+        function=case["function"], shape=case["x"].shape, eps=case["eps"]
+    )
 
 
 def _numeric(case: dict, mistake: str = "") -> dict:

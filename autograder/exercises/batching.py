@@ -4,7 +4,7 @@ pairs, and running batches with the state carried from one batch to the next."""
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
-from autograder.i18n import N_
+from autograder.i18n import N_, _
 from autograder.learner.cells import toy_cell
 
 
@@ -37,9 +37,11 @@ def _split_label(case: dict) -> str:
     shown = (
         f"1..{len(data)}"
         if np.array_equal(data, np.arange(1, len(data) + 1))
-        else f"{len(data)} values ({data.dtype})"
+        else _("{count} values ({dtype})").format(count=len(data), dtype=data.dtype)
     )
-    return f"data {shown}, batch_size={case['batch_size']}, num_steps={case['num_steps']}"
+    return _("data {shown}, batch_size={batch_size}, num_steps={num_steps}").format(
+        shown=shown, batch_size=case["batch_size"], num_steps=case["num_steps"]
+    )
 
 
 def _expect_split(case: dict):
@@ -208,8 +210,9 @@ def _carry_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _carry_label(case: dict) -> str:
     n, batch, steps, depth = case["batches"].shape
-    kind = "an LSTMStateTuple state" if case["cell"]["tuple_state"] else "one state array"
-    return f"{n} batches of [{batch}, {steps}, {depth}], a cell with {kind}"
+    return _("{count} batches of [{batch}, {steps}, {depth}], a cell with {kind}").format(
+        count=n, batch=batch, steps=steps, depth=depth, kind=support.state_kind(case["cell"])
+    )
 
 
 def _expect_carry(case: dict) -> dict:

@@ -5,7 +5,7 @@ temperature softmax used for sampling."""
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
-from autograder.i18n import N_
+from autograder.i18n import N_, _
 
 # ---- encoding ---------------------------------------------------------------------------
 
@@ -28,7 +28,8 @@ def _encode_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _encode_label(case: dict) -> str:
     text = case["text"]
-    return f"text {text[:24]!r}{'...' if len(text) > 24 else ''} ({len(text)} characters)"
+    shown = repr(text[:24]) + ("..." if len(text) > 24 else "")
+    return _("text {text} ({count} characters)").format(text=shown, count=len(text))
 
 
 def _encode(case: dict, mistake: str = "") -> dict:
@@ -185,7 +186,9 @@ def _softmax_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 
 def _softmax_label(case: dict) -> str:
-    return f"logits of shape {case['logits'].shape}, temperature={case['temperature']}"
+    return _("logits of shape {shape}, temperature={temperature}").format(
+        shape=case["logits"].shape, temperature=case["temperature"]
+    )
 
 
 def _softmax(case: dict, mistake: str = "") -> dict:

@@ -44,17 +44,21 @@ def _case(
     }
 
 
-def _label(case: dict) -> str:
+def _label(case: dict, listed: bool = False) -> str:
+    """The case in words; ``listed``: the inputs are handed over as a list of T steps."""
     x = case["inputs"]
-    layout = "[T, B, D], time_major=True" if case["time_major"] else "[B, T, D]"
-    parts = [f"inputs {x.shape} as {layout}"]
+    if listed:
+        parts = [_("inputs {shape} as a list of T").format(shape=x.shape)]
+    else:
+        layout = "[T, B, D], time_major=True" if case["time_major"] else "[B, T, D]"
+        parts = [_("inputs {shape} as {layout}").format(shape=x.shape, layout=layout)]
     if case["sequence_length"] is not None:
         parts.append(f"sequence_length={case['sequence_length'].tolist()}")
-    cell = case["cell"]
-    parts.append("an LSTMStateTuple state" if cell["tuple_state"] else "one state array")
-    parts.append("initial_state given" if case["initial_state"] is not None else "zero state")
+    parts.append(support.state_kind(case["cell"]))
+    parts.append(_("initial_state given") if case["initial_state"] is not None else _("zero state"))
     if np.issubdtype(x.dtype, np.integer):
-        parts.append(f"integer ids read by an embedding, dtype={case['dtype']}")
+        ids = _("integer ids read by an embedding, dtype={dtype}")
+        parts.append(ids.format(dtype=case["dtype"]))
         return ", ".join(parts)
     return ", ".join(parts + [case["dtype"]])
 
@@ -393,7 +397,7 @@ STATIC_RNN = Exercise(
     isolated_from=("dynamic_rnn", "dynamic_rnn_masking"),
     cases=_static_cases,
     expect=_expect_static,
-    label=lambda case: _label(case).replace(" as [T, B, D], time_major=True", " as a list of T"),
+    label=lambda case: _label(case, listed=True),
     mistakes={
         "time_major_ignored": Mistake(
             lambda case: _static(case, "time_major_ignored"),
@@ -461,10 +465,9 @@ def _bidi_label(case: dict) -> str:
     lengths = case["sequence_length"]
     extra = "" if lengths is None else f", sequence_length={lengths.tolist()}"
     given = case["initial_state_fw"] is not None
-    return (
-        f"inputs {x.shape} as {layout}{extra}, "
-        f"{'initial states given' if given else 'zero states'}, {case['dtype']}"
-    )
+    states = _("initial states given") if given else _("zero states")
+    inputs = _("inputs {shape} as {layout}").format(shape=x.shape, layout=layout)
+    return f"{inputs}{extra}, {states}, {case['dtype']}"
 
 
 def _expect_bidi(case: dict) -> dict:

@@ -181,7 +181,9 @@ def _count_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 
 def _count_label(case: dict) -> str:
-    return f"input depth {case['input_depth']}, num_units={case['num_units']}"
+    return _("input depth {depth}, num_units={units}").format(
+        depth=case["input_depth"], units=case["num_units"]
+    )
 
 
 def _expect_count(case: dict) -> dict:

@@ -53,8 +53,9 @@ def _lstm_cases(rng: np.random.Generator, configs: list[dict]) -> list[dict]:
 def _label(case: dict) -> str:
     o = case["options"]
     parts = [
-        f"batch {case['x'].shape[0]}",
-        f"input depth {case['input_depth']}",
+        _("batch {batch}, input depth {depth}").format(
+            batch=case["x"].shape[0], depth=case["input_depth"]
+        ),
         f"num_units={case['num_units']}",
     ]
     for key, default in [

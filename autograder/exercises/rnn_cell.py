@@ -4,7 +4,7 @@ hand."""
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
-from autograder.i18n import N_
+from autograder.i18n import N_, _
 from autograder.learner.cells import sigmoid, toy_cell
 from autograder.learner.checks import common
 
@@ -159,11 +159,16 @@ def _unroll_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _unroll_label(case: dict) -> str:
     cell = case["cell"]
-    kind = "an LSTMStateTuple state" if cell["tuple_state"] else "one state array"
-    return (
-        f"{len(case['inputs'])} steps, batch {case['batch']}, a cell with "
-        f"{cell['units']} units, output size {cell['output_size']} and {kind}, "
-        f"{cell['weights'][0].dtype}"
+    return _(
+        "{steps} steps, batch {batch}, a cell with {units} units, output size {size} and "
+        "{kind}, {dtype}"
+    ).format(
+        steps=len(case["inputs"]),
+        batch=case["batch"],
+        units=cell["units"],
+        size=cell["output_size"],
+        kind=support.state_kind(cell),
+        dtype=cell["weights"][0].dtype,
     )
 
 

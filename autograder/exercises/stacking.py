@@ -5,7 +5,7 @@ inside; the reference wraps the same toys in rnnref's own ``MultiRNNCell`` and w
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
-from autograder.i18n import N_
+from autograder.i18n import N_, _
 from autograder.learner.cells import LSTMStateTuple, toy_cell
 from autograder.learner.checks import common
 
@@ -49,12 +49,19 @@ def _multi_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _multi_label(case: dict) -> str:
     layers = ", ".join(
-        f"{s['units']} units" + (" (LSTMStateTuple)" if s["tuple_state"] else "")
+        _("{units} units").format(units=s["units"])
+        + (" (LSTMStateTuple)" if s["tuple_state"] else "")
         for s in case["layers"]
     )
-    return (
-        f"batch {case['x'].shape[0]}, input depth {case['x'].shape[1]}, layers [{layers}], "
-        f"state_is_tuple={case['state_is_tuple']}, {case['x'].dtype}"
+    return _(
+        "batch {batch}, input depth {depth}, layers [{layers}], state_is_tuple={is_tuple}, "
+        "{dtype}"
+    ).format(
+        batch=case["x"].shape[0],
+        depth=case["x"].shape[1],
+        layers=layers,
+        is_tuple=case["state_is_tuple"],
+        dtype=case["x"].dtype,
     )
 
 
@@ -163,8 +170,9 @@ def _dropout_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _dropout_label(case: dict) -> str:
     keeps = ", ".join(f"{k}={v}" for k, v in case["keep"].items())
-    kind = "an LSTMStateTuple state" if case["cell"]["tuple_state"] else "one state array"
-    return f"batch {case['xs'][0].shape[0]}, a cell with {kind}, {keeps}, two steps"
+    return _("batch {batch}, a cell with {kind}, {keeps}, two steps").format(
+        batch=case["xs"][0].shape[0], kind=support.state_kind(case["cell"]), keeps=keeps
+    )
 
 
 def _expect_dropout(case: dict) -> dict:
@@ -303,11 +311,17 @@ def _input_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 
 def _input_label(case: dict) -> str:
-    return (
-        f"batch {case['x'].shape[0]}, input depth {case['x'].shape[1]}, "
-        f"num_proj={case['num_proj']}; embedding_classes={case['classes']}, "
-        f"embedding_size={case['embedding'][0].shape[1]}, ids {case['ids'].shape}, "
-        f"{case['x'].dtype}"
+    return _(
+        "batch {batch}, input depth {depth}, num_proj={num_proj}; "
+        "embedding_classes={classes}, embedding_size={size}, ids {ids}, {dtype}"
+    ).format(
+        batch=case["x"].shape[0],
+        depth=case["x"].shape[1],
+        num_proj=case["num_proj"],
+        classes=case["classes"],
+        size=case["embedding"][0].shape[1],
+        ids=case["ids"].shape,
+        dtype=case["x"].dtype,
     )
 
 
@@ -438,9 +452,15 @@ def _output_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 
 def _output_label(case: dict) -> str:
-    return (
-        f"batch {case['x'].shape[0]}, input depth {case['x'].shape[1]}, cell output size "
-        f"{case['cell']['output_size']}, projected to {case['output_size']}, {case['x'].dtype}"
+    return _(
+        "batch {batch}, input depth {depth}, cell output size {size}, projected to "
+        "{projected}, {dtype}"
+    ).format(
+        batch=case["x"].shape[0],
+        depth=case["x"].shape[1],
+        size=case["cell"]["output_size"],
+        projected=case["output_size"],
+        dtype=case["x"].dtype,
     )
 
 

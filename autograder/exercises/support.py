@@ -130,10 +130,15 @@ def output_is_state_cases(
 
 def output_is_state_label(case: dict) -> str:
     act = "" if case["activation"] == "default" else f", activation={case['activation']}"
-    return (
-        f"batch {case['x'].shape[0]}, input depth {case['input_depth']}, "
-        f"num_units={case['num_units']}, {case['dtype']}{act}"
+    where = _("batch {batch}, input depth {depth}").format(
+        batch=case["x"].shape[0], depth=case["input_depth"]
     )
+    return f"{where}, num_units={case['num_units']}, {case['dtype']}{act}"
+
+
+def state_kind(spec: dict) -> str:
+    """How a toy cell ``spec`` holds its state, in words for a case's label."""
+    return _("an LSTMStateTuple state") if spec["tuple_state"] else _("one state array")
 
 
 def expect_output_is_state(reference_class: type, case: dict) -> dict:

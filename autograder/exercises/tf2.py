@@ -15,7 +15,7 @@ from autograder.exercises import (
     lstm,
     support,
 )
-from autograder.i18n import N_
+from autograder.i18n import N_, _
 from autograder.learner.cells import LSTMStateTuple, import_tensorflow, sigmoid
 
 # ---- BasicLSTMCell as a tf.Module -------------------------------------------------------
@@ -154,9 +154,15 @@ def _keras_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _keras_label(case: dict) -> str:
     batch, steps, depth = case["x"].shape
-    return (
-        f"batch {batch}, {steps} steps, input depth {depth}, {case['h0'].shape[1]} units, "
-        f"forget_bias={case['forget_bias']}"
+    return _(
+        "batch {batch}, {steps} steps, input depth {depth}, {units} units, "
+        "forget_bias={forget_bias}"
+    ).format(
+        batch=batch,
+        steps=steps,
+        depth=depth,
+        units=case["h0"].shape[1],
+        forget_bias=case["forget_bias"],
     )
 
 
