@@ -160,9 +160,7 @@ def _misplaced(exercise: Exercise, key: str, got: dict, want: dict) -> Diagnosis
                     "{key} holds the values that belong in {other}: check which result goes "
                     "where when you return them."
                 )
-            return Diagnosis(
-                f"diagnosis:{key}.holds.{other}", message.format(key=key, other=other)
-            )
+            return Diagnosis(f"diagnosis:{key}.holds.{other}", message.format(key=key, other=other))
     if not (isinstance(right, np.ndarray) and isinstance(value, np.ndarray)) or right.ndim < 2:
         return None
     for a, b in combinations(range(right.ndim), 2):

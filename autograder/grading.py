@@ -232,7 +232,7 @@ class Grader:
         # A user id per notebook: nothing one submission leaves behind (processes still
         # dying after a fork bomb, files) can count against or touch the next one.
         job = sandbox.Job(self.jobs_root / f"job-{self.counter}", self.id_base + self.counter,
-                          self.level, self.library)
+                          self.level, self.library, lang)
         job.create()
         try:
             if not self._copy_files(task, job.work):

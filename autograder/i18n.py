@@ -80,9 +80,9 @@ class Text:
         return f"N_({self.message!r})"
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, Text)
-            and (self.message, self.values) == (other.message, other.values)
+        return isinstance(other, Text) and (self.message, self.values) == (
+            other.message,
+            other.values,
         )
 
     def __hash__(self) -> int:

@@ -77,7 +77,7 @@ def check(
         return exercises[exercise].cases(np.random.default_rng(seed), False)
 
     scratch = Path(tempfile.mkdtemp(prefix="autograder-check-"))
-    job = sandbox.Job(scratch / "job", 0, "none")
+    job = sandbox.Job(scratch / "job", 0, "none", lang=lang)
     job.create()
     try:
         for extra in path.resolve().parent.iterdir():

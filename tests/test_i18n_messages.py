@@ -173,8 +173,16 @@ def test_check_with_lang_zh_prints_chinese(pilot):
         (pilot["course"] / "course" / "pilot" / "pilot_checks.py").read_bytes()
     )
     nbformat.write(learner(pilot["base"], rnn=WRONG_RNN), folder / "pilot.ipynb")
-    result = autograder("--course", str(pilot["course"]), "check", str(folder / "pilot.ipynb"),
-                        "--timeout", "20", "--lang", "zh")
+    result = autograder(
+        "--course",
+        str(pilot["course"]),
+        "check",
+        str(folder / "pilot.ipynb"),
+        "--timeout",
+        "20",
+        "--lang",
+        "zh",
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     # The columns line up: a Chinese character takes two.
     assert "  未通过      0/2  rnn_step_test\n" in result.stdout, result.stdout
@@ -191,8 +199,16 @@ def test_grading_writes_each_learners_reasons_in_their_edition(pilot):
     submit(submissions, "ann", _zh(learner(pilot["base"], rnn=WRONG_RNN)))
     submit(submissions, "bob", learner(pilot["base"], rnn=WRONG_RNN))
     out = pilot["tmp"] / "out"
-    result = autograder("--course", str(pilot["course"]), "grade", str(submissions),
-                        "--out", str(out), "--timeout", "20")
+    result = autograder(
+        "--course",
+        str(pilot["course"]),
+        "grade",
+        str(submissions),
+        "--out",
+        str(out),
+        "--timeout",
+        "20",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     found = {(r["student"], r["exercise"]): r for r in rows(out)}
     ann, bob = found["ann", "rnn_step_test"], found["bob", "rnn_step_test"]
@@ -213,8 +229,13 @@ def test_rnn_course_lang_switches_the_self_check_in_a_real_kernel(tmp_path, monk
     ]
     for name, value in {**kernel_env(), "RNN_COURSE_LANG": "zh"}.items():
         monkeypatch.setenv(name, value)  # the kernel (and its self-judge) inherit them
-    NotebookClient(nb, kernel_name="python3", timeout=300, allow_errors=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=300,
+        allow_errors=True,
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
     [error] = [o for o in nb.cells[1].outputs if o.output_type == "error"]
     assert error.ename == "CheckFailed", json.dumps(error)
     assert "basic_rnn_cell，第 1 个用例" in error.evalue, error.evalue
@@ -229,8 +250,7 @@ def test_the_learner_side_reads_its_catalog_without_the_grader():
         "print(_('time step'))\n"
         "print(sorted(m for m in sys.modules if m.startswith('autograder.')))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=ROOT)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     said, modules = result.stdout.splitlines()
     assert said == "时间步"

@@ -79,24 +79,32 @@ SPLIT_BATCHES = Exercise(
     mistakes={
         "consecutive": Mistake(
             lambda case: _split(case, "consecutive"),
-            N_("each batch is the next batch_size * num_steps consecutive elements. Then row r "
-            "of batch k+1 does not continue row r of batch k; lay the data out as batch_size "
-            "contiguous rows first, and let batch k take columns [k*S, (k+1)*S) of every row."),
+            N_(
+                "each batch is the next batch_size * num_steps consecutive elements. Then row r "
+                "of batch k+1 does not continue row r of batch k; lay the data out as batch_size "
+                "contiguous rows first, and let batch k take columns [k*S, (k+1)*S) of every row."
+            ),
         ),
         "interleaved": Mistake(
             lambda case: _split(case, "interleaved"),
-            N_("the rows are interleaved (row r = data[r::batch_size]): each row must be one "
-            "contiguous stretch, data.reshape(batch_size, -1) after trimming to a multiple."),
+            N_(
+                "the rows are interleaved (row r = data[r::batch_size]): each row must be one "
+                "contiguous stretch, data.reshape(batch_size, -1) after trimming to a multiple."
+            ),
         ),
         "cut_short": Mistake(
             lambda case: _split(case, "cut_short"),
-            N_("the leftover elements are dropped before the rows are made: make the rows from "
-            "all batch_size * (len(data) // batch_size) elements, then drop each row's tail."),
+            N_(
+                "the leftover elements are dropped before the rows are made: make the rows from "
+                "all batch_size * (len(data) // batch_size) elements, then drop each row's tail."
+            ),
         ),
         "batch_axis": Mistake(
             lambda case: _split(case, "batch_axis"),
-            N_("the axes are [batch_size, num_batches, num_steps]: the first axis counts "
-            "batches, so transpose to [num_batches, batch_size, num_steps]."),
+            N_(
+                "the axes are [batch_size, num_batches, num_steps]: the first axis counts "
+                "batches, so transpose to [num_batches, batch_size, num_steps]."
+            ),
         ),
     },
 )
@@ -162,18 +170,24 @@ INPUT_TARGET_BATCHES = Exercise(
     mistakes={
         "no_shift": Mistake(
             lambda case: _pairs(case, "no_shift"),
-            N_("the targets are the inputs themselves: y is x shifted one step ahead, the "
-            "element that comes next in the same row."),
+            N_(
+                "the targets are the inputs themselves: y is x shifted one step ahead, the "
+                "element that comes next in the same row."
+            ),
         ),
         "swapped": Mistake(
             lambda case: _pairs(case, "swapped"),
-            N_("x and y are swapped: the input is x = row[k*S : (k+1)*S] and its target is "
-            "y = row[k*S + 1 : (k+1)*S + 1]."),
+            N_(
+                "x and y are swapped: the input is x = row[k*S : (k+1)*S] and its target is "
+                "y = row[k*S + 1 : (k+1)*S + 1]."
+            ),
         ),
         "consecutive": Mistake(
             lambda case: _pairs(case, "consecutive"),
-            N_("the pairs are cut from consecutive chunks of the data: lay it out as batch_size "
-            "contiguous rows first, as split_batches does."),
+            N_(
+                "the pairs are cut from consecutive chunks of the data: lay it out as batch_size "
+                "contiguous rows first, as split_batches does."
+            ),
         ),
     },
 )
@@ -254,13 +268,17 @@ RUN_BATCHES = Exercise(
     mistakes={
         "reset": Mistake(
             lambda case: _carry(case, "reset"),
-            N_("the state is reset to zeros at every batch: carry the final state of batch k "
-            "into batch k+1 (only the very first batch starts from zero_state)."),
+            N_(
+                "the state is reset to zeros at every batch: carry the final state of batch k "
+                "into batch k+1 (only the very first batch starts from zero_state)."
+            ),
         ),
         "batch_start": Mistake(
             lambda case: _carry(case, "batch_start"),
-            N_("every step of a batch starts from the batch's initial state: carry the state "
-            "from step to step inside a batch too."),
+            N_(
+                "every step of a batch starts from the batch's initial state: carry the state "
+                "from step to step inside a batch too."
+            ),
         ),
         "carry_output": Mistake(
             lambda case: _carry(case, "carry_output"),
@@ -270,8 +288,10 @@ RUN_BATCHES = Exercise(
     variants={
         "state.never_carried": Mistake(
             lambda case: _carry(case, "never_carried"),
-            N_("the state is never updated: every step starts from zero_state. Keep the new "
-            "state each step returns and pass it to the next step."),
+            N_(
+                "the state is never updated: every step starts from zero_state. Keep the new "
+                "state each step returns and pass it to the next step."
+            ),
         ),
     },
 )

@@ -127,18 +127,24 @@ def _mistake(key: str, message: str) -> Mistake:
 UNROLL_MISTAKES = {
     "time_major_ignored": _mistake(
         "time_major_ignored",
-        N_("time_major is ignored: with time_major=True the inputs are already [T, B, D], so "
-        "do not transpose them (nor the outputs)."),
+        N_(
+            "time_major is ignored: with time_major=True the inputs are already [T, B, D], so "
+            "do not transpose them (nor the outputs)."
+        ),
     ),
     "not_transposed_back": _mistake(
         "not_transposed_back",
-        N_("the outputs are returned time-major: transpose them back to [B, T, output_size] "
-        "when time_major is False (a reshape would keep the time-major order)."),
+        N_(
+            "the outputs are returned time-major: transpose them back to [B, T, output_size] "
+            "when time_major is False (a reshape would keep the time-major order)."
+        ),
     ),
     "initial_ignored": _mistake(
         "initial_ignored",
-        N_("initial_state is ignored: start from it when it is given (zero_state only when "
-        "it is None)."),
+        N_(
+            "initial_state is ignored: start from it when it is given (zero_state only when "
+            "it is None)."
+        ),
     ),
     "from_initial": _mistake(
         "from_initial",
@@ -149,23 +155,31 @@ UNROLL_MISTAKES = {
 MASK_MISTAKES = {
     "outputs_unmasked": _mistake(
         "outputs_unmasked",
-        N_("the outputs past a row's sequence_length are not zeroed: where t >= "
-        "sequence_length[b] the output is 0."),
+        N_(
+            "the outputs past a row's sequence_length are not zeroed: where t >= "
+            "sequence_length[b] the output is 0."
+        ),
     ),
     "state_unmasked": _mistake(
         "state_unmasked",
-        N_("the state keeps changing past a row's sequence_length: there it must be carried "
-        "unchanged, so the final state is the one at the row's last valid step."),
+        N_(
+            "the state keeps changing past a row's sequence_length: there it must be carried "
+            "unchanged, so the final state is the one at the row's last valid step."
+        ),
     ),
     "state_zeroed": _mistake(
         "state_zeroed",
-        N_("the state is zeroed past a row's sequence_length instead of carried: keep the "
-        "previous state there, np.where(live, new_state, state)."),
+        N_(
+            "the state is zeroed past a row's sequence_length instead of carried: keep the "
+            "previous state there, np.where(live, new_state, state)."
+        ),
     ),
     "off_by_one": _mistake(
         "off_by_one",
-        N_("the mask is off by one: step t is live for t < sequence_length[b] (a row of "
-        "length 2 has steps 0 and 1)."),
+        N_(
+            "the mask is off by one: step t is live for t < sequence_length[b] (a row of "
+            "length 2 has steps 0 and 1)."
+        ),
     ),
     "ignore_lengths": _mistake(
         "ignore_lengths",
@@ -178,16 +192,20 @@ MASK_MISTAKES = {
 UNROLL_VARIANTS = {
     "inputs.reshaped": _mistake(
         "inputs_reshaped",
-        N_("the inputs are reshaped to [T, B, D] instead of transposed: reshape keeps the "
-        "memory order, so each step gets numbers from several rows and steps. Use "
-        "transpose to exchange the batch and time axes."),
+        N_(
+            "the inputs are reshaped to [T, B, D] instead of transposed: reshape keeps the "
+            "memory order, so each step gets numbers from several rows and steps. Use "
+            "transpose to exchange the batch and time axes."
+        ),
     ),
 }
 MASK_VARIANTS = {
     "mask.short_by_one": _mistake(
         "short_by_one",
-        N_("the mask ends one step early: step t is live for t < sequence_length[b] (a row of "
-        "length 2 has steps 0 and 1)."),
+        N_(
+            "the mask ends one step early: step t is live for t < sequence_length[b] (a row of "
+            "length 2 has steps 0 and 1)."
+        ),
     ),
 }
 
@@ -401,8 +419,10 @@ STATIC_RNN = Exercise(
     mistakes={
         "time_major_ignored": Mistake(
             lambda case: _static(case, "time_major_ignored"),
-            N_("the stacked steps are read batch-major: np.stack(inputs) is [T, B, D], so run "
-            "dynamic_rnn with time_major=True."),
+            N_(
+                "the stacked steps are read batch-major: np.stack(inputs) is [T, B, D], so run "
+                "dynamic_rnn with time_major=True."
+            ),
         ),
         "ignore_lengths": Mistake(
             lambda case: _static(case, "ignore_lengths"),
@@ -543,14 +563,18 @@ BIDIRECTIONAL = Exercise(
     mistakes={
         "flip_whole": Mistake(
             lambda case: _bidi(case, "flip_whole"),
-            N_("the whole padded sequence is reversed: reverse each row only within its "
-            "sequence_length, so the backward cell starts at the row's last valid step, not "
-            "on padding."),
+            N_(
+                "the whole padded sequence is reversed: reverse each row only within its "
+                "sequence_length, so the backward cell starts at the row's last valid step, not "
+                "on padding."
+            ),
         ),
         "not_reversed_back": Mistake(
             lambda case: _bidi(case, "not_reversed_back"),
-            N_("the backward outputs are left reversed: reverse them back (within each row's "
-            "length) so output t of both directions belongs to input t."),
+            N_(
+                "the backward outputs are left reversed: reverse them back (within each row's "
+                "length) so output t of both directions belongs to input t."
+            ),
         ),
         "no_reversal": Mistake(
             lambda case: _bidi(case, "no_reversal"),

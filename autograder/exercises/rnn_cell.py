@@ -80,9 +80,11 @@ BASIC_RNN_CELL = Exercise(
     mistakes={
         "h_x_order": Mistake(
             lambda case: _basic_rnn(case, order="hx"),
-            N_("the kernel multiplies [h, x] instead of [x, h]. TF1's kernel stacks the input "
-            "rows on top of the recurrent rows, W = [W_x; W_h], so concatenate "
-            "[inputs, state] (inputs first) along axis 1."),
+            N_(
+                "the kernel multiplies [h, x] instead of [x, h]. TF1's kernel stacks the input "
+                "rows on top of the recurrent rows, W = [W_x; W_h], so concatenate "
+                "[inputs, state] (inputs first) along axis 1."
+            ),
         ),
         "no_bias": Mistake(
             lambda case: _basic_rnn(case, bias=0),
@@ -94,8 +96,10 @@ BASIC_RNN_CELL = Exercise(
         ),
         "activation_ignored": Mistake(
             lambda case: _basic_rnn(case, activation="tanh"),
-            N_("the cell always uses np.tanh: apply self.activation, which is tanh only by "
-            "default (BasicRNNCell(num_units, activation=...))."),
+            N_(
+                "the cell always uses np.tanh: apply self.activation, which is tanh only by "
+                "default (BasicRNNCell(num_units, activation=...))."
+            ),
         ),
         "sigmoid": Mistake(
             lambda case: _basic_rnn(case, activation="sigmoid"),
@@ -103,8 +107,10 @@ BASIC_RNN_CELL = Exercise(
         ),
         "old_state": Mistake(
             lambda case: _basic_rnn(case, state="old"),
-            N_("the state is not updated: a BasicRNNCell's new state is its output, new_h, "
-            "and it must be returned as both."),
+            N_(
+                "the state is not updated: a BasicRNNCell's new state is its output, new_h, "
+                "and it must be returned as both."
+            ),
         ),
     },
     variants={
@@ -118,8 +124,10 @@ BASIC_RNN_CELL = Exercise(
         ),
         "z.recurrent_rows": Mistake(
             lambda case: _basic_rnn(case, dropped="h"),
-            N_("the previous state h_prev does not reach the new state: the kernel multiplies "
-            "[x, h_prev]."),
+            N_(
+                "the previous state h_prev does not reach the new state: the kernel multiplies "
+                "[x, h_prev]."
+            ),
         ),
     },
 )
@@ -208,23 +216,31 @@ UNROLL = Exercise(
     mistakes={
         "from_initial": Mistake(
             lambda case: _unroll_wrong(case, "from_initial"),
-            N_("every step starts from the initial state: pass each step the state the "
-            "previous step returned (h0 -> h1 -> h2 ...)."),
+            N_(
+                "every step starts from the initial state: pass each step the state the "
+                "previous step returned (h0 -> h1 -> h2 ...)."
+            ),
         ),
         "never_updated": Mistake(
             lambda case: _unroll_wrong(case, "never_updated"),
-            N_("every step starts from the initial state, and it is returned as the final "
-            "state: keep the state each step returns, `output, state = cell(x, state)`."),
+            N_(
+                "every step starts from the initial state, and it is returned as the final "
+                "state: keep the state each step returns, `output, state = cell(x, state)`."
+            ),
         ),
         "carry_output": Mistake(
             lambda case: _unroll_wrong(case, "carry_output"),
-            N_("the output is carried to the next step instead of the state: "
-            "(output, state) = cell(x, state) keeps the two apart."),
+            N_(
+                "the output is carried to the next step instead of the state: "
+                "(output, state) = cell(x, state) keeps the two apart."
+            ),
         ),
         "collect_state": Mistake(
             lambda case: _unroll_wrong(case, "collect_state"),
-            N_("the states are collected as outputs: the outputs list holds what the cell "
-            "returns first, its output."),
+            N_(
+                "the states are collected as outputs: the outputs list holds what the cell "
+                "returns first, its output."
+            ),
         ),
         "first_state": Mistake(
             lambda case: _unroll_wrong(case, "first_state"),
@@ -232,8 +248,10 @@ UNROLL = Exercise(
         ),
         "initial_state": Mistake(
             lambda case: _unroll_wrong(case, "initial_state"),
-            N_("the initial state is returned as the final state: return the state after "
-            "the last step."),
+            N_(
+                "the initial state is returned as the final state: return the state after "
+                "the last step."
+            ),
         ),
     },
 )

@@ -219,23 +219,31 @@ KERAS_LSTM_WEIGHTS = Exercise(
     mistakes={
         "no_reorder": Mistake(
             lambda case: _keras_lstm(case, "no_reorder"),
-            N_("the gate blocks keep TF1's order i, j, f, o: Keras reads them as i, f, c, o, so "
-            "move TF1's f block second and its j block third, in the kernels and the bias."),
+            N_(
+                "the gate blocks keep TF1's order i, j, f, o: Keras reads them as i, f, c, o, so "
+                "move TF1's f block second and its j block third, in the kernels and the bias."
+            ),
         ),
         "no_fold": Mistake(
             lambda case: _keras_lstm(case, "no_fold"),
-            N_("forget_bias is not folded in: Keras has no forget_bias, so add it to the bias of "
-            "the forget gate."),
+            N_(
+                "forget_bias is not folded in: Keras has no forget_bias, so add it to the bias of "
+                "the forget gate."
+            ),
         ),
         "wrong_gate": Mistake(
             lambda case: _keras_lstm(case, "wrong_gate"),
-            N_("forget_bias is added to the wrong block: in Keras's order i, f, c, o the forget "
-            "gate's bias is bias[H:2H]."),
+            N_(
+                "forget_bias is added to the wrong block: in Keras's order i, f, c, o the forget "
+                "gate's bias is bias[H:2H]."
+            ),
         ),
         "rows_swapped": Mistake(
             lambda case: _keras_lstm(case, "rows_swapped"),
-            N_("the kernel's rows are split the wrong way: TF1's first D rows multiply x (Keras's "
-            "kernel), the last H rows multiply h (its recurrent_kernel)."),
+            N_(
+                "the kernel's rows are split the wrong way: TF1's first D rows multiply x (Keras's "
+                "kernel), the last H rows multiply h (its recurrent_kernel)."
+            ),
         ),
     },
 )

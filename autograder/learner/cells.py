@@ -142,15 +142,19 @@ class RNNCell:
         if len(weights) != len(shapes):
             raise ValueError(
                 _("{cell} has {count} weights {shapes}. Received: {received} arrays.").format(
-                    cell=type(self).__name__, count=len(shapes), shapes=shapes,
+                    cell=type(self).__name__,
+                    count=len(shapes),
+                    shapes=shapes,
                     received=len(weights),
                 )
             )
         for index, (w, shape) in enumerate(zip(weights, shapes, strict=True)):
             if np.shape(w) != shape:
                 raise ValueError(
-                    _("{cell} expects weight {index} of shape {shape}. Received: shape "
-                      "{received}.").format(
+                    _(
+                        "{cell} expects weight {index} of shape {shape}. Received: shape "
+                        "{received}."
+                    ).format(
                         cell=type(self).__name__, index=index, shape=shape, received=np.shape(w)
                     )
                 )
