@@ -127,26 +127,32 @@ def judge_request(request: Request, exercises: dict[str, Exercise]) -> Failure |
         return Failure(request.problem)
     exercise = exercises.get(request.exercise)
     if exercise is None or request.cases is None:
-        return Failure(f"the check asked for an unknown exercise {request.exercise!r}")
+        return Failure(
+            _("the check asked for an unknown exercise {exercise}").format(
+                exercise=repr(request.exercise)
+            )
+        )
     if request.outputs is None:
         return Failure(
-            "the check asked for cases but never reported outputs (the cell stopped early)"
+            _("the check asked for cases but never reported outputs (the cell stopped early)")
         )
-    unreadable = "the check's report could not be read ({}); was the checks module changed?"
+    unreadable = _(
+        "the check's report could not be read ({error}); was the checks module changed?"
+    )
     try:
         outputs = wire.loads(request.outputs)
     except wire.WireError as error:
-        return Failure(unreadable.format(error))
+        return Failure(unreadable.format(error=error))
     if type(outputs) is not list or len(outputs) != len(request.cases):
         return Failure(
-            "the check reported the wrong number of outputs; was the checks module changed?"
+            _("the check reported the wrong number of outputs; was the checks module changed?")
         )
     for index, (case, report) in enumerate(zip(request.cases, outputs, strict=True)):
         where = _case_words(request, exercise, case, index)
         try:
             received, inputs_after = unpack(report)
         except wire.WireError as error:
-            return Failure(unreadable.format(error))
+            return Failure(unreadable.format(error=error))
         try:
             verdict = judge(exercise, case, received, inputs_after)
         except Exception as error:  # a bug in the exercise's reference, not in the answer
@@ -185,7 +191,7 @@ def _test_failure(cell: Cell, run: CellRun, exercises: dict[str, Exercise]) -> F
     if run.status in ("timeout", "died", "output", "memory"):
         return Failure(_("this test stopped: {error}").format(error=run.error))
     if run.status == "not run":
-        return Failure(run.error or "this test cell did not run")
+        return Failure(run.error or _("this test cell did not run"))
     binding = _binding_problem(cell, run.requests)
     if binding:
         return Failure(binding)
@@ -201,8 +207,10 @@ def _test_failure(cell: Cell, run: CellRun, exercises: dict[str, Exercise]) -> F
         return Failure(_("the test cell raised {error}").format(error=run.error))
     if missing:
         return Failure(
-            f"a check of {missing[0][0]} in this test cell never reported; the check function "
-            "was replaced or not called, so the test cannot pass"
+            _(
+                "a check of {exercise} in this test cell never reported; the check function "
+                "was replaced or not called, so the test cannot pass"
+            ).format(exercise=missing[0][0])
         )
     return None
 
