@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from autograder import sandbox
+from autograder.learner.i18n import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 STOPPED = 3  # the exit status when grading itself failed
@@ -43,7 +44,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     options = grading.Options(jobs=args.jobs, db_url=args.db, limits=_limits(args),
                               student=args.student, due=dict(map(late.parse_due, args.due)),
-                              assignment=args.assignment, exercise=args.exercise)
+                              assignment=args.assignment, exercise=args.exercise,
+                              lang=args.lang)
     grader = grading.Grader(args.course, args.out, options)
     message = sandbox.warning(grader.level)
     if message:
@@ -73,7 +75,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from autograder import selfcheck
 
-    result = selfcheck.check(args.notebook, _limits(args), args.course)
+    result = selfcheck.check(args.notebook, _limits(args), args.course, args.lang)
     print(selfcheck.render(result))
     return 0 if all(s.passed for s in result.scores if s.points is not None) else 1
 
@@ -144,12 +146,18 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--due", action="append", default=[], metavar="ASSIGNMENT=ISO8601",
                        help="store this due date in the gradebook (over nbgrader's own); the "
                        "late policy is nbgrader's, set in the course's nbgrader_config.py")
+    grade.add_argument("--lang", choices=LANGUAGES,
+                       help="the language of the reasons and feedback pages (default: each "
+                       "notebook's edition, English or Chinese)")
     limits(grade, 120, 300)
     course_option(grade)
     grade.set_defaults(run=cmd_grade)
 
     check = commands.add_parser("check", help="check your own notebook on the visible tests")
     check.add_argument("notebook", type=Path)
+    check.add_argument("--lang", choices=LANGUAGES,
+                       help="the language of the messages (default: $RNN_COURSE_LANG, else the "
+                       "notebook's edition)")
     limits(check, 300, 1800)
     course_option(check)
     check.set_defaults(run=cmd_check)

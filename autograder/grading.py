@@ -39,9 +39,11 @@ from autograder.course import Layout
 from autograder.execute import Runner
 from autograder.exercises import Exercise
 from autograder.gradebook import Book, sqlite_url, submitted_at
+from autograder.i18n import using
 from autograder.notebook import Prepared, Unreadable, prepare, read
 from autograder.scoring import NotebookResult, score_notebook, zero
 from autograder.submissions import Problem, Task, discover, unpack
+from autograder.translation import edition
 
 MAX_COPIED_BYTES = 200 * 2**20
 # The preflight's student: a name no student folder can have (``discover`` refuses names
@@ -65,6 +67,7 @@ class Options:
     due: dict[str, datetime] = field(default_factory=dict)  # --due, over the gradebook's
     assignment: str | None = None  # regrade this assignment only
     exercise: str | None = None  # regrade this exercise (name or grade_id) only; ``versions``
+    lang: str | None = None  # the feedback's language; None: each notebook's edition
 
 
 @dataclass
@@ -224,11 +227,12 @@ class Grader:
             result.seconds = time.monotonic() - started
             return result
         prepared = prepare(nb, layout)
+        lang = self.options.lang or edition(nb)
         self.counter += 1
         # A user id per notebook: nothing one submission leaves behind (processes still
         # dying after a fork bomb, files) can count against or touch the next one.
         job = sandbox.Job(self.jobs_root / f"job-{self.counter}", self.id_base + self.counter,
-                          self.level, self.library)
+                          self.level, self.library, lang)
         job.create()
         try:
             if not self._copy_files(task, job.work):
@@ -251,8 +255,13 @@ class Grader:
             runner = Runner(prepared.nb, job, self.options.limits, prepared.test_cells,
                             make_cases)
             runs = await runner.run()
-            result = await asyncio.to_thread(
-                score_notebook, layout, prepared, runs, exercises, task.student)
+
+            def score() -> NotebookResult:
+                with using(lang):  # the reasons in the learner's language
+                    return score_notebook(layout, prepared, runs, exercises, task.student)
+
+            result = await asyncio.to_thread(score)
+            result.lang = lang
             self._autograded(prepared, result, layout)
         finally:
             job.remove()
@@ -267,7 +276,7 @@ class Grader:
     def _fingerprint(self, task: Task) -> str:
         digest = hashlib.sha256()
         for part in (self.version, self.sources[task.assignment], self.key.decode(),
-                     repr(self.options.limits)):
+                     repr(self.options.limits), str(self.options.lang)):
             digest.update(part.encode() + b"\0")
         digest.update(task.path.read_bytes() if task.path.is_file() else b"<missing>")
         return digest.hexdigest()

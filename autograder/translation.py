@@ -98,3 +98,10 @@ def translatable(cell: nbformat.NotebookNode) -> bool:
         token.type == tokenize.COMMENT or (token.type == tokenize.STRING and " " in token.string)
         for token in tokenize.generate_tokens(io.StringIO(cell.source).readline)
     )
+
+
+def edition(nb: nbformat.NotebookNode) -> str:
+    """The language a notebook was released in: its metadata ``rnn_course.lang`` ("zh" for
+    the Chinese edition), "en" when it names none."""
+    lang = nb.get("metadata", {}).get("rnn_course", {}).get("lang", "en")
+    return lang if lang in LANGUAGES else "en"  # a learner may edit metadata: never trust it
