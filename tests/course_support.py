@@ -1,5 +1,6 @@
 """Shared by the course tests: where the notebooks are, and their cells by nbgrader role."""
 
+import filecmp
 import os
 import pathlib
 import sys
@@ -10,6 +11,7 @@ import nbformat
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 COURSE = ROOT / "course"
+COURSE_ZH = ROOT / "course-zh"
 ASSIGNMENTS = sorted(p.name for p in SOLUTIONS.glob("*") if p.is_dir())
 
 
@@ -96,3 +98,21 @@ def first_failure(check, value, hidden: bool) -> AssertionError | None:
         except AssertionError as failure:
             return failure
     return None
+
+
+def assert_same_tree(made: pathlib.Path, committed: pathlib.Path, regenerate: str) -> None:
+    """``made`` and ``committed`` hold the same files, byte for byte; else say how to
+    regenerate the committed tree."""
+    compared = filecmp.dircmp(made, committed, ignore=[".ipynb_checkpoints"])
+    _assert_same(compared, committed.name, regenerate)
+
+
+def _assert_same(compared: filecmp.dircmp, name: str, regenerate: str) -> None:
+    assert not compared.left_only, f"{name}/ lacks {compared.left_only}: {regenerate}"
+    assert not compared.right_only, f"{name}/ has stray {compared.right_only}"
+    _, mismatch, errors = filecmp.cmpfiles(
+        compared.left, compared.right, compared.common_files, shallow=False
+    )
+    assert not mismatch and not errors, f"{name}/ differs in {mismatch}: {regenerate}"
+    for sub in compared.subdirs.values():
+        _assert_same(sub, name, regenerate)
