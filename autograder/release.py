@@ -64,7 +64,7 @@ def glossary_markdown(source: Path = GLOSSARY_SOURCE) -> str:
     return re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
 
 
-def _source_tree(solutions: Path, lang: str, scratch: Path, i18n: Path) -> Path:
+def source_tree(solutions: Path, lang: str, scratch: Path, i18n: Path) -> Path:
     """``solutions/`` with every notebook in ``lang``, under ``scratch``; raises ValueError
     (naming notebooks and cells) when a translation is missing, stale or changes code."""
     if lang == translation.SOURCE_LANGUAGE:
@@ -99,7 +99,7 @@ def release(root: Path, lang: str) -> list[str]:
         raise ValueError(f"no assignments in {solutions}: expected <assignment>/<name>.ipynb")
     glossary = glossary_markdown()
     with tempfile.TemporaryDirectory(prefix="autograder-edition-") as scratch:
-        source = _source_tree(solutions, lang, Path(scratch), i18n)
+        source = source_tree(solutions, lang, Path(scratch), i18n)
         for name in names:
             course.generate(source, out, name, stubs=STUBS[lang])
             (out / name / GLOSSARY_FILES[lang]).write_text(glossary, encoding="utf-8")

@@ -181,9 +181,12 @@ def problems(
                 f"'{current}'); `python -m autograder translate --scaffold {lang}` shows what "
                 f"changed: update the text, then set en: '{current}'")))
             continue
-        if cell.cell_type == "markdown" and lang == "zh" and not _CJK.search(entry.text):
+        if cell.cell_type == "markdown" and (
+            entry.text == cell.source or (lang == "zh" and not _CJK.search(entry.text))
+        ):
             found.append(Problem(name, cell.id, "untranslated", (
-                "the text has no Chinese in it yet; write the Chinese over the English")))
+                "the text is still the English (or has no Chinese in it); write the "
+                "translation over it")))
         elif cell.cell_type == "code":
             detail = _code_problem(cell, entry.text)
             if detail:

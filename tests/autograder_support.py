@@ -10,7 +10,7 @@ import sys
 
 import nbformat
 
-from autograder import course
+from autograder import course, scoring
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PILOT = ROOT / "tests" / "fixtures" / "pilot"
@@ -118,3 +118,8 @@ def rows(out: pathlib.Path) -> list[dict[str, str]]:
     """``grades.csv``, one dict per row."""
     with open(out / "grades.csv", newline="", encoding="utf-8") as file:
         return list(csv.DictReader(file))
+
+
+def autograded(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rows the autograder scored: all but the written answers left to the instructor."""
+    return [r for r in rows_ if r["reason"] != scoring.AWAITING_INSTRUCTOR]

@@ -3,6 +3,7 @@
 import filecmp
 import os
 import pathlib
+import re
 import sys
 import time
 
@@ -69,6 +70,34 @@ def execute(path: pathlib.Path, timeout: int = 120) -> tuple:
         os.environ.clear()
         os.environ.update(saved)
     return nb, time.perf_counter() - start
+
+
+def output_text(cell) -> str:
+    """What an executed cell printed, and its error if it raised."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type == "error":
+            parts.append(f"{out.ename}: {out.evalue}")
+    return "".join(parts)
+
+
+def assert_passes_every_check(nb, name: str) -> None:
+    """An executed solution notebook passed every check, visible and hidden, raised nothing
+    and wrote nothing on stderr."""
+    graded = graded_cells(nb)
+    assert graded, f"{name} has no graded cells"
+    for cell in graded:
+        text = output_text(cell)
+        grade_id = nbgrader_meta(cell)["grade_id"]
+        assert re.search(r"all \d+ cases passed", text), f"{name} {grade_id}: {text}"
+        assert re.search(r"all \d+ hidden cases passed", text), f"{name} {grade_id}: {text}"
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            assert out.output_type != "error", f"{name} {cell.id}: {output_text(cell)}"
+            assert not (out.output_type == "stream" and out.name == "stderr"), (
+                f"{name} {cell.id} wrote on stderr: {out.text}")
 
 
 def namespace_from(nb, upto_grade_id: str | None = None) -> dict:

@@ -27,6 +27,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyBboxPatch
 
+from autograder.learner.fonts import use_cjk_fallback
+
 GATE_MAP = "viridis"  # a gate in [0, 1]: dark is shut, yellow is open
 SIGNED_MAP = "RdBu_r"  # a tanh value in [-1, 1]: blue negative, red positive
 STATE_COLOUR = "#fde9c8"
@@ -34,6 +36,8 @@ INPUT_COLOUR = "#dbe9f6"
 OUTPUT_COLOUR = "#e2f0d9"
 PLAIN_COLOUR = "#eeeeee"
 MASK_COLOUR = "#d9d9d9"
+
+use_cjk_fallback()  # Chinese labels draw in a CJK font where one is installed
 
 
 # ---- drawing primitives ---------------------------------------------------------------------
