@@ -40,7 +40,7 @@ SOURCE_LANGUAGE = "en"
 METADATA_KEY = "rnn_course"
 
 # Characters that mark a text as written in Chinese (CJK ideographs and full-width punctuation).
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 # nbgrader's region markers: comments a translation must keep exactly, or the release breaks.
 _NBGRADER_MARKER = re.compile(r"#+\s*(BEGIN|END) (SOLUTION|HIDDEN TESTS)\b")
 
@@ -182,7 +182,7 @@ def problems(
                 f"changed: update the text, then set en: '{current}'")))
             continue
         if cell.cell_type == "markdown" and (
-            entry.text == cell.source or (lang == "zh" and not _CJK.search(entry.text))
+            entry.text == cell.source or (lang == "zh" and not CJK.search(entry.text))
         ):
             found.append(Problem(name, cell.id, "untranslated", (
                 "the text is still the English (or has no Chinese in it); write the "
@@ -228,7 +228,7 @@ def apply(
     return nb
 
 
-def _block(cell_id: str, entry: Entry, lang: str) -> list[str]:
+def entry_lines(cell_id: str, entry: Entry, lang: str) -> list[str]:
     """One entry as YAML lines: a literal block a translator can edit, or (for the rare text a
     block cannot hold exactly, such as leading spaces or a final newline) a quoted string."""
     lines = [f"{cell_id}:", f"  en: '{entry.en}'", f"  {lang}: |-"]
@@ -251,7 +251,7 @@ def scaffold(
     for cell in nb.cells:
         if translatable(cell):
             entry = existing.get(cell.id) or Entry(source_hash(cell.source), cell.source)
-            lines.extend(_block(cell.id, entry, lang))
+            lines.extend(entry_lines(cell.id, entry, lang))
     return "\n".join(lines) + "\n"
 
 

@@ -10,6 +10,7 @@ whatever state the course's translations are in.
 
 import re
 import shutil
+import subprocess
 
 import nbformat
 import pytest
@@ -104,7 +105,7 @@ def _translate(path, texts: dict[str, str]) -> None:
     entries = translation.load(path, "zh")
     lines = ["# translated"]
     for cell_id, entry in entries.items():
-        lines += translation._block(cell_id, translation.Entry(entry.en, texts[cell_id]), "zh")
+        lines += translation.entry_lines(cell_id, translation.Entry(entry.en, texts[cell_id]), "zh")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -158,7 +159,7 @@ def test_each_problem_is_found_and_named(tiny_course, change, expected):
     if change == "missing":
         kept = {k: v for k, v in translation.load(path, "zh").items() if k != "demo"}
         path.write_text("".join(
-            "\n".join(translation._block(k, e, "zh")) + "\n" for k, e in kept.items()))
+            "\n".join(translation.entry_lines(k, e, "zh")) + "\n" for k, e in kept.items()))
     if change == "gone":
         with path.open("a", encoding="utf-8") as file:
             file.write("gone-cell:\n  en: '000000000000'\n  zh: |-\n    没有这个单元\n")
@@ -186,6 +187,23 @@ def test_apply_refuses_a_stale_or_missing_entry_naming_the_cells(tiny_course):
     del entries["demo"]
     with pytest.raises(ValueError, match=r"doubling/doubling.*intro is stale.*demo is missing"):
         translation.apply(nb, entries, "zh", "doubling/doubling")
+
+
+def test_a_stale_entry_is_shown_with_what_changed_in_the_english(tiny_course):
+    """The scaffold's report diffs the English the entry was translated from (git history)
+    against the English now, so the translator sees what to change."""
+    root, notebook, path = tiny_course
+    _translate(path, ZH)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run([*git, "-C", str(root), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(root), "commit", "-qm", "first"], check=True)
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells[0].source = nb.cells[0].source.replace("Write `double`.", "Write `double` now.")
+    nbformat.write(nb, notebook)
+    [report] = translation.stale_report(notebook, "zh", root / "solutions", root / "i18n")
+    assert "cell intro: stale" in report
+    assert "-Write `double`." in report and "+Write `double` now." in report
 
 
 def test_edition_reads_only_known_languages():
@@ -313,8 +331,9 @@ def test_notebook_01_opens_with_the_notes_in_chinese():
             break
         opening.append(cell.source)
     text = _plain("\n".join(opening))
-    sentences = [line.strip("*> ").strip() for line in SEED_NOTES.read_text(encoding="utf-8").splitlines()
-                 if translation._CJK.search(line) and line.lstrip().startswith(("*", ">"))]
+    seed = SEED_NOTES.read_text(encoding="utf-8").splitlines()
+    sentences = [line.strip("*> ").strip() for line in seed
+                 if translation.CJK.search(line) and line.lstrip().startswith(("*", ">"))]
     assert len(sentences) >= 8
     missing = [s for s in sentences if _plain(s) not in text]
     assert not missing, f"the notes' sentences missing from 01 (zh): {missing}"
