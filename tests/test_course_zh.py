@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import course, release, translation
+from autograder import course, notebook, release, translation
 from autograder.gradebook import sqlite_url
 from autograder.learner import fonts
 from tests.autograder_support import ROOT, autograded, autograder, rows
@@ -280,6 +280,20 @@ def test_graded_cells_are_the_same_in_both_editions(assignment):
         zh = nbformat.read(zh_path, as_version=4)
         assert translation.edition(zh) == "zh" and translation.edition(en) == "en"
         _assert_same_graded_cells(en, zh, f"{assignment}/{en_path.stem}")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_an_untouched_zh_answer_counts_as_left_as_released(assignment, zh_source):
+    """Grading knows a zh learner's answer cells are as released, though their comments
+    differ from the English release the gradebook holds; a solved one is an answer."""
+    for en_path in notebooks(COURSE, assignment):
+        en = nbformat.read(en_path, as_version=4)
+        layout = course.layout_from_release(en, assignment, en_path.stem)
+        answers = {c.grade_id for c in layout.cells if c.kind in ("answer", "manual")}
+        blank = nbformat.read(COURSE_ZH / assignment / en_path.name, as_version=4)
+        assert notebook.prepare(blank, layout).unanswered == answers
+        solved = nbformat.read(zh_source / assignment / en_path.name, as_version=4)
+        assert notebook.prepare(solved, layout).unanswered == set()
 
 
 def test_course_zh_is_regenerated_byte_for_byte(tmp_path):
