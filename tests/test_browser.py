@@ -444,10 +444,11 @@ def _zh_learner(tmp: Path) -> Path:
 
 
 def test_a_chinese_edition_learner_in_jupyterlab(tmp_path):
-    """The Chinese edition, as its learner meets it: course-zh's notebook 01 with the typical
-    mistake typed in fails its check (``zh-check.png``), and the learner's feedback page after
-    grading (``zh-feedback.png``). Both pass whatever language the check's message is in:
-    the messages' language follows the notebook's edition where the catalogs exist."""
+    """The Chinese edition, as its learner meets it: course-zh's notebook 01 opens with the
+    notes in Chinese (``zh-notes.png``); with the typical mistake typed in, its check fails
+    (``zh-check.png``); and the learner's feedback page after grading (``zh-feedback.png``).
+    Both pass whatever language the check's message is in: the messages' language follows the
+    notebook's edition where the catalogs exist."""
     if not CHROMIUM.exists():
         pytest.fail("Debian's Chromium is missing: `apt-get install chromium` (.ci/run does)")
     _, index, answers = _cells()  # course-zh has course's cells, in the same order
@@ -469,6 +470,7 @@ def test_a_chinese_edition_learner_in_jupyterlab(tmp_path):
                           f"?token={TOKEN}")
                 expect(page.locator(".jp-Notebook")).to_contain_text("本课程的源头")
                 expect(page.get_by_role("button", name=re.compile(r"\| Idle$"))).to_be_visible()
+                page.screenshot(path=OUT / "zh-notes.png")  # the notes open notebook 01
                 _type_into(page, index["basic_rnn_cell_answer"], mistake)
                 _run_all(page)
                 failure = _output(page, index["basic_rnn_cell_test"])
