@@ -8,6 +8,7 @@ The translation mechanism is also proven on a small made-up notebook, so its tes
 whatever state the course's translations are in.
 """
 
+import json
 import re
 import shutil
 import subprocess
@@ -16,10 +17,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import course, notebook, release, translation
+from autograder import course, notebook, release, sandbox, translation
 from autograder.gradebook import sqlite_url
 from autograder.learner import fonts
-from tests.autograder_support import ROOT, autograded, autograder, rows
+from tests.autograder_support import ROOT, autograded, autograder, rows, run_in_jail
 from tests.course_support import (
     ASSIGNMENTS,
     COURSE,
@@ -377,6 +378,36 @@ def test_chinese_labels_draw_in_a_cjk_font_without_warnings(recwarn):
         assert draw(), "expected DejaVu Sans alone to lack Chinese glyphs"
         assert fonts.use_cjk_fallback() is not None, "no CJK font: run scripts/ci-setup.sh"
         assert draw() == []
+
+
+DRAW_CHINESE = """
+import io, json, warnings
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    from autograder.learner import figures
+    import matplotlib, matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    ax.set_title("隐层状态 hidden state")
+    fig.savefig(io.BytesIO(), format="png")
+print(json.dumps({"family": list(matplotlib.rcParams["font.family"]),
+                  "warnings": [str(w.message) for w in caught]}))
+"""
+
+
+@pytest.mark.kernel
+def test_figures_in_the_grading_jail_find_the_cjk_font(tmp_path):
+    """The jail binds /usr and /etc/fonts: a learner's kernel draws Chinese in the CJK font,
+    with no warning and nothing on stderr."""
+    level = sandbox.probe()
+    if level == "none":
+        pytest.fail("bubblewrap cannot confine kernels here: see scripts/ci-setup.sh")
+    tmp_path.chmod(0o755)
+    cell, _ = run_in_jail(tmp_path, DRAW_CHINESE, level, sandbox.Limits(timeout=120))
+    assert not [o for o in cell.outputs if o.get("name") == "stderr"], cell.outputs
+    text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    report = json.loads(text.strip().splitlines()[-1])
+    assert report["family"][1:] == [fonts.cjk_family()], report
+    assert report["warnings"] == [], report
 
 
 # ---- running and grading the Chinese edition ------------------------------------------------
