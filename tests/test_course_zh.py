@@ -233,6 +233,21 @@ def test_a_made_up_course_releases_in_chinese_deterministically(tiny_course):
     assert (root / "course-zh" / "doubling" / release.GLOSSARY_FILES["zh"]).exists()
 
 
+def test_the_release_command_writes_both_editions_and_stops_on_a_stale_entry(tiny_course):
+    root, notebook, path = tiny_course
+    _translate(path, ZH)
+    result = autograder("--course", str(root), "release")
+    assert result.returncode == 0, result.stderr
+    assert "released doubling (en)" in result.stdout and "released doubling (zh)" in result.stdout
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells[0].source = "# Doubling, revised"
+    nbformat.write(nb, notebook)
+    result = autograder("--course", str(root), "release", "--lang", "zh")
+    assert result.returncode == 1
+    assert "doubling/doubling" in result.stderr and "intro is stale" in result.stderr
+    assert "translate --scaffold zh" in result.stderr
+
+
 # ---- the course's own translations ----------------------------------------------------------
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
