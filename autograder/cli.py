@@ -26,16 +26,34 @@ def _limits(args: argparse.Namespace) -> sandbox.Limits:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from autograder import course
+    from autograder import release
 
-    source, release = args.course / "solutions", args.course / "course"
-    names = course.assignments(source)
-    if not names:
-        print(f"No assignments in {source}.", file=sys.stderr)
-        return 1
-    for name in names:
-        course.generate(source, release, name)
-        print(f"released {name}: {source / name} -> {release / name}")
+    for lang in args.lang or release.FOLDERS:
+        out = args.course / release.FOLDERS[lang]
+        for name in release.release(args.course, lang):
+            print(f"released {name} ({lang}): {args.course / 'solutions' / name} -> {out / name}")
+    return 0
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from autograder import course, translation
+
+    solutions, i18n = args.course / "solutions", args.course / "i18n"
+    stale = []
+    for assignment in course.assignments(solutions):
+        for name in course.notebooks(solutions, assignment):
+            notebook = solutions / assignment / f"{name}.ipynb"
+            path = translation.translation_path(notebook, args.scaffold, solutions, i18n)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(translation.scaffold(notebook, args.scaffold, solutions, i18n),
+                            encoding="utf-8")
+            print(f"wrote {path}")
+            stale += translation.stale_report(notebook, args.scaffold, solutions, i18n)
+    for report in stale:
+        print(f"\n{report}")
+    if stale:
+        print(f"\n{len(stale)} entries are stale: the English above changed since they were "
+              "translated. Update each text, then set its en: hash to the new one shown.")
     return 0
 
 
@@ -117,10 +135,22 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--course", type=Path, default=argparse.SUPPRESS,
                          help="folder holding solutions/ and course/ (default: this checkout)")
 
-    release = commands.add_parser("release", help="regenerate course/ from solutions/ "
-                                  "(nbgrader generate_assignment)")
+    release = commands.add_parser(
+        "release", help="regenerate the learners' notebooks from solutions/ (nbgrader "
+        "generate_assignment): course/ in English and course-zh/ in Chinese")
+    release.add_argument("--lang", action="append", choices=["en", "zh"],
+                         help="release this edition only (default: both, so one command "
+                         "keeps both fresh); may be repeated")
     course_option(release)
     release.set_defaults(run=cmd_release)
+
+    translate = commands.add_parser(
+        "translate", help="write or refresh the translation files i18n/<lang>/**.yml for "
+        "translators, and show what changed in the English of stale entries")
+    translate.add_argument("--scaffold", required=True, choices=["zh"], metavar="LANG",
+                           help="the language to scaffold (zh)")
+    course_option(translate)
+    translate.set_defaults(run=cmd_translate)
 
     def limits(sub: argparse.ArgumentParser, timeout: float, notebook_timeout: float) -> None:
         sub.add_argument("--timeout", type=float, default=timeout,

@@ -20,15 +20,14 @@ Shape legend: B batch, T time, D input depth, H units, P projection.
 """
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyBboxPatch
 
+from autograder.learner.fonts import use_cjk_fallback
 from autograder.learner.i18n import _
 
 GATE_MAP = "viridis"  # a gate in [0, 1]: dark is shut, yellow is open
@@ -39,23 +38,7 @@ OUTPUT_COLOUR = "#e2f0d9"
 PLAIN_COLOUR = "#eeeeee"
 MASK_COLOUR = "#d9d9d9"
 
-# Chinese labels need a CJK font: Debian's fonts-wqy-microhei, where it is installed.
-CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-
-
-def _cjk_fallback() -> None:
-    """Let matplotlib fall back to the CJK font for the characters its default font lacks
-    (matplotlib tries each family of ``font.family`` in turn, glyph by glyph)."""
-    if not CJK_FONT.exists():
-        return
-    font_manager.fontManager.addfont(str(CJK_FONT))
-    name = font_manager.FontProperties(fname=str(CJK_FONT)).get_name()
-    families = list(plt.rcParams["font.family"])
-    if name not in families:
-        plt.rcParams["font.family"] = [*families, name]
-
-
-_cjk_fallback()
+use_cjk_fallback()  # Chinese labels draw in a CJK font where one is installed
 
 
 # ---- drawing primitives ---------------------------------------------------------------------
