@@ -95,7 +95,7 @@ def ours(m, values: list, nested_output: bool = True):
             h, (c, s) = tape["state"]["h"], tape["state"]["memory"]
             new_h = tape["new_state"]["h"]
             g = NP_OPS.sigmoid(z @ w_z)
-            d_h_out, d_sum = d_output if nested_output else (d_output, 0)
+            d_h_out, d_sum = (d_output[0], d_output[1]["sum"]) if nested_output else (d_output, 0)
             d_new_c = d_state["memory"][0] + d_sum
             d_new_h = d_state["h"] + d_h_out + d_sum + d_new_c
             d_a = d_new_h * (1 - new_h**2)  # a = x W_x + h W_h + s c
@@ -127,12 +127,16 @@ class TF1Cell(V1.RNNCell):
         return (output if self.nested_output else output[0]), new_state
 
 
-def tf1_run(build, *values):
+def tf1_run(build, *values, weights: list | None = None):
     """TF1 as it ran: ``build(*values)`` makes the graph (each of ``values`` a structure of
-    arrays, as constants) and returns the tensors to fetch."""
+    arrays, as constants) and returns the tensors to fetch. ``weights``: values for the
+    graph's trainable variables, in the order they were made (a TF1 cell's weights)."""
     with tf.Graph().as_default(), tf.compat.v1.Session() as session:
         fetches = build(*tf.nest.map_structure(tf.constant, values))
         session.run(tf.compat.v1.global_variables_initializer())
+        if weights is not None:
+            variables = tf.compat.v1.trainable_variables()
+            session.run([v.assign(w) for v, w in zip(variables, weights, strict=True)])
         return session.run(fetches)
 
 
@@ -154,10 +158,10 @@ def initial_state(seed: int):
             "memory": (rng.normal(size=(B, H)).astype(np.float32), np.float32(0.5))}  # fmt: skip
 
 
-def assert_close(got, expected) -> None:
+def assert_close(got, expected, atol: float = ATOL, rtol: float = 1e-5) -> None:
     tf.nest.assert_same_structure(got, expected, check_types=False)
     for a, b in zip(tf.nest.flatten(got), tf.nest.flatten(expected), strict=True):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=ATOL)
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol)
 
 
 LENGTHS = {"no-lengths": None, "lengths": np.array([T, 2, 0], np.int32),
@@ -285,3 +289,191 @@ def test_static_state_saving_rnn_matches_tf1(m) -> None:
     got = m.static_state_saving_rnn(ours(m, w), steps, saver, names, lengths)
     assert_close(got, expected)
     assert_close({n: saver.state(n) for n in expected_saved}, expected_saved)
+
+
+# --------------------------------------------------------------------------- raw_rnn, vs TF1
+
+NP_LOOP = SimpleNamespace(read=lambda x, t: x[min(t, len(x) - 1)], zeros=np.zeros,
+                          fill=lambda n, t: np.full(n, t, np.int32))  # fmt: skip
+TF_LOOP = SimpleNamespace(read=lambda x, t: tf.gather(x, tf.minimum(t, x.shape[0] - 1)),
+                          zeros=tf.zeros, fill=lambda n, t: tf.fill([n], t))  # fmt: skip
+
+
+def counting_loop_fn(ops, cell, x, lengths, output_size: int):
+    """dynamic_rnn over x [T, B, D] as a loop_fn, which also emits each row's step number
+    (an int32 part of the emit structure) and keeps the running sum of the outputs as its
+    loop state."""
+
+    def loop_fn(time, cell_output, cell_state, loop_state):
+        finished, next_input = time >= lengths, ops.read(x, time)
+        if cell_output is None:  # time 0: initial state, emit structure, loop state
+            emit = (ops.zeros([output_size], np.float32), {"step": ops.zeros([], np.int32)})
+            state = cell.zero_state(B, np.float32)
+            return finished, next_input, state, emit, ops.zeros([B, output_size], np.float32)
+        emit = (cell_output, {"step": ops.fill(B, time)})
+        return finished, next_input, cell_state, emit, loop_state + cell_output
+
+    return loop_fn
+
+
+def stacked(emitted):
+    """rnnref.tf's and TF1's TensorArrays stacked, [T, B, ...]; rnnref.np's as they are."""
+    return tf.nest.map_structure(lambda e: e.stack() if hasattr(e, "stack") else e, emitted)
+
+
+RAW_LENGTHS = {"longest-T": np.array([T, 2, 0], np.int32), "shorter": np.array([3, 1, 2], np.int32)}
+
+
+@both
+@pytest.mark.parametrize("lengths", RAW_LENGTHS.values(), ids=RAW_LENGTHS.keys())
+def test_raw_rnn_matches_tf1s_raw_rnn_on_its_legacy_cells(m, lengths) -> None:
+    x = np.random.default_rng(11).normal(size=(T, B, D)).astype(np.float32)
+    cell = m.LSTMCell(H, use_peepholes=True, num_proj=3, seed=0)
+    cell.build(D)
+
+    def tf1(x):
+        cell1 = V1.LSTMCell(H, use_peepholes=True, num_proj=3)
+        emitted, state, loop_state = NN1.raw_rnn(cell1, counting_loop_fn(TF_LOOP, cell1, x,
+                                                                         lengths, 3))  # fmt: skip
+        return stacked(emitted), state, loop_state
+
+    expected = tf1_run(tf1, x, weights=[np.asarray(w) for w in cell.weights])
+    ops = NP_LOOP if m is rn else TF_LOOP
+    emitted, state, loop_state = m.raw_rnn(cell, counting_loop_fn(ops, cell, x, lengths, 3))
+    assert_close((stacked(emitted), state, loop_state), expected)
+    steps = np.asarray(stacked(emitted)[1]["step"])  # [T', B]: t + 1 while live, then 0
+    assert steps.dtype == np.int32 and steps.shape == (max(lengths), B)
+
+
+def nested_loop_fn(ops, x: Inputs, lengths, state0):
+    """The nested cell over nested x [T, B, ...]: emits its outputs, keeps no loop state."""
+
+    def loop_fn(time, cell_output, cell_state, loop_state):
+        next_input = tf.nest.map_structure(lambda a: ops.read(a, time), x)
+        state = state0 if cell_output is None else cell_state
+        return time >= lengths, next_input, state, cell_output, None
+
+    return loop_fn
+
+
+@both
+@pytest.mark.parametrize("lengths", RAW_LENGTHS.values(), ids=RAW_LENGTHS.keys())
+def test_raw_rnn_with_nested_inputs_states_and_outputs_matches_tf1(m, lengths) -> None:
+    w, x, state0 = weights(0), sequence(12, time_major=True), initial_state(13)
+
+    def tf1(x, state0):
+        loop_fn = nested_loop_fn(TF_LOOP, x, lengths, state0)
+        emitted, state, loop_state = NN1.raw_rnn(TF1Cell(w), loop_fn)
+        assert loop_state is None
+        return stacked(emitted), state
+
+    expected = tf1_run(tf1, x, state0)
+    loop_fn = nested_loop_fn(NP_LOOP if m is rn else TF_LOOP, x, lengths, state0)
+    emitted, state, loop_state = m.raw_rnn(ours(m, w), loop_fn)
+    assert loop_state is None
+    assert_close((stacked(emitted), state), expected)
+
+
+# --------------------------------------------------------------------------- NumPy backprop
+# In float64, so that round-off (the scalar state's gradient sums B * H * T products) stays
+# far below the tolerance and only a wrong derivative could fail.
+
+F64 = {"atol": 1e-9, "rtol": 1e-9}
+
+
+def f64(value):
+    return tf.nest.map_structure(lambda a: np.asarray(a, np.float64), value)
+
+
+def tf1_gradients(run, values: tuple, d_results):
+    """TF1's results of ``run(*values)`` in graph mode, and the gradients of the loss
+    sum(d_results * results) with respect to every part of ``values`` and every weight, in
+    that order (flat)."""
+    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+        constants = tf.nest.map_structure(tf.constant, values)
+        results = run(*constants)
+        pairs = zip(tf.nest.flatten(results), tf.nest.flatten(d_results), strict=True)
+        loss = tf.add_n([tf.reduce_sum(r * d) for r, d in pairs])
+        wrt = tf.nest.flatten(constants) + tf.compat.v1.trainable_variables()
+        grads = [tf.zeros_like(v) if g is None else g
+                 for v, g in zip(wrt, tf.gradients(loss, wrt), strict=True)]  # fmt: skip
+        session.run(tf.compat.v1.global_variables_initializer())
+        return session.run((results, grads))
+
+
+def random_like(rng, value):
+    return tf.nest.map_structure(
+        lambda v: rng.normal(size=np.shape(v)), value
+    )
+
+
+@pytest.mark.parametrize("lengths", LENGTHS.values(), ids=LENGTHS.keys())
+def test_dynamic_rnn_backprop_matches_tensorflow(lengths) -> None:
+    rng = np.random.default_rng(20)
+    w, x, state0 = f64(weights(0)), f64(sequence(21)), f64(initial_state(22))
+    outputs, state, tape = rn.dynamic_rnn_forward(ours(rn, w), x, lengths, state0)
+    d_results = random_like(rng, (outputs, state))
+    d_x, d_state0, d_w = rn.dynamic_rnn_backward(tape, *d_results)
+    expected, grads = tf1_gradients(
+        lambda x, state0: NN1.dynamic_rnn(TF1Cell(w), x, lengths, state0), (x, state0), d_results
+    )
+    assert_close((outputs, state), expected, **F64)
+    assert_close(tf.nest.flatten((d_x, d_state0)) + d_w, grads, **F64)
+
+
+@pytest.mark.parametrize("lengths", LENGTHS.values(), ids=LENGTHS.keys())
+def test_static_rnn_backprop_matches_tensorflow(lengths) -> None:
+    rng = np.random.default_rng(23)
+    w, steps, state0 = f64(weights(0)), f64(steps_of(sequence(24))), f64(initial_state(25))
+    outputs, state, tape = rn.static_rnn_forward(ours(rn, w), steps, state0,
+                                                 sequence_length=lengths)  # fmt: skip
+    d_results = random_like(rng, (outputs, state))
+    d_steps, d_state0, d_w = rn.static_rnn_backward(tape, *d_results)
+    expected, grads = tf1_gradients(
+        lambda steps, state0: NN1.static_rnn(TF1Cell(w), steps, state0, sequence_length=lengths),
+        (steps, state0), d_results,
+    )  # fmt: skip
+    assert_close((outputs, state), expected, **F64)
+    assert_close(tf.nest.flatten((d_steps, d_state0)) + d_w, grads, **F64)
+
+
+@pytest.mark.parametrize("lengths", LENGTHS.values(), ids=LENGTHS.keys())
+@pytest.mark.parametrize("time_major", [False, True], ids=["batch_major", "time_major"])
+def test_bidirectional_dynamic_rnn_backprop_matches_tensorflow(lengths, time_major) -> None:
+    rng = np.random.default_rng(26)
+    w_fw, w_bw, x = f64(weights(0)), f64(weights(1)), f64(sequence(27, time_major))
+    states = f64((initial_state(28), initial_state(29)))
+    fw, bw = ours(rn, w_fw), ours(rn, w_bw, nested_output=False)
+    outputs, finals, tape = rn.bidirectional_dynamic_rnn_forward(
+        fw, bw, x, lengths, *states, time_major=time_major
+    )
+    d_results = random_like(rng, (outputs, finals))
+    d_x, d_states, (d_w_fw, d_w_bw) = rn.bidirectional_dynamic_rnn_backward(tape, *d_results)
+
+    def tf1(x, states):
+        cells = TF1Cell(w_fw), TF1Cell(w_bw, nested_output=False)
+        return NN1.bidirectional_dynamic_rnn(*cells, x, lengths, *states, time_major=time_major)
+
+    expected, grads = tf1_gradients(tf1, (x, states), d_results)
+    assert_close((outputs, finals), expected, **F64)
+    assert_close(tf.nest.flatten((d_x, d_states)) + d_w_fw + d_w_bw, grads, **F64)
+
+
+@pytest.mark.parametrize("lengths", LENGTHS.values(), ids=LENGTHS.keys())
+def test_static_bidirectional_rnn_backprop_matches_tensorflow(lengths) -> None:
+    rng = np.random.default_rng(30)
+    w_fw, w_bw, steps = f64(weights(0)), f64(weights(1)), f64(steps_of(sequence(31)))
+    states = f64((initial_state(32), initial_state(33)))
+    outputs, s_fw, s_bw, tape = rn.static_bidirectional_rnn_forward(
+        ours(rn, w_fw), ours(rn, w_bw), steps, *states, sequence_length=lengths
+    )
+    d_results = random_like(rng, (outputs, s_fw, s_bw))
+    d_steps, d_states, (d_w_fw, d_w_bw) = rn.static_bidirectional_rnn_backward(tape, *d_results)
+
+    def tf1(steps, states):
+        return NN1.static_bidirectional_rnn(TF1Cell(w_fw), TF1Cell(w_bw), steps, *states,
+                                            sequence_length=lengths)  # fmt: skip
+
+    expected, grads = tf1_gradients(tf1, (steps, states), d_results)
+    assert_close((outputs, s_fw, s_bw), expected, **F64)
+    assert_close(tf.nest.flatten((d_steps, d_states)) + d_w_fw + d_w_bw, grads, **F64)
