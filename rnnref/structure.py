@@ -7,6 +7,7 @@ structure with ints in place of arrays. As TF's ``nest``, a dict's values come i
 of its sorted keys. A list is a leaf, not a structure: nested lists are data (an array).
 """
 
+import numbers
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -94,7 +95,11 @@ def describe_with(describe_leaf: Callable[[Any], str], value: Any) -> str:
 
 def describe(size: Any, batch: str = "B") -> str:
     """A ``state_size`` as the shapes it asks for: ``LSTMStateTuple(c=[B, 4], h=[B, 4])``."""
-    return describe_with(lambda leaf: f"[{batch}, {leaf}]", size)
+    def shape(leaf: Any) -> str:
+        dims = [leaf] if isinstance(leaf, numbers.Integral) else list(leaf)  # int, or a shape
+        return "[" + ", ".join(str(d) for d in [batch, *dims]) + "]"
+
+    return describe_with(shape, size)
 
 
 def default_state_filter(part: Any) -> Any:

@@ -477,3 +477,116 @@ def test_static_bidirectional_rnn_backprop_matches_tensorflow(lengths) -> None:
     expected, grads = tf1_gradients(tf1, (steps, states), d_results)
     assert_close((outputs, s_fw, s_bw), expected, **F64)
     assert_close(tf.nest.flatten((d_steps, d_states)) + d_w_fw + d_w_bw, grads, **F64)
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+
+@both
+def test_nested_inputs_must_share_time_and_batch(m) -> None:
+    cell, x = ours(m, weights(0)), sequence(40)
+    short = Inputs(x.x, {"z": x.extra["z"][:, :2]})
+    with pytest.raises(ValueError, match=r"inputs to have the same max_time \(axis 1\)"):
+        m.bidirectional_dynamic_rnn(cell, ours(m, weights(1)), short, dtype=np.float32)
+    with pytest.raises(ValueError, match="inputs to have the same batch_size"):
+        m.dynamic_rnn(cell, Inputs(x.x[:2], x.extra), dtype=np.float32)
+
+
+@both
+def test_an_initial_state_with_other_keys_is_refused(m) -> None:
+    state0 = initial_state(41)
+    wrong = {"h": state0["h"], "mem": state0["memory"]}
+    with pytest.raises(ValueError, match=r"state_size, \{'h': \[B, 4\], 'memory'"):
+        m.dynamic_rnn(ours(m, weights(0)), sequence(42), initial_state=wrong)
+
+
+@both
+def test_static_steps_must_nest_and_shape_alike(m) -> None:
+    steps = steps_of(sequence(43))
+    steps[2] = Inputs(steps[2].x, {"y": steps[2].extra["z"]})
+    with pytest.raises(ValueError, match="every time step of inputs nested and shaped like"):
+        m.static_rnn(ours(m, weights(0)), steps, dtype=np.float32)
+    steps = steps_of(sequence(43))
+    steps[1] = Inputs(steps[1].x[:, :1], steps[1].extra)
+    with pytest.raises(ValueError, match="Received at step 1"):
+        m.static_bidirectional_rnn(ours(m, weights(0)), ours(m, weights(1)), steps,
+                                   dtype=np.float32)  # fmt: skip
+
+
+@both
+def test_static_bidirectional_rnn_needs_outputs_of_as_many_parts(m) -> None:
+    cells = ours(m, weights(0)), ours(m, weights(1), nested_output=False)
+    with pytest.raises(ValueError, match="both cells need outputs of as many parts"):
+        m.static_bidirectional_rnn(*cells, steps_of(sequence(44)), dtype=np.float32)
+
+
+@both
+def test_static_state_saving_rnn_checks_its_saver_and_names(m) -> None:
+    cell, steps = ours(m, weights(0)), steps_of(sequence(45))
+    with pytest.raises(TypeError, match="state_saver to have state"):
+        m.static_state_saving_rnn(cell, steps, {"h": 0}, ("h", "c", "s"))
+    saver = m.StateSaver(dict(zip("hcs", tf.nest.flatten(initial_state(46)), strict=True)))
+    with pytest.raises(ValueError, match="state_name nested like"):
+        m.static_state_saving_rnn(cell, steps, saver, ("h", "c"))
+    with pytest.raises(ValueError, match="state_name nested like"):
+        m.static_state_saving_rnn(cell, steps, saver, "h")
+
+
+def _loop_fn(m, later: dict | None = None, start: dict | None = None):
+    """A loop_fn for the nested cell over 3 steps; ``start`` and ``later`` replace what it
+    returns at time 0 and after (by name)."""
+    x = sequence(47, time_major=True)
+    ops = NP_LOOP if m is rn else TF_LOOP
+
+    def loop_fn(time, cell_output, cell_state, loop_state):
+        results = {"finished": time >= np.array([3, 1, 2]),
+                   "next_input": tf.nest.map_structure(lambda a: ops.read(a, time), x),
+                   "state": initial_state(48) if cell_output is None else cell_state,
+                   "emit": cell_output, "loop_state": None}  # fmt: skip
+        results.update((start if cell_output is None else later) or {})
+        return tuple(results.values())
+
+    return loop_fn
+
+
+RAW_RNN_ERRORS = {  # name -> (start, later, error, message)
+    "finished-ints": ({"finished": np.zeros(B, np.int32)}, None, TypeError,
+                      "finished as booleans"),
+    "finished-shape": ({"finished": np.zeros((B, 1), bool)}, None, ValueError,
+                       r"finished of shape \[batch_size\] = \[3\]"),
+    "initial-state": ({"state": initial_state(49)["h"]}, None, ValueError,
+                      "structured like its state_size"),
+    "state-later": (None, {"state": {"h": np.zeros((B, H), np.float32)}}, ValueError,
+                    "next_cell_state at every step to nest like"),
+    "emit-later": ({"emit": (np.zeros(H, np.float32), np.zeros(H, np.float32))}, None,
+                   ValueError, "emit_output at every step to nest like"),
+    "loop-state-later": (None, {"loop_state": np.zeros(B, np.float32)}, ValueError,
+                         "keeps no loop state"),
+}  # fmt: skip
+
+
+@both
+@pytest.mark.parametrize("case", RAW_RNN_ERRORS.values(), ids=RAW_RNN_ERRORS.keys())
+def test_raw_rnn_bad_loop_fn_results(m, case) -> None:
+    start, later, error, message = case
+    with pytest.raises(error, match=message):
+        m.raw_rnn(ours(m, weights(0)), _loop_fn(m, later, start))
+
+
+@both
+def test_raw_rnn_needs_a_function(m) -> None:
+    with pytest.raises(TypeError, match="loop_fn to be a function"):
+        m.raw_rnn(ours(m, weights(0)), 5)
+
+
+def test_static_backprop_checks_the_gradients_it_is_given() -> None:
+    steps = steps_of(sequence(50))
+    outputs, _, tape = rn.static_rnn_forward(ours(rn, weights(0)), steps, dtype=np.float32)
+    with pytest.raises(ValueError, match=f"d_outputs as a list of {T} gradients"):
+        rn.static_rnn_backward(tape, outputs[:2])
+    outputs, *_, tape = rn.static_bidirectional_rnn_forward(
+        ours(rn, weights(0)), ours(rn, weights(1)), steps, dtype=np.float32
+    )
+    flat = [output[0] for output in outputs]  # each step's first part only
+    with pytest.raises(ValueError, match="d_outputs shaped like the forward pass's value"):
+        rn.static_bidirectional_rnn_backward(tape, flat)
