@@ -295,7 +295,7 @@ def test_static_state_saving_rnn_matches_tf1(m) -> None:
 
 NP_LOOP = SimpleNamespace(read=lambda x, t: x[min(t, len(x) - 1)], zeros=np.zeros,
                           fill=lambda n, t: np.full(n, t, np.int32))  # fmt: skip
-TF_LOOP = SimpleNamespace(read=lambda x, t: tf.gather(x, tf.minimum(t, x.shape[0] - 1)),
+TF_LOOP = SimpleNamespace(read=lambda x, t: tf.gather(x, tf.minimum(t, tf.shape(x)[0] - 1)),
                           zeros=tf.zeros, fill=lambda n, t: tf.fill([n], t))  # fmt: skip
 
 
@@ -590,3 +590,30 @@ def test_static_backprop_checks_the_gradients_it_is_given() -> None:
     flat = [output[0] for output in outputs]  # each step's first part only
     with pytest.raises(ValueError, match="d_outputs shaped like the forward pass's value"):
         rn.static_bidirectional_rnn_backward(tape, flat)
+
+
+# --------------------------------------------------------------------------- traced
+
+
+@pytest.mark.parametrize("unroll", ["dynamic", "bidirectional", "raw"])
+def test_traced_with_unknown_batch_and_time_as_eager(unroll: str) -> None:
+    """rnnref.tf in a tf.function whose batch and time are unknown until run gives what it
+    gives eagerly, for nested inputs, states and outputs."""
+    cells = ours(rt, weights(0)), ours(rt, weights(1))
+    for cell in cells:
+        cell.build(D)
+    spec = Inputs(tf.TensorSpec([None, None, D]), {"z": tf.TensorSpec([None, None, E])})
+
+    def run(x, lengths):  # x batch-major, or time-major for raw_rnn
+        if unroll == "dynamic":
+            return rt.dynamic_rnn(cells[0], x, lengths, dtype=tf.float32)
+        if unroll == "bidirectional":
+            return rt.bidirectional_dynamic_rnn(*cells, x, lengths, dtype=tf.float32)
+        state0 = cells[0].zero_state(tf.shape(lengths)[0], tf.float32)
+        emitted, state, _ = rt.raw_rnn(cells[0], nested_loop_fn(TF_LOOP, x, lengths, state0))
+        return stacked(emitted), state
+
+    traced = tf.function(run, input_signature=[spec, tf.TensorSpec([None], tf.int32)])
+    for lengths in RAW_LENGTHS.values():
+        x = sequence(60, time_major=unroll == "raw")
+        assert_close(traced(x, lengths), run(x, lengths))
