@@ -486,9 +486,9 @@ def static_bidirectional_rnn_forward(
         time_major=True, scope=scope,
     )  # fmt: skip
     outputs = _concat_parts(out_fw, out_bw)
-    split = structure.map_structure(lambda out: out.shape[2], out_fw)  # H_fw of every part
-    tape = {"made_by": owner, "bidirectional": tape, "split": split, "outputs": outputs,
-            "out_bw": out_bw}  # fmt: skip
+    widths = [structure.map_structure(lambda out: out.shape[2], out) for out in (out_fw, out_bw)]
+    tape = {"made_by": owner, "bidirectional": tape, "outputs": outputs,
+            "widths": widths}  # fmt: skip
     return _per_step(outputs, len(inputs)), state_fw, state_bw, tape
 
 
@@ -505,11 +505,13 @@ def static_bidirectional_rnn_backward(
     stacked = _stack_gradients(owner, d_outputs, tape["outputs"])  # [T, B, H_fw + H_bw]
     if stacked is not None:
         stacked = _gradient_like(owner, "d_outputs", stacked, tape["outputs"])
-        # Each part [T, B, H_fw + H_bw] -> its forward [T, B, H_fw] and backward halves.
-        pairs = zip(structure.flatten(stacked), structure.flatten(tape["split"]), strict=True)
+        # Each part [T, B, H_fw + H_bw] -> its forward [T, B, H_fw] and backward halves,
+        # nested like each cell's outputs.
+        fw_widths, bw_widths = tape["widths"]
+        pairs = zip(structure.flatten(stacked), structure.flatten(fw_widths), strict=True)
         fw_parts, bw_parts = zip(*[(d[:, :, :h], d[:, :, h:]) for d, h in pairs], strict=True)
-        halves = (structure.pack_like(tape["split"], list(fw_parts)),
-                  structure.pack_like(tape["out_bw"], list(bw_parts)))  # fmt: skip
+        halves = (structure.pack_like(fw_widths, list(fw_parts)),
+                  structure.pack_like(bw_widths, list(bw_parts)))  # fmt: skip
     d_inputs, d_initial, d_weights = bidirectional_dynamic_rnn_backward(
         tape["bidirectional"], halves, (d_state_fw, d_state_bw)
     )
@@ -627,7 +629,7 @@ def _unroll_backward(tape: dict, d_outputs: Any, d_state: Any) -> tuple:
         if lengths is not None:
             # Past a row's length the output is a constant 0 and the state is carried: the
             # step gets no gradient there, and the state's gradient passes through unchanged
-            # (a scalar state part, with no rows, always takes the step's new value).
+            # (a scalar state part, with no rows, by the rule of ``_carry``).
             live = t < lengths  # [B]
             d_output = structure.map_structure(partial(_zero_past, live), d_output)
             d_carried = structure.map_structure(partial(_carried_part, live), d_state)
