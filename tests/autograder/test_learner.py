@@ -14,7 +14,7 @@ import pytest
 import autograder.learner.checks
 from autograder.learner.checks import Check
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 LEARNER = ROOT / "autograder" / "learner"
 ALLOWED = {"numpy", "IPython", "matplotlib", "tensorflow"}
 MODULES = sorted(LEARNER.rglob("*.py"))
