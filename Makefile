@@ -87,7 +87,7 @@ gpu-check: $(STAMP)
 
 # The program messages' catalogs: extract every marked message again (babel.cfg,
 # autograder/learner/babel.cfg) and merge them into the Chinese catalogs, new ones untranslated.
-# tests/test_i18n_messages.py fails while a catalog lacks a message or a translation.
+# tests/autograder/test_i18n.py fails while a catalog lacks a message or a translation.
 messages: $(STAMP)
 	@mkdir -p build
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output \
