@@ -8,7 +8,7 @@ activation, and the inputs are one float array with at least one time step. Ever
 else (wrappers, stacks, subclasses, other activations, a user's cell, zero steps) runs the
 plain loop: one ``cell(x, state)`` per step, one ``cell.backward`` per step back.
 
-Four things make it faster; none changes the equations:
+Five things make it faster; none changes the equations:
 
 - the input term ``x @ W_x + b`` of every step is one matrix product, [T*B, D] @ [D, k],
   before the loop, so a step multiplies only ``h_prev @ W_h`` (TF1 stores W = [W_x; W_h],
@@ -22,7 +22,9 @@ Four things make it faster; none changes the equations:
   weights (and the LSTM's ``forget_bias`` into its bias), so one ``tanh`` activates several
   gates and a step makes fewer passes over them;
 - backward sums the kernels' gradients over all steps in one matrix product, [D + H, T*B]
-  @ [T*B, k], instead of one per step.
+  @ [T*B, k], instead of one per step;
+- BLAS runs on one thread here: a step's product is too small to share between threads
+  (see ``_one_blas_thread``).
 
 The buffers are the tape: backward reads the activated gates, the states and the clip
 masks from them. The results equal the plain loop's within round-off: the two products
@@ -35,9 +37,24 @@ the gradients' sums over steps are grouped differently.
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from rnnref.np.base import RNNCell
 from rnnref.np.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell
+
+# The BLAS libraries NumPy has loaded, found once (finding them walks the loaded libraries).
+_BLAS = ThreadpoolController()
+
+
+def _one_blas_thread() -> Any:
+    """A context in which BLAS computes on one thread.
+
+    A step's product, [B, H] @ [H, k], is too small to share: OpenBLAS on two threads took
+    3.4 times as long as on one for the fused LSTM forward (batch 64, 256 units, a 2-core
+    machine at load 1.7; benchmarks/bench_np.py), its threads waiting on each other every
+    step. The unroll's large products gained nothing from a second thread there either.
+    """
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def supports(cell: RNNCell, inputs: Any) -> bool:
@@ -63,7 +80,8 @@ def unroll(
     dead = _dead_rows(lengths, max_time)
     x = inputs.reshape(max_time * batch, inputs.shape[2])  # (T, B, D) -> (T*B, D)
     forward, _ = _UNROLLS[type(cell)]
-    hs, final_state, buffers = forward(cell, x, state, dead, max_time, batch)
+    with _one_blas_thread():
+        hs, final_state, buffers = forward(cell, x, state, dead, max_time, batch)
     if dead is not None:
         outputs = np.where(dead, 0, hs[1:])  # rows past their length output 0
     else:
@@ -81,7 +99,8 @@ def unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:
     if dead is not None:
         d_outputs = np.where(dead, 0, d_outputs)  # rows past their length output a constant 0
     _, backward = _UNROLLS[type(cell)]
-    d_x, d_state, grads = backward(cell, buffers, d_outputs, d_state)
+    with _one_blas_thread():
+        d_x, d_state, grads = backward(cell, buffers, d_outputs, d_state)
     d_inputs = d_x.reshape(tape["inputs"].shape)  # (T*B, D) -> (T, B, D)
     return d_inputs, d_state, [grads[name] for name in cell._params]
 
