@@ -8,29 +8,53 @@ activation, and the inputs are one float array with at least one time step. Ever
 else (wrappers, stacks, subclasses, other activations, a user's cell, zero steps) runs the
 plain loop: one ``cell(x, state)`` per step, one ``cell.backward`` per step back.
 
-Three things make it faster; none changes the equations:
+Five things make it faster; none changes the equations:
 
 - the input term ``x @ W_x + b`` of every step is one matrix product, [T*B, D] @ [D, k],
   before the loop, so a step multiplies only ``h_prev @ W_h`` (TF1 stores W = [W_x; W_h],
   so ``[x, h] @ W = x @ W_x + h @ W_h``);
 - each step writes into buffers allocated once for all steps, with ``out=`` and in-place
   operators, instead of making a dozen fresh [B, H] temporaries;
+- the forward keeps each gate as its own contiguous [B, H] array (the weights split by
+  gate, [gates, D, H], once per unroll), since elementwise operations on a column slice of
+  [B, k] run several times slower; and the sigmoid gates' halving,
+  ``sigmoid(a) = 0.5 * (1 + tanh(a / 2))`` as the cells compute it, is folded into their
+  weights (and the LSTM's ``forget_bias`` into its bias), so one ``tanh`` activates several
+  gates and a step makes fewer passes over them;
 - backward sums the kernels' gradients over all steps in one matrix product, [D + H, T*B]
-  @ [T*B, k], instead of one per step.
+  @ [T*B, k], instead of one per step;
+- BLAS runs on one thread here: a step's product is too small to share between threads
+  (see ``_one_blas_thread``).
 
 The buffers are the tape: backward reads the activated gates, the states and the clip
 masks from them. The results equal the plain loop's within round-off: the two products
-``x @ W_x + h @ W_h`` add the same D + H terms as ``[x, h] @ W`` in another order, and the
-gradients' sums over steps are grouped differently; every elementwise operation is the
-plain loop's, in the same order (``sigmoid(x) = 0.5 * (1 + tanh(x / 2))``, as the cells).
+``x @ W_x + h @ W_h`` add the same D + H terms as ``[x, h] @ W`` in another order (halving
+the weights halves every term exactly, a power of two), the forget bias joins the sum
+earlier, GRU's ``u * h_prev + (1 - u) * c`` is computed as ``c + u * (h_prev - c)``, and
+the gradients' sums over steps are grouped differently.
 """
 
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from rnnref.np.base import RNNCell
 from rnnref.np.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell
+
+# The BLAS libraries NumPy has loaded, found once (finding them walks the loaded libraries).
+_BLAS = ThreadpoolController()
+
+
+def _one_blas_thread() -> Any:
+    """A context in which BLAS computes on one thread.
+
+    A step's product, [B, H] @ [H, k], is too small to share: OpenBLAS on two threads took
+    3.4 times as long as on one for the fused LSTM forward (batch 64, 256 units, a 2-core
+    machine at load 1.7; benchmarks/bench_np.py), its threads waiting on each other every
+    step. The unroll's large products gained nothing from a second thread there either.
+    """
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def supports(cell: RNNCell, inputs: Any) -> bool:
@@ -56,7 +80,8 @@ def unroll(
     dead = _dead_rows(lengths, max_time)
     x = inputs.reshape(max_time * batch, inputs.shape[2])  # (T, B, D) -> (T*B, D)
     forward, _ = _UNROLLS[type(cell)]
-    hs, final_state, buffers = forward(cell, x, state, dead, max_time, batch)
+    with _one_blas_thread():
+        hs, final_state, buffers = forward(cell, x, state, dead, max_time, batch)
     if dead is not None:
         outputs = np.where(dead, 0, hs[1:])  # rows past their length output 0
     else:
@@ -74,7 +99,8 @@ def unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:
     if dead is not None:
         d_outputs = np.where(dead, 0, d_outputs)  # rows past their length output a constant 0
     _, backward = _UNROLLS[type(cell)]
-    d_x, d_state, grads = backward(cell, buffers, d_outputs, d_state)
+    with _one_blas_thread():
+        d_x, d_state, grads = backward(cell, buffers, d_outputs, d_state)
     d_inputs = d_x.reshape(tape["inputs"].shape)  # (T*B, D) -> (T, B, D)
     return d_inputs, d_state, [grads[name] for name in cell._params]
 
@@ -108,13 +134,34 @@ class _Carry:
             np.copyto(grad, kept, where=self.dead[t])
 
 
-def _sigmoid_(a: np.ndarray) -> np.ndarray:
-    """a = sigmoid(a) in place, as ``rnnref.np.cells.sigmoid``: 0.5 * (1 + tanh(a / 2))."""
-    a *= 0.5
-    np.tanh(a, out=a)
-    a += 1
-    a *= 0.5
-    return a
+def _input_term(x: np.ndarray, W_x: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x @ W_x + b for every step at once: x [T*B, D], W_x [..., D, k], b broadcast to the
+    product. The bias is added in place: a fresh array for the sum costs a third as much as
+    the product itself."""
+    z = x @ W_x
+    z += b
+    return z
+
+
+def _by_gate(weight: np.ndarray, gates: int, halve: tuple[int, ...]) -> np.ndarray:
+    """[..., gates * H] -> [gates, ..., H], each gate contiguous, the gates in ``halve`` halved.
+
+    A product with it gives every gate as its own contiguous array, which elementwise
+    operations run through fastest. A sigmoid gate's weights are halved because
+    sigmoid(a) = 0.5 * (1 + tanh(a / 2)) and a @ (W / 2) = (a @ W) / 2 exactly (a power of
+    two), so the step's product gives a / 2 and one tanh activates several gates at once.
+    """
+    split = weight.reshape(*weight.shape[:-1], gates, weight.shape[-1] // gates)
+    apart = np.moveaxis(split, -2, 0).copy()  # a C-contiguous copy
+    apart[list(halve)] *= 0.5
+    return apart
+
+
+def _sigmoid_from_tanh_(t: np.ndarray) -> np.ndarray:
+    """t = tanh(a / 2) -> sigmoid(a) = 0.5 * (1 + t), in place, as ``rnnref.np.cells.sigmoid``."""
+    t += 1
+    t *= 0.5
+    return t
 
 
 def _one_minus(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -126,6 +173,12 @@ def _tanh_grad(y: np.ndarray, out: np.ndarray) -> np.ndarray:
     """out = 1 - y^2, tanh's derivative at y = tanh(x)."""
     np.multiply(y, y, out=out)
     return np.subtract(1, out, out=out)
+
+
+def _transposed(W: np.ndarray) -> np.ndarray:
+    """W^T as a C-contiguous copy: a step's product with the transposed view W.T is about a
+    quarter slower (measured with OpenBLAS, [64, 1024] @ [1024, 256])."""
+    return np.ascontiguousarray(W.T)
 
 
 def _kernel_grad(x: np.ndarray, h: np.ndarray, d_z: np.ndarray) -> np.ndarray:
@@ -145,7 +198,7 @@ def _kernel_grad(x: np.ndarray, h: np.ndarray, d_z: np.ndarray) -> np.ndarray:
 def _rnn_forward(cell: BasicRNNCell, x: np.ndarray, state: np.ndarray, dead: Any, T: int, B: int):
     p, D = cell._params, cell._input_depth
     W_x, W_h = p["kernel"][:D], p["kernel"][D:]
-    zs = (x @ W_x + p["bias"]).reshape(T, B, W_x.shape[1])  # (T*B, D) @ (D, H) -> (T, B, H)
+    zs = _input_term(x, W_x, p["bias"]).reshape(T, B, W_x.shape[1])  # (T*B, D) @ (D, H)
     hs = np.empty((T + 1, *state.shape), state.dtype)  # h_0 ... h_T
     hs[0] = state
     z_h = np.empty_like(state)
@@ -162,6 +215,7 @@ def _rnn_backward(cell: BasicRNNCell, buffers: dict, d_outputs: np.ndarray, d_st
     p, D = cell._params, cell._input_depth
     W_x, W_h = p["kernel"][:D], p["kernel"][D:]
     hs, T = buffers["hs"], d_outputs.shape[0]
+    W_hT = _transposed(W_h)
     d_h = np.array(d_state)  # dL/d h_t, updated in place from t = T to 0
     d_zs = np.empty_like(d_outputs)  # [T, B, H]
     carry = _Carry((d_h,), buffers["dead"])
@@ -171,7 +225,7 @@ def _rnn_backward(cell: BasicRNNCell, buffers: dict, d_outputs: np.ndarray, d_st
             carry.set_aside(t)
         d_z = _tanh_grad(hs[t + 1], out=d_zs[t])  # new_h = act(z)
         d_z *= d_h
-        np.matmul(d_z, W_h.T, out=d_h)  # z = x @ W_x + h_prev @ W_h + b
+        np.matmul(d_z, W_hT, out=d_h)  # z = x @ W_x + h_prev @ W_h + b
         if carry.dead is not None:
             carry.restore(t)
     grads = {"kernel": _kernel_grad(buffers["x"], hs[:-1], d_zs), "bias": d_zs.sum(axis=(0, 1))}
@@ -183,25 +237,27 @@ def _rnn_backward(cell: BasicRNNCell, buffers: dict, d_outputs: np.ndarray, d_st
 
 def _gru_forward(cell: GRUCell, x: np.ndarray, state: np.ndarray, dead: Any, T: int, B: int):
     p, D, H = cell._params, cell._input_depth, cell._num_units
-    W_gx, W_gh = p["gates/kernel"][:D], p["gates/kernel"][D:]
+    W_gx, W_gh = (_by_gate(W, 2, halve=(0, 1)) for W in np.split(p["gates/kernel"], [D]))
+    b_g = _by_gate(p["gates/bias"], 2, halve=(0, 1))[:, None]  # r, u: (2, 1, H)
     W_cx, W_ch = p["candidate/kernel"][:D], p["candidate/kernel"][D:]
-    gates = (x @ W_gx + p["gates/bias"]).reshape(T, B, 2 * H)  # (T*B, D) @ (D, 2H)
-    candidates = (x @ W_cx + p["candidate/bias"]).reshape(T, B, H)  # (T*B, D) @ (D, H)
+    gates = _input_term(x, W_gx, b_g).reshape(2, T, B, H)  # (T*B, D) @ (2, D, H): r, u apart
+    candidates = _input_term(x, W_cx, p["candidate/bias"]).reshape(T, B, H)  # @ (D, H)
     hs = np.empty((T + 1, B, H), state.dtype)  # h_0 ... h_T
     hs[0] = state
     r_h_prevs = np.empty((T, B, H), state.dtype)  # each step's r * h_prev
-    z_h, tmp = np.empty((B, 2 * H), state.dtype), np.empty((B, H), state.dtype)
+    z_h, tmp = np.empty((2, B, H), state.dtype), np.empty((B, H), state.dtype)
     for t in range(T):
         h_prev, new_h, r_h_prev = hs[t], hs[t + 1], r_h_prevs[t]
-        g = gates[t]
-        g += np.matmul(h_prev, W_gh, out=z_h)  # z_g = [x, h_prev] @ W_g + b_g
-        r, u = _sigmoid_(g)[:, :H], g[:, H:]  # r, u = sigmoid(z_g): (B, 2H) -> 2 x (B, H)
+        g = gates[:, t]
+        g += np.matmul(h_prev, W_gh, out=z_h)  # z_g / 2, z_g = [x, h_prev] @ W_g + b_g
+        r, u = _sigmoid_from_tanh_(np.tanh(g, out=g))  # r, u = sigmoid(z_g)
         np.multiply(r, h_prev, out=r_h_prev)
         c = candidates[t]
         c += np.matmul(r_h_prev, W_ch, out=tmp)  # z_c = [x, r * h_prev] @ W_c + b_c
         np.tanh(c, out=c)  # c = act(z_c)
-        np.multiply(u, h_prev, out=new_h)  # new_h = u * h_prev ...
-        new_h += np.multiply(_one_minus(u, out=tmp), c, out=tmp)  # ... + (1 - u) * c
+        np.subtract(h_prev, c, out=new_h)  # new_h = u * h_prev + (1 - u) * c
+        new_h *= u  #       = c + u * (h_prev - c)
+        new_h += c
         if dead is not None:
             np.copyto(new_h, h_prev, where=dead[t])
     buffers = {"gates": gates, "candidates": candidates, "r_h_prevs": r_h_prevs}
@@ -215,15 +271,16 @@ def _gru_backward(cell: GRUCell, buffers: dict, d_outputs: np.ndarray, d_state: 
     hs, gates, candidates = buffers["hs"], buffers["gates"], buffers["candidates"]
     T, B = d_outputs.shape[:2]
     d_h = np.array(d_state)  # dL/d h_t, updated in place from t = T to 0
-    d_gates = np.empty_like(gates)  # [T, B, 2H]: dL/d z_g
+    d_gates = np.empty((T, B, 2 * H), d_h.dtype)  # dL/d z_g
     d_candidates = np.empty_like(candidates)  # [T, B, H]: dL/d z_c
     d_r_h_prev, tmp = np.empty_like(d_h), np.empty_like(d_h)
+    W_chT, W_ghT = _transposed(W_ch), _transposed(W_gh)
     carry = _Carry((d_h,), buffers["dead"])
     for t in reversed(range(T)):
         d_h += d_outputs[t]  # the output is the new state: both paths add up
         if carry.dead is not None:
             carry.set_aside(t)
-        h_prev, r, u, c = hs[t], gates[t, :, :H], gates[t, :, H:], candidates[t]
+        h_prev, (r, u), c = hs[t], gates[:, t], candidates[t]
         d_r, d_u, d_z_c = d_gates[t, :, :H], d_gates[t, :, H:], d_candidates[t]
         # new_h = u * h_prev + (1 - u) * c
         np.subtract(h_prev, c, out=d_u)
@@ -232,7 +289,7 @@ def _gru_backward(cell: GRUCell, buffers: dict, d_outputs: np.ndarray, d_state: 
         d_h *= u  # d_h_prev, so far
         # c = act(z_c);  z_c = [x, r * h_prev] @ W_c + b_c
         d_z_c *= _tanh_grad(c, out=tmp)
-        np.matmul(d_z_c, W_ch.T, out=d_r_h_prev)
+        np.matmul(d_z_c, W_chT, out=d_r_h_prev)
         np.multiply(d_r_h_prev, h_prev, out=d_r)
         d_h += np.multiply(d_r_h_prev, r, out=tmp)
         # r, u = sigmoid(z_g);  z_g = [x, h_prev] @ W_g + b_g
@@ -240,7 +297,7 @@ def _gru_backward(cell: GRUCell, buffers: dict, d_outputs: np.ndarray, d_state: 
         d_r *= _one_minus(r, out=tmp)
         d_u *= u
         d_u *= _one_minus(u, out=tmp)
-        d_h += np.matmul(d_gates[t], W_gh.T, out=tmp)
+        d_h += np.matmul(d_gates[t], W_ghT, out=tmp)
         if carry.dead is not None:
             carry.restore(t)
     x, rows = buffers["x"], T * B
@@ -267,10 +324,15 @@ def _lstm_options(cell: BasicLSTMCell | LSTMCell) -> tuple:
 def _lstm_forward(cell: LSTMCell, x: np.ndarray, state: Any, dead: Any, T: int, B: int):
     p, D, H = cell._params, cell._input_depth, cell._num_units
     peepholes, cell_clip, W_proj, proj_clip = _lstm_options(cell)
-    W_x, W_h = p["kernel"][:D], p["kernel"][D:]
+    sigmoids = (0, 2, 3)  # of i, j, f, o
+    W_x, W_h = (_by_gate(W, 4, halve=sigmoids) for W in np.split(p["kernel"], [D]))
+    b = _by_gate(p["bias"], 4, halve=sigmoids)
+    b[2] += 0.5 * cell._forget_bias  # sigmoid(f + forget_bias): added once, halved as f is
+    if peepholes:
+        w_i, w_f, w_o = (0.5 * p[name] for name in ("w_i_diag", "w_f_diag", "w_o_diag"))
     c_0, h_0 = cell._unpack(state)
     dtype = h_0.dtype
-    gates = (x @ W_x + p["bias"]).reshape(T, B, 4 * H)  # (T*B, D) @ (D, 4H) -> (T, B, 4H)
+    gates = _input_term(x, W_x, b[:, None]).reshape(4, T, B, H)  # (T*B, D) @ (4, D, H)
     cs = np.empty((T + 1, B, H), dtype)  # c_0 ... c_T
     hs = np.empty((T + 1, *h_0.shape), dtype)  # h_0 ... h_T (m in LSTMCell's names)
     cs[0], hs[0] = c_0, h_0
@@ -278,27 +340,27 @@ def _lstm_forward(cell: LSTMCell, x: np.ndarray, state: Any, dead: Any, T: int, 
     ms = np.empty((T, B, H), dtype) if W_proj is not None else hs[1:]  # m before projecting
     c_passes = np.empty((T, B, H), bool) if cell_clip is not None else None
     m_passes = np.empty((T, *h_0.shape), bool) if proj_clip is not None else None
-    z_h, tmp = np.empty((B, 4 * H), dtype), np.empty((B, H), dtype)
+    z_h, tmp = np.empty((4, B, H), dtype), np.empty((B, H), dtype)
     for t in range(T):
         c_prev, c, h_prev = cs[t], cs[t + 1], hs[t]
-        z = gates[t]
-        z += np.matmul(h_prev, W_h, out=z_h)  # z = [x, h_prev] @ W + b
-        i, j, f, o = z[:, :H], z[:, H : 2 * H], z[:, 2 * H : 3 * H], z[:, 3 * H :]
+        z = gates[:, t]
+        z += np.matmul(h_prev, W_h, out=z_h)  # z = [x, h_prev] @ W + b, i, f and o halved
+        i, j, f, o = z
         if peepholes:
-            i += np.multiply(p["w_i_diag"], c_prev, out=tmp)
-            f += np.multiply(p["w_f_diag"], c_prev, out=tmp)
-        f += cell._forget_bias
-        _sigmoid_(i)
-        np.tanh(j, out=j)  # act(j)
-        _sigmoid_(f)
+            i += np.multiply(w_i, c_prev, out=tmp)
+            f += np.multiply(w_f, c_prev, out=tmp)
+        np.tanh(z[:3], out=z[:3])  # act(j), and tanh(i / 2), tanh(f / 2)
+        _sigmoid_from_tanh_(i)
+        _sigmoid_from_tanh_(f)
         np.multiply(c_prev, f, out=c)  # c = c_prev * sigmoid(f + forget_bias) ...
         c += np.multiply(i, j, out=tmp)  # ... + sigmoid(i) * act(j)
         if cell_clip is not None:
             np.less_equal(np.abs(c, out=tmp), cell_clip, out=c_passes[t])
             np.clip(c, -cell_clip, cell_clip, out=c)
         if peepholes:
-            o += np.multiply(p["w_o_diag"], c, out=tmp)
-        np.multiply(_sigmoid_(o), np.tanh(c, out=act_cs[t]), out=ms[t])  # m = sig(o) * act(c)
+            o += np.multiply(w_o, c, out=tmp)
+        _sigmoid_from_tanh_(np.tanh(o, out=o))
+        np.multiply(o, np.tanh(c, out=act_cs[t]), out=ms[t])  # m = sigmoid(o) * act(c)
         if W_proj is not None:
             np.matmul(ms[t], W_proj, out=hs[t + 1])  # (B, H) @ (H, P) -> (B, P)
             if proj_clip is not None:
@@ -319,17 +381,18 @@ def _lstm_backward(cell: LSTMCell, buffers: dict, d_outputs: np.ndarray, d_state
     gates, cs, hs, act_cs = buffers["gates"], buffers["cs"], buffers["hs"], buffers["act_cs"]
     T, B = d_outputs.shape[:2]
     d_c, d_h = (np.array(d) for d in cell._unpack(d_state))  # dL/d c_t, dL/d h_t, in place
-    d_gates = np.empty_like(gates)  # [T, B, 4H]: dL/d z
+    d_gates = np.empty((T, B, 4 * H), d_c.dtype)  # dL/d z
     d_projected = np.empty_like(d_outputs) if W_proj is not None else None  # [T, B, P]
     d_m = np.empty_like(d_c) if W_proj is not None else d_h
     tmp, tmp2 = np.empty_like(d_c), np.empty_like(d_c)
+    W_hT = _transposed(W_h)
+    W_projT = _transposed(W_proj) if W_proj is not None else None
     carry = _Carry((d_c, d_h), buffers["dead"])
     for t in reversed(range(T)):
         d_h += d_outputs[t]  # the output is the new h: both paths add up
         if carry.dead is not None:
             carry.set_aside(t)
-        sig_i, act_j = gates[t, :, :H], gates[t, :, H : 2 * H]
-        sig_f, sig_o = gates[t, :, 2 * H : 3 * H], gates[t, :, 3 * H :]
+        sig_i, act_j, sig_f, sig_o = gates[:, t]
         d_i, d_j = d_gates[t, :, :H], d_gates[t, :, H : 2 * H]
         d_f, d_o = d_gates[t, :, 2 * H : 3 * H], d_gates[t, :, 3 * H :]
         c_prev, act_c = cs[t], act_cs[t]
@@ -338,7 +401,7 @@ def _lstm_backward(cell: LSTMCell, buffers: dict, d_outputs: np.ndarray, d_state
             if proj_clip is not None:
                 d_h *= buffers["m_passes"][t]
             d_projected[t] = d_h
-            np.matmul(d_h, W_proj.T, out=d_m)  # (B, P) @ (P, H) -> (B, H)
+            np.matmul(d_h, W_projT, out=d_m)  # (B, P) @ (P, H) -> (B, H)
         # m = sigmoid(o) * act(c)
         np.multiply(d_m, act_c, out=d_o)
         d_o *= sig_o
@@ -362,7 +425,7 @@ def _lstm_backward(cell: LSTMCell, buffers: dict, d_outputs: np.ndarray, d_state
         if peepholes:  # i = i + w_i_diag * c_prev;  f = f + w_f_diag * c_prev
             d_c += np.multiply(d_i, p["w_i_diag"], out=tmp)
             d_c += np.multiply(d_f, p["w_f_diag"], out=tmp)
-        np.matmul(d_gates[t], W_h.T, out=d_h)  # z = x @ W_x + h_prev @ W_h + b
+        np.matmul(d_gates[t], W_hT, out=d_h)  # z = x @ W_x + h_prev @ W_h + b
         if carry.dead is not None:
             carry.restore(t)
     d_z = d_gates.reshape(T * B, 4 * H)  # (T, B, 4H) -> (T*B, 4H)
