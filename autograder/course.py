@@ -26,6 +26,8 @@ from nbgrader.converters.base import NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
+from autograder.i18n import _
+
 COURSE_ID = "rnn-course"
 
 
@@ -63,11 +65,11 @@ class Cell:
         """None when this test cell checks ``exercise``; else why it may not ask for it."""
         if exercise in self.checked:
             return None
-        checked = ", ".join(self.checked) or "no exercise"
-        return (
-            f"this test cell checks {checked}, but the check asked for {exercise}; a test cell "
+        checked = ", ".join(self.checked) or _("no exercise")
+        return _(
+            "this test cell checks {checked}, but the check asked for {exercise}; a test cell "
             "earns only its own exercise, so leave the check functions as they were imported"
-        )
+        ).format(checked=checked, exercise=exercise)
 
 
 @dataclass

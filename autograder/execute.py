@@ -38,11 +38,15 @@ import zmq.asyncio
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from autograder.i18n import N_, _
 from autograder.learner import wire
 from autograder.learner.channel import MIME
 from autograder.sandbox import Job, Limits, SandboxedKernelManager
 
 MAX_FAILURES = 3
+# Every cell's reason when no kernel starts; the grader tells this failure, which no learner
+# causes, from the reasons in any language (``grading``).
+KERNEL_FAILED = N_("the kernel could not start: {error}. {log}")
 STORED_OUTPUT_BYTES = 1_000_000  # what the autograded notebook keeps of a notebook's output
 # The largest channel message (a request or a report, as JSON). A correct answer's report for
 # the course's largest exercise is about 8 KB (the intake tests measure every
@@ -183,8 +187,10 @@ class Runner:
         run = self.runs[cell_index]
         if size > MAX_CHANNEL_BYTES:
             request = self.pending.get(request_id)
-            problem = (f"The check's message was {size / 2**20:.1f} MB; the grader reads at "
-                       f"most {MAX_CHANNEL_BYTES // 2**20} MB, so the answer was not judged.")
+            problem = _(
+                "The check's message was {size:.1f} MB; the grader reads at most {limit} MB, "
+                "so the answer was not judged."
+            ).format(size=size / 2**20, limit=MAX_CHANNEL_BYTES // 2**20)
             if request is not None and request in run.requests:
                 request.problem = problem
             elif message.get("kind") == "request":
@@ -197,7 +203,7 @@ class Runner:
                 return
             if cell_index not in self.test_cells:
                 self._answer(request_id, wire.RemoteError(
-                    "Refused", "While grading, checks run only in the notebook's test cells."))
+                    "Refused", _("While grading, checks run only in the notebook's test cells.")))
                 return
             request = Request(exercise, hidden)
             self.pending[request_id] = request
@@ -216,9 +222,9 @@ class Runner:
             if request is None or request not in run.requests:
                 return
             if request.outputs is not None:
-                request.problem = "The check reported twice; the answer interfered with grading."
+                request.problem = _("The check reported twice; the answer interfered with grading.")
             elif not isinstance(outputs, str):
-                request.problem = "The check's report was malformed."
+                request.problem = _("The check's report was malformed.")
             else:
                 request.outputs = outputs
 
@@ -227,7 +233,8 @@ class Runner:
         (``store`` is False for channel messages, which are never stored)."""
         self.printed += size
         if self.printed > self.limits.output_mb * 2**20:
-            self.stop_runaway(f"the cell printed more than {self.limits.output_mb:g} MB")
+            self.stop_runaway(_("the cell printed more than {limit:g} MB").format(
+                limit=self.limits.output_mb))
         if self.runaway or not store:
             return False
         self.stored += size
@@ -278,9 +285,10 @@ class Runner:
             await asyncio.sleep(0.5)  # a kernel that died closes its sockets too
             km = self.client.km if self.client else None
             if km is not None and await km.is_alive():
-                self.stop_runaway(
-                    f"the cell printed more than {self.limits.output_mb:g} MB in one "
-                    "message, which was dropped unread")
+                self.stop_runaway(_(
+                    "the cell printed more than {limit:g} MB in one message, which was "
+                    "dropped unread"
+                ).format(limit=self.limits.output_mb))
         finally:
             with contextlib.suppress(zmq.ZMQError):  # the socket may be closed already
                 socket.disable_monitor()
@@ -328,7 +336,8 @@ class Runner:
         except CellTimeoutError:
             if self._out_of_time():
                 return "timeout", self._notebook_time()
-            return "timeout", f"the cell ran for more than {self.limits.timeout:g} seconds"
+            return "timeout", _("the cell ran for more than {limit:g} seconds").format(
+                limit=self.limits.timeout)
         except DeadKernelError:
             if self.runaway:
                 return "output", self.runaway
@@ -345,8 +354,9 @@ class Runner:
             if output.get("output_type") == "error":
                 if output.get("ename") == "MemoryError":
                     # Whatever filled the memory may still hold it: start afresh without it.
-                    return "memory", (f"the cell ran out of memory (the limit is "
-                                      f"{self.limits.memory_mb} MB)")
+                    return "memory", _(
+                        "the cell ran out of memory (the limit is {limit} MB)"
+                    ).format(limit=self.limits.memory_mb)
                 return "error", f"{output.get('ename')}: {output.get('evalue')}"
         return "ok", None
 
@@ -356,17 +366,20 @@ class Runner:
         process = getattr(getattr(km, "provisioner", None), "process", None)
         if process is not None:
             code = process.poll()
-        signals = {6: "aborted", 9: "was killed", 11: "segmentation fault", 7: "bus error"}
+        signals = {6: _("aborted"), 9: _("was killed"), 11: _("segmentation fault"),
+                   7: _("bus error")}
         if code is not None and code > 128 and code - 128 in signals:
-            what = signals[code - 128]
-            return f"the kernel died ({what}, signal {code - 128})"
+            return _("the kernel died ({what}, signal {signal})").format(
+                what=signals[code - 128], signal=code - 128)
         if code is not None:
-            return f"the kernel exited with status {code} (sys.exit or os._exit?)"
-        return "the kernel died"
+            return _("the kernel exited with status {code} (sys.exit or os._exit?)").format(
+                code=code)
+        return _("the kernel died")
 
     def _notebook_time(self) -> str:
-        return (f"the notebook ran for more than {self.limits.notebook_timeout:g} seconds "
-                "in all (--notebook-timeout)")
+        return _(
+            "the notebook ran for more than {limit:g} seconds in all (--notebook-timeout)"
+        ).format(limit=self.limits.notebook_timeout)
 
     async def run(self) -> list[CellRun]:
         """Execute every code cell; never raises for anything the notebook does."""
@@ -378,13 +391,14 @@ class Runner:
             await self._start()
             for index in code_cells:
                 if self._out_of_time():
-                    self.runs[index].error = f"not run: {self._notebook_time()}"
+                    self.runs[index].error = _("not run: {why}").format(
+                        why=self._notebook_time())
                     continue
                 if failures >= MAX_FAILURES:
-                    self.runs[index].error = (
-                        f"not run: grading stopped after {MAX_FAILURES} cells timed out or "
-                        "crashed the kernel"
-                    )
+                    self.runs[index].error = _(
+                        "not run: grading stopped after {count} cells timed out or crashed "
+                        "the kernel"
+                    ).format(count=MAX_FAILURES)
                     continue
                 started = time.monotonic()
                 status, error = await self._execute(index, store=True)
@@ -402,7 +416,7 @@ class Runner:
                 failures = await self._restart(done, failures)
         except Exception as error:  # the kernel could not start: say so for every cell left
             await self._stop()  # reads the kernel's log, which says why
-            reason = f"the kernel could not start: {error}. {self.kernel_log}".strip()
+            reason = str(KERNEL_FAILED.format(error=error, log=self.kernel_log)).strip()
             for index in code_cells:
                 if self.runs[index].status == "not run" and not self.runs[index].error:
                     self.runs[index].error = reason

@@ -36,12 +36,13 @@ from nbconvert.preprocessors.sanitize import SanitizeHTML
 import autograder
 from autograder import course, feedback, late, registry, report, sandbox, versions
 from autograder.course import Layout
-from autograder.execute import Runner
+from autograder.execute import KERNEL_FAILED, Runner
 from autograder.exercises import Exercise
 from autograder.gradebook import Book, sqlite_url, submitted_at
-from autograder.i18n import using
+from autograder.i18n import Text, using
+from autograder.learner.i18n import edition as file_edition
 from autograder.notebook import Prepared, Unreadable, prepare, read
-from autograder.scoring import NotebookResult, score_notebook, zero
+from autograder.scoring import GRADER_ERROR, NOT_GRADED, NotebookResult, score_notebook, zero
 from autograder.submissions import Problem, Task, discover, unpack
 from autograder.translation import edition
 
@@ -49,8 +50,8 @@ MAX_COPIED_BYTES = 200 * 2**20
 # The preflight's student: a name no student folder can have (``discover`` refuses names
 # starting with "."), and one nbgrader's globs over ``autograded/`` skip.
 PREFLIGHT = ".preflight"
-# How a score's reason starts when the grader, not the learner, failed.
-_INFRASTRUCTURE = ("GRADER ERROR", "the kernel could not start")
+# A score's reason when the grader, not the learner, failed (in the learner's language).
+_INFRASTRUCTURE = (GRADER_ERROR, KERNEL_FAILED)
 
 
 class Stopped(Exception):
@@ -223,7 +224,8 @@ class Grader:
         try:
             nb = read(task.path)
         except Unreadable as error:
-            result = zero(layout, task.student, f"not graded: {error}")
+            result = zero(layout, task.student, NOT_GRADED.format(error=error),
+                          self.options.lang or "en")
             result.seconds = time.monotonic() - started
             return result
         prepared = prepare(nb, layout)
@@ -254,7 +256,8 @@ class Grader:
 
             runner = Runner(prepared.nb, job, self.options.limits, prepared.test_cells,
                             make_cases)
-            runs = await runner.run()
+            with using(lang):  # the cells' errors, which reasons quote, in that language
+                runs = await runner.run()
 
             def score() -> NotebookResult:
                 with using(lang):  # the reasons in the learner's language
@@ -305,8 +308,8 @@ class Grader:
                     result = await self.grade_one(task, layout, exercises[task.assignment])
                 except Exception as error:  # a bug of ours must not lose the notebook
                     detail = "".join(traceback.format_exception_only(type(error), error))
-                    result = zero(layout, task.student,
-                                  f"GRADER ERROR, not the learner's: {detail.strip()}")
+                    result = zero(layout, task.student, GRADER_ERROR.format(error=detail.strip()),
+                                  self.options.lang or file_edition(task.path))
                     traceback.print_exc()
             result.fingerprint = self._fingerprint(task)
             result.versions = self.versions[task.assignment].cells(layout)
@@ -501,7 +504,7 @@ def _preflight_failure(task: Task, result: NotebookResult, failed: list) -> str:
                  f"({sys.executable}) does not have autograder installed from this course. "
                  "Install it there (pip install -e . in the course's checkout) or run the "
                  "grader with the Python that has it")
-    elif _INFRASTRUCTURE[1] in text:
+    elif _opening(KERNEL_FAILED, result.lang) in text:
         cause = ("grading kernels cannot start; the kernel's log, below, says why. Check the "
                  "sandbox (run as root, or where user namespaces are allowed) and --memory")
     else:
@@ -512,14 +515,20 @@ def _preflight_failure(task: Task, result: NotebookResult, failed: list) -> str:
             f"{cause}.\nWhat grading the solution of {where} said:\n{reasons}")
 
 
+def _opening(message: Text, lang: str) -> str:
+    """What ``message`` says in ``lang`` before its first placeholder."""
+    with using(lang):
+        return str(message).split("{")[0]
+
+
 def _infrastructure_failure(results: list[NotebookResult]) -> str | None:
     """The reason every notebook in ``results`` failed, when it is one of ours (a grader
     error, a kernel that could not start) and all share it; else None."""
     kinds = set()
     for result in results:
-        reasons = [s.reason for s in result.scores]
-        kind = next((k for k in _INFRASTRUCTURE
-                     if reasons and all(r.startswith(k) for r in reasons)), None)
+        reasons = [s.reason for s in result.scores if s.kind == "test"]  # not written answers
+        kind = next((k for k in _INFRASTRUCTURE if reasons
+                     and all(r.startswith(_opening(k, result.lang)) for r in reasons)), None)
         if kind is None:
             return None
         kinds.add(kind)

@@ -24,6 +24,8 @@ from nbgrader.utils import parse_utc
 from traitlets import Enum, Float
 from traitlets.config import Config, PyFileConfigLoader
 
+from autograder.i18n import _
+
 
 class LatePolicy(LateSubmissionPlugin):
     """nbgrader's ``LateSubmissionPlugin`` ("none", "zero") and "subtract": ``points_per_hour``
@@ -93,8 +95,15 @@ def parse_due(text: str) -> tuple[str, datetime]:
 
 
 def describe(seconds_late: float, penalty_points: float | None) -> str:
-    """``submitted 2.5 hours late; penalty 3 points``, for grades.csv and feedback."""
+    """``submitted 2.5 hours after the due date; penalty 3 points``, for grades.csv and
+    feedback, in the current language (``autograder.i18n``)."""
     hours = seconds_late / 3600
-    when = f"{hours:.1f} hours" if hours >= 1 else f"{seconds_late / 60:.0f} minutes"
-    taken = "no penalty" if not penalty_points else f"penalty {penalty_points:g} points"
-    return f"submitted {when} after the due date; {taken}"
+    if hours >= 1:
+        when = _("{hours:.1f} hours").format(hours=hours)
+    else:
+        when = _("{minutes:.0f} minutes").format(minutes=seconds_late / 60)
+    if penalty_points:
+        taken = _("penalty {points:g} points").format(points=penalty_points)
+    else:
+        taken = _("no penalty")
+    return _("submitted {when} after the due date; {taken}").format(when=when, taken=taken)

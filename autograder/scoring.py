@@ -16,14 +16,17 @@ from typing import Any
 from autograder.course import Cell, Layout
 from autograder.execute import CellRun, Request
 from autograder.exercises import Exercise
-from autograder.i18n import _
+from autograder.i18n import N_, Text, _, using
 from autograder.judge import judge, unpack
 from autograder.learner import wire
 from autograder.notebook import Prepared
 from autograder.screen import screen
 
 # What a cell graded by hand (a written answer) says until a person grades it in formgrader.
-AWAITING_INSTRUCTOR = "awaiting the instructor (graded by hand)"
+AWAITING_INSTRUCTOR = N_("awaiting the instructor (graded by hand)")
+# Why a whole notebook earns 0 (``zero``): it could not be read, or the grader itself failed.
+NOT_GRADED = N_("not graded: {error}")
+GRADER_ERROR = N_("GRADER ERROR, not the learner's: {error}")
 
 
 @dataclass
@@ -96,15 +99,19 @@ class NotebookResult:
         return cls(**data)
 
 
-def zero(layout: Layout, student: str, reason: str) -> NotebookResult:
+def zero(layout: Layout, student: str, reason: str | Text, lang: str = "en") -> NotebookResult:
     """Every autograded cell of ``layout`` at 0 for ``reason`` (a notebook that could not
-    run); the cells graded by hand still wait for a person, whatever happened to the code."""
+    run), worded in ``lang``; the cells graded by hand still wait for a person, whatever
+    happened to the code."""
+    with using(lang):
+        said, awaiting = str(reason), str(AWAITING_INSTRUCTOR)
     scores = [
-        Score(c.grade_id, 0.0, c.points, reason, c.kind) if c.kind == "test"
-        else Score(c.grade_id, None, c.points, AWAITING_INSTRUCTOR, c.kind)
+        Score(c.grade_id, 0.0, c.points, said, c.kind) if c.kind == "test"
+        else Score(c.grade_id, None, c.points, awaiting, c.kind)
         for c in layout.graded
     ]
-    return NotebookResult(student, layout.assignment, layout.name, scores, notes=[reason])
+    return NotebookResult(student, layout.assignment, layout.name, scores, notes=[said],
+                          lang=lang)
 
 
 def _case_words(request: Request, exercise: Exercise, case: Any, index: int) -> str:
@@ -179,11 +186,17 @@ def _binding_problem(cell: Cell, requests: list[Request]) -> str | None:
     for (exercise, hidden), count in sorted(made.items()):
         wanted = cell.expected_checks.get((exercise, hidden), 0)
         if count > wanted:
-            which = "hidden " if hidden else ""
-            return (
-                f"this test cell makes {wanted} {which}check of {exercise}, but {count} were "
-                "asked for; the answer interfered with grading, so the test cannot pass"
-            )
+            if hidden:
+                told = _(
+                    "this test cell makes {wanted} hidden check of {exercise}, but {count} "
+                    "were asked for; the answer interfered with grading, so the test cannot pass"
+                )
+            else:
+                told = _(
+                    "this test cell makes {wanted} check of {exercise}, but {count} were asked "
+                    "for; the answer interfered with grading, so the test cannot pass"
+                )
+            return told.format(wanted=wanted, exercise=exercise, count=count)
     return None
 
 
@@ -269,7 +282,8 @@ def score_notebook(
     for cell in layout.graded:
         extra = notes.get(cell.grade_id, [])
         if cell.kind != "test":
-            scores.append(Score(cell.grade_id, None, cell.points, AWAITING_INSTRUCTOR, cell.kind))
+            scores.append(Score(cell.grade_id, None, cell.points, str(AWAITING_INSTRUCTOR),
+                                cell.kind))
             continue
         run = runs[index_of[cell.grade_id]]
         verdict = screening.verdict(cell.grade_id)

@@ -46,14 +46,16 @@ from dataclasses import dataclass, field
 from IPython.core.inputtransformer2 import TransformerManager
 
 from autograder.course import Layout, check_aliases
+from autograder.i18n import N_, Text, _
 from autograder.notebook import Prepared
 
-# Modules an answer may not import or name, with what they are, for the learner.
+# Modules an answer may not import or name, with what they are, for the learner (translated
+# when shown, as every text here: the screen runs in the learner's language).
 REFUSED_MODULES = {
-    "rnnref": "the course's reference implementation",
-    "autograder": "the grader's own code",
-    "keras": "Keras, whose RNN layers would do the exercise",
-    "tf_keras": "Keras, whose RNN layers would do the exercise",
+    "rnnref": N_("the course's reference implementation"),
+    "autograder": N_("the grader's own code"),
+    "keras": N_("Keras, whose RNN layers would do the exercise"),
+    "tf_keras": N_("Keras, whose RNN layers would do the exercise"),
 }
 # What an answer may use of the learner side: the base cells. The checks are the grader's
 # door into the kernel, not a building block of an answer.
@@ -72,35 +74,35 @@ REFUSED_TF_AUTODIFF = frozenset({"GradientTape", "gradients", "autodiff"})
 
 # Calls whose target is a string or a namespace, so the source does not show what runs.
 FLAGGED_CALLS = {
-    "exec": "exec runs code from a string",
-    "eval": "eval runs code from a string",
-    "compile": "compile makes code from a string",
-    "__import__": "__import__ imports a module by a name",
-    "globals": "globals() reaches names by strings",
-    "locals": "locals() reaches names by strings",
-    "vars": "vars() reaches names by strings",
-    "breakpoint": "breakpoint() stops in a debugger",
+    "exec": N_("exec runs code from a string"),
+    "eval": N_("eval runs code from a string"),
+    "compile": N_("compile makes code from a string"),
+    "__import__": N_("__import__ imports a module by a name"),
+    "globals": N_("globals() reaches names by strings"),
+    "locals": N_("locals() reaches names by strings"),
+    "vars": N_("vars() reaches names by strings"),
+    "breakpoint": N_("breakpoint() stops in a debugger"),
 }
 FLAGGED_MODULES = {
-    "importlib": "importlib imports modules by names built at run time",
-    "builtins": "builtins changes Python's own functions",
-    "ctypes": "ctypes reaches memory and C code directly",
-    "subprocess": "subprocess runs other programs",
-    "pty": "pty runs other programs",
-    "runpy": "runpy runs other modules",
-    "code": "the code module runs code from strings",
-    "marshal": "marshal loads compiled code",
-    "pickle": "pickle can load and run code",
-    "inspect": "inspect reaches other code's frames and variables",
-    "gc": "gc reaches every object in the kernel",
-    "sys.modules": "sys.modules reaches modules by names built at run time",
-    "sys._getframe": "sys._getframe reaches other code's variables",
-    "os.system": "os.system runs shell commands",
-    "os.popen": "os.popen runs shell commands",
-    "os.fork": "os.fork starts processes",
+    "importlib": N_("importlib imports modules by names built at run time"),
+    "builtins": N_("builtins changes Python's own functions"),
+    "ctypes": N_("ctypes reaches memory and C code directly"),
+    "subprocess": N_("subprocess runs other programs"),
+    "pty": N_("pty runs other programs"),
+    "runpy": N_("runpy runs other modules"),
+    "code": N_("the code module runs code from strings"),
+    "marshal": N_("marshal loads compiled code"),
+    "pickle": N_("pickle can load and run code"),
+    "inspect": N_("inspect reaches other code's frames and variables"),
+    "gc": N_("gc reaches every object in the kernel"),
+    "sys.modules": N_("sys.modules reaches modules by names built at run time"),
+    "sys._getframe": N_("sys._getframe reaches other code's variables"),
+    "os.system": N_("os.system runs shell commands"),
+    "os.popen": N_("os.popen runs shell commands"),
+    "os.fork": N_("os.fork starts processes"),
 }
-FLAGGED_MODULE_PREFIXES = {"os.exec": "os.exec* runs other programs",
-                           "os.spawn": "os.spawn* runs other programs"}
+FLAGGED_MODULE_PREFIXES = {"os.exec": N_("os.exec* runs other programs"),
+                           "os.spawn": N_("os.spawn* runs other programs")}
 FLAGGED_ATTRIBUTES = frozenset({
     "__dict__", "__globals__", "__builtins__", "__subclasses__", "__code__", "__closure__",
     "__getattribute__", "__import__", "__loader__", "__spec__", "__bases__", "__mro__",
@@ -115,8 +117,8 @@ TIMING_MAGICS = frozenset({"time", "timeit"})
 _MAGIC_CALLS = frozenset({"run_line_magic", "run_cell_magic"})
 _SHELL_CALLS = frozenset({"system", "getoutput", "run_cell", "ex", "ev"})
 
-_NUMPY_FIX = "Remove it and write the computation yourself with NumPy."
-_TENSORFLOW_FIX = (
+_NUMPY_FIX = N_("Remove it and write the computation yourself with NumPy.")
+_TENSORFLOW_FIX = N_(
     "Remove it and write the computation yourself with TensorFlow ops such as tf.matmul "
     "and tf.sigmoid."
 )
@@ -197,7 +199,7 @@ class _Aliases:
     def learn(self, trees: list[ast.Module]) -> None:
         """Imports anywhere, and module-level ``name = <a resolvable expression>``, until
         nothing new is learnt (``L = K.layers`` needs ``K`` first)."""
-        for _ in range(_ALIAS_ROUNDS):
+        for _round in range(_ALIAS_ROUNDS):
             changed = False
             for tree in trees:
                 for node in ast.walk(tree):
@@ -246,7 +248,7 @@ class _Aliases:
         return set()
 
 
-def _refusal(path: str, tensorflow: bool) -> str | None:
+def _refusal(path: str, tensorflow: bool) -> str | Text | None:
     """Why naming ``path`` is refused in an answer, or None."""
     root = path.split(".")[0]
     if root in REFUSED_MODULES and not _qualified(path, ALLOWED_MODULES):
@@ -254,14 +256,14 @@ def _refusal(path: str, tensorflow: bool) -> str | None:
     if root == "tensorflow":
         parts = set(path.split(".")[1:])
         if parts & REFUSED_TF_PARTS:
-            return "one of TensorFlow's RNN layers, cells or loops"
+            return _("one of TensorFlow's RNN layers, cells or loops")
         if not tensorflow and parts & REFUSED_TF_AUTODIFF:
-            return ("TensorFlow's automatic differentiation, and this notebook asks you to "
-                    "derive the gradients yourself")
+            return _("TensorFlow's automatic differentiation, and this notebook asks you to "
+                     "derive the gradients yourself")
     return None
 
 
-def _flag(path: str) -> str | None:
+def _flag(path: str) -> Text | None:
     for prefix, what in FLAGGED_MODULES.items():
         if _qualified(path, [prefix]):
             return what
@@ -283,15 +285,17 @@ class _Reader(ast.NodeVisitor):
         self.changes: set[str] = set()  # globals whose attributes or items it sets
         self.findings: list[_Finding] = []
 
-    def _found(self, node: ast.AST, refuse: bool, text: str, imports: bool = False) -> None:
-        self.findings.append(_Finding(getattr(node, "lineno", 1), refuse, text, imports))
+    def _found(self, node: ast.AST, refuse: bool, text: str | Text, imports: bool = False
+               ) -> None:
+        self.findings.append(_Finding(getattr(node, "lineno", 1), refuse, str(text), imports))
 
     def _paths(self, node: ast.AST, paths: set[str], imported: bool = False) -> None:
         for path in sorted(paths):
             why = _refusal(path, self.tensorflow)
             if why:
                 module = imported and path.split(".")[0] in REFUSED_MODULES
-                self._found(node, True, f"`{path}` is {why}", module)
+                self._found(node, True, _("`{path}` is {why}").format(path=path, why=why),
+                            module)
             flag = _flag(path)
             if flag:
                 self._found(node, False, flag)
@@ -360,7 +364,7 @@ class _Reader(ast.NodeVisitor):
         if node.id not in self.local[-1]:
             self.uses.add(node.id)
         if node.id == "__builtins__":
-            self._found(node, False, "__builtins__ changes Python's own functions")
+            self._found(node, False, _("__builtins__ changes Python's own functions"))
         self._paths(node, self.aliases.resolve(node, self.local[-1]))
 
     def _changed(self, node: ast.AST) -> None:
@@ -381,8 +385,9 @@ class _Reader(ast.NodeVisitor):
         if not isinstance(node.ctx, ast.Load):
             self._changed(node)
         if node.attr in FLAGGED_ATTRIBUTES:
-            self._found(node, False, f"`.{node.attr}` reaches names by strings or other code's "
-                        "variables")
+            self._found(node, False, _(
+                "`.{attribute}` reaches names by strings or other code's variables"
+            ).format(attribute=node.attr))
         self._paths(node, self.aliases.resolve(node, self.local[-1]))
         self.visit(node.value)
 
@@ -396,8 +401,9 @@ class _Reader(ast.NodeVisitor):
         self._paths(node, {node.module} | names, imported=True)
         starred = any(a.name == "*" for a in node.names)
         if starred and not _qualified(node.module, STAR_IMPORTS):
-            self._found(node, False, f"`from {node.module} import *` brings in names the "
-                        "screen cannot see")
+            self._found(node, False, _(
+                "`from {module} import *` brings in names the screen cannot see"
+            ).format(module=node.module))
 
     def visit_Expr(self, node: ast.Expr) -> None:
         call = node.value
@@ -423,11 +429,12 @@ class _Reader(ast.NodeVisitor):
         if name in ("getattr", "setattr", "delattr") and (
             len(node.args) < 2 or _literal(node.args[1]) is None
         ):
-            self._found(node, False, f"{name} with a name built at run time")
+            self._found(node, False, _("{call} with a name built at run time").format(
+                call=name))
         if name == "open" and node.args:
             path = _literal(node.args[0]) or ""
             if path.startswith(("/", "~")) or ".." in path.split("/"):
-                self._found(node, False, "open() of a file outside the notebook's folder")
+                self._found(node, False, _("open() of a file outside the notebook's folder"))
         self._ipython(node, function)
         self._paths(node, self.aliases.resolve(node, local))
         self.generic_visit(node)
@@ -439,15 +446,16 @@ class _Reader(ast.NodeVisitor):
                 and function.value.func.id == "get_ipython"):
             return
         if function.attr in _SHELL_CALLS:
-            self._found(node, False, "a shell command (`!`) runs other programs")
+            self._found(node, False, _("a shell command (`!`) runs other programs"))
         elif function.attr in _MAGIC_CALLS:
             magic = ((_literal(node.args[0]) or "") if node.args else "").lstrip("%")
             code = _literal(node.args[-1]) if len(node.args) > 1 else None
             if magic in TIMING_MAGICS and code is not None and self._timed(node, code):
                 return
             if magic not in SAFE_MAGICS:
-                self._found(node, False, f"the IPython magic %{magic} runs code the screen "
-                            "cannot read")
+                self._found(node, False, _(
+                    "the IPython magic %{magic} runs code the screen cannot read"
+                ).format(magic=magic))
 
     def _timed(self, node: ast.Call, code: str) -> bool:
         """``%time f(x)``, ``%%timeit`` and their code, read as the code of this line; False
@@ -526,17 +534,17 @@ class _Notebook:
         self.kinds = list(_cell_kinds(prepared, layout))
         self.trees: dict[int, ast.Module] = {}
         self.unparsed: dict[int, str] = {}
-        for index, _, _ in self.kinds:
+        for index, _grade_id, _kind in self.kinds:
             source = self.cells[index].source
             try:
                 self.trees[index] = _parse(source)
             except (SyntaxError, ValueError, RecursionError) as error:  # Python cannot either
                 line = getattr(error, "lineno", None) or 1
                 what = getattr(error, "msg", None) or type(error).__name__
-                self.unparsed[index] = (
-                    f"cell {index + 1} is not valid Python, so it did not run (line {line}: "
-                    f"{what}: `{_quote(source, line)}`); fix it and run it again"
-                )
+                self.unparsed[index] = _(
+                    "cell {cell} is not valid Python, so it did not run (line {line}: {what}: "
+                    "`{quoted}`); fix it and run it again"
+                ).format(cell=index + 1, line=line, what=what, quoted=_quote(source, line))
         self.aliases = _Aliases()
         self.aliases.learn([self.trees[i] for i, _, kind in self.kinds
                             if kind != "learner" and i in self.trees])
@@ -565,13 +573,14 @@ class _Notebook:
         except RecursionError:  # legal Python nested past what a walk can follow
             names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
             return _Statement(index, node, _binds(node) | names, names, [_Finding(
-                node.lineno, False, "code nested too deeply for the screen to read")])
+                node.lineno, False, _("code nested too deeply for the screen to read"))])
         return _Statement(index, node, _binds(node) | reader.changes, reader.uses,
                           reader.findings)
 
     def where(self, statement: _Statement, finding: _Finding) -> str:
         quoted = _quote(self.cells[statement.cell].source, finding.line)
-        return f"cell {statement.cell + 1}, line {finding.line}: `{quoted}`"
+        return _("cell {cell}, line {line}: `{quoted}`").format(
+            cell=statement.cell + 1, line=finding.line, quoted=quoted)
 
     def closure(self, roots: list[_Statement], names: set[str], before: int
                 ) -> list[_Statement]:
@@ -595,15 +604,15 @@ class _Notebook:
         for statement in statements:
             for finding in statement.findings:
                 if finding.refuse and verdict.refused is None:
-                    verdict.refused = (
+                    verdict.refused = _(
                         "refused: answers must not use the reference or a library's RNN code, "
-                        f"and this exercise's code does ({self.where(statement, finding)}): "
-                        f"{finding.text}. {fix}"
-                    )
+                        "and this exercise's code does ({where}): {what}. {fix}"
+                    ).format(where=self.where(statement, finding), what=finding.text, fix=fix)
                 elif not finding.refuse:
-                    flag = (f"flagged for review: {finding.text}, which hides what the code "
-                            f"runs ({self.where(statement, finding)}); your instructor will "
-                            "read it. Points are unchanged.")
+                    flag = _(
+                        "flagged for review: {what}, which hides what the code runs ({where}); "
+                        "your instructor will read it. Points are unchanged."
+                    ).format(what=finding.text, where=self.where(statement, finding))
                     if flag not in verdict.flags:
                         verdict.flags.append(flag)
         return verdict
@@ -618,10 +627,13 @@ class _Notebook:
             for finding in statement.findings:
                 if finding.refuse and not finding.imports_refused_module:
                     continue
-                does = ("imports a module no answer may use" if finding.refuse
-                        else "does something the grader cannot check")
-                note = (f"flagged for review: code that no exercise uses {does} "
-                        f"({self.where(statement, finding)}): {finding.text}")
+                if finding.refuse:
+                    note = _("flagged for review: code that no exercise uses imports a module "
+                             "no answer may use ({where}): {what}")
+                else:
+                    note = _("flagged for review: code that no exercise uses does something "
+                             "the grader cannot check ({where}): {what}")
+                note = note.format(where=self.where(statement, finding), what=finding.text)
                 if note not in notes:
                     notes.append(note)
         return notes

@@ -19,7 +19,7 @@ import numpy as np
 
 from autograder import course, registry, sandbox
 from autograder.execute import Runner
-from autograder.i18n import _, using
+from autograder.i18n import N_, _, using
 from autograder.learner.i18n import ENVIRONMENT, supported
 from autograder.notebook import Unreadable, prepare, read
 from autograder.scoring import NotebookResult, score_notebook, zero
@@ -52,26 +52,32 @@ def check(
     try:
         nb = read(path)
     except Unreadable as error:
-        raise SystemExit(f"Cannot check {path}: {error}.") from None
+        with using(supported(lang or os.environ.get(ENVIRONMENT) or "en")):
+            raise SystemExit(_("Cannot check {path}: {error}.").format(path=path, error=error)
+                             ) from None
     lang = supported(lang or os.environ.get(ENVIRONMENT) or edition(nb))
     release = _release_for(path) or nb
     layout = course.layout_from_release(release, assignment, name)
-    if not layout.graded:
-        raise SystemExit(f"{path} has no graded cells (no nbgrader test cells): nothing to check.")
-    try:
-        exercises = registry.exercises(path.resolve().parent, course_root)
-    except ValueError as error:
-        raise SystemExit(f"Cannot check {path}: {error}") from None
+    with using(lang):
+        if not layout.graded:
+            raise SystemExit(_(
+                "{path} has no graded cells (no nbgrader test cells): nothing to check."
+            ).format(path=path))
+        try:
+            exercises = registry.exercises(path.resolve().parent, course_root)
+        except ValueError as error:
+            raise SystemExit(_("Cannot check {path}: {error}.").format(path=path, error=error)
+                             ) from None
     prepared = prepare(nb, layout)
 
     def make_cases(exercise: str, hidden: bool, grade_id: str, ordinal: int) -> list:
         if hidden:
-            raise PermissionError("hidden tests run only when your instructor grades")
+            raise PermissionError(_("hidden tests run only when your instructor grades"))
         refused = layout.cell(grade_id).refuses(exercise)
         if refused:
             raise LookupError(refused)
         if exercise not in exercises:
-            raise LookupError(f"no exercise named {exercise!r}")
+            raise LookupError(_("no exercise named {exercise}").format(exercise=repr(exercise)))
         digest = hashlib.sha256(f"{assignment}/{name}/{grade_id}/{ordinal}".encode()).digest()
         seed = int.from_bytes(digest[:8], "big")
         return exercises[exercise].cases(np.random.default_rng(seed), False)
@@ -83,11 +89,12 @@ def check(
         for extra in path.resolve().parent.iterdir():
             if extra.is_file() and extra.suffix != ".ipynb":
                 shutil.copyfile(extra, job.work / extra.name)
-        runs = asyncio.run(Runner(prepared.nb, job, limits, prepared.test_cells, make_cases).run())
+        with using(lang):  # the cells' errors and refusals, which reasons quote
+            runs = asyncio.run(
+                Runner(prepared.nb, job, limits, prepared.test_cells, make_cases).run())
     except Exception as error:  # report, as grading would, rather than crash
-        with using(lang):
-            result = zero(layout, "you", _("the notebook could not be run: {error}").format(
-                error=error))
+        result = zero(layout, "you",
+                      N_("the notebook could not be run: {error}").format(error=error), lang)
     else:
         with using(lang):
             result = score_notebook(layout, prepared, runs, exercises, "you")

@@ -20,8 +20,9 @@ import numpy as np
 
 from autograder import judge, registry
 from autograder.exercises import Exercise
-from autograder.i18n import using
+from autograder.i18n import _, using
 from autograder.learner import wire
+from autograder.learner.i18n import supported
 
 _known: dict[str | None, dict[str, Exercise]] = {}
 
@@ -33,10 +34,10 @@ def _exercise(request: dict) -> Exercise:
         _known[local] = registry.exercises(None if local is None else Path(local))
     name = request.get("exercise")
     if name not in _known[local]:
-        raise LookupError(
-            f"there is no exercise named {name!r}: the checks module and the installed course "
+        raise LookupError(_(
+            "there is no exercise named {name}: the checks module and the installed course "
             "do not match. Update the course, or ask your instructor."
-        )
+        ).format(name=repr(name)))
     return _known[local][name]
 
 
@@ -47,7 +48,7 @@ def _cases(exercise: Exercise, request: dict) -> list:
 
 def _verdicts(exercise: Exercise, cases: list, outputs: Any) -> list[dict]:
     if type(outputs) is not list or len(outputs) != len(cases):
-        raise ValueError("the check reported the wrong number of outputs")
+        raise ValueError(_("the check reported the wrong number of outputs"))
     verdicts = []
     for case, report in zip(cases, outputs, strict=True):
         verdict = judge.judge(exercise, case, *judge.unpack(report))
@@ -63,7 +64,17 @@ def _verdicts(exercise: Exercise, cases: list, outputs: Any) -> list[dict]:
 
 
 def answer(request: dict) -> dict:
-    """One request's answer: ``{"cases": ...}``, ``{"verdicts": ...}`` or ``{"error": ...}``."""
+    """One request's answer: ``{"cases": ...}``, ``{"verdicts": ...}`` or ``{"error": ...}``,
+    in the kernel's language (the request's ``lang``)."""
+    try:
+        lang = supported(request.get("lang", "en"))
+    except ValueError as error:
+        return {"error": str(error)}
+    with using(lang):
+        return _answer(request)
+
+
+def _answer(request: dict) -> dict:
     try:
         exercise = _exercise(request)
         cases = _cases(exercise, request)
@@ -71,11 +82,11 @@ def answer(request: dict) -> dict:
             return {"cases": wire.dumps(cases)}
         if request.get("op") == "judge":
             outputs = wire.loads(request["outputs"])
-            with using(request.get("lang", "en")):  # the kernel's language
-                return {"verdicts": _verdicts(exercise, cases, outputs)}
-        return {"error": f"unknown request {request.get('op')!r}"}
+            return {"verdicts": _verdicts(exercise, cases, outputs)}
+        return {"error": _("unknown request {op}").format(op=repr(request.get("op")))}
     except Exception as error:  # the kernel shows it; this process keeps serving
-        return {"error": f"the self-check could not judge this: {type(error).__name__}: {error}"}
+        return {"error": _("the self-check could not judge this: {error}").format(
+            error=f"{type(error).__name__}: {error}")}
 
 
 def serve(requests: IO[str], answers: IO[str]) -> None:

@@ -124,7 +124,7 @@ def rows(out: pathlib.Path) -> list[dict[str, str]]:
 
 def autograded(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
     """The rows the autograder scored: all but the written answers left to the instructor."""
-    return [r for r in rows_ if r["reason"] != scoring.AWAITING_INSTRUCTOR]
+    return [r for r in rows_ if r["reason"] != str(scoring.AWAITING_INSTRUCTOR)]
 
 
 def run_in_jail(

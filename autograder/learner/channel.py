@@ -24,6 +24,7 @@ from typing import Any
 
 from autograder.learner import wire
 from autograder.learner.drive import Driver, outputs, payload
+from autograder.learner.i18n import _
 
 ENV = "AUTOGRADER_CHANNEL"
 MIME = "application/vnd.rnn-autograder.v1+json"
@@ -51,17 +52,17 @@ def _await_cases(request: str) -> list:
     deadline = time.monotonic() + WAIT_SECONDS
     while not os.path.exists(path):
         if time.monotonic() > deadline:
-            raise ChannelError(
+            raise ChannelError(_(
                 "The grader sent no cases for this check. Checks are graded only from the "
                 "notebook's own test cells."
-            )
+            ))
         time.sleep(0.002)
     with open(path, encoding="utf-8") as file:
         cases = wire.loads(file.read(), namedtuples=True)
     if isinstance(cases, wire.RemoteError):  # the grader refused, and says why
         raise ChannelError(cases.message)
     if type(cases) is not list:
-        raise ChannelError("The grader's cases could not be read.")
+        raise ChannelError(_("The grader's cases could not be read."))
     return cases
 
 

@@ -114,10 +114,11 @@ def self_check(
     raise ``CheckFailed`` on the first failing case. ``seed`` (default: fresh) picks them."""
     __tracebackhide__ = True
     seed = secrets.randbits(32) if seed is None else int(seed)
-    request = {"exercise": name, "hidden": bool(hidden), "seed": seed, "local": local}
+    request = {"exercise": name, "hidden": bool(hidden), "seed": seed, "local": local,
+               "lang": language()}
     cases = wire.loads(_ask({"op": "cases", **request})["cases"], namedtuples=True)
     found = payload(outputs(run, answer, cases))
-    verdicts = _ask({"op": "judge", **request, "outputs": found, "lang": language()})
+    verdicts = _ask({"op": "judge", **request, "outputs": found})
     verdicts = verdicts["verdicts"]
     count = len(verdicts)
     for number, verdict in enumerate(verdicts, start=1):

@@ -17,7 +17,17 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from autograder import feedback, i18n, translation
+from autograder import (
+    course,
+    feedback,
+    grading,
+    i18n,
+    sandbox,
+    scoring,
+    selfcheck,
+    selfjudge,
+    translation,
+)
 from autograder.learner import i18n as learner_i18n
 from autograder.scoring import NotebookResult, Score
 from tests.autograder_support import (
@@ -48,6 +58,8 @@ CATALOGS = {
 }
 
 WRONG_RNN = "def rnn_step(x, h, W, U, b):\n    return x @ W + h @ U + b\n"
+# An answer that never returns: its test cell runs out of time.
+SLOW_RNN = "import time\ndef rnn_step(x, h, W, U, b):\n    time.sleep(60)\n"
 
 
 def _extracted(config, folder) -> set[str]:
@@ -147,6 +159,71 @@ def test_a_chinese_learners_feedback_page_is_chinese():
     assert "(basic_lstm_cell.forget_bias_missing)" in page  # the id, in every language
     english = feedback.page("ann", "02_lstm", [NotebookResult("ann", "02_lstm", "lstm", [failed])])
     assert '<html lang="en">' in english and "<th>exercise</th>" in english
+
+
+def _layout() -> course.Layout:
+    """Notebook 01's layout: test cells and a written answer."""
+    path = ROOT / "solutions" / "01_rnn_cell" / "rnn_cell.ipynb"
+    return course.layout_from_release(nbformat.read(path, as_version=4), "01_rnn_cell", "rnn_cell")
+
+
+def test_a_notebook_that_earns_nothing_says_why_in_the_learners_language():
+    unreadable = scoring.NOT_GRADED.format(error="the notebook file is empty (0 bytes)")
+    zh = scoring.zero(_layout(), "ann", unreadable, "zh")
+    reasons = {s.kind: s.reason for s in zh.scores}
+    assert reasons == {"test": "未评分：the notebook file is empty (0 bytes)",
+                       "manual": "等待教师评分（人工评分）"}
+    assert zh.lang == "zh" and zh.notes == [reasons["test"]]
+    en = scoring.zero(_layout(), "bob", unreadable)
+    assert {s.kind: s.reason for s in en.scores} == {
+        "test": "not graded: the notebook file is empty (0 bytes)",
+        "manual": "awaiting the instructor (graded by hand)",
+    }
+    assert en.lang == "en"
+
+
+@pytest.mark.parametrize("lang, opening", [("zh", "评分程序错误（不是你的错误）："),
+                                           ("en", "GRADER ERROR, not the learner's: ")])
+def test_a_grader_error_is_told_apart_from_the_learners_in_either_language(lang, opening):
+    failed = scoring.zero(_layout(), "ann", scoring.GRADER_ERROR.format(error="KeyError: 'x'"),
+                          lang)
+    assert failed.scores[0].reason == f"{opening}KeyError: 'x'"
+    assert opening in grading._infrastructure_failure([failed])
+    learners = scoring.zero(_layout(), "bob", "the kernel died", lang)
+    assert grading._infrastructure_failure([failed, learners]) is None
+
+
+def test_a_late_submission_is_told_in_the_learners_language():
+    result = NotebookResult("ann", "02_lstm", "lstm", [], late_seconds=9000.0, late_penalty=3.0,
+                            lang="zh")
+    page = feedback.page("ann", "02_lstm", [result])
+    assert "迟交：截止时间过后 2.5 小时才提交；扣 3 分。" in page
+    result.lang = "en"
+    assert ("Late: submitted 2.5 hours after the due date; penalty 3 points."
+            in feedback.page("ann", "02_lstm", [result]))
+
+
+def test_the_self_check_refuses_in_the_learners_language(tmp_path):
+    empty = tmp_path / "01_rnn_cell" / "empty.ipynb"
+    empty.parent.mkdir()
+    empty.write_text("")
+    with pytest.raises(SystemExit, match=r"^无法检查 .*empty.ipynb：the notebook file is empty"):
+        selfcheck.check(empty, lang="zh")
+    with pytest.raises(SystemExit, match=r"^Cannot check .*empty.ipynb: the notebook file is"):
+        selfcheck.check(empty, lang="en")
+    nbformat.write(nbformat.v4.new_notebook(), empty)
+    with pytest.raises(SystemExit, match="没有计分单元格"):
+        selfcheck.check(empty, lang="zh")
+    with pytest.raises(SystemExit, match="has no graded cells"):
+        selfcheck.check(empty, lang="en")
+
+
+def test_the_kernels_judge_answers_in_the_kernels_language():
+    request = {"op": "cases", "exercise": "no_such_exercise", "hidden": False, "seed": 0}
+    zh = selfjudge.answer({**request, "lang": "zh"})["error"]
+    assert "没有名为 'no_such_exercise' 的练习" in zh
+    en = selfjudge.answer(request)["error"]
+    assert "there is no exercise named 'no_such_exercise'" in en
 
 
 # ---- in real kernels ------------------------------------------------------------------
@@ -255,3 +332,18 @@ def test_the_learner_side_reads_its_catalog_without_the_grader():
     said, modules = result.stdout.splitlines()
     assert said == "时间步"
     assert modules == "['autograder.learner', 'autograder.learner.i18n']"
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("lang, stopped", [
+    ("zh", "这个测试中途停止了：单元格运行超过了 3 秒"),
+    ("en", "this test stopped: the cell ran for more than 3 seconds"),
+])
+def test_a_cell_stopped_by_the_grader_is_told_in_the_learners_language(pilot, lang, stopped):
+    folder = pilot["tmp"] / f"slow-{lang}" / "pilot"
+    folder.mkdir(parents=True)
+    nbformat.write(learner(pilot["base"], rnn=SLOW_RNN), folder / "pilot.ipynb")
+    result = selfcheck.check(folder / "pilot.ipynb", sandbox.Limits(timeout=3),
+                             pilot["course"] / "course", lang)
+    reasons = {s.grade_id: s.reason for s in result.scores}
+    assert reasons["rnn_step_test"] == stopped, reasons

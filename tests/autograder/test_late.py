@@ -19,7 +19,7 @@ from nbgrader.plugins import BasePlugin
 from nbgrader.preprocessors import AssignLatePenalties
 from traitlets.config import Config
 
-from autograder import course, late
+from autograder import course, i18n, late
 
 # nbgrader 0.9's own submission code trips SQLAlchemy 2's autoflush warnings.
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
@@ -117,3 +117,11 @@ def test_a_due_date_that_cannot_be_read_says_how_to_write_it():
         late.parse_due("2026-03-01")
     with pytest.raises(ValueError, match="ISO 8601"):
         late.parse_due("ps1=next tuesday")
+
+
+def test_how_late_is_said_in_the_learners_language():
+    assert late.describe(9000, 3.0) == "submitted 2.5 hours after the due date; penalty 3 points"
+    assert late.describe(600, None) == "submitted 10 minutes after the due date; no penalty"
+    with i18n.using("zh"):
+        assert late.describe(9000, 3.0) == "截止时间过后 2.5 小时才提交；扣 3 分"
+        assert late.describe(600, None) == "截止时间过后 10 分钟才提交；不扣分"

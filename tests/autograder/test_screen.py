@@ -10,7 +10,7 @@ import copy
 import nbformat
 import pytest
 
-from autograder import course, notebook, screen
+from autograder import course, i18n, notebook, screen
 from tests.autograder_support import ROOT
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
@@ -352,3 +352,20 @@ def test_an_alias_of_itself_ends():
     added = (("unroll_answer", "import tensorflow as tf\nm = tf\nm = m.keras\n"),)
     refused = _unroll("return m.layers.GRU(3)", added).refused
     assert "layers.GRU` is one of TensorFlow's RNN" in refused
+
+
+# --- in the learner's language -------------------------------------------------------------
+
+
+def test_refusals_and_flags_are_worded_in_the_learners_language():
+    refused_body = "import rnnref.np as ref\n    return ref.dynamic_rnn(cell, inputs, state)"
+    with i18n.using("zh"):
+        refused = _unroll(refused_body).refused
+        flagged = _unroll("return exec('x = 1'), state").review
+    assert refused.startswith("不予计分：") and "`rnnref.np` 是本课程的参考实现" in refused
+    assert "请删掉它，用 NumPy 自己写出这段计算。" in refused
+    assert flagged.startswith("标记待复查：exec 运行字符串中的代码")
+    assert "第 2 行：`return exec('x = 1'), state`" in flagged and "得分不变" in flagged
+    # The same screen in English, as before.
+    assert _unroll(refused_body).refused.startswith("refused: answers must not use")
+    assert "exec runs code from a string" in _unroll("return exec('x = 1'), state").review

@@ -89,7 +89,7 @@ def test_written_answers_wait_for_the_instructor(graded, student):
     """Every notebook's written answers are left to a person: no points, never zeroed, and
     the gradebook lists them for formgrader's manual grading."""
     mine = [r for r in graded if r["student"] == student]
-    written = [r for r in mine if r["reason"] == scoring.AWAITING_INSTRUCTOR]
+    written = [r for r in mine if r["reason"] == str(scoring.AWAITING_INSTRUCTOR)]
     assert {r["assignment"] for r in written} == set(ASSIGNMENTS)
     assert all(r["points"] == "" and float(r["max points"]) > 0 for r in written), written
     book = Gradebook(sqlite_url(graded.out / "gradebook.db"), course.COURSE_ID)

@@ -17,7 +17,7 @@ LAYOUT = Layout("pilot", "pilot", [
 def _result() -> scoring.NotebookResult:
     return scoring.NotebookResult("ada", "pilot", "pilot", [
         scoring.Score("step_test", 3.0, 3.0, "passed"),
-        scoring.Score("why_question", None, 2.0, scoring.AWAITING_INSTRUCTOR, "manual"),
+        scoring.Score("why_question", None, 2.0, str(scoring.AWAITING_INSTRUCTOR), "manual"),
     ])
 
 
@@ -26,7 +26,7 @@ def test_a_notebook_that_could_not_run_keeps_its_written_answers_waiting():
     by_id = {s.grade_id: s for s in result.scores}
     assert (by_id["step_test"].points, by_id["step_test"].reason) == (0.0, "the kernel died")
     assert by_id["why_question"].points is None
-    assert by_id["why_question"].reason == scoring.AWAITING_INSTRUCTOR
+    assert by_id["why_question"].reason == str(scoring.AWAITING_INSTRUCTOR)
     assert (result.points, result.max_points, result.awaiting) == (0.0, 5.0, 2.0)
 
 
