@@ -39,7 +39,7 @@ from autograder.course import Layout
 from autograder.execute import KERNEL_FAILED, Runner
 from autograder.exercises import Exercise
 from autograder.gradebook import Book, sqlite_url, submitted_at
-from autograder.i18n import Text, using
+from autograder.i18n import Text, _, using
 from autograder.learner.i18n import edition as file_edition
 from autograder.notebook import Prepared, Unreadable, prepare, read
 from autograder.scoring import GRADER_ERROR, NOT_GRADED, NotebookResult, score_notebook, zero
@@ -222,14 +222,16 @@ class Grader:
     ) -> NotebookResult:
         started = time.monotonic()
         try:
-            nb = read(task.path)
+            with using(self.options.lang or "en"):  # a notebook unread has no edition
+                nb = read(task.path)
         except Unreadable as error:
             result = zero(layout, task.student, NOT_GRADED.format(error=error),
                           self.options.lang or "en")
             result.seconds = time.monotonic() - started
             return result
-        prepared = prepare(nb, layout)
         lang = self.options.lang or edition(nb)
+        with using(lang):  # its notes on restored cells in the learner's language
+            prepared = prepare(nb, layout)
         self.counter += 1
         # A user id per notebook: nothing one submission leaves behind (processes still
         # dying after a fork bomb, files) can count against or touch the next one.
@@ -238,8 +240,9 @@ class Grader:
         job.create()
         try:
             if not self._copy_files(task, job.work):
-                prepared.note("", f"the submission's files passed {MAX_COPIED_BYTES // 2**20} MB; "
-                              "the rest were not copied")
+                with using(lang):
+                    prepared.note("", _("the submission's files passed {limit} MB; the rest "
+                                        "were not copied").format(limit=MAX_COPIED_BYTES // 2**20))
             job.give(job.work)
 
             def make_cases(name: str, hidden: bool, grade_id: str, ordinal: int) -> list:

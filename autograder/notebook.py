@@ -21,6 +21,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_
 from nbgrader import utils as nbutils
 
 from autograder.course import Layout
+from autograder.i18n import _
 from autograder.release import STUBS
 from autograder.translation import code_skeleton
 
@@ -57,35 +58,37 @@ def _text(value: Any) -> str:
 def read(path: Path) -> nbformat.NotebookNode:
     """The notebook at ``path`` as nbformat 4 with clean cells; ``Unreadable`` if it is not one."""
     if not path.exists():
-        raise Unreadable("the notebook is missing from the submission")
+        raise Unreadable(_("the notebook is missing from the submission"))
     size = path.stat().st_size
     if size == 0:
-        raise Unreadable("the notebook file is empty (0 bytes)")
+        raise Unreadable(_("the notebook file is empty (0 bytes)"))
     if size > MAX_NOTEBOOK_BYTES:
-        raise Unreadable(f"the notebook file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MB")
+        raise Unreadable(_("the notebook file is larger than {limit} MB").format(
+            limit=MAX_NOTEBOOK_BYTES // 2**20))
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
         data = json.loads(text)
     except UnicodeDecodeError:
-        raise Unreadable("the notebook file is not UTF-8 text") from None
+        raise Unreadable(_("the notebook file is not UTF-8 text")) from None
     except json.JSONDecodeError as error:
-        raise Unreadable(
-            f"the notebook file is not valid JSON (line {error.lineno}, column {error.colno}: "
-            f"{error.msg}); it may have been saved while broken or edited by hand"
-        ) from None
+        raise Unreadable(_(
+            "the notebook file is not valid JSON (line {line}, column {column}: {what}); it "
+            "may have been saved while broken or edited by hand"
+        ).format(line=error.lineno, column=error.colno, what=error.msg)) from None
     if not isinstance(data, dict):
-        raise Unreadable("the notebook file holds JSON, but not a notebook")
+        raise Unreadable(_("the notebook file holds JSON, but not a notebook"))
     version = data.get("nbformat", 4)
     if version in (1, 2, 3):
         try:
             data = nbformat.reads(text, as_version=4)
         except Exception as error:  # nbformat's converters raise many kinds
-            raise Unreadable(
-                f"the nbformat {version} notebook could not be upgraded: {error}"
-            ) from None
+            raise Unreadable(_(
+                "the nbformat {version} notebook could not be upgraded: {error}"
+            ).format(version=version, error=error)) from None
     elif version != 4:
-        raise Unreadable(f"nbformat version {version!r} is not one this grader can read")
+        raise Unreadable(_("nbformat version {version} is not one this grader can read").format(
+            version=repr(version)))
     return _rebuild(data)
 
 
@@ -181,7 +184,8 @@ def prepare(nb: nbformat.NotebookNode, layout: Layout) -> Prepared:
             # A copied cell or one the learner tagged: keep it, but it grades nothing.
             del cell.metadata["nbgrader"]
             label = known.grade_id if known is not None else ""
-            prepared.note(label, f"a second cell claiming to be '{grade_id}' was ignored")
+            prepared.note(label, _("a second cell claiming to be '{grade_id}' was ignored").format(
+                grade_id=grade_id))
             cells.append(cell)
             continue
         if known is None:
@@ -189,17 +193,21 @@ def prepare(nb: nbformat.NotebookNode, layout: Layout) -> Prepared:
             continue
         if known.kind in ("test", "locked"):
             if cell.cell_type != known.cell_type:
-                prepared.note(known.grade_id, f"its test cell had been changed to "
-                              f"{cell.cell_type} and was restored")
+                prepared.note(known.grade_id, _(
+                    "its test cell had been changed to {kind} and was restored"
+                ).format(kind=cell.cell_type))
             elif cell.source not in (release_sources.get(known.grade_id), known.source):
-                what = "test cell" if known.kind == "test" else "read-only cell"
-                prepared.note(known.grade_id, f"its {what} had been edited and was restored")
+                prepared.note(known.grade_id, _("its test cell had been edited and was restored")
+                              if known.kind == "test"
+                              else _("its read-only cell had been edited and was restored"))
             cell = _canonical(known, release)
         else:
             canonical = _canonical(known, release)
             if cell.cell_type != known.cell_type:
-                prepared.note(known.grade_id, f"the answer cell had been changed to "
-                              f"{cell.cell_type} and was turned back into {known.cell_type}")
+                prepared.note(known.grade_id, _(
+                    "the answer cell had been changed to {kind} and was turned back into "
+                    "{released}"
+                ).format(kind=cell.cell_type, released=known.cell_type))
             canonical.source = cell.source
             canonical.id = cell.id
             cell = canonical
@@ -223,9 +231,9 @@ def prepare(nb: nbformat.NotebookNode, layout: Layout) -> Prepared:
         where[known.grade_id] = last
         if known.kind == "answer":
             prepared.unanswered.add(known.grade_id)
-            prepared.note(known.grade_id, "the answer cell had been deleted")
+            prepared.note(known.grade_id, _("the answer cell had been deleted"))
         elif known.kind == "test":
-            prepared.note(known.grade_id, "its test cell had been deleted and was put back")
+            prepared.note(known.grade_id, _("its test cell had been deleted and was put back"))
     prepared.nb.cells = cells
     prepared.test_cells = {
         i: c.metadata.nbgrader["grade_id"]

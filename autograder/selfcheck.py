@@ -49,13 +49,14 @@ def check(
     """
     limits = limits or sandbox.Limits()
     assignment, name = path.resolve().parent.name, path.stem
-    try:
-        nb = read(path)
-    except Unreadable as error:
-        with using(supported(lang or os.environ.get(ENVIRONMENT) or "en")):
+    asked = lang or os.environ.get(ENVIRONMENT)  # else the notebook's edition, once read
+    with using(supported(asked or "en")):
+        try:
+            nb = read(path)
+        except Unreadable as error:
             raise SystemExit(_("Cannot check {path}: {error}.").format(path=path, error=error)
                              ) from None
-    lang = supported(lang or os.environ.get(ENVIRONMENT) or edition(nb))
+    lang = supported(asked or edition(nb))
     release = _release_for(path) or nb
     layout = course.layout_from_release(release, assignment, name)
     with using(lang):
@@ -68,7 +69,7 @@ def check(
         except ValueError as error:
             raise SystemExit(_("Cannot check {path}: {error}.").format(path=path, error=error)
                              ) from None
-    prepared = prepare(nb, layout)
+        prepared = prepare(nb, layout)
 
     def make_cases(exercise: str, hidden: bool, grade_id: str, ordinal: int) -> list:
         if hidden:

@@ -22,6 +22,7 @@ from autograder import (
     feedback,
     grading,
     i18n,
+    notebook,
     sandbox,
     scoring,
     selfcheck,
@@ -193,6 +194,18 @@ def test_a_grader_error_is_told_apart_from_the_learners_in_either_language(lang,
     assert grading._infrastructure_failure([failed, learners]) is None
 
 
+def test_what_was_restored_in_a_notebook_is_told_in_the_learners_language():
+    layout = _layout()
+    nb = nbformat.from_dict(layout.release)
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                != "unroll_answer"]
+    with i18n.using("zh"):
+        zh = notebook.prepare(nbformat.from_dict(nb), layout).notes
+    assert zh["unroll_answer"] == ["答案单元格被删除了"]
+    en = notebook.prepare(nbformat.from_dict(nb), layout).notes
+    assert en["unroll_answer"] == ["the answer cell had been deleted"]
+
+
 def test_a_late_submission_is_told_in_the_learners_language():
     result = NotebookResult("ann", "02_lstm", "lstm", [], late_seconds=9000.0, late_penalty=3.0,
                             lang="zh")
@@ -207,7 +220,7 @@ def test_the_self_check_refuses_in_the_learners_language(tmp_path):
     empty = tmp_path / "01_rnn_cell" / "empty.ipynb"
     empty.parent.mkdir()
     empty.write_text("")
-    with pytest.raises(SystemExit, match=r"^无法检查 .*empty.ipynb：the notebook file is empty"):
+    with pytest.raises(SystemExit, match=r"^无法检查 .*empty.ipynb：notebook 文件是空的（0 字节）"):
         selfcheck.check(empty, lang="zh")
     with pytest.raises(SystemExit, match=r"^Cannot check .*empty.ipynb: the notebook file is"):
         selfcheck.check(empty, lang="en")
@@ -340,10 +353,15 @@ def test_the_learner_side_reads_its_catalog_without_the_grader():
     ("en", "this test stopped: the cell ran for more than 3 seconds"),
 ])
 def test_a_cell_stopped_by_the_grader_is_told_in_the_learners_language(pilot, lang, stopped):
-    folder = pilot["tmp"] / f"slow-{lang}" / "pilot"
+    # Beside the course's release, as a learner's copy is: the self-check finds it there.
+    folder = pilot["course"] / f"slow-{lang}" / "pilot"
     folder.mkdir(parents=True)
+    (folder / "pilot_checks.py").write_bytes(
+        (pilot["course"] / "course" / "pilot" / "pilot_checks.py").read_bytes()
+    )
     nbformat.write(learner(pilot["base"], rnn=SLOW_RNN), folder / "pilot.ipynb")
-    result = selfcheck.check(folder / "pilot.ipynb", sandbox.Limits(timeout=3),
-                             pilot["course"] / "course", lang)
+    result = selfcheck.check(folder / "pilot.ipynb", sandbox.Limits(timeout=3), pilot["course"],
+                             lang)
     reasons = {s.grade_id: s.reason for s in result.scores}
     assert reasons["rnn_step_test"] == stopped, reasons
+    assert reasons["zero_state_test"] == ("通过" if lang == "zh" else "passed"), reasons
