@@ -42,7 +42,14 @@ from autograder.gradebook import Book, sqlite_url, submitted_at
 from autograder.i18n import Text, _, using
 from autograder.learner.i18n import edition as file_edition
 from autograder.notebook import Prepared, Unreadable, prepare, read
-from autograder.scoring import GRADER_ERROR, NOT_GRADED, NotebookResult, score_notebook, zero
+from autograder.scoring import (
+    GRADER_ERROR,
+    NOT_GRADED,
+    REFERENCE_FAILED,
+    NotebookResult,
+    score_notebook,
+    zero,
+)
 from autograder.submissions import Problem, Task, discover, unpack
 from autograder.translation import edition
 
@@ -51,7 +58,7 @@ MAX_COPIED_BYTES = 200 * 2**20
 # starting with "."), and one nbgrader's globs over ``autograded/`` skip.
 PREFLIGHT = ".preflight"
 # A score's reason when the grader, not the learner, failed (in the learner's language).
-_INFRASTRUCTURE = (GRADER_ERROR, KERNEL_FAILED)
+_INFRASTRUCTURE = (GRADER_ERROR, REFERENCE_FAILED, KERNEL_FAILED)
 
 
 class Stopped(Exception):

@@ -27,6 +27,11 @@ AWAITING_INSTRUCTOR = N_("awaiting the instructor (graded by hand)")
 # Why a whole notebook earns 0 (``zero``): it could not be read, or the grader itself failed.
 NOT_GRADED = N_("not graded: {error}")
 GRADER_ERROR = N_("GRADER ERROR, not the learner's: {error}")
+# A test's reason when an exercise's reference itself fails: the grader's fault too.
+REFERENCE_FAILED = N_(
+    "GRADER ERROR in {exercise}: the reference failed with {error}. Tell your instructor; this "
+    "is not your mistake."
+)
 
 
 @dataclass
@@ -163,12 +168,8 @@ def judge_request(request: Request, exercises: dict[str, Exercise]) -> Failure |
         try:
             verdict = judge(exercise, case, received, inputs_after)
         except Exception as error:  # a bug in the exercise's reference, not in the answer
-            return Failure(
-                _(
-                    "GRADER ERROR in {exercise}: the reference failed with {error}. Tell your "
-                    "instructor; this is not your mistake."
-                ).format(exercise=exercise.name, error=f"{type(error).__name__}: {error}")
-            )
+            return Failure(str(REFERENCE_FAILED.format(
+                exercise=exercise.name, error=f"{type(error).__name__}: {error}")))
         if not verdict.passed:
             return Failure(f"{where}:\n{verdict.message}", verdict.mistake)
     return None

@@ -192,6 +192,8 @@ def test_a_grader_error_is_told_apart_from_the_learners_in_either_language(lang,
     assert opening in grading._infrastructure_failure([failed])
     learners = scoring.zero(_layout(), "bob", "the kernel died", lang)
     assert grading._infrastructure_failure([failed, learners]) is None
+    broken = scoring.REFERENCE_FAILED.format(exercise="unroll", error="ValueError: x")
+    assert grading._infrastructure_failure([scoring.zero(_layout(), "cy", broken, lang)])
 
 
 def test_what_was_restored_in_a_notebook_is_told_in_the_learners_language():
