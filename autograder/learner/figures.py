@@ -134,8 +134,9 @@ def _colourbars(fig: Figure, ax: Axes, signed: bool = True) -> None:
 
 def _check_gates(gates: Mapping[str, np.ndarray] | None, names: str) -> None:
     if gates is not None and set(gates) != set(names):
-        raise ValueError(f"Expected gate values for exactly {list(names)}. "
-                         f"Received: gates with keys {sorted(gates)}")
+        raise ValueError(_(
+            "Expected gate values for exactly {names}. Received: gates with keys {keys}"
+        ).format(names=list(names), keys=sorted(gates)))
 
 
 # ---- the cells ------------------------------------------------------------------------------
@@ -291,8 +292,10 @@ def unroll(num_steps: int = 5, sequence_length: Sequence[int] | None = None) -> 
     their state is the state the row ended with, copied through."""
     lengths = list(sequence_length) if sequence_length is not None else [num_steps]
     if any(not 0 <= n <= num_steps for n in lengths):
-        raise ValueError(f"Expected lengths between 0 and num_steps={num_steps}. "
-                         f"Received: sequence_length={lengths}")
+        raise ValueError(_(
+            "Expected lengths between 0 and num_steps={num_steps}. Received: "
+            "sequence_length={lengths}"
+        ).format(num_steps=num_steps, lengths=lengths))
     rows = len(lengths)
     width = 1.8 * num_steps + 2.2
     if sequence_length is None:
@@ -349,8 +352,10 @@ def batch_rows(sequence: Sequence[float], batches: Sequence[np.ndarray]) -> Figu
     """
     batches = [np.asarray(b) for b in batches]
     if not batches or any(b.ndim != 2 for b in batches):
-        raise ValueError("Expected a non-empty list of [batch_size, num_steps] arrays. "
-                         f"Received: shapes {[b.shape for b in batches]}")
+        raise ValueError(_(
+            "Expected a non-empty list of [batch_size, num_steps] arrays. Received: shapes "
+            "{shapes}"
+        ).format(shapes=[b.shape for b in batches]))
     row_of = {float(v): r for b in batches for r, line in enumerate(b) for v in line}
     colours = plt.get_cmap("tab10")
     n = len(sequence)
@@ -380,8 +385,8 @@ def bptt(num_steps: int = 4, gradient_norms: Sequence[float] | None = None) -> F
     ``gradient_norms``: the learner's own ``|dh_t|`` per step, written on the red arrows.
     """
     if gradient_norms is not None and len(gradient_norms) != num_steps:
-        raise ValueError(f"Expected {num_steps} gradient norms. "
-                         f"Received: {len(gradient_norms)}")
+        raise ValueError(_("Expected {num_steps} gradient norms. Received: {count}").format(
+            num_steps=num_steps, count=len(gradient_norms)))
     fig, ax = _canvas(2.2 * num_steps + 1.6, 5.6, _("backpropagation through time"))
     red = "#c0392b"
     for t in range(num_steps):
@@ -410,7 +415,8 @@ def gate_heatmap(gates: Mapping[str, np.ndarray], inputs: np.ndarray | None = No
     ``inputs`` [T, D] or [T], when given, is drawn on top so that events line up with the
     gates' response. Sigmoid gates use the [0, 1] scale, ``j`` and ``c`` the signed one."""
     if not gates:
-        raise ValueError("Expected at least one gate. Received: gates={}")
+        raise ValueError(_("Expected at least one gate. Received: gates={gates}").format(
+            gates=gates))
     panels = [("input", np.atleast_2d(np.asarray(inputs).T))] if inputs is not None else []
     panels += [(name, np.asarray(values).T) for name, values in gates.items()]
     fig, axes = plt.subplots(len(panels), 1, figsize=(8.5, 1.1 * len(panels) + 0.8),
@@ -437,8 +443,10 @@ def hidden_unit_text(text: str, activations: np.ndarray, units: Sequence[int],
     ``len(text)``)."""
     activations = np.asarray(activations)
     if activations.shape[0] != len(text):
-        raise ValueError(f"Expected one row of activations per character ({len(text)}). "
-                         f"Received: activations of shape {activations.shape}")
+        raise ValueError(_(
+            "Expected one row of activations per character ({count}). Received: activations "
+            "of shape {shape}"
+        ).format(count=len(text), shape=activations.shape))
     lines = [text[k:k + line_length] for k in range(0, len(text), line_length)]
     height = len(units) * (len(lines) + 1.2)
     fig, ax = plt.subplots(figsize=(9, 0.28 * height + 0.4))

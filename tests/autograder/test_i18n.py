@@ -241,6 +241,17 @@ def test_the_kernels_judge_answers_in_the_kernels_language():
     assert "there is no exercise named 'no_such_exercise'" in en
 
 
+def test_a_figures_complaint_is_in_the_kernels_language(monkeypatch):
+    from autograder.learner import figures
+
+    monkeypatch.setenv("RNN_COURSE_LANG", "zh")
+    with pytest.raises(ValueError, match=r"至少需要一个门。收到的是：gates=\{\}"):
+        figures.gate_heatmap({})
+    monkeypatch.setenv("RNN_COURSE_LANG", "en")
+    with pytest.raises(ValueError, match=r"Expected at least one gate. Received: gates=\{\}"):
+        figures.gate_heatmap({})
+
+
 # ---- in real kernels ------------------------------------------------------------------
 
 
