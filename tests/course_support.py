@@ -9,6 +9,8 @@ import time
 
 import nbformat
 
+from autograder.learner import i18n as learner_i18n
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 COURSE = ROOT / "course"
@@ -83,16 +85,24 @@ def output_text(cell) -> str:
     return "".join(parts)
 
 
-def assert_passes_every_check(nb, name: str) -> None:
-    """An executed solution notebook passed every check, visible and hidden, raised nothing
-    and wrote nothing on stderr."""
+def _passed(template: str, lang: str) -> str:
+    """A pattern for the learner side's summary line ``template`` in ``lang``."""
+    line = learner_i18n.translations(learner_i18n.LOCALE, "learner", lang).gettext(template)
+    return re.escape(line).replace(r"\{name\}", ".+?").replace(r"\{count\}", r"\d+")
+
+
+def assert_passes_every_check(nb, name: str, lang: str = "en") -> None:
+    """An executed solution notebook passed every check, visible and hidden (the summary
+    lines in ``lang``, the notebook's edition), raised nothing and wrote nothing on stderr."""
     graded = graded_cells(nb)
     assert graded, f"{name} has no graded cells"
+    visible = _passed("{name}: all {count} cases passed.", lang)
+    hidden = _passed("{name}: all {count} hidden cases passed.", lang)
     for cell in graded:
         text = output_text(cell)
         grade_id = nbgrader_meta(cell)["grade_id"]
-        assert re.search(r"all \d+ cases passed", text), f"{name} {grade_id}: {text}"
-        assert re.search(r"all \d+ hidden cases passed", text), f"{name} {grade_id}: {text}"
+        assert re.search(visible, text), f"{name} {grade_id}: {text}"
+        assert re.search(hidden, text), f"{name} {grade_id}: {text}"
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             assert out.output_type != "error", f"{name} {cell.id}: {output_text(cell)}"

@@ -439,7 +439,7 @@ def zh_source(tmp_path_factory):
 def test_zh_solutions_run_clean_and_pass_every_check(assignment, zh_source):
     for path in notebooks(zh_source, assignment):
         nb, _ = execute(path)
-        assert_passes_every_check(nb, f"{assignment}/{path.name} (zh)")
+        assert_passes_every_check(nb, f"{assignment}/{path.name} (zh)", lang="zh")
 
 
 @pytest.fixture(scope="module")
