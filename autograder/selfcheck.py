@@ -7,18 +7,20 @@ files; the learner's code runs with resource limits, in a kernel of its own.
 """
 
 import asyncio
-import hashlib
-import shutil
-import tempfile
 from pathlib import Path
 
 import nbformat
-import numpy as np
 
 from autograder import course, registry, sandbox
-from autograder.execute import Runner
-from autograder.notebook import Unreadable, prepare, read
-from autograder.scoring import NotebookResult, score_notebook, zero
+from autograder.context import Jobs, RunContext
+from autograder.notebook import Unreadable, read
+from autograder.pipeline import grade_notebook
+from autograder.scoring import NotebookResult, zero
+from autograder.submissions import Task
+
+# What names the learner in the result, and seeds the visible cases with no secret in it.
+LEARNER = "you"
+KEY = b"self-check"
 
 
 def _release_for(path: Path) -> nbformat.NotebookNode | None:
@@ -38,7 +40,6 @@ def check(
     ``course_root`` is where to look first for the grader half of an assignment's own
     exercises (``registry.grader_side_file``).
     """
-    limits = limits or sandbox.Limits()
     assignment, name = path.resolve().parent.name, path.stem
     try:
         nb = read(path)
@@ -52,33 +53,19 @@ def check(
         exercises = registry.exercises(path.resolve().parent, course_root)
     except ValueError as error:
         raise SystemExit(f"Cannot check {path}: {error}") from None
-    prepared = prepare(nb, layout)
-
-    def make_cases(exercise: str, hidden: bool, grade_id: str, ordinal: int) -> list:
-        if hidden:
-            raise PermissionError("hidden tests run only when your instructor grades")
-        refused = layout.cell(grade_id).refuses(exercise)
-        if refused:
-            raise LookupError(refused)
-        if exercise not in exercises:
-            raise LookupError(f"no exercise named {exercise!r}")
-        digest = hashlib.sha256(f"{assignment}/{name}/{grade_id}/{ordinal}".encode()).digest()
-        seed = int.from_bytes(digest[:8], "big")
-        return exercises[exercise].cases(np.random.default_rng(seed), False)
-
-    scratch = Path(tempfile.mkdtemp(prefix="autograder-check-"))
-    job = sandbox.Job(scratch / "job", 0, "none")
-    job.create()
+    # What makes this a self-check rather than grading: visible cases only, resource limits
+    # without a jail or a user of its own (no root needed), the installed package imported,
+    # no assignment files copied over the learner's.
+    context = RunContext(key=KEY, version="", sources={}, limits=limits or sandbox.Limits(),
+                         level="none", source_root=None, jobs=Jobs.make(library=False),
+                         hidden=False)
+    task = Task(LEARNER, assignment, name, path.resolve())
     try:
-        for extra in path.resolve().parent.iterdir():
-            if extra.is_file() and extra.suffix != ".ipynb":
-                shutil.copyfile(extra, job.work / extra.name)
-        runs = asyncio.run(Runner(prepared.nb, job, limits, prepared.test_cells, make_cases).run())
+        return asyncio.run(grade_notebook(context, task, layout, exercises))
     except Exception as error:  # report, as grading would, rather than crash
-        return zero(layout, "you", f"the notebook could not be run: {error}")
+        return zero(layout, LEARNER, f"the notebook could not be run: {error}")
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return score_notebook(layout, prepared, runs, exercises, "you")
+        context.jobs.remove()
 
 
 def render(result: NotebookResult) -> str:
