@@ -1,10 +1,11 @@
-"""Grade a class: every submitted notebook, each in its own sandboxed kernel, N at a time.
+"""Grade a class: every submitted notebook, each in its own sandboxed kernel, here (N at a
+time) or on the workers of a Dask cluster (``cluster``).
 
 The grader in parts: a ``RunContext`` built once per run (``context``), one
 ``grade_notebook`` per notebook (``pipeline``), the results cache (``cache``) and what the
 run leaves for people (``outputs``). This module runs the class through them: discover the
-submissions, skip what the cache says is done, hand the rest to a ``Backend`` (``Local``),
-and, as each result arrives, in this process alone, record it in
+submissions, skip what the cache says is done, hand the rest to a ``Backend`` (``Local`` or
+``cluster.Cluster``), and, as each result arrives, in this process alone, record it in
 nbgrader's gradebook (``gradebook``), write its autograded notebook and save it in the
 cache. A saved result marks the notebook done: an interrupted run resumes from them, and a
 notebook whose inputs have not changed is never graded twice. Cases come from a seed
@@ -58,6 +59,7 @@ class Options:
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     student: str | None = None  # regrade this student only
     level: str | None = None  # sandbox level; probed when None
+    scheduler: str | None = None  # a Dask scheduler's address: grade on its workers
 
 
 @dataclass
@@ -135,8 +137,9 @@ class Local:
 
 
 class Grader:
-    """One class's grading into ``out``: see the module docstring. The backend is chosen here,
-    and its sandbox level known before ``run``."""
+    """One class's grading into ``out``: see the module docstring. The backend (this machine,
+    or a Dask cluster when ``options.scheduler`` names one) is chosen here, and its sandbox
+    level known before ``run``."""
 
     def __init__(self, course_root: Path, out: Path, options: Options) -> None:
         self.course_root = course_root.resolve()
@@ -149,7 +152,13 @@ class Grader:
         if not self.known:
             raise ValueError(f"No assignments found in {self.source_root}: nothing to grade "
                              "against. Pass --course, the folder holding solutions/.")
-        self.backend: Backend = Local(options.jobs)
+        self.backend: Backend
+        if options.scheduler is not None:
+            from autograder.cluster import Cluster  # only a cluster's run needs Dask
+
+            self.backend = Cluster(options.scheduler)
+        else:
+            self.backend = Local(options.jobs)
         self.level = options.level or self.backend.probe()
 
     def run(self, submissions: Path) -> Outcome:

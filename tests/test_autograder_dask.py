@@ -1,0 +1,129 @@
+"""Grading on a real Dask cluster: a scheduler and two workers started as processes on
+127.0.0.1 (``dask scheduler``, ``dask worker --nthreads 1``), the class graded through them
+equal to a local grading of it, and equal again when a worker is SIGKILLed mid-notebook."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.autograder_support import ROOT, autograder, learner, pilot_course, release, rows, submit
+
+pytest.importorskip("distributed")
+
+WRONG_RNN = "def rnn_step(x, h, W, U, b):\n    return x @ W + h @ U + b\n"
+DASK = str(Path(sys.executable).parent / "dask")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start(*args: str, log: Path) -> subprocess.Popen:
+    """``dask ARGS`` in a session of its own, importing this checkout's autograder."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with open(log, "w") as out:
+        return subprocess.Popen(["nice", DASK, *args], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """The process we started, and what it started (its process group), killed."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """The pilot class (one right, one wrong, one blank, one partly answered, one missing
+    answer file), its local grading, and a running scheduler with two workers."""
+    from distributed import Client
+
+    tmp = tmp_path_factory.mktemp("dask")
+    course_root = pilot_course(tmp)
+    base = release(course_root)
+    submissions = tmp / "submitted"
+    submit(submissions, "ada", learner(base))
+    submit(submissions, "bob", learner(base, rnn=WRONG_RNN))
+    submit(submissions, "cy", base)
+    submit(submissions, "dee", learner(base, zero=None))
+    submit(submissions, "eve", learner(base, rnn=WRONG_RNN, zero=None))
+    local = tmp / "local"
+    done = autograder("--course", str(course_root), "grade", str(submissions), "--out",
+                      str(local), "--jobs", "2")
+    assert done.returncode == 0, done.stderr
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    processes = [_start("scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                        "--no-dashboard", log=tmp / "scheduler.log")]
+    try:
+        workers = {}
+        for name in ("one", "two"):
+            workers[name] = _start("worker", address, "--nthreads", "1", "--no-nanny",
+                                   "--name", name, "--host", "127.0.0.1", "--no-dashboard",
+                                   log=tmp / f"worker-{name}.log")
+            processes.append(workers[name])
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield {"tmp": tmp, "course": course_root, "submissions": submissions, "local": local,
+               "address": address, "workers": workers}
+    finally:
+        for process in processes:
+            _stop(process)
+
+
+def _out_like_local(cluster, name: str) -> Path:
+    """An output folder holding the local run's key: the same key, the same cases."""
+    out = cluster["tmp"] / name
+    out.mkdir()
+    shutil.copy(cluster["local"] / "grading.key", out / "grading.key")
+    return out
+
+
+def _grade_command(cluster, out: Path) -> list[str]:
+    return ["--course", str(cluster["course"]), "grade", str(cluster["submissions"]),
+            "--out", str(out), "--scheduler", cluster["address"]]
+
+
+def test_a_class_graded_on_two_workers_equals_local_grading(cluster):
+    out = _out_like_local(cluster, "on-dask")
+    done = autograder(*_grade_command(cluster, out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "on the workers of" in done.stdout
+    assert rows(out) == rows(cluster["local"])
+    assert sorted(p.name for p in (out / "autograded").iterdir()) == ["ada", "bob", "cy", "dee",
+                                                                      "eve"]
+
+
+def test_a_worker_killed_mid_notebook_loses_nothing(cluster):
+    from distributed import Client
+
+    out = _out_like_local(cluster, "killed")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    grading = subprocess.Popen([sys.executable, "-m", "autograder",
+                                *_grade_command(cluster, out)],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    passed = out / "results" / ".preflight" / "passed"
+    with Client(cluster["address"], timeout="60s") as client:
+        deadline = time.monotonic() + 90
+        # Past the preflight, both workers in the middle of a learner's notebook.
+        while not (passed.exists() and all(client.processing().values())):
+            if time.monotonic() > deadline:
+                pytest.fail("the two workers were never busy with learners' notebooks at once")
+            time.sleep(0.2)
+    cluster["workers"]["one"].send_signal(signal.SIGKILL)
+    stdout, stderr = grading.communicate(timeout=300)
+    assert grading.returncode == 0, stdout + stderr
+    assert cluster["workers"]["one"].wait() == -signal.SIGKILL
+    assert rows(out) == rows(cluster["local"])
