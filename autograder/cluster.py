@@ -139,35 +139,48 @@ class Cluster:
 
     def grade(self, context: RunContext, todo: list[Task], layouts: Layouts,
               record: Record) -> None:
-        """One task per notebook; the results recorded as they complete. A task that fails
-        (a worker whose course differs, one that died too often under it) stops the run:
-        what was recorded stays in the cache for the next run."""
+        """One task per notebook, the results recorded as they complete. Only a window of
+        tasks is out at a time (twice the cluster's threads, as it grows or shrinks), so the
+        coordinator never holds a whole class's submissions in memory. A task that fails (a
+        worker whose course differs, one that died too often under it) stops the run: what
+        was recorded stays in the cache for the next run."""
         from distributed import as_completed
 
-        if not todo:
-            return
         # Sent to every worker once, not with each task (a list: scatter reads a dict's keys
         # as names).
         plain = self.client.scatter([context.plain()], broadcast=True)[0]
         shared = {(a, n): self.client.scatter([layout], broadcast=True)[0]
                   for a, notebooks in layouts.items() for n, layout in notebooks.items()}
-        futures = {
-            self.client.submit(grade_remotely, plain, Submission.pack(task),
-                               shared[task.assignment, task.notebook],
-                               key=f"grade-notebook-{uuid.uuid4().hex}"): task
-            for task in todo
-        }
-        for future in as_completed(futures):
-            task = futures[future]
+        waiting = iter(todo)
+        out: dict = {}
+        running = as_completed()
+
+        def top_up() -> None:
+            window = max(2 * sum(self.client.nthreads().values()), 2)
+            while len(out) < window:
+                task = next(waiting, None)
+                if task is None:
+                    return
+                future = self.client.submit(
+                    grade_remotely, plain, Submission.pack(task),
+                    shared[task.assignment, task.notebook],
+                    key=f"grade-notebook-{uuid.uuid4().hex}")
+                out[future] = task
+                running.add(future)
+
+        top_up()
+        for future in running:
+            task = out.pop(future)
             try:
                 result = future.result()
             except Exception as error:
-                self.client.cancel(list(futures))
+                self.client.cancel(list(out))
                 raise Stopped(f"a Dask worker could not grade {task.student}/"
                               f"{task.assignment}/{task.notebook}.ipynb, so the run stopped "
                               f"(what was graded is kept; run grade again to resume): "
                               f"{error!r}") from error
             record(task, result)
+            top_up()
 
     def close(self) -> None:
         self.client.close()

@@ -8,6 +8,7 @@ Dask worker rebuilds one from the plain data a coordinator sends (``RunContext.p
 every notebook is graded by the same ``grade_notebook`` under whatever its context says.
 """
 
+import functools
 import hashlib
 import itertools
 import os
@@ -31,8 +32,11 @@ def hash_files(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def grader_version() -> str:
-    """A hash of the grader's own code: a change to it regrades everything."""
+    """A hash of the grader's own code: a change to it regrades everything. Hashed once per
+    process, when first asked: a long-running Dask worker keeps running the code it loaded,
+    whatever is later written over its files."""
     files = [p for folder in autograder.__path__ for p in Path(folder).rglob("*.py")]
     return hash_files(files)
 
