@@ -125,3 +125,34 @@ def test_a_worker_killed_mid_notebook_loses_nothing(cluster):
     assert grading.returncode == 0, stdout + stderr
     assert cluster["workers"]["one"].wait() == -signal.SIGKILL
     assert rows(out) == rows(cluster["local"])
+
+
+def test_a_submission_travels_with_its_files_and_its_overflow(tmp_path):
+    """What a worker unpacks copies into a job as the submission itself would: the same
+    files, and past ``MAX_COPIED_BYTES`` the same stop (a sparse file: nothing is read)."""
+    from autograder.cluster import Submission
+    from autograder.pipeline import MAX_COPIED_BYTES, copy_files
+    from autograder.submissions import Task
+
+    folder = tmp_path / "sent" / "ada" / "pilot"
+    (folder / "data").mkdir(parents=True)
+    (folder / "pilot.ipynb").write_text("{}")
+    (folder / "data" / "a.txt").write_text("a")
+    (folder / ".hidden").write_text("never sent")
+    with open(folder / "z.bin", "wb") as big:
+        big.truncate(MAX_COPIED_BYTES + 1)
+    task = Task("ada", "pilot", "pilot", folder / "pilot.ipynb")
+    submission = Submission.pack(task)
+    assert [name for name, _ in submission.files] == ["data/a.txt"]
+    assert submission.overflow == ("z.bin", MAX_COPIED_BYTES + 1)
+    received = tmp_path / "received"
+    received.mkdir()
+    unpacked = submission.unpack(received)
+    assert unpacked.path.read_text() == "{}"
+    works = {}
+    for name, source in (("local", task), ("worker", unpacked)):
+        works[name] = tmp_path / f"work-{name}"
+        works[name].mkdir()
+        assert copy_files(source, works[name], None) is False
+    assert sorted(p.relative_to(works["local"]) for p in works["local"].rglob("*")) == sorted(
+        p.relative_to(works["worker"]) for p in works["worker"].rglob("*"))
