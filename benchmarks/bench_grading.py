@@ -9,15 +9,25 @@ release, so kernels both pass and fail. In one run, on the same machine and file
 3. per-notebook cost: one perfect notebook per assignment run bare with nbclient (kernel
    start to finish, the checks judged by their self-judge process) against the time our
    grader spends on the same notebook (read, sandbox, kernel, judging, gradebook) with
-   ``--jobs 1``.
+   ``--jobs 1``;
+4. Dask: ``grade --scheduler`` on a scheduler and 1, then 2, workers started here
+   (``dask worker --nthreads 1``), against the local ``--jobs`` row, and the scheduler's
+   overhead per notebook: the round trip of a task carrying each packed submission and
+   sending its notebook back, the part of a notebook's time that is
+   the cluster's rather than its kernel's.
+
+``--dask-only`` runs rows 2 and 4 alone.
 
 Usage: python benchmarks/bench_grading.py [--students 30] [--jobs 2] [--out build/bench]
+       [--dask-only]
 """
 
 import argparse
 import json
 import os
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -95,6 +105,85 @@ def ours(submitted: Path, out: Path, jobs: int) -> float:
     return time.perf_counter() - started
 
 
+def _echo(submission):  # a cluster.Submission; Dask is imported only for its rows
+    """A task that only sends the notebook back, about an autograded notebook's size: what it
+    costs is the scheduler's and the wire's."""
+    return submission.content
+
+
+class DaskProcesses:
+    """A ``dask scheduler`` and ``workers`` ``dask worker --nthreads 1`` on 127.0.0.1, as
+    processes (as a real cluster's are), each in a session of its own."""
+
+    def __init__(self, workers: int, logs: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.address = f"tcp://127.0.0.1:{port}"
+        dask = str(Path(sys.executable).parent / "dask")
+        variables = dict(env(), PYTHONPATH=str(ROOT))
+        logs.mkdir(parents=True, exist_ok=True)
+        commands = [["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]]
+        commands += [["worker", self.address, "--nthreads", "1", "--no-nanny", "--host",
+                      "127.0.0.1", "--no-dashboard"]] * workers
+        self.processes = [
+            subprocess.Popen([dask, *command], cwd=ROOT, env=variables,
+                             stdout=open(logs / f"{n}-{command[0]}.log", "w"),
+                             stderr=subprocess.STDOUT, start_new_session=True)
+            for n, command in enumerate(commands)
+        ]
+        from distributed import Client
+
+        with Client(self.address, timeout="60s") as client:
+            client.wait_for_workers(workers, timeout=120)
+
+    def overhead(self, submitted: Path) -> float:
+        """Seconds per notebook of the cluster's own work: each notebook's packed submission
+        sent to a worker by a task that does nothing, and its answer back."""
+        from autograder.cluster import Submission
+        from distributed import Client, wait
+
+        from autograder.submissions import discover
+
+        tasks, _ = discover(submitted, {a: course.notebooks(ROOT / "solutions", a)
+                                        for a in course.assignments(ROOT / "solutions")})
+        with Client(self.address, timeout="60s") as client:
+            started = time.perf_counter()
+            wait([client.submit(_echo, Submission.pack(t), pure=False) for t in tasks])
+            return (time.perf_counter() - started) / len(tasks)
+
+    def close(self) -> None:
+        for process in self.processes:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            process.wait()
+
+
+def on_dask(submitted: Path, out: Path, address: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "autograder", "grade", str(submitted), "--out",
+                    str(out), "--scheduler", address], check=True, capture_output=True,
+                   env=env(), cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def dask_rows(submitted: Path, out: Path, count: int, local: float) -> None:
+    """Row 4: 1 and 2 workers against the local run of ``local`` seconds."""
+    for workers in (1, 2):
+        cluster = DaskProcesses(workers, out / f"dask-{workers}-logs")
+        try:
+            seconds = on_dask(submitted, out / f"dask-{workers}", cluster.address)
+            overhead = cluster.overhead(submitted)
+        finally:
+            cluster.close()
+        print(f"grade --scheduler, {workers} worker{'s' if workers > 1 else ' '}:"
+              f"{seconds:7.1f} s  {count / seconds * 60:6.1f} notebooks/min  "
+              f"({local / seconds:.2f}x local); scheduler overhead "
+              f"{overhead * 1000:.0f} ms/notebook")
+
+
 def bare_nbclient(path: Path) -> float:
     """Seconds to execute ``path`` with nbclient in a fresh kernel, as nbgrader would."""
     from nbclient import NotebookClient
@@ -121,6 +210,8 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench_grading")
+    parser.add_argument("--dask-only", action="store_true",
+                        help="only the local --jobs row and the Dask rows")
     args = parser.parse_args()
     if args.out.exists():
         shutil.rmtree(args.out)
@@ -130,12 +221,19 @@ def main() -> None:
     print(f"class: {args.students} students x {len(names)} assignments = {count} notebooks "
           f"({os.cpu_count()} CPUs)")
 
+    if args.dask_only:
+        parallel = ours(submitted, args.out / "ours", args.jobs)
+        print(f"autograder grade --jobs {args.jobs}:   {parallel:7.1f} s  "
+              f"{count / parallel * 60:6.1f} notebooks/min")
+        dask_rows(submitted, args.out, count, parallel)
+        return
     serial = nbgrader_serial(args.out, submitted)
     print(f"nbgrader autograde, serial:    {serial:7.1f} s  "
           f"{count / serial * 60:6.1f} notebooks/min")
     parallel = ours(submitted, args.out / "ours", args.jobs)
     print(f"autograder grade --jobs {args.jobs}:   {parallel:7.1f} s  "
           f"{count / parallel * 60:6.1f} notebooks/min  ({serial / parallel:.2f}x nbgrader)")
+    dask_rows(submitted, args.out, count, parallel)
 
     sample = args.out / "sample"
     for name in names:
