@@ -32,6 +32,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from distributed import Client, as_completed
+
 from autograder import registry, sandbox
 from autograder.context import Jobs, RunContext
 from autograder.course import Layout
@@ -118,8 +120,6 @@ class Cluster:
     """A ``grading.Backend`` on the workers of the Dask scheduler at ``address``."""
 
     def __init__(self, address: str) -> None:
-        from distributed import Client
-
         try:
             self.client = Client(address, timeout="30s")
         except OSError as error:
@@ -144,8 +144,6 @@ class Cluster:
         coordinator never holds a whole class's submissions in memory. A task that fails (a
         worker whose course differs, one that died too often under it) stops the run: what
         was recorded stays in the cache for the next run."""
-        from distributed import as_completed
-
         # Sent to every worker once, not with each task (a list: scatter reads a dict's keys
         # as names).
         plain = self.client.scatter([context.plain()], broadcast=True)[0]
