@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HUB_PROXY := deploy/jupyterhub/node_modules/.installed-stamp
 MATHJAX := docs/node_modules/.installed-stamp
 
-.PHONY: demo test system lint gpu-check bench bench-tf lab hub-proxy book book-check
+.PHONY: demo test test-fast system lint gpu-check bench bench-tf lab hub-proxy book book-check
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ demo: $(STAMP)
 # tests/test_book.py builds the book too (two to four minutes cold, seconds when cached).
 test: system $(STAMP) $(HUB_PROXY) $(MATHJAX)
 	$(PY) -m pytest
+
+# The fast tier, for a developer's loop: no kernels, servers, browsers or book build.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not kernel and not system"
 
 # The Debian packages the tests need (PostgreSQL, bubblewrap, Chromium, npm, ...), when missing.
 system:

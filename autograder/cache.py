@@ -1,9 +1,10 @@
 """The results cache: one file per graded notebook under ``OUT/results``.
 
 A result file marks its notebook done, under a fingerprint of everything its grade depends
-on (``fingerprint``): an interrupted run resumes from these files, and a notebook whose
-inputs have not changed is never graded twice. Files are replaced atomically, so a run
-killed mid-write leaves the previous result or none, never half of one.
+on (``fingerprint``) but the exercise definitions, and with the version of the checks each
+test cell made (``versions``): an interrupted run resumes from these files, and a notebook
+whose inputs and checks have not changed is never graded twice. Files are replaced
+atomically, so a run killed mid-write leaves the previous result or none, never half of one.
 """
 
 import hashlib
@@ -11,6 +12,7 @@ import json
 from pathlib import Path
 
 from autograder.context import RunContext
+from autograder.course import Layout
 from autograder.scoring import NotebookResult
 from autograder.submissions import Task
 
@@ -38,10 +40,13 @@ def load(out: Path, task: Task) -> NotebookResult | None:
         return None
 
 
-def current(out: Path, context: RunContext, task: Task) -> NotebookResult | None:
-    """The saved result for ``task`` when it is still valid (its fingerprint matches)."""
+def current(out: Path, context: RunContext, task: Task, layout: Layout
+            ) -> NotebookResult | None:
+    """The saved result for ``task`` when it is still valid: its fingerprint matches, and
+    each of its test cells was judged by the checks as they are now."""
     previous = load(out, task)
-    if previous is not None and previous.fingerprint == fingerprint(context, task):
+    if (previous is not None and previous.fingerprint == fingerprint(context, task)
+            and previous.versions == context.versions[task.assignment].cells(layout)):
         return previous
     return None
 

@@ -39,10 +39,12 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from autograder import grading, report
+    from autograder import grading, late, report
 
     options = grading.Options(jobs=args.jobs, db_url=args.db, limits=_limits(args),
-                              student=args.student, scheduler=args.scheduler)
+                              student=args.student, due=dict(map(late.parse_due, args.due)),
+                              assignment=args.assignment, exercise=args.exercise,
+                              scheduler=args.scheduler)
     grader = grading.Grader(args.course, args.out, options)
     message = sandbox.warning(grader.level)
     if message:
@@ -76,6 +78,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     result = selfcheck.check(args.notebook, _limits(args), args.course)
     print(selfcheck.render(result))
     return 0 if all(s.passed for s in result.scores if s.points is not None) else 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from autograder import classreport
+
+    page, view = classreport.write(args.out, args.course)
+    print(classreport.summary(view))
+    print(f"report: {page}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from autograder import export
+
+    canvas_ids = dict(map(export.parse_canvas_id, args.canvas_id))
+    print(f"{args.format}: {export.write(args.out, args.format, canvas_ids)}")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -120,6 +139,13 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, default=2, help="notebooks graded at once (default 2)")
     grade.add_argument("--db", help="gradebook SQLAlchemy URL (default: SQLite in --out)")
     grade.add_argument("--student", help="regrade this student only")
+    grade.add_argument("--assignment", help="regrade this assignment only")
+    grade.add_argument("--exercise", metavar="ID",
+                       help="regrade only the test cells that check this exercise (its name, "
+                       "or a test cell's grade_id), keeping every other cached result")
+    grade.add_argument("--due", action="append", default=[], metavar="ASSIGNMENT=ISO8601",
+                       help="store this due date in the gradebook (over nbgrader's own); the "
+                       "late policy is nbgrader's, set in the course's nbgrader_config.py")
     grade.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="grade on the workers of this Dask scheduler (each needs the "
                        "course at the same --course path, its Python and bubblewrap); "
@@ -133,6 +159,21 @@ def parser() -> argparse.ArgumentParser:
     limits(check, 300, 1800)
     course_option(check)
     check.set_defaults(run=cmd_check)
+
+    class_report = commands.add_parser(
+        "report", help="the class's scores, pass rates, common mistakes, late work, work "
+        "flagged for review and similar answers, as OUT/report/index.html")
+    class_report.add_argument("out", type=Path, help="the folder grade wrote (its --out)")
+    course_option(class_report)
+    class_report.set_defaults(run=cmd_report)
+
+    export = commands.add_parser("export", help="grades as an LMS imports them "
+                                 "(OUT/export/<format>.csv)")
+    export.add_argument("out", type=Path, help="the folder grade wrote (its --out)")
+    export.add_argument("--format", required=True, help="canvas, moodle or csv")
+    export.add_argument("--canvas-id", action="append", default=[], metavar="ASSIGNMENT=ID",
+                        help="the Canvas assignment to update with this assignment's grades")
+    export.set_defaults(run=cmd_export)
 
     demo = commands.add_parser("demo", help="release, make sample submissions, grade them")
     demo.add_argument("--out", type=Path, default=Path("build/demo"),

@@ -11,11 +11,11 @@ one task. What travels is plain data:
 - back, the ``NotebookResult`` with its autograded notebook.
 
 The course is not sent: every worker needs the same checkout at the path given with
-``--course`` (the worker's autograder and the assignment's source must hash as the
-coordinator's, checked on every task, else the task fails and the run stops). Each worker
-grades in its own jail, exactly as local grading does (``pipeline.grade_notebook`` in a job
-of the worker's own, at the sandbox level the worker probes), with cases seeded by the key
-and the notebook's identity, so its grades are those of a local run.
+``--course`` (the worker's autograder, the assignment's source and its exercises must hash
+as the coordinator's, checked on every task, else the task fails and the run stops). Each
+worker grades in its own jail, exactly as local grading does (``pipeline.grade_notebook`` in
+a job of the worker's own, at the sandbox level the worker probes), with cases seeded by the
+key and the notebook's identity, so its grades are those of a local run.
 
 A task writes nothing outside its job and its scratch folder, so running it twice is
 harmless: when a worker dies mid-notebook, the scheduler gives its tasks to another worker
@@ -100,8 +100,10 @@ def _worker() -> tuple[str, Jobs]:
 
 
 @functools.cache
-def _exercises(assignment_folder: Path, version: str) -> dict[str, Exercise]:
-    """An assignment's exercises, loaded once per worker and source ``version``."""
+def _exercises(assignment_folder: Path, version: str, checks: tuple[tuple[str, str], ...]
+               ) -> dict[str, Exercise]:
+    """An assignment's exercises, loaded once per worker, source ``version`` and exercise
+    versions (``checks``: each exercise's name and version)."""
     return registry.exercises(assignment_folder)
 
 
@@ -110,7 +112,8 @@ def grade_remotely(plain: dict, submission: Submission, layout: Layout) -> Noteb
     level, jobs = _worker()
     context = RunContext.on_worker(plain, level, jobs)
     exercises = _exercises(context.source_root / submission.assignment,
-                           context.sources[submission.assignment])
+                           context.sources[submission.assignment],
+                           tuple(sorted(context.versions[submission.assignment].exercise.items())))
     with tempfile.TemporaryDirectory(prefix="autograder-submission-") as scratch:
         task = submission.unpack(Path(scratch))
         return asyncio.run(grade_or_report(context, task, layout, exercises))

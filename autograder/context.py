@@ -1,11 +1,12 @@
 """What one grading run knows before it grades anything, built once and never changed.
 
 A ``RunContext`` holds everything a notebook's grade depends on besides the notebook itself:
-the key that seeds its cases, the grader's and the assignments' versions, the limits, the
-sandbox level, whether hidden cases are served, and where this process makes its jobs
-(``Jobs``). ``grade`` builds one for a class, ``check`` one for a learner's self-check, and a
-Dask worker rebuilds one from the plain data a coordinator sends (``RunContext.plain``), so
-every notebook is graded by the same ``grade_notebook`` under whatever its context says.
+the key that seeds its cases, the grader's, the assignments' and the exercises' versions
+(``versions``), the limits, the sandbox level, whether hidden cases are served, and where
+this process makes its jobs (``Jobs``). ``grade`` builds one for a class
+(``RunContext.for_class``), ``check`` one for a learner's self-check, and a Dask worker
+rebuilds one from the plain data a coordinator sends (``RunContext.plain``), so every
+notebook is graded by the same ``grade_notebook`` under whatever its context says.
 """
 
 import functools
@@ -21,6 +22,7 @@ from pathlib import Path
 import autograder
 from autograder import course, sandbox
 from autograder.submissions import Task
+from autograder.versions import Versions
 
 
 def hash_files(paths: list[Path]) -> str:
@@ -33,18 +35,22 @@ def hash_files(paths: list[Path]) -> str:
 
 
 @functools.cache
-def grader_version() -> str:
-    """A hash of the grader's own code: a change to it regrades everything. Hashed once per
-    process, when first asked: a long-running Dask worker keeps running the code it loaded,
-    whatever is later written over its files."""
-    files = [p for folder in autograder.__path__ for p in Path(folder).rglob("*.py")]
+def grader_version(versioned: frozenset[Path] = frozenset()) -> str:
+    """A hash of the grader's own code: a change to it regrades everything, except to the
+    ``versioned`` files (exercise definitions, versioned per exercise by ``versions``).
+    Hashed once per process and set of files: a long-running Dask worker keeps running the
+    code it loaded, whatever is later written over its files."""
+    files = [p for folder in autograder.__path__ for p in Path(folder).rglob("*.py")
+             if p.resolve() not in versioned]
     return hash_files(files)
 
 
-def source_version(source_root: Path, assignment: str) -> str:
-    """A hash of an assignment's source (its notebooks, hidden tests included, and files):
-    a change to it regrades the assignment."""
-    return hash_files(course.assignment_files(source_root, assignment)
+def source_version(source_root: Path, assignment: str,
+                   versioned: frozenset[Path] = frozenset()) -> str:
+    """A hash of an assignment's source (its notebooks, hidden tests included, and files
+    but the ``versioned`` ones): a change to it regrades the assignment."""
+    return hash_files([p for p in course.assignment_files(source_root, assignment)
+                       if p.resolve() not in versioned]
                       + list((source_root / assignment).glob("*.ipynb")))
 
 
@@ -107,7 +113,8 @@ class RunContext:
     """Everything a notebook's grade depends on besides the notebook; see the module
     docstring. ``source_root`` is the course's ``solutions/`` (None for a self-check, which
     copies no assignment files over the learner's); ``hidden`` says whether hidden cases are
-    served (a self-check refuses them)."""
+    served (a self-check refuses them); ``versions`` holds each assignment's exercise
+    versions, which the results cache keeps per test cell."""
 
     key: bytes
     version: str
@@ -117,6 +124,19 @@ class RunContext:
     source_root: Path | None
     jobs: Jobs | None = field(default=None, compare=False)  # None: kernels run elsewhere
     hidden: bool = True
+    versions: dict[str, Versions] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def for_class(cls, key: bytes, source_root: Path, assignments: list[str],
+                  limits: sandbox.Limits, level: str, jobs: Jobs | None) -> "RunContext":
+        """The context that grades ``assignments`` of the course at ``source_root``: the
+        exercise definitions versioned per exercise, everything else in the grader's and
+        the assignments' versions."""
+        exercise_versions = {a: Versions(source_root / a) for a in assignments}
+        versioned = frozenset(p for v in exercise_versions.values() for p in v.files)
+        return cls(key, grader_version(versioned),
+                   {a: source_version(source_root, a, versioned) for a in assignments},
+                   limits, level, source_root, jobs, versions=exercise_versions)
 
     def seed(self, task: Task, grade_id: str, exercise: str, hidden: bool, ordinal: int) -> int:
         """The seed of one request's cases: from the key and the notebook's identity only, so
@@ -127,21 +147,25 @@ class RunContext:
     def plain(self) -> dict:
         """What a worker needs to rebuild this context (``on_worker``): plain data only."""
         return {"key": self.key, "version": self.version, "sources": dict(self.sources),
+                "exercises": {a: dict(v.exercise) for a, v in self.versions.items()},
                 "limits": self.limits, "source_root": str(self.source_root)}
 
     @classmethod
     def on_worker(cls, plain: dict, level: str, jobs: Jobs) -> "RunContext":
-        """The context a coordinator sent (``plain``), with this machine's sandbox level and
-        jobs. Raises ``RuntimeError`` when this machine's grader or course differs from the
-        coordinator's: its grades would not be the run's."""
+        """The context a coordinator sent (``plain``), built again from this machine's files,
+        with its sandbox level and jobs. Raises ``RuntimeError`` when this machine's grader
+        or course differs from the coordinator's: its grades would not be the run's."""
         source_root = Path(plain["source_root"])
-        if grader_version() != plain["version"]:
+        mine = cls.for_class(plain["key"], source_root, list(plain["sources"]),
+                             plain["limits"], level, jobs)
+        if mine.version != plain["version"]:
             raise RuntimeError("this worker's autograder differs from the coordinator's; "
                                "install the same course checkout on every worker")
         for assignment, version in plain["sources"].items():
-            if source_version(source_root, assignment) != version:
-                raise RuntimeError(f"this worker's {source_root / assignment} differs from "
-                                   "the coordinator's (or is missing); every worker needs "
-                                   "the course at the path given with --course")
-        return cls(plain["key"], plain["version"], plain["sources"], plain["limits"], level,
-                   source_root, jobs)
+            if (mine.sources[assignment] != version
+                    or mine.versions[assignment].exercise != plain["exercises"][assignment]):
+                raise RuntimeError(f"this worker's {source_root / assignment} or its "
+                                   "exercises differ from the coordinator's (or are missing); "
+                                   "every worker needs the course at the path given with "
+                                   "--course")
+        return mine

@@ -45,7 +45,7 @@ from autograder.sandbox import Job, Limits, SandboxedKernelManager
 MAX_FAILURES = 3
 STORED_OUTPUT_BYTES = 1_000_000  # what the autograded notebook keeps of a notebook's output
 # The largest channel message (a request or a report, as JSON). A correct answer's report for
-# the course's largest exercise is about 8 KB (tests/test_autograder_intake.py measures every
+# the course's largest exercise is about 8 KB (the intake tests measure every
 # exercise's); a wrong answer's can carry a traceback of up to 25 KB per case.
 MAX_CHANNEL_BYTES = 2 * 2**20
 # What libzmq lets through in one frame, above the output cap: the JSON envelope of a message.

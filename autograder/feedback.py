@@ -12,6 +12,7 @@ Content-Security-Policy), so a learner's text cannot run in the browser that ope
 from html import escape
 from pathlib import Path
 
+from autograder import late
 from autograder.scoring import NotebookResult
 
 _STYLE = """
@@ -20,7 +21,9 @@ body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; 
 table { border-collapse: collapse; width: 100%; margin-bottom: 2rem; }
 th, td { border-bottom: 1px solid #ddd; padding: .5rem; text-align: left; vertical-align: top; }
 td.reason { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: .9rem; }
+.late { color: #a40e26; font-weight: bold; }
 .pass { color: #116329; } .fail { color: #a40e26; } .hand { color: #6e5a00; }
+.mistake { color: #6e7781; font-size: .8rem; }
 """
 
 # Only the page's own <style>: no scripts, no images, no requests anywhere.
@@ -28,8 +31,11 @@ _POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
-    got = sum(r.points for r in results)
-    out_of = sum(r.max_points for r in results)
+    got = sum(r.points - (r.late_penalty or 0.0) for r in results)
+    awaiting = sum(r.awaiting for r in results)
+    out_of = sum(r.max_points for r in results) - awaiting  # what automatic grading can give
+    by_hand = (f" {awaiting:g} more are for written answers, awaiting the instructor."
+               if awaiting else "")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -38,24 +44,31 @@ def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{escape(assignment)}</h1>",
         f"<p>Student <strong>{escape(student)}</strong>: <strong>{got:g} of {out_of:g}"
-        "</strong> points from automatic grading.</p>",
+        f"</strong> points from automatic grading.{by_hand}</p>",
     ]
     for result in sorted(results, key=lambda r: r.notebook):
         parts.append(f"<h2>{escape(result.notebook)}.ipynb: {result.points:g} / "
                      f"{result.max_points:g}</h2>")
         for note in result.notes:
             parts.append(f"<p>{escape(note)}</p>")
+        if result.late_seconds > 0:
+            parts.append(f'<p class="late">Late: '
+                         f"{escape(late.describe(result.late_seconds, result.late_penalty))}.</p>")
         parts.append("<table><tr><th>exercise</th><th>points</th><th>why</th></tr>")
         for score in result.scores:
             if score.points is None:
-                css, points = "hand", f"? / {score.max_points:g}"
+                css, points = "hand", f"awaiting / {score.max_points:g}"
             else:
                 css = "pass" if score.passed else "fail"
                 points = f"{score.points:g} / {score.max_points:g}"
             why = "\n".join(filter(None, [score.reason, score.review]))
+            # The mistake's id, small: what to quote when asking about it.
+            tag = f'\n<span class="mistake">({escape(score.mistake)})</span>' if (
+                score.mistake
+            ) else ""
             parts.append(
                 f'<tr class="{css}"><td>{escape(score.grade_id)}</td><td>{points}</td>'
-                f'<td class="reason">{escape(why)}</td></tr>'
+                f'<td class="reason">{escape(why)}{tag}</td></tr>'
             )
         parts.append("</table>")
     parts.append("</body></html>")

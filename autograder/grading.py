@@ -8,9 +8,11 @@ submissions, skip what the cache says is done, hand the rest to a ``Backend`` (`
 ``cluster.Cluster``), and, as each result arrives, in this process alone, record it in
 nbgrader's gradebook (``gradebook``), write its autograded notebook and save it in the
 cache. A saved result marks the notebook done: an interrupted run resumes from them, and a
-notebook whose inputs have not changed is never graded twice. Cases come from a seed
-derived from a per-output-folder key and the notebook's identity, so regrading, wherever it
-runs, gives the same cases and the same grades.
+notebook whose inputs and checks have not changed is never graded twice; ``--student``,
+``--assignment`` and ``--exercise`` regrade a part and keep every other cached result
+(``versions``). Late penalties are nbgrader's, from the gradebook's due dates (``late``).
+Cases come from a seed derived from a per-output-folder key and the notebook's identity, so
+regrading, wherever it runs, gives the same cases and the same grades.
 
 Before any of that, a preflight grades the instructor's solution in the same jail: when it
 does not score full marks no learner's grade could be trusted, so the run stops before the
@@ -25,11 +27,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from autograder import cache, course, outputs, registry, report, sandbox
-from autograder.context import Jobs, RunContext, grader_version, read_key, source_version
+from autograder import cache, course, late, outputs, registry, report, sandbox, versions
+from autograder.context import Jobs, RunContext, read_key
 from autograder.course import Layout
 from autograder.gradebook import Book, sqlite_url, submitted_at
 from autograder.pipeline import grade_or_report
@@ -59,6 +62,9 @@ class Options:
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     student: str | None = None  # regrade this student only
     level: str | None = None  # sandbox level; probed when None
+    due: dict[str, datetime] = field(default_factory=dict)  # --due, over the gradebook's
+    assignment: str | None = None  # regrade this assignment only
+    exercise: str | None = None  # regrade this exercise (name or grade_id) only; ``versions``
     scheduler: str | None = None  # a Dask scheduler's address: grade on its workers
 
 
@@ -181,13 +187,15 @@ class Grader:
                 if not any(t.student == self.options.student for t in tasks):
                     raise ValueError(f"No submissions from student {self.options.student!r} "
                                      f"in {submissions}")
+            if self.options.assignment not in (None, *self.known):
+                raise ValueError(f"--assignment {self.options.assignment!r} is not an "
+                                 f"assignment of {self.source_root}; it has "
+                                 f"{', '.join(sorted(self.known))}")
             involved = sorted({t.assignment for t in tasks})
             db_url = self.options.db_url or sqlite_url(self.out / "gradebook.db")
-            context = RunContext(
-                key=read_key(self.out), version=grader_version(),
-                sources={a: source_version(self.source_root, a) for a in involved},
-                limits=self.options.limits, level=self.level, source_root=self.source_root,
-                jobs=self.backend.jobs())
+            context = RunContext.for_class(read_key(self.out), self.source_root, involved,
+                                           self.options.limits, self.level,
+                                           self.backend.jobs())
             try:
                 if involved:
                     self._preflight(context, involved[0])
@@ -209,34 +217,41 @@ class Grader:
                      ) -> tuple[dict[tuple, NotebookResult], list[Task]]:
         """Grade what changed since the last run into the gradebook; every result by task
         key, and the tasks graded this time."""
-        book = Book(db_url)
+        book = Book(db_url, late.plugin(late.course_config(self.course_root)),
+                    self.options.due)
         try:
             layouts = {a: book.layouts(self.source_root, a) for a in involved}
+            self._check_exercise_option(layouts)
             results: dict[tuple, NotebookResult] = {}
             todo = []
             for task in tasks:
-                if self.options.student is not None and task.student != self.options.student:
+                layout = layouts[task.assignment][task.notebook]
+                left_out = self._left_out(task, layout)
+                if left_out:
                     previous = cache.load(self.out, task)
                     if previous is not None:
                         results[task.key] = previous
                     else:
                         problems.append(Problem(task.student, task.assignment, task.notebook,
-                                                "not graded yet: run grade without --student"))
+                                                f"not graded yet: run grade without {left_out}"))
                     continue
-                previous = cache.current(self.out, context, task)
+                previous = cache.current(self.out, context, task, layout)
                 if previous is not None:
                     results[task.key] = previous
-                    book.record(previous, layouts[task.assignment][task.notebook],
-                                submitted_at(task.path.parent))
+                    book.record(previous, layout, submitted_at(task.path.parent))
                 else:
                     todo.append(task)
             progress = report.Progress(len(todo) + len(results))
             progress.skip(len(results))
 
             def record(task: Task, result: NotebookResult) -> None:
+                layout = layouts[task.assignment][task.notebook]
                 result.fingerprint = cache.fingerprint(context, task)
-                book.record(result, layouts[task.assignment][task.notebook],
-                            submitted_at(task.path.parent))
+                result.versions = context.versions[task.assignment].cells(layout)
+                if self.options.exercise is not None:
+                    result = versions.merge(cache.load(self.out, task), result, layout,
+                                            self.options.exercise)
+                book.record(result, layout, submitted_at(task.path.parent))
                 outputs.write_autograded(self.out, result)
                 cache.save(self.out, task, result)
                 progress.finished(result)
@@ -250,17 +265,42 @@ class Grader:
             book.close()
         return results, todo
 
+    def _check_exercise_option(self, layouts: Layouts) -> None:
+        """Refuse an ``--exercise`` that no test cell of the graded notebooks asks for."""
+        wanted = self.options.exercise
+        cells = [c for by_name in layouts.values() for layout in by_name.values()
+                 for c in layout.cells if c.kind == "test"]
+        if wanted is not None and not any(versions.asks(c, wanted) for c in cells):
+            known = sorted({c.grade_id for c in cells} | {n for c in cells for n in c.checked})
+            raise ValueError(f"--exercise {wanted!r} is neither an exercise nor a test cell "
+                             f"of the notebooks graded; they have {', '.join(known)}")
+
+    def _left_out(self, task: Task, layout: Layout) -> str | None:
+        """The option (``--student``, ``--assignment``, ``--exercise``) that leaves ``task``
+        out of this run, so that its cached result stands; None when it is to be graded."""
+        options = self.options
+        if options.student is not None and task.student != options.student:
+            return "--student"
+        if options.assignment is not None and task.assignment != options.assignment:
+            return "--assignment"
+        if options.exercise is not None and not any(versions.asks(c, options.exercise)
+                                                    for c in layout.cells):
+            return "--exercise"
+        return None
+
     def _preflight(self, context: RunContext, assignment: str) -> None:
         """Grade the instructor's solution of ``assignment``'s first notebook in the learners'
         jail (on the backend that grades them), before the gradebook is touched; raise
         ``Stopped`` unless it scores full marks. Otherwise every learner would be graded by a
         grader that cannot grade: kernels that cannot import the learner-side package,
         limits too tight for the course, a broken solution. A pass is remembered under its
-        fingerprint (the grader's code, the assignment's source, the key, the limits), so an
-        unchanged setup costs nothing."""
+        fingerprint (the grader's code, the assignment's source, the key, the limits, the
+        exercises' versions), so an unchanged setup costs nothing."""
         name = self.known[assignment][0]
         task = Task(PREFLIGHT, assignment, name, self.source_root / assignment / f"{name}.ipynb")
-        stamp = cache.fingerprint(context, task)
+        # The exercises' versions too: a changed check must grade the solution again.
+        stamp = cache.fingerprint(context, task) + "".join(
+            sorted(context.versions[assignment].exercise.values()))
         if cache.preflight_passed(self.out, PREFLIGHT, stamp):
             return
         with tempfile.TemporaryDirectory(prefix="autograder-preflight-") as scratch:

@@ -4,7 +4,9 @@ A learner's outputs reach the judge as plain data (``autograder.learner.plain``,
 ``autograder.learner.wire``), and an exception the answer raised as a ``RemoteError``.
 ``judge`` compares structure, type, shape, dtype and values with the exercise's reference,
 and when the values are wrong, says which known mistake they match, in the notebook's words,
-or else which part of the equations ``autograder.diagnose`` finds wrong.
+or else which part of the equations ``autograder.diagnose`` finds wrong. It also compares
+the inputs as they were after the call (the driver reports them beside the outputs) with the
+case it sent: an answer must leave the caller's arrays alone.
 """
 
 import re
@@ -16,13 +18,17 @@ import numpy as np
 from autograder.diagnose import diagnose
 from autograder.exercises import Exercise
 from autograder.learner.plain import Case, Named, Unsupported, to_plain
-from autograder.learner.wire import RemoteError
+from autograder.learner.wire import RemoteError, WireError
 
 
 @dataclass(frozen=True)
 class Verdict:
+    """A case's outcome. ``mistake`` is the stable id of the mistake the outputs were
+    recognised as (``basic_lstm_cell.forget_bias_missing``, ``diagnosis:...``), or None."""
+
     passed: bool
     message: str
+    mistake: str | None = None
 
 
 def describe(value: Any) -> str:
@@ -100,13 +106,76 @@ def difference(received: Any, expected: Any, where: str, atol: float, rtol: floa
                 )
             return None
         return None if np.array_equal(received, expected) else f"{where} has the wrong values."
+    if type(expected) is int and isinstance(received, np.integer) and received == expected:
+        return None  # a size computed with NumPy (``np.sum(...)``) is as good as a Python int
     if type(received) is not type(expected) or received != expected:
         return f"{where} should be {expected!r}. Received: {describe(received)}."
     return None
 
 
-def judge(exercise: Exercise, case: Case, received: Any) -> Verdict:
-    """Compare the learner's plain ``received`` outputs with the reference on ``case``."""
+def written_into(sent: Any, after: Any, where: str = "") -> list[str]:
+    """Where the inputs ``after`` a call differ from the case ``sent``: the paths of the
+    arrays (and other values) the call changed, e.g. ``["state.c", "x"]``."""
+    if isinstance(sent, dict) and isinstance(after, dict) and set(sent) == set(after):
+        return [p for key in sent for p in written_into(sent[key], after[key], _join(where, key))]
+    if isinstance(sent, Named) and isinstance(after, Named) and sent.fields == after.fields:
+        pairs = zip(sent.fields, sent.values, after.values, strict=True)
+        return [p for name, s, a in pairs for p in written_into(s, a, f"{where}.{name}")]
+    if isinstance(sent, (tuple, list)) and type(after) is type(sent) and len(after) == len(sent):
+        pairs = enumerate(zip(sent, after, strict=True))
+        return [p for i, (s, a) in pairs for p in written_into(s, a, f"{where}[{i}]")]
+    if isinstance(sent, np.ndarray) and isinstance(after, np.ndarray):
+        same = sent.shape == after.shape and sent.dtype == after.dtype
+        return [] if same and np.array_equal(sent, after, equal_nan=True) else [where]
+    return [] if type(sent) is type(after) and sent == after else [where]
+
+
+def _wrote_message(paths: list[str]) -> str:
+    named = " and ".join(f"`{p}`" for p in paths[:3]) + (" (and more)" if len(paths) > 3 else "")
+    return (
+        f"your call wrote into the {named} it was given: write new arrays instead of "
+        "changing the ones you receive (e.g. `state += ...` changes the caller's array; "
+        "`state = state + ...` makes a new one)."
+    )
+
+
+def _also_broken(exercise: Exercise) -> str:
+    """For an earlier piece: which later exercises it would have broken, had they not been
+    graded with a correct copy of it."""
+    if not exercise.used_by:
+        return ""
+    later = " and ".join(exercise.used_by)
+    call, they = ("call", "they were") if len(exercise.used_by) > 1 else ("calls", "it was")
+    return (
+        f"\nThis would also have broken {later}, which {call} your {exercise.answer}; "
+        f"{they} graded with a correct {exercise.answer} in its place."
+    )
+
+
+def unpack(report: Any) -> tuple[Any, Any]:
+    """A case's report from ``drive.outputs`` as ``(outputs, inputs after the call)``;
+    ``WireError`` if it is not one (the checks module was changed)."""
+    if type(report) is not dict or set(report) != {"outputs", "inputs"}:
+        raise WireError("a case's report must hold its outputs and its inputs after the call")
+    return report["outputs"], report["inputs"]
+
+
+def judge(exercise: Exercise, case: Case, received: Any, inputs_after: Any = None) -> Verdict:
+    """Compare the learner's plain ``received`` outputs with the reference on ``case``, and
+    ``inputs_after`` (the case as the driver saw it after the call; None: not reported)
+    with the case as it was sent."""
+    verdict = _judge_outputs(exercise, case, received)
+    written = [] if inputs_after is None else written_into(to_plain(case), inputs_after)
+    if written:
+        id_ = f"{exercise.name}.wrote_into_arguments"
+        extra = "" if verdict.passed else f"\n{verdict.message}"
+        verdict = Verdict(False, _wrote_message(written) + extra, id_)
+    if not verdict.passed:
+        verdict = Verdict(False, verdict.message + _also_broken(exercise), verdict.mistake)
+    return verdict
+
+
+def _judge_outputs(exercise: Exercise, case: Case, received: Any) -> Verdict:
     if isinstance(received, RemoteError):
         return Verdict(False, _raised_message(exercise, received))
     expected = to_plain(exercise.expect(case))
@@ -121,14 +190,18 @@ def judge(exercise: Exercise, case: Case, received: Any) -> Verdict:
         except Exception:  # a mistake that cannot apply to this case says nothing
             continue
         if difference(received, would, where, exercise.atol, exercise.rtol) is None:
-            matched.append(mistake.message)
+            matched.append(mistake)
     if matched:  # on some cases two mistakes give the same numbers: name them all
-        others = "".join(f"\nIt is also what happens when {m}" for m in matched[1:])
-        return Verdict(False, f"{found}\nThis is what happens when {matched[0]}{others}")
+        others = "".join(f"\nIt is also what happens when {m.message}" for m in matched[1:])
+        message = f"{found}\nThis is what happens when {matched[0].message}{others}"
+        return Verdict(False, message, matched[0].id)
     # No known mistake: name the wrong part of the equations, if the outputs tell it.
-    diagnosis = diagnose(exercise, case, received, expected)
+    try:
+        diagnosis = diagnose(exercise, case, received, expected)
+    except Exception:  # a diagnosis is a courtesy on top of the verdict, never a cost
+        diagnosis = None
     if diagnosis is not None:
-        return Verdict(False, f"{found}\n{diagnosis.message}")
+        return Verdict(False, f"{found}\n{diagnosis.message}", diagnosis.id)
     return Verdict(False, found)
 
 

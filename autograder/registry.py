@@ -110,6 +110,37 @@ def _by_name(modules: list[ModuleType], kind: type) -> dict:
     return found
 
 
+def _modules(assignment_folder: Path | None, course_root: Path | None
+             ) -> tuple[list[ModuleType], list[ModuleType]]:
+    """The modules holding the grader's halves and those holding the learner's halves."""
+    grader = _package_modules(autograder.exercises)
+    learner = _package_modules(autograder.learner.checks)
+    if assignment_folder is not None:
+        learner += [
+            _local_module(p, assignment_folder) for p in sorted(assignment_folder.glob("*.py"))
+        ]
+        local = grader_side_file(assignment_folder, course_root)
+        if local is not None:
+            grader.append(_local_module(local, local.parent))
+    return grader, learner
+
+
+def definitions(
+    assignment_folder: Path | None = None, course_root: Path | None = None
+) -> dict[str, tuple[Path, Path]]:
+    """Each exercise's defining files by name, (grader half, learner half), found as
+    ``exercises`` finds the exercises: what the results cache hashes into an exercise's
+    version (``autograder.versions``), so that fixing one check regrades only its cells."""
+    grader, learner = _modules(assignment_folder, course_root)
+
+    def files(modules: list[ModuleType], kind: type) -> dict[str, Path]:
+        return {item.name: Path(module.__file__).resolve()
+                for module in modules for item in _found_in(module, kind)}
+
+    halves, checks = files(grader, Exercise), files(learner, Check)
+    return {name: (halves[name], checks[name]) for name in halves.keys() & checks.keys()}
+
+
 def exercises(
     assignment_folder: Path | None = None, course_root: Path | None = None
 ) -> dict[str, Exercise]:
@@ -120,15 +151,7 @@ def exercises(
     exercises share a name, or when an exercise has a grader half and no learner half (or
     the reverse): the grader could not tell what a kernel asked for.
     """
-    grader = _package_modules(autograder.exercises)
-    learner = _package_modules(autograder.learner.checks)
-    if assignment_folder is not None:
-        learner += [
-            _local_module(p, assignment_folder) for p in sorted(assignment_folder.glob("*.py"))
-        ]
-        local = grader_side_file(assignment_folder, course_root)
-        if local is not None:
-            grader.append(_local_module(local, local.parent))
+    grader, learner = _modules(assignment_folder, course_root)
     halves: dict[str, Exercise] = _by_name(grader, Exercise)
     checks: dict[str, Check] = _by_name(learner, Check)
     unmatched = sorted(set(halves) ^ set(checks))
@@ -137,7 +160,14 @@ def exercises(
             f"Exercises {unmatched} have only one half: every exercise needs an Exercise on "
             "the grader's side and a Check of the same name on the learner's side."
         )
-    return {name: dataclasses.replace(e, run=checks[name].run) for name, e in halves.items()}
+    used_by: dict[str, list[str]] = {}
+    for name, exercise in sorted(halves.items()):
+        for earlier in exercise.isolated_from:
+            used_by.setdefault(earlier, []).append(name)
+    return {
+        name: dataclasses.replace(e, run=checks[name].run, used_by=tuple(used_by.get(name, ())))
+        for name, e in halves.items()
+    }
 
 
 def mutations() -> dict[str, dict[str, list]]:

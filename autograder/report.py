@@ -13,12 +13,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from autograder import late
 from autograder.scoring import NotebookResult
 from autograder.submissions import Problem
 
 COLUMNS = [
-    "student", "assignment", "notebook", "exercise", "points", "max points", "reason", "review"
+    "student", "assignment", "notebook", "exercise", "points", "max points", "reason", "review",
+    "mistake",
 ]
+# The exercise of the row that flags a late notebook (nbgrader's name for its penalty); its
+# points are minus the penalty, so a notebook's rows add up to what nbgrader counts.
+LATE = "late_submission_penalty"
 # ANSI/VT100 escape sequences (CSI, OSC and the two-character ones), then the C0 and C1
 # control characters left; what would colour, move or retitle a terminal.
 _ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
@@ -54,10 +59,10 @@ def write_csv(path: Path, results: Iterable[NotebookResult], problems: Iterable[
     rows = []
 
     def row(student: str, assignment: str, notebook: str, exercise: str, points: str,
-            max_points: str, reason: str, review: str) -> list[str]:
+            max_points: str, reason: str, review: str, mistake: str) -> list[str]:
         names = [spreadsheet_cell(t) for t in (student, assignment, notebook, exercise)]
         texts = [spreadsheet_cell(t, newlines=True) for t in (reason, review)]
-        return [*names, points, max_points, *texts]
+        return [*names, points, max_points, *texts, spreadsheet_cell(mistake)]
 
     for result in results:
         for score in result.scores:
@@ -66,10 +71,14 @@ def write_csv(path: Path, results: Iterable[NotebookResult], problems: Iterable[
             review = "\n".join(filter(None, [score.review, *result.review]))
             rows.append(row(result.student, result.assignment, result.notebook, score.grade_id,
                             _number(score.points), _number(score.max_points), score.reason,
-                            review))
+                            review, score.mistake or ""))
+        if result.late_seconds > 0:
+            rows.append(row(result.student, result.assignment, result.notebook, LATE,
+                            _number(0.0 - (result.late_penalty or 0.0)), "",
+                            late.describe(result.late_seconds, result.late_penalty), "", ""))
     for problem in problems:
         rows.append(row(problem.student, problem.assignment, problem.notebook, "", "", "",
-                        problem.reason, ""))
+                        problem.reason, "", ""))
     rows.sort(key=lambda row: row[:4])
     temporary = path.with_suffix(".tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as file:

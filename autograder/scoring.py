@@ -16,16 +16,21 @@ from typing import Any
 from autograder.course import Cell, Layout
 from autograder.execute import CellRun, Request
 from autograder.exercises import Exercise
-from autograder.judge import judge
+from autograder.judge import judge, unpack
 from autograder.learner import wire
 from autograder.notebook import Prepared
 from autograder.screen import screen
+
+# What a cell graded by hand (a written answer) says until a person grades it in formgrader.
+AWAITING_INSTRUCTOR = "awaiting the instructor (graded by hand)"
 
 
 @dataclass
 class Score:
     """One graded cell's outcome. ``points`` is None when a person must grade it; ``review``
-    says why the instructor should read the code behind it (the screen's flags)."""
+    says why the instructor should read the code behind it (the screen's flags); ``mistake``
+    is the stable id of the mistake its failure was recognised as (see ``judge.Verdict``),
+    for the class report, None when it passed or none was named."""
 
     grade_id: str
     points: float | None
@@ -33,10 +38,19 @@ class Score:
     reason: str
     kind: str = "test"
     review: str = ""
+    mistake: str | None = None
 
     @property
     def passed(self) -> bool:
         return self.points is not None and self.points == self.max_points
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a test cell earns nothing, in the learner's words, and the mistake's id if known."""
+
+    reason: str
+    mistake: str | None = None
 
 
 @dataclass
@@ -50,6 +64,10 @@ class NotebookResult:
     seconds: float = 0.0
     unanswered: list[str] = field(default_factory=list)
     review: list[str] = field(default_factory=list)  # flags for the notebook as a whole
+    # Set from the gradebook on every run (``gradebook.Book.record``), as nbgrader computes them.
+    late_seconds: float = 0.0
+    late_penalty: float | None = None  # nbgrader's ``late_submission_penalty``
+    versions: dict[str, str] = field(default_factory=dict)  # test cell -> its checks' version
     # The autograded notebook (``outputs.autograded``), carried from where it was graded (a
     # Dask worker, say) to the coordinator that writes it; never saved with the result.
     autograded: dict[str, Any] | None = field(default=None, compare=False, repr=False)
@@ -61,6 +79,11 @@ class NotebookResult:
     @property
     def max_points(self) -> float:
         return sum(s.max_points for s in self.scores)
+
+    @property
+    def awaiting(self) -> float:
+        """The points a person has yet to give: the cells graded by hand."""
+        return sum(s.max_points for s in self.scores if s.points is None)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(replace(self, autograded=None))
@@ -76,9 +99,12 @@ class NotebookResult:
 
 
 def zero(layout: Layout, student: str, reason: str) -> NotebookResult:
-    """Every graded cell of ``layout`` at 0 for ``reason`` (a notebook that could not run)."""
+    """Every autograded cell of ``layout`` at 0 for ``reason`` (a notebook that could not
+    run); the cells graded by hand still wait for a person, whatever happened to the code."""
     scores = [
-        Score(c.grade_id, 0.0, c.points, reason, c.kind) for c in layout.graded
+        Score(c.grade_id, 0.0, c.points, reason, c.kind) if c.kind == "test"
+        else Score(c.grade_id, None, c.points, AWAITING_INSTRUCTOR, c.kind)
+        for c in layout.graded
     ]
     return NotebookResult(student, layout.assignment, layout.name, scores, notes=[reason])
 
@@ -94,32 +120,41 @@ def _case_words(request: Request, exercise: Exercise, case: Any, index: int) -> 
     return f"{words} ({label})" if label else words
 
 
-def judge_request(request: Request, exercises: dict[str, Exercise]) -> str | None:
+def judge_request(request: Request, exercises: dict[str, Exercise]) -> Failure | None:
     """None when every case of ``request`` passed; else the first failure, for the learner."""
     if request.problem:
-        return request.problem
+        return Failure(request.problem)
     exercise = exercises.get(request.exercise)
     if exercise is None or request.cases is None:
-        return f"the check asked for an unknown exercise {request.exercise!r}"
+        return Failure(f"the check asked for an unknown exercise {request.exercise!r}")
     if request.outputs is None:
-        return "the check asked for cases but never reported outputs (the cell stopped early)"
+        return Failure(
+            "the check asked for cases but never reported outputs (the cell stopped early)"
+        )
+    unreadable = "the check's report could not be read ({}); was the checks module changed?"
     try:
         outputs = wire.loads(request.outputs)
     except wire.WireError as error:
-        return f"the check's report could not be read ({error}); was the checks module changed?"
+        return Failure(unreadable.format(error))
     if type(outputs) is not list or len(outputs) != len(request.cases):
-        return "the check reported the wrong number of outputs; was the checks module changed?"
-    for index, (case, received) in enumerate(zip(request.cases, outputs, strict=True)):
+        return Failure(
+            "the check reported the wrong number of outputs; was the checks module changed?"
+        )
+    for index, (case, report) in enumerate(zip(request.cases, outputs, strict=True)):
         where = _case_words(request, exercise, case, index)
         try:
-            verdict = judge(exercise, case, received)
+            received, inputs_after = unpack(report)
+        except wire.WireError as error:
+            return Failure(unreadable.format(error))
+        try:
+            verdict = judge(exercise, case, received, inputs_after)
         except Exception as error:  # a bug in the exercise's reference, not in the answer
-            return (
+            return Failure(
                 f"GRADER ERROR in {exercise.name}: the reference failed with "
                 f"{type(error).__name__}: {error}. Tell your instructor; this is not your mistake."
             )
         if not verdict.passed:
-            return f"{where}:\n{verdict.message}"
+            return Failure(f"{where}:\n{verdict.message}", verdict.mistake)
     return None
 
 
@@ -143,14 +178,14 @@ def _binding_problem(cell: Cell, requests: list[Request]) -> str | None:
     return None
 
 
-def _test_reason(cell: Cell, run: CellRun, exercises: dict[str, Exercise]) -> str | None:
+def _test_failure(cell: Cell, run: CellRun, exercises: dict[str, Exercise]) -> Failure | None:
     if run.status in ("timeout", "died", "output", "memory"):
-        return f"this test stopped: {run.error}"
+        return Failure(f"this test stopped: {run.error}")
     if run.status == "not run":
-        return run.error or "this test cell did not run"
+        return Failure(run.error or "this test cell did not run")
     binding = _binding_problem(cell, run.requests)
     if binding:
-        return binding
+        return Failure(binding)
     for request in run.requests:
         failure = judge_request(request, exercises)
         if failure:
@@ -160,9 +195,9 @@ def _test_reason(cell: Cell, run: CellRun, exercises: dict[str, Exercise]) -> st
         if sum((r.exercise, r.hidden) == key for r in run.requests) < wanted
     ]
     if run.status == "error":
-        return f"the test cell raised {run.error}"
+        return Failure(f"the test cell raised {run.error}")
     if missing:
-        return (
+        return Failure(
             f"a check of {missing[0][0]} in this test cell never reported; the check function "
             "was replaced or not called, so the test cannot pass"
         )
@@ -217,24 +252,27 @@ def score_notebook(
     for cell in layout.graded:
         extra = notes.get(cell.grade_id, [])
         if cell.kind != "test":
-            scores.append(Score(cell.grade_id, None, cell.points, "graded by hand", cell.kind))
+            scores.append(Score(cell.grade_id, None, cell.points, AWAITING_INSTRUCTOR, cell.kind))
             continue
         run = runs[index_of[cell.grade_id]]
         verdict = screening.verdict(cell.grade_id)
         # A refused answer earns nothing, however right its outputs were.
-        reason = verdict.refused or _test_reason(cell, run, exercises)
-        if reason is None:
+        failure = Failure(verdict.refused) if verdict.refused else _test_failure(
+            cell, run, exercises)
+        if failure is None:
             text = "passed" + "".join(f"\nnote: {n}" for n in extra)
             scores.append(Score(cell.grade_id, cell.points, cell.points, text,
                                 review=verdict.review))
             continue
         if cell.grade_id in unanswered_tests:
             extra = extra + ["the answer cell was left as it was released"]
+        reason = failure.reason
         if not verdict.refused:
             reason = _with_cause(reason, verdict.unparsed, prepared, runs, run,
                                  index_of[cell.grade_id])
         text = reason + "".join(f"\nnote: {n}" for n in extra)
-        scores.append(Score(cell.grade_id, 0.0, cell.points, text, review=verdict.review))
+        scores.append(Score(cell.grade_id, 0.0, cell.points, text, review=verdict.review,
+                            mistake=failure.mistake))
     return NotebookResult(
         student,
         layout.assignment,

@@ -48,10 +48,15 @@ def _verdicts(exercise: Exercise, cases: list, outputs: Any) -> list[dict]:
     if type(outputs) is not list or len(outputs) != len(cases):
         raise ValueError("the check reported the wrong number of outputs")
     verdicts = []
-    for case, received in zip(cases, outputs, strict=True):
-        verdict = judge.judge(exercise, case, received)
+    for case, report in zip(cases, outputs, strict=True):
+        verdict = judge.judge(exercise, case, *judge.unpack(report))
         verdicts.append(
-            {"passed": verdict.passed, "label": exercise.label(case), "message": verdict.message}
+            {
+                "passed": verdict.passed,
+                "label": exercise.label(case),
+                "message": verdict.message,
+                "mistake": verdict.mistake,
+            }
         )
     return verdicts
 

@@ -5,6 +5,7 @@ writes a copy of each notebook for Sphinx to execute:
 
 - an answer cell (nbgrader ``solution``) loses its ``### BEGIN/END SOLUTION`` markers and is
   tagged ``hide-input``: its code sits behind a "Show the answer" toggle, its output stays;
+  a written answer (a markdown solution cell) goes into a folded "A model answer" block;
 - a graded test cell (nbgrader ``grade``) becomes a note naming the check and saying what it
   checks (the first paragraph of the check's docstring); its hidden tests are left out;
 - every other cell, the setup cell with its imports included, is kept as it is, except for
@@ -88,6 +89,11 @@ def for_the_book(notebook, path: Path):
             continue
         if cell.cell_type == "markdown":
             cell.source = BRACKET_AFTER_BREAK.sub(r"\1\2{}[", cell.source)
+            if role.get("solution"):
+                answer = SOLUTION_MARKER.sub("", cell.source).strip()
+                # Folded as the notebooks fold their hints: the book is the answers' book.
+                cell.source = (f"<details>\n<summary>A model answer</summary>\n\n{answer}\n\n"
+                               "</details>")
         if cell.cell_type == "code" and role.get("solution"):
             cell.source = SOLUTION_MARKER.sub("", cell.source)
             cell.metadata.setdefault("tags", []).append("hide-input")

@@ -62,3 +62,32 @@ def describe(size: Any, batch: str = "B") -> str:
         inner = ", ".join(f"{name}={part}" for name, part in zip(size._fields, parts, strict=True))
         return f"{type(size).__name__}({inner})"
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+def default_state_filter(part: Any) -> Any:
+    """TF1's default ``dropout_state_filter_visitor``: every part of a state is dropped
+    except the memory ``c`` of an ``LSTMStateTuple``."""
+    if isinstance(part, LSTMStateTuple):
+        return LSTMStateTuple(c=False, h=True)
+    return True
+
+
+def map_filtered(fn: Callable[[Any, Any], Any], values: Any, other: Any, visitor: Any) -> Any:
+    """``fn(leaf, other_leaf)`` on the leaves of ``values`` that ``visitor`` selects, as TF1's
+    ``DropoutWrapper`` walks a state; the other leaves are returned unchanged.
+
+    ``visitor(part)`` says True (select the part; for a tuple, ask again for each child),
+    False (keep the part), or gives one bool per child (True: every leaf under it).
+    ``other`` nests like ``values`` (the masks or noise that go with each leaf).
+    """
+    verdict = visitor(values)
+    if not is_nested(verdict):
+        if not verdict:
+            return values
+        if not is_nested(values):
+            return fn(values, other)
+        children = [map_filtered(fn, v, o, visitor) for v, o in zip(values, other, strict=True)]
+    else:
+        parts = zip(values, other, verdict, strict=True)
+        children = [map_structure(fn, v, o) if keep else v for v, o, keep in parts]
+    return type(values)(*children) if hasattr(values, "_fields") else tuple(children)

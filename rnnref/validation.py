@@ -9,6 +9,8 @@ import math
 import numbers
 from typing import Any
 
+import numpy as np
+
 from rnnref import structure
 
 
@@ -22,6 +24,24 @@ def positive_int(value: Any, name: str, owner: str) -> int:
     if value <= 0:
         raise ValueError(
             f"{owner} expects {name} to be a positive integer. Received: {name}={value}."
+        )
+    return int(value)
+
+
+def positive_int_or_none(value: Any, name: str, owner: str) -> int | None:
+    return None if value is None else positive_int(value, name, owner)
+
+
+def batch_size(value: Any, owner: str) -> int:
+    """``value`` as an int, if it is a whole number >= 0 (an empty batch is TF1's too)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{owner} expects batch_size to be an integer >= 0. "
+            f"Received: batch_size={value!r} of type {type(value).__name__}."
+        )
+    if value < 0:
+        raise ValueError(
+            f"{owner} expects batch_size to be an integer >= 0. Received: batch_size={value}."
         )
     return int(value)
 
@@ -55,8 +75,42 @@ def positive_float_or_none(value: Any, name: str, owner: str) -> float | None:
     return float(value)
 
 
+def clip_or_none(value: Any, name: str, owner: str) -> float | None:
+    """``value`` as a float, if it is None or a bound >= 0 (values are clipped to [-v, v]).
+
+    A bound of 0 is TF1's too: every clipped value becomes 0.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{owner} expects {name} to be None or a number >= 0. "
+            f"Received: {name}={value!r} of type {type(value).__name__}."
+        )
+    if not value >= 0:
+        raise ValueError(
+            f"{owner} expects {name} to be None or a number >= 0, since values are clipped "
+            f"to [-{name}, {name}]. Received: {name}={value}."
+        )
+    return float(value)
+
+
+def scalar(value: Any) -> Any:
+    """A 0-d array or an eager scalar tensor as its Python number; anything else unchanged."""
+    if hasattr(value, "shape") and hasattr(value, "dtype") and tuple(value.shape) == ():
+        try:
+            return value.item() if hasattr(value, "item") else value.numpy().item()
+        except (AttributeError, TypeError, ValueError):  # a symbolic tensor has no value yet
+            return value
+    return value
+
+
 def keep_prob(value: Any, name: str, owner: str) -> float:
-    """``value`` as a float, if it is a probability of keeping a unit, in (0, 1]."""
+    """``value`` as a float, if it is a probability of keeping a unit, in (0, 1].
+
+    A Python number, a 0-d array or a scalar tensor whose value is known now.
+    """
+    value = scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{owner} expects {name} to be a number in (0, 1]. "
@@ -123,6 +177,8 @@ def state(owner: str, value: Any, state_size: Any, batch: int | None, shape_of: 
             f"Received: {received}. {hint}"
         )
     for leaf, size in zip(structure.flatten(value), structure.flatten(state_size), strict=True):
+        if not isinstance(size, numbers.Integral):
+            continue  # a user's cell's own kind of size (e.g. a scalar state's): its business
         shape = shape_of(leaf)
         wanted_batch = batch if batch is not None else "B"
         if (
@@ -226,8 +282,9 @@ def ids_range(owner: str, low: int, high: int, classes: int) -> None:
 
 
 def float_inputs(owner: str, is_float: bool, dtype: Any) -> None:
+    """A ValueError, as TF1's "RNN cell only supports floating point inputs"."""
     if not is_float:
-        raise TypeError(
+        raise ValueError(
             f"{owner} expects floating-point inputs (float16, float32 or float64). "
             f"Received: inputs of dtype {dtype}. Cast them, or wrap the cell in an "
             "EmbeddingWrapper to feed integer ids."
@@ -315,7 +372,11 @@ def state_dtype_given(owner: str, is_float: bool, input_dtype: Any, dtype: Any) 
 
 
 def residual_shapes(owner: str, input_shape: tuple, output_shape: tuple) -> None:
-    if tuple(input_shape) != tuple(output_shape):
+    """The shapes must agree wherever both are known (None: unknown until run)."""
+    if len(input_shape) != len(output_shape) or any(
+        a is not None and b is not None and a != b
+        for a, b in zip(input_shape, output_shape, strict=True)
+    ):
         raise ValueError(
             f"{owner} adds the cell's inputs to its output, so they need the same "
             f"shape. Received: inputs {tuple(input_shape)}, output {tuple(output_shape)}. "
@@ -324,6 +385,10 @@ def residual_shapes(owner: str, input_shape: tuple, output_shape: tuple) -> None
 
 
 def variational_input_size(owner: str, input_keep_prob: float, input_size: Any) -> None:
+    """With ``variational_recurrent``, ``input_size`` is None or a positive int (needed when
+    inputs are dropped)."""
+    if input_size is not None:
+        positive_int(input_size, "input_size", owner)
     if input_keep_prob < 1.0 and input_size is None:
         raise ValueError(
             f"{owner}(variational_recurrent=True) draws its input mask when it is "
@@ -380,3 +445,207 @@ def tape_from(owner: str, tape: Any, made_by: str, cell: Any = None) -> None:
         f"{' on the same cell' if cell is not None else ''}. Received: {received}. "
         f"Keep the last value {made_by} returns and pass it unchanged."
     )
+
+
+# Arguments given at construction, checked there (TF1's names).
+
+
+def seed(value: Any, owner: str) -> int | None:
+    """Any int (negative too, as TF1) as a valid generator seed in [0, 2**64); None stays None.
+
+    Seeds in [0, 2**64) are kept as they are, so existing seeds give the same numbers.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{owner} expects seed to be an integer or None. "
+            f"Received: seed={value!r} of type {type(value).__name__}."
+        )
+    return int(value) % 2**64
+
+
+def boolean(value: Any, name: str, owner: str) -> bool:
+    """A Python or NumPy bool (TF1 tests them with ``if``, so a string would pass silently)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(
+            f"{owner} expects {name} to be True or False. "
+            f"Received: {name}={value!r} of type {type(value).__name__}."
+        )
+    return bool(value)
+
+
+def activation(value: Any, owner: str, by_name: dict) -> Any:
+    """A callable, or the name of one (TF1 accepts Keras names such as "tanh"); None stays None."""
+    if value is None or callable(value):
+        return value
+    if isinstance(value, str):
+        if value not in by_name:
+            raise ValueError(
+                f"{owner} expects activation to be a function or one of the names "
+                f"{sorted(by_name)}. Received: activation={value!r}."
+            )
+        return by_name[value]
+    raise TypeError(
+        f"{owner} expects activation to be a function (e.g. tanh) or its name. "
+        f"Received: activation={value!r} of type {type(value).__name__}."
+    )
+
+
+def dtype_or_none(value: Any, owner: str, as_dtype: Any, is_float: Any) -> Any:
+    """``as_dtype(value)`` if it names a floating dtype; None stays None."""
+    if value is None:
+        return None
+    try:
+        dtype = as_dtype(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{owner} expects dtype to be a floating dtype such as float32, or None. "
+            f"Received: dtype={value!r}."
+        ) from None
+    float_dtype(owner, is_float(dtype), value)
+    return dtype
+
+
+def weight_list(owner: str, weights: Any) -> None:
+    """``set_weights`` takes a list (or tuple) of arrays."""
+    if not isinstance(weights, (list, tuple)):
+        raise TypeError(
+            f"{owner}.set_weights expects a list of arrays, one per weight. "
+            f"Received: weights of type {type(weights).__name__}."
+        )
+
+
+def real_weight(owner: str, index: int, name: str, is_real: bool, dtype: Any) -> None:
+    if not is_real:
+        raise TypeError(
+            f"{owner} expects weight {index} ({name}) to hold real numbers. "
+            f"Received: an array of dtype {dtype}."
+        )
+
+
+def not_none(owner: str, name: str, value: Any) -> None:
+    if any(leaf is None for leaf in structure.flatten(value)):
+        raise TypeError(f"{owner} expects {name} to be arrays or tensors. Received: None.")
+
+
+def same_batch(owner: str, batches: list) -> None:
+    """Every step of a static unroll has the same (known) batch size."""
+    known = {b for b in batches if b is not None}
+    if len(known) > 1:
+        raise ValueError(
+            f"{owner} expects every time step to have the same batch size. "
+            f"Received: batch sizes {batches}."
+        )
+
+
+def callable_or_none(value: Any, name: str, owner: str) -> Any:
+    if value is not None and not callable(value):
+        raise TypeError(
+            f"{owner} expects {name} to be a function or None. "
+            f"Received: {name}={value!r} of type {type(value).__name__}."
+        )
+    return value
+
+
+def device(value: Any, owner: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{owner} expects device to be a device name such as '/cpu:0'. "
+            f"Received: device={value!r} of type {type(value).__name__}."
+        )
+    return value
+
+
+def ragged(owner: str, name: str) -> None:
+    """Nested lists whose rows differ in length make no array."""
+    raise ValueError(
+        f"{owner} expects {name} as arrays (or nested lists of equal-length rows). "
+        f"Received: {name} as ragged nested lists. Make every row the same length."
+    )
+
+
+def scope(value: Any, default: str) -> str:
+    """An unroll's ``scope`` as a prefix for weights' names: ``"rnn"`` -> ``"rnn/"``."""
+    if value is None:
+        return f"{default}/"
+    if not isinstance(value, str) or not value.strip("/"):
+        raise TypeError(
+            f"An unroll expects scope to be a non-empty name such as {default!r} (its default), "
+            f"or None. Received: scope={value!r}."
+        )
+    return f"{value.strip('/')}/"
+
+
+def initial_state_args(
+    owner: str, inputs_batch: Any, inputs_dtype: Any, batch_size: Any, dtype: Any
+) -> tuple:
+    """``get_initial_state``'s (batch_size, dtype): from the inputs when given (None when no
+    inputs), which must agree with ``batch_size`` and ``dtype`` if those are given too."""
+    if inputs_dtype is not None:
+        if batch_size is not None and inputs_batch is not None and batch_size != inputs_batch:
+            raise ValueError(
+                f"{owner} expects batch_size to match the inputs' batch. Received: "
+                f"batch_size={batch_size} and inputs of batch {inputs_batch}."
+            )
+        if dtype is not None and dtype != inputs_dtype:
+            raise ValueError(
+                f"{owner} expects dtype to match the inputs' dtype. Received: dtype={dtype} "
+                f"and inputs of dtype {inputs_dtype}."
+            )
+        return inputs_batch if batch_size is None else batch_size, inputs_dtype
+    if batch_size is None or dtype is None:
+        raise ValueError(
+            f"{owner} needs inputs, or both batch_size and dtype. Received: "
+            f"batch_size={batch_size}, dtype={dtype}."
+        )
+    return batch_size, dtype
+
+
+def checkpoint_names(owner: str, path: str, wanted: list, saved: list) -> None:
+    """Every weight's name must be a variable of the checkpoint."""
+    missing = [name for name in wanted if name not in saved]
+    if missing:
+        raise ValueError(
+            f"{owner} expects the checkpoint {path!r} to hold the variables {missing}. "
+            f"Received: a checkpoint with {saved}. Pass the scope the cell ran under "
+            "(e.g. scope='rnn' for dynamic_rnn), or name the cell as TF1 did (name=...)."
+        )
+
+
+def state_names(owner: str, state_name: Any, state_size: Any) -> list:
+    """``state_name`` nests like ``state_size`` (one name per state array): its names, flat."""
+    names = structure.flatten(state_name)
+    if structure.is_nested(state_name) != structure.is_nested(state_size) or len(names) != len(
+        structure.flatten(state_size)
+    ):
+        raise ValueError(
+            f"{owner} expects state_name nested like the cell's state_size, one name per "
+            f"state array: {structure.describe(state_size)}. Received: state_name={state_name!r}."
+        )
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"{owner} expects state names as strings. Received: {name!r}.")
+    return names
+
+
+def raw_rnn_start(owner: str, next_input: Any, state: Any) -> None:
+    """``loop_fn(0, None, None, None)`` must give the first inputs and the initial state."""
+    if next_input is None or state is None:
+        raise ValueError(
+            f"{owner} expects loop_fn(0, None, None, None) to return (finished, next_input, "
+            "initial_state, emit_structure, loop_state) with next_input and initial_state "
+            f"set. Received: next_input={next_input!r}, initial_state={state!r}."
+        )
+
+
+def graph_options(owner: str, parallel_iterations: Any, swap_memory: Any) -> None:
+    """TF1's options for its graph loop: checked, then unused (they change no value)."""
+    positive_int_or_none(parallel_iterations, "parallel_iterations", owner)
+    boolean(swap_memory, "swap_memory", owner)
+
+
+def dims(size: Any) -> tuple:
+    """A size of ``state_size`` or ``output_size`` as the dimensions after the batch: an int
+    n -> (n,); a shape (a user's cell's, e.g. ``tf.TensorShape([])``) -> its dimensions."""
+    return (int(size),) if isinstance(size, numbers.Integral) else tuple(size)

@@ -2,10 +2,10 @@
 # The Debian packages the test suite needs beyond Python, installed only when missing
 # (`make test` runs this first, so a fresh machine needs nothing installed by hand):
 # - postgresql: the gradebook on the database nbgrader recommends for several graders
-#   (tests/test_autograder_postgres.py starts its own throwaway server on 127.0.0.1);
+#   (the PostgreSQL test starts its own throwaway server on 127.0.0.1);
 # - bubblewrap, and util-linux's prlimit and setpriv: each grading kernel's file system,
 #   limits and user;
-# - chromium: tests/test_browser.py and tests/test_book.py drive it with Playwright (no
+# - chromium: the browser and book tests drive it with Playwright (no
 #   browser is ever downloaded); fonts-wqy-microhei renders Chinese in its screenshots;
 # - nodejs and npm: JupyterHub's proxy (make hub-proxy) and the book's MathJax.
 # `ci-setup.sh grading` checks only what grading needs (`make demo`: bubblewrap and

@@ -22,7 +22,13 @@ def nbgrader_meta(cell) -> dict:
 
 
 def graded_cells(nb) -> list:
-    return [c for c in nb.cells if nbgrader_meta(c).get("grade")]
+    """The autograded cells: code cells with points, each one line calling a check."""
+    return [c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"]
+
+
+def written_answers(nb) -> list:
+    """The cells graded by hand: markdown answers with points."""
+    return [c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "markdown"]
 
 
 def answer_cells(nb) -> list:
@@ -76,3 +82,17 @@ def namespace_from(nb, upto_grade_id: str | None = None) -> dict:
         if upto_grade_id and meta.get("grade_id") == upto_grade_id:
             break
     return ns
+
+
+SEEDS = (0, 1)  # the fixed seeds a test draws a check's cases from
+
+
+def first_failure(check, value, hidden: bool) -> AssertionError | None:
+    """The check's first failure over ``SEEDS`` on the visible (or hidden) cases, or None;
+    its ``mistake`` is the judge's id of the mistake it recognised."""
+    for seed in SEEDS:
+        try:
+            check(value, hidden=hidden, seed=seed)
+        except AssertionError as failure:
+            return failure
+    return None

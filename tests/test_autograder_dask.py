@@ -16,6 +16,8 @@ import pytest
 from tests.autograder_support import ROOT, autograder, learner, pilot_course, release, rows, submit
 
 pytest.importorskip("distributed")
+# Kernels on every worker, and a scheduler and workers running beside the tests.
+pytestmark = [pytest.mark.kernel, pytest.mark.system]
 
 WRONG_RNN = "def rnn_step(x, h, W, U, b):\n    return x @ W + h @ U + b\n"
 DASK = str(Path(sys.executable).parent / "dask")

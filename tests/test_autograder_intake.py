@@ -45,6 +45,8 @@ from tests.autograder_support import (
     submit,
 )
 
+pytestmark = pytest.mark.kernel
+
 NOTEBOOK_TIMEOUT = 40
 FULL = (("2", "passed"), ("1", "passed"))
 
@@ -186,8 +188,11 @@ def test_what_is_not_a_submission_is_a_reason_row_and_never_graded(graded, name)
 
 
 def test_floods_leave_the_grader_small(graded):
-    """Before the cap, one 400 MB channel message grew the grader to 1.3 GB."""
-    assert peak_rss_mb(graded["result"]) < 400, graded["result"].stderr[-2000:]
+    """Before the cap, one 400 MB channel message grew the grader to 1.3 GB. With it the peak
+    was 145-184 MB on a quiet machine, but up to 750 MB while other test runs loaded both
+    cores (a slow grader lets libzmq queue what a flooding kernel sends): the bound is set
+    above that, still well under what one unbounded message costs."""
+    assert peak_rss_mb(graded["result"]) < 1000, graded["result"].stderr[-2000:]
 
 
 def test_slow_cells_hold_a_slot_no_longer_than_the_notebook_limit(graded):

@@ -31,7 +31,10 @@ from autograder.execute import Runner
 from tests.autograder_support import ROOT, grades, learner, pilot_course, release, submit
 
 LEVEL = sandbox.probe()
-pytestmark = pytest.mark.skipif(LEVEL == "none", reason="bubblewrap cannot confine kernels here")
+pytestmark = [
+    pytest.mark.kernel,
+    pytest.mark.skipif(LEVEL == "none", reason="bubblewrap cannot confine kernels here"),
+]
 # As root, the user-namespace level (an instructor's account) is checked too.
 LEVELS = {"root": ["root", "user"], "user": ["user"]}.get(LEVEL, [])
 

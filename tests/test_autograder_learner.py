@@ -118,8 +118,8 @@ def test_a_self_check_is_judged_in_another_process():
     result = subprocess.run([sys.executable, "-c", SELF_CHECK], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "  ok  case 1: 3 steps, batch 2" in result.stdout
-    assert "unroll: all 2 cases passed." in result.stdout
-    assert "FAILED: unroll, case 1 of 2" in result.stdout
+    assert "unroll: all 3 cases passed." in result.stdout
+    assert "FAILED: unroll, case 1 of 3" in result.stdout
     assert "every step starts from the initial state" in result.stdout
     loaded = result.stdout.split("LOADED:")[1].split()
     assert not [m for m in loaded if m.startswith(("rnnref", "autograder.exercises"))]

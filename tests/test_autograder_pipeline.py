@@ -23,6 +23,8 @@ from tests.autograder_support import (
     submit,
 )
 
+pytestmark = pytest.mark.kernel
+
 WRONG_RNN = "def rnn_step(x, h, W, U, b):\n    return x @ W + h @ U + b\n"
 
 

@@ -33,6 +33,8 @@ from tests.autograder_support import (
     submit,
 )
 
+pytestmark = pytest.mark.kernel
+
 WRONG_RNN = "def rnn_step(x, h, W, U, b):\n    return x @ W + h @ U + b\n"  # forgot the tanh
 WRONG_ZERO = (  # the shape transposed
     "def zero_state(batch_size, units):\n    return np.zeros((units, batch_size), np.float32)\n"

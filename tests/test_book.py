@@ -33,6 +33,8 @@ from test_browser import CHROMIUM, CHROMIUM_FLAGS
 import rnnref.np
 import rnnref.tf
 
+pytestmark = pytest.mark.system
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "build" / "book"
 HTML = BOOK / "html"
@@ -174,8 +176,10 @@ def test_each_chapter_shows_its_figures_and_no_errors(pages, notebook):
     cells = nbformat.read(notebook, as_version=4).cells
     roles = [c.metadata.get("nbgrader", {}) for c in cells]
     figures = sum(c.source.count("plt.show()") for c in cells if c.cell_type == "code")
-    answers = sum(1 for r in roles if r.get("solution"))
-    checks = sum(1 for r in roles if r.get("grade"))
+    kinds = [(c.cell_type, r) for c, r in zip(cells, roles, strict=True)]
+    answers = sum(1 for kind, r in kinds if kind == "code" and r.get("solution"))
+    written = sum(1 for kind, r in kinds if kind == "markdown" and r.get("solution"))
+    checks = sum(1 for kind, r in kinds if kind == "code" and r.get("grade"))
 
     assert len(page.output_images) >= figures, (
         f"{notebook.name} draws {figures} figure(s); its page shows {len(page.output_images)}")
@@ -185,6 +189,7 @@ def test_each_chapter_shows_its_figures_and_no_errors(pages, notebook):
         f"{notebook.name}'s page shows an error or stderr output")
     assert "Traceback (most recent call last)" not in page.text
     assert page.text.count("Show the answer") == answers, "each answer is folded away"
+    assert page.text.count("A model answer") == written, "each written answer is folded away"
     assert page.text.count("Graded check <code") == checks, "each check is explained"
     text = re.sub(r"<[^>]+>", "", page.text)
     for marker in ("### BEGIN SOLUTION", "### END SOLUTION", "BEGIN HIDDEN TESTS"):

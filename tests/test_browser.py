@@ -12,7 +12,14 @@ temporary copy of the course, and then, as a person would with mouse and keyboar
 4. presses nbgrader's Validate button: "Success! Your notebook passes all the tests.";
 5. opens Nbgrader > Formgrader: the course's assignments are listed; releases the first;
 6. opens Nbgrader > Assignment List as a learner: the release is offered; Fetch downloads it,
-   listed with its notebook and a Validate button.
+   listed with its notebook and a Validate button;
+7. opens the LSTM and capstone solutions and runs them (the capstone trains briefly, as under
+   grading): the LSTM diagram, the learner's gate heat map and the char-RNN's hidden-unit
+   colouring are drawn, and each is saved on its own (``lstm-diagram.png``,
+   ``gate-heatmap.png``, ``hidden-units.png``);
+8. grades a learner's written answer in formgrader's Manual Grading: a submission the
+   autograder graded (its written answers left waiting) gets a score by hand, and the
+   gradebook keeps it.
 
 A screenshot of each step goes to ``out/browser/`` (kept on failure, with the step's name and
 the server's log). Answers come from ``solutions/``, never typed out here, so the test follows
@@ -31,7 +38,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
 from playwright.sync_api import Page, expect, sync_playwright
+
+from autograder import course
+from autograder.gradebook import sqlite_url
+from tests.autograder_support import autograder
+
+pytestmark = pytest.mark.system
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "out" / "browser"
@@ -42,6 +56,11 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 ASSIGNMENT, NOTEBOOK = "01_rnn_cell", "rnn_cell"
+LEARNER, QUESTION = "ada", "contract_question"  # the submission step 8 grades by hand
+# A learner's written answer to QUESTION, as they would type it.
+WRITTEN = ("The state is what the next step needs; the output is what the layer above or the "
+           "loss sees. SumCell outputs 10 * state, so an unroll that passed the output on would "
+           "multiply the sum by 10 at every step, and an LSTM would lose its c.")
 TOKEN = "browser-test-token"
 # Generous: two shared cores, and a kernel that imports NumPy and the checks.
 WAIT_MS = 90_000
@@ -71,6 +90,27 @@ def _cells() -> tuple[nbformat.NotebookNode, dict[str, int], dict[str, str]]:
     return release, index, answers
 
 
+def _cell_index(assignment: str, notebook: str, cell_id: str) -> int:
+    """Where the cell ``cell_id`` of a solution notebook is on the page."""
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{notebook}.ipynb", as_version=4)
+    return next(i for i, c in enumerate(nb.cells) if c.get("id") == cell_id)
+
+
+def _grade_a_submission(root: Path) -> None:
+    """A learner's solved notebook 01, submitted and autograded into the class's own gradebook
+    (``root/gradebook.db``, where formgrader looks) and ``root/autograded/``. Done after
+    formgrader's release: an assignment with submissions is no longer offered for release."""
+    submitted = root / "submitted" / LEARNER / ASSIGNMENT
+    submitted.mkdir(parents=True)
+    nb = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == QUESTION:
+            cell.source = WRITTEN
+    nbformat.write(nb, submitted / f"{NOTEBOOK}.ipynb")
+    result = autograder("grade", str(root / "submitted"), "--out", str(root), "--jobs", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def _start_lab(tmp: Path) -> tuple[subprocess.Popen, str, Path]:
     root = tmp / "class"
     root.mkdir()
@@ -82,7 +122,9 @@ def _start_lab(tmp: Path) -> tuple[subprocess.Popen, str, Path]:
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
         (settings / name).write_text(json.dumps(values))
     # A profile of its own: nothing from ~/.jupyter, and nothing left behind.
+    # NBGRADER_EXECUTION: kernels run as under grading, so the capstone trains for seconds.
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp / "jupyter-config"),
+               NBGRADER_EXECUTION="autograde",
                JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(settings),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"))
@@ -131,6 +173,13 @@ class Steps:
         self.page.screenshot(path=path)
         return path
 
+    def shot_of(self, element, name: str) -> Path:
+        """One element of the page alone, e.g. a figure, as ``out/browser/<name>.png``."""
+        path = OUT / f"{name}.png"
+        element.scroll_into_view_if_needed()
+        element.screenshot(path=path)
+        return path
+
 
 def _menu(page: Page, menu: str, item: str) -> None:
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
@@ -138,8 +187,12 @@ def _menu(page: Page, menu: str, item: str) -> None:
 
 
 def _type_into(page: Page, cell_index: int, text: str) -> None:
-    """Replace a cell's text as a person would: click into it, select all, type."""
-    editor = page.locator(".jp-Notebook .jp-Cell").nth(cell_index).locator(".cm-content")
+    """Replace a cell's text as a person would: click into it (a rendered markdown cell opens
+    its editor on a double click), select all, type."""
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(cell_index)
+    if "jp-mod-rendered" in (cell.get_attribute("class") or "").split():
+        cell.locator(".jp-RenderedMarkdown").dblclick()
+    editor = cell.locator(".cm-content")
     editor.click()
     page.keyboard.press("Control+a")
     # insert_text types the whole string as one input event, like a paste: no auto-indent
@@ -168,6 +221,7 @@ def test_learner_and_instructor_in_jupyterlab(tmp_path):
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
     lab, base, log = _start_lab(tmp_path)
+    root = tmp_path / "class"
     timings = {}
     try:
         with sync_playwright() as playwright:
@@ -179,7 +233,10 @@ def test_learner_and_instructor_in_jupyterlab(tmp_path):
             steps = Steps(page)
             try:
                 _learner_and_instructor(page, steps, base, timings, cell_answer, cell_check,
-                                        unroll_answer, unroll_check, mistake, answers)
+                                        unroll_answer, unroll_check, mistake, answers,
+                                        index[QUESTION])
+                _figures(page, steps, base, timings)
+                _grade_by_hand(page, steps, base, timings, root)
             except Exception:
                 steps.current += "-FAILED"
                 shot = steps.shot()
@@ -195,7 +252,7 @@ def test_learner_and_instructor_in_jupyterlab(tmp_path):
 
 
 def _learner_and_instructor(page, steps, base, timings, cell_answer, cell_check,
-                            unroll_answer, unroll_check, mistake, answers):
+                            unroll_answer, unroll_check, mistake, answers, question):
     def done(started):
         timings[steps.current] = time.monotonic() - started
         steps.shot()
@@ -229,6 +286,7 @@ def _learner_and_instructor(page, steps, base, timings, cell_answer, cell_check,
     steps.start("solution-checks-pass")
     _type_into(page, cell_answer, answers["basic_rnn_cell_answer"])
     _type_into(page, unroll_answer, answers["unroll_answer"])
+    _type_into(page, question, WRITTEN)  # Validate asks for the written answer too
     _run_all(page)
     passed = _output(page, cell_check)
     expect(passed).to_contain_text(re.compile(r"basic_rnn_cell: all \d+ cases passed"))
@@ -279,3 +337,85 @@ def _learner_and_instructor(page, steps, base, timings, cell_answer, cell_check,
     expect(fetched).to_contain_text(NOTEBOOK)
     expect(fetched.get_by_role("button", name="Validate")).to_be_visible()
     done(started)
+
+
+def _open_and_run(page: Page, base: str, path: str) -> None:
+    """Open a notebook in JupyterLab and run all its cells."""
+    page.goto(f"{base}/lab/tree/{path}?token={TOKEN}")
+    shown = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    expect(shown.locator(".jp-Cell").first).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"\| Idle$"))).to_be_visible()
+    first_run = shown.locator(".jp-CodeCell .jp-InputPrompt").first
+    for _ in range(3):  # a Run All sent while the new kernel still starts can be lost
+        _run_all(page)
+        try:
+            expect(first_run).not_to_have_text(re.compile(r"^\[ \]:$"), timeout=15_000)
+            return
+        except AssertionError:
+            continue
+    pytest.fail(f"Run All did not start {path}")
+
+
+def _figure(page: Page, assignment: str, notebook: str, cell_id: str):
+    """The image a figure cell drew, once it is on the page."""
+    shown = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+    cell = shown.nth(_cell_index(assignment, notebook, cell_id))  # in the notebook on show
+    image = cell.locator(".jp-OutputArea-output img")
+    cell.scroll_into_view_if_needed()
+    try:
+        expect(image).to_be_visible(timeout=WAIT_MS * 2)
+    except AssertionError:
+        errors = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output"
+                              "[data-mime-type='application/vnd.jupyter.stderr']")
+        print("notebook errors:", errors.all_inner_texts())
+        raise
+    return cell.locator(".jp-OutputArea")
+
+
+def _figures(page, steps, base, timings):
+    # 7. The course's pictures as a learner sees them: the LSTM diagram and the heat map of
+    #    the learner's own gates (notebook 02), the capstone's hidden units (notebook 09).
+    started = time.monotonic()
+    steps.start("figures")
+    _open_and_run(page, base, "solutions/02_lstm/lstm.ipynb")
+    steps.shot_of(_figure(page, "02_lstm", "lstm", "fig-lstm"), "lstm-diagram")
+    steps.shot_of(_figure(page, "02_lstm", "lstm", "fig-lstm-heatmap"), "gate-heatmap")
+    _open_and_run(page, base, "solutions/09_char_rnn/char_rnn.ipynb")
+    steps.shot_of(_figure(page, "09_char_rnn", "char_rnn", "fig-hidden-units"), "hidden-units")
+    timings[steps.current] = time.monotonic() - started
+    steps.shot()
+
+
+def _grade_by_hand(page, steps, base, timings, root: Path):
+    # 8. Formgrader's Manual Grading: the autograded submission's written answer awaits a
+    #    score; the instructor gives it, and the gradebook keeps it beside the autograded ones.
+    started = time.monotonic()
+    steps.start("formgrader-manual-grade")
+    _grade_a_submission(root)
+    page.goto(f"{base}/formgrader/gradebook/{ASSIGNMENT}/{NOTEBOOK}?token={TOKEN}")
+    page.get_by_role("link", name=re.compile(r"Submission #1")).click()
+    score = page.locator(f"input.score#{QUESTION}")
+    expect(score).to_have_class(re.compile(r"needs_manual_grade"))  # formgrader asks for it
+    score.scroll_into_view_if_needed()
+    score.fill("2")
+    score.press("Tab")
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while (grade := _grade(root, QUESTION))["manual_score"] is None:
+        assert time.monotonic() < deadline, "formgrader did not save the score"
+        time.sleep(0.5)
+    assert (grade["auto_score"], grade["manual_score"], grade["score"]) == (None, 2, 2), grade
+    autograded = _grade(root, "basic_rnn_cell_test")
+    assert autograded["score"] == autograded["max_score"] > 0, autograded
+    timings[steps.current] = time.monotonic() - started
+    steps.shot()
+
+
+def _grade(root: Path, grade_id: str) -> dict:
+    """The learner's grade for ``grade_id``, as the class's gradebook holds it now."""
+    book = Gradebook(sqlite_url(root / "gradebook.db"), course.COURSE_ID)
+    try:
+        grade = book.find_grade(grade_id, NOTEBOOK, ASSIGNMENT, LEARNER)
+        return {name: getattr(grade, name)
+                for name in ("auto_score", "manual_score", "score", "max_score")}
+    finally:
+        book.close()

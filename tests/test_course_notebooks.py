@@ -20,7 +20,10 @@ from tests.course_support import (
     kernel_env,
     nbgrader_meta,
     notebooks,
+    written_answers,
 )
+
+pytestmark = pytest.mark.kernel
 
 REGENERATE = "run `nbgrader generate_assignment <id> --no-db --force` in the repository root"
 TIME_LIMIT_S = 60  # issue 4: every solution notebook runs in under 60 s on 2 cores
@@ -91,6 +94,36 @@ def test_release_hides_solutions_and_hidden_tests(assignment):
         for cell in graded_cells(nb):
             lines = [line for line in cell.source.splitlines() if line.strip()]
             assert len(lines) == 1 and lines[0].startswith("check."), cell.source
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_figure_cell_draws(assignment, executed_solutions):
+    """A cell that calls the figures module shows an image (and the notebook has one)."""
+    for path in notebooks(SOLUTIONS, assignment):
+        nb, _ = executed_solutions(path)
+        drawing = [c for c in nb.cells if c.cell_type == "code" and "figures." in c.source]
+        assert drawing, f"{path.name} draws no figure"
+        for cell in drawing:
+            images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+            assert images, f"{path.name}, cell {cell.id}: no image ({_text(cell)[-500:]})"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_written_questions_are_released_for_hand_grading(assignment):
+    """Each notebook asks at least one written question: a markdown cell nbgrader grades by
+    hand, released with its answer (model answer and rubric) replaced by the stub."""
+    for solution, released in zip(notebooks(SOLUTIONS, assignment),
+                                  notebooks(COURSE, assignment), strict=True):
+        questions = {c.id: c for c in written_answers(nbformat.read(str(solution), as_version=4))}
+        assert questions, f"{solution.name} has no written question"
+        for cell in questions.values():
+            meta = nbgrader_meta(cell)
+            assert meta["solution"] and meta["points"] > 0, cell.id
+            assert "Rubric" in cell.source and "BEGIN SOLUTION" in cell.source, cell.id
+        out = {c.id: c for c in nbformat.read(str(released), as_version=4).cells}
+        for cid in questions:
+            assert nbgrader_meta(out[cid])["grade"], cid
+            assert out[cid].source == "YOUR ANSWER HERE", (cid, out[cid].source)
 
 
 GENERATE = """

@@ -41,6 +41,8 @@ import nbformat
 import pytest
 import requests
 
+pytestmark = pytest.mark.system
+
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy" / "jupyterhub"
 PROXY = DEPLOY / "node_modules" / ".bin" / "configurable-http-proxy"

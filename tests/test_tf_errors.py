@@ -53,14 +53,114 @@ def variational_mismatch(m, other):
     return wrapper(x2, zeros(2, 2))
 
 
+def gru_weights(m, value):
+    return built(m, m.GRUCell(2)).set_weights(
+        [value(np.shape(w)) for w in built(m, m.GRUCell(2)).weights]
+    )
+
+
 # name -> (the mistake, given (m, other), exception type, a phrase of the message)
 ERRORS = {
+    # arguments TF1 takes, checked at construction (issue 17)
+    "activation_number": (lambda m, o: m.GRUCell(2, activation=5), TypeError, "activation"),
+    "activation_unknown_name": (
+        lambda m, o: m.BasicRNNCell(2, activation="swishy"),
+        ValueError,
+        "one of the names",
+    ),
+    "dtype_bogus": (lambda m, o: m.GRUCell(2, dtype="bogus"), TypeError, "dtype='bogus'"),
+    "dtype_integer": (lambda m, o: m.LSTMCell(2, dtype="int32"), TypeError, "floating point"),
+    "name_with_space": (lambda m, o: m.GRUCell(2, name="my cell"), ValueError, "scope name"),
+    "seed_string": (lambda m, o: m.DropoutWrapper(m.GRUCell(2), seed="1"), TypeError, "seed='1'"),
+    "variational_input_size_zero": (
+        lambda m, o: m.DropoutWrapper(
+            m.GRUCell(2), input_keep_prob=0.5, variational_recurrent=True, input_size=0
+        ),
+        ValueError,
+        "input_size",
+    ),
+    "variational_input_size_float": (
+        lambda m, o: m.DropoutWrapper(
+            m.GRUCell(2), input_keep_prob=0.5, variational_recurrent=True, input_size=2.5
+        ),
+        TypeError,
+        "input_size",
+    ),
+    "keep_prob_array_above_one": (
+        lambda m, o: m.DropoutWrapper(m.GRUCell(2), input_keep_prob=np.array(1.5)),
+        ValueError,
+        "input_keep_prob=1.5",
+    ),
+    "state_is_tuple_string": (
+        lambda m, o: m.BasicLSTMCell(2, state_is_tuple="no"),
+        TypeError,
+        "True or False",
+    ),
+    "initializer_string": (
+        lambda m, o: m.LSTMCell(2, initializer="ones"),
+        TypeError,
+        "initializer",
+    ),
+    "time_major_string": (
+        lambda m, o: m.dynamic_rnn(m.GRUCell(2), x3, time_major="yes"),
+        TypeError,
+        "time_major='yes'",
+    ),
+    "parallel_iterations_zero": (
+        lambda m, o: m.dynamic_rnn(m.GRUCell(2), x3, parallel_iterations=0),
+        ValueError,
+        "parallel_iterations",
+    ),
+    "static_rnn_batch_sizes": (
+        lambda m, o: m.static_rnn(m.GRUCell(2), [zeros(2, 3), zeros(3, 3)]),
+        ValueError,
+        "same batch size",
+    ),
+    "ragged_initial_state": (
+        lambda m, o: m.dynamic_rnn(m.GRUCell(2), x3, initial_state=[[0.0, 0.0], [0.0]]),
+        ValueError,
+        "ragged",
+    ),
+    "none_inputs": (
+        lambda m, o: m.dynamic_rnn(m.GRUCell(2), None, dtype=np.float32),
+        TypeError,
+        "Received: None",
+    ),
+    "none_state": (lambda m, o: m.GRUCell(2)(x2, None), TypeError, "state"),
+    "none_initial_state_leaf": (
+        lambda m, o: m.dynamic_rnn(
+            m.BasicLSTMCell(2), x3, initial_state=LSTMStateTuple(zeros(2, 2), None)
+        ),
+        TypeError,
+        "initial_state",
+    ),
+    "set_weights_none": (
+        lambda m, o: built(m, m.GRUCell(2)).set_weights(None),
+        TypeError,
+        "list of arrays",
+    ),
+    "set_weights_none_items": (
+        lambda m, o: built(m, m.GRUCell(2)).set_weights([None] * 4),
+        TypeError,
+        "weights",
+    ),
+    "set_weights_complex": (
+        lambda m, o: gru_weights(m, lambda shape: np.zeros(shape, np.complex64)),
+        TypeError,
+        "real numbers",
+    ),
+    "get_initial_state_nothing": (
+        lambda m, o: m.GRUCell(2).get_initial_state(),
+        ValueError,
+        "batch_size=None",
+    ),
+    "device_not_a_string": (lambda m, o: m.DeviceWrapper(m.GRUCell(2), 0), TypeError, "device"),
     # sizes and options
     "num_units_zero": (lambda m, o: m.BasicRNNCell(0), ValueError, "positive integer"),
     "num_units_float": (lambda m, o: m.GRUCell(2.5), TypeError, "positive integer"),
     "num_units_bool": (lambda m, o: m.BasicLSTMCell(True), TypeError, "positive integer"),
     "num_proj_negative": (lambda m, o: m.LSTMCell(4, num_proj=-1), ValueError, "num_proj"),
-    "cell_clip_zero": (lambda m, o: m.LSTMCell(4, cell_clip=0.0), ValueError, "clipped"),
+    "cell_clip_negative": (lambda m, o: m.LSTMCell(4, cell_clip=-1.0), ValueError, "clipped"),
     "proj_clip_text": (lambda m, o: m.LSTMCell(4, proj_clip="1"), TypeError, "proj_clip"),
     "forget_bias_text": (
         lambda m, o: m.BasicLSTMCell(4, forget_bias="1"),
@@ -142,7 +242,7 @@ ERRORS = {
     "cell_inputs_depth_changes": (called_twice, ValueError, "keeps the input depth"),
     "cell_integer_inputs": (
         lambda m, o: m.GRUCell(2)(zeros(2, 3, dtype=np.int32), zeros(2, 2)),
-        TypeError,
+        ValueError,  # as TF1's "RNN cell only supports floating point inputs"
         "floating-point inputs",
     ),
     "state_not_a_tuple": (
@@ -201,9 +301,13 @@ ERRORS = {
     "set_weights_shape": (
         lambda m, o: built(m, m.BasicLSTMCell(2)).set_weights([zeros(5, 8), zeros(7)]),
         ValueError,
-        "weight 1 (bias) of shape (8,)",
+        "weight 1 (basic_lstm_cell/bias) of shape (8,)",
     ),
-    "zero_state_batch_zero": (lambda m, o: m.GRUCell(2).zero_state(0), ValueError, "batch_size"),
+    "zero_state_batch_negative": (
+        lambda m, o: m.GRUCell(2).zero_state(-1),
+        ValueError,
+        "batch_size",
+    ),
     # unrolls
     "dynamic_rnn_not_a_cell": (lambda m, o: m.dynamic_rnn("cell", x3), TypeError, "RNNCell"),
     "dynamic_rnn_other_backend": (

@@ -21,7 +21,6 @@ import tensorflow as tf  # noqa: E402
 import rnnref.np as rn  # noqa: E402
 import rnnref.tf as rt  # noqa: E402
 from rnnref import structure  # noqa: E402
-from rnnref.tf.rnn import _unroll  # noqa: E402
 
 tf.config.experimental.enable_tensor_float_32_execution(False)  # exact float32 on a GPU too
 
@@ -138,17 +137,8 @@ def test_jit_compiled_forward_and_gradients_match_eager(name: str) -> None:
     assert_close(compiled, eager, 1e-5)
 
 
-def test_fast_unroll_equals_the_plain_loop() -> None:
-    """One matrix product for every step's input term gives what one cell call per step does."""
-    for make in CELLS.values():
-        cell = built(make)
-        x = tf.transpose(sequence(3, 4), [1, 0, 2])  # (B, T, D) -> (T, B, D)
-        plain = _unroll("dynamic_rnn", cell, x, [4, 1, 0], None, None, fast=False)
-        assert_close(_unroll("dynamic_rnn", cell, x, [4, 1, 0], None, None), plain, 1e-6)
-
-
 def test_a_cell_shared_by_two_layers_unrolls_as_rnnref_np() -> None:
-    """MultiRNNCell([cell, cell]) puts one cell in the tree twice; its kernels split once."""
+    """MultiRNNCell([cell, cell]) puts one cell in the tree twice: both layers use its weights."""
     x = sequence(2, 4)
     shared = {m: m.BasicRNNCell(D, seed=6) for m in (rn, rt)}
     expected = rn.dynamic_rnn(rn.MultiRNNCell([shared[rn]] * 2), x, dtype=np.float32)
@@ -229,10 +219,10 @@ def test_variables_are_named_and_ordered_as_tf1() -> None:
     assert ours.trainable_variables == ours.weights == ours.variables
     gru = built(CELLS["gru"])
     assert [v.name for v in gru.weights] == [
-        "GRUCell/gates/kernel:0",
-        "GRUCell/gates/bias:0",
-        "GRUCell/candidate/kernel:0",
-        "GRUCell/candidate/bias:0",
+        "gru_cell/gates/kernel:0",
+        "gru_cell/gates/bias:0",
+        "gru_cell/candidate/kernel:0",
+        "gru_cell/candidate/bias:0",
     ]
 
 

@@ -83,6 +83,7 @@ CELLS = {
         lambda m: m.MultiRNNCell([m.BasicLSTMCell(D), m.ResidualWrapper(m.BasicLSTMCell(D))]),
         True,
     ),
+    "device": (lambda m: m.DeviceWrapper(m.GRUCell(5), "/cpu:0"), True),
     # Wrappers TF2 no longer ships: rnnref.np is the reference.
     "input_projection": (lambda m: m.InputProjectionWrapper(m.GRUCell(5), num_proj=4), False),
     "output_projection": (
@@ -119,7 +120,7 @@ def tf1_weights(cell) -> list:
     """
     if isinstance(cell, V1.MultiRNNCell):
         return [w for inner in cell._cells for w in tf1_weights(inner)]
-    if isinstance(cell, (V1.ResidualWrapper, V1.DropoutWrapper)):
+    if isinstance(cell, (V1.ResidualWrapper, V1.DropoutWrapper, V1.DeviceWrapper)):
         return tf1_weights(cell.cell)
     return cell.weights
 
@@ -245,7 +246,11 @@ def test_gradients_match_tf1(name: str, time_major: bool) -> None:
 def test_every_public_name_is_tested() -> None:
     """The parity table covers every cell and wrapper class that rnnref.tf exports."""
     made = {type(c).__name__ for make, _ in CELLS.values() for c in _walk(make(BACKENDS["tf"]))}
-    classes = {n for n in rt.__all__ if n[0].isupper() and n not in ("LSTMStateTuple", "RNNCell")}
+    classes = {
+        n
+        for n in rt.__all__
+        if n[0].isupper() and n not in ("LSTMStateTuple", "RNNCell", "StateSaver")
+    }
     assert classes <= made
 
 

@@ -9,7 +9,8 @@ the learner's side, in ``autograder.learner.checks`` under the same name;
 - ``cases(rng, hidden)`` picks inputs (plain data: arrays, numbers, strings, tuples, dicts);
 - ``expect(case)`` computes the right outputs with ``rnnref``;
 - ``mistakes`` maps a named, typical mistake to a function that computes what that
-  mistake would output on the case, and a message that teaches the fix;
+  mistake would output on the case, and a message that teaches the fix; the key is part
+  of the mistake's stable id, ``<exercise>.<key>`` (grades.csv's ``mistake`` column);
 - ``variants`` maps a part of the equations (``"o_gate.activation"``) to what the answer
   would output with that one part done wrong, and a message naming the part: the
   generated models ``autograder.diagnose`` tries when no hand-written mistake matches;
@@ -23,7 +24,7 @@ that each one fails its check, and the demo's "typical" learner makes them.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -34,10 +35,15 @@ from autograder.learner.plain import Case
 
 @dataclass(frozen=True)
 class Mistake:
-    """A typical mistake: what it would output on a case, and what to tell the learner."""
+    """A typical mistake: what it would output on a case, and what to tell the learner.
+
+    ``id`` is stable across gradings, so a class report can count who made it; an
+    ``Exercise`` fills it in as ``<exercise name>.<key in its mistakes>``.
+    """
 
     outputs: Callable[[Case], Any]
     message: str
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,13 @@ class Exercise:
 
     ``run`` is the learner-side driver of the same name, bound by ``autograder.registry``
     (None on an exercise taken straight from its module).
+
+    ``isolated_from`` names the exercises of an earlier piece this exercise's answer calls
+    (``("dynamic_rnn", "dynamic_rnn_masking")`` for ``static_rnn``): its cases carry the
+    correct results of exactly the calls a correct answer makes (``case["earlier"]``), and
+    the driver puts a stand-in answering from them in place of the learner's earlier piece,
+    so one bug costs one exercise. ``used_by`` is the reverse, filled in by the registry:
+    the later exercises graded that way, which the earlier exercise's failures mention.
     """
 
     name: str
@@ -84,3 +97,13 @@ class Exercise:
     atol: float = 1e-5
     rtol: float = 1e-5
     run: Driver | None = None
+    isolated_from: tuple[str, ...] = ()
+    used_by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Ids from the dict keys: the module that writes a mistake never has to repeat them.
+        named = {
+            key: mistake if mistake.id else replace(mistake, id=f"{self.name}.{key}")
+            for key, mistake in self.mistakes.items()
+        }
+        object.__setattr__(self, "mistakes", named)

@@ -176,7 +176,27 @@ def _bptt_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     shapes = [(2, 4, 3, 3), (3, 3, 2, 4)]  # (batch, steps, depth, units)
     if hidden:
         shapes = [(1, 1, 2, 2), (2, 8, 3, 2), (4, 5, 1, 5)]
-    return [_rnn_case(rng, *s) for s in shapes]
+    return [_bptt_earlier(_rnn_case(rng, *s)) for s in shapes]
+
+
+def _bptt_earlier(case: dict) -> dict:
+    """The case with the calls of ``rnn_step_backward`` a correct rnn_bptt makes, and those
+    its typical mistakes and generated variants make (so they are still named), each with
+    the correct gradients of that one step (rnnref's)."""
+    calls: dict[bytes, dict] = {}
+
+    def record(x, h_prev, kernel, bias, d_new_h) -> tuple:
+        arguments = {"x": x, "h_prev": h_prev, "kernel": kernel, "bias": bias, "d_new_h": d_new_h}
+        one_step = {**case, "x": x[:, None], "h0": h_prev, "d_outputs": d_new_h[:, None]}
+        d_x, d_h_prev, (d_kernel, d_bias) = _reference_rnn(one_step)
+        result = (d_x[:, 0], d_h_prev, d_kernel, d_bias)
+        key = b"".join(np.ascontiguousarray(v).tobytes() for v in arguments.values())
+        calls[key] = {"arguments": arguments, "result": result}
+        return result
+
+    for mistake in ("", *RNN_BPTT.mistakes, "state_after"):
+        _bptt(case, mistake, step=record)
+    return {**case, "earlier": list(calls.values())}
 
 
 def _expect_bptt(case: dict) -> dict:
@@ -184,7 +204,8 @@ def _expect_bptt(case: dict) -> dict:
     return {"d_x": d_x, "d_h0": d_h0, "d_kernel": d_kernel, "d_bias": d_bias}
 
 
-def _bptt(case: dict, mistake: str) -> dict:
+def _bptt(case: dict, mistake: str, step: Callable = _rnn_step) -> dict:
+    """rnn_bptt with the named mistakes switchable, calling ``step`` for each step back."""
     x, kernel, bias, d_outputs = case["x"], case["kernel"], case["bias"], case["d_outputs"]
     steps = x.shape[1]
     hs = [case["h0"]]
@@ -200,7 +221,7 @@ def _bptt(case: dict, mistake: str) -> dict:
         if t == 0:
             d_h_first = d_h
         h_before = hs[t + 1] if mistake == "state_after" else hs[t]
-        d_x[:, t], d_next, dk, db = _rnn_step(x[:, t], h_before, kernel, bias, d_h)
+        d_x[:, t], d_next, dk, db = step(x[:, t], h_before, kernel, bias, d_h)
         if mistake == "not_accumulated":
             d_kernel, d_bias = dk, db
         else:
@@ -247,6 +268,7 @@ RNN_BPTT = Exercise(
         ),
     },
     locate=_locate_rnn(_expect_bptt),
+    isolated_from=("rnn_step_backward",),
 )
 
 
@@ -254,7 +276,8 @@ RNN_BPTT = Exercise(
 
 
 def _lstm_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
-    configs = [(3, 4, 4, 1.0), (2, 3, 5, 1.0)]  # (batch, depth, units, forget_bias)
+    # (batch, depth, units, forget_bias); the visible cases cover what the hidden ones do
+    configs = [(3, 4, 4, 1.0), (2, 3, 5, 1.0), (2, 2, 3, 0.5)]
     if hidden:
         configs = [(1, 1, 1, 1.0), (4, 2, 3, 0.0), (2, 5, 2, 2.5)]
     cases = []
@@ -430,7 +453,7 @@ LSTM_STEP_BACKWARD = Exercise(
 
 
 def _numeric_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
-    shapes = [("sin_sum", (3,), 1e-3), ("quartic", (2, 3), 1e-2)]
+    shapes = [("sin_sum", (3,), 1e-3), ("quartic", (2, 3), 1e-2), ("softplus", (2,), 1e-4)]
     if hidden:
         shapes = [("softplus", (4,), 1e-3), ("sin_sum", (1,), 1e-4), ("quartic", (3, 2), 1e-3)]
     return [
@@ -502,12 +525,12 @@ NUMERICAL_GRADIENT = Exercise(
 EXERCISES = [RNN_STEP_BACKWARD, RNN_BPTT, LSTM_STEP_BACKWARD, NUMERICAL_GRADIENT]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "08_backprop"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                    {
+MUTATIONS: dict[str, list[Mutation]] = {
     "rnn_step_backward_test": [
         Mutation(
             "rnn_step_backward_answer",

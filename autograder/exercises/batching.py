@@ -182,7 +182,12 @@ INPUT_TARGET_BATCHES = Exercise(
 def _carry_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     # (num_batches, batch, steps, depth, units, out, tuple_state, dtype); the first has
     # out == units, so carrying the output instead of the state shows in values.
-    configs = [(3, 2, 3, 2, 3, 3, False, "float32"), (2, 3, 4, 3, 2, 4, True, "float32")]
+    configs = [
+        (3, 2, 3, 2, 3, 3, False, "float32"),
+        (2, 3, 4, 3, 2, 4, True, "float32"),
+        # The visible cases cover what the hidden ones do:
+        (2, 2, 2, 2, 2, 3, True, "float64"),
+    ]
     if hidden:
         configs = [
             (1, 2, 2, 2, 2, 2, False, "float64"),
@@ -271,12 +276,12 @@ RUN_BATCHES = Exercise(
 EXERCISES = [SPLIT_BATCHES, INPUT_TARGET_BATCHES, RUN_BATCHES]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "06_batching"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                    {
+MUTATIONS: dict[str, list[Mutation]] = {
     "split_batches_test": [
         Mutation(
             "split_batches_answer",

@@ -83,7 +83,13 @@ def _loss_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
                 "targets": rng.integers(0, vocab, size=(batch, steps)),
             }
         )
-    cases[-1]["logits"][0, 0] += 60.0  # large logits: exp() overflows unless shifted
+    # One position where a wrong class's logit is far above the rest (and above every other
+    # position's): exp() of it overflows unless shifted, the target's probability underflows
+    # to 0 in float32 so log(softmax(...)) gives inf, and a max over all positions instead of
+    # each one's makes the other positions' sums underflow. The notebook teaches log_softmax.
+    for case in cases:
+        wrong = (case["targets"][0, 0] + 1) % case["logits"].shape[2]
+        case["logits"][0, 0, wrong] += 150.0
     return cases
 
 
@@ -162,15 +168,18 @@ SEQUENCE_LOSS = Exercise(
 
 
 def _softmax_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
-    configs = [((5,), 0.5), ((3, 4), 1.5)]
+    configs = [((5,), 0.5), ((3, 4), 1.5), ((4,), 0.8)]
     if hidden:
-        configs = [((2,), 1.0), ((6,), 0.1), ((2, 7), 3.0), ((4,), 0.8)]
+        configs = [((2,), 1.0), ((6,), 0.1), ((2, 7), 3.0), ((4,), 0.6)]
     cases = [
         {"logits": rng.normal(size=shape) * 2, "temperature": temperature}
         for shape, temperature in configs
     ]
-    if hidden:
-        cases[-1]["logits"][0] = 800.0  # exp(800 / 0.8) overflows unless shifted
+    # Both sets: a logit whose exp(logit / T) overflows unless shifted, and rows so far apart
+    # that shifting by the largest logit of all (not each row's) leaves 0 / 0 in the others.
+    cases[-1]["logits"][0] = 800.0
+    rows = next(case for case in cases if case["logits"].ndim == 2)
+    rows["logits"][0] += 3000.0
     return cases
 
 
@@ -230,12 +239,12 @@ TEMPERATURE_SOFTMAX = Exercise(
 EXERCISES = [ENCODE, SEQUENCE_LOSS, TEMPERATURE_SOFTMAX]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "09_char_rnn"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                    {
+MUTATIONS: dict[str, list[Mutation]] = {
     "encode_test": [
         Mutation(
             "encode_answer",

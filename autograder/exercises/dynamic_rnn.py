@@ -7,6 +7,7 @@ import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
 from autograder.learner.cells import map_state, toy_cell
+from autograder.learner.checks.common import as_course_state
 
 
 def _case(
@@ -21,12 +22,20 @@ def _case(
     lengths: list | None,
     given_state: bool,
     dtype: str,
+    classes: int | None = None,
 ) -> dict:
+    """A case; with ``classes``, the inputs are integer ids [B, T, 1] that the toy cell
+    embeds in ``depth`` floats, so ``dtype`` is the only way to the state's dtype."""
     spec = support.toy_spec(rng, depth, units, out, tuple_state, dtype)
     shape = (steps, batch, depth) if time_major else (batch, steps, depth)
+    if classes is None:
+        inputs = support.normal(rng, shape, dtype)
+    else:
+        spec["embedding"] = support.normal(rng, (classes, depth), dtype)
+        inputs = rng.integers(0, classes, size=shape[:2] + (1,))
     return {
         "cell": spec,
-        "inputs": support.normal(rng, shape, dtype),
+        "inputs": inputs,
         "time_major": time_major,
         "sequence_length": None if lengths is None else np.array(lengths, dtype=np.int64),
         "initial_state": support.toy_state(spec, rng, batch, dtype) if given_state else None,
@@ -43,6 +52,9 @@ def _label(case: dict) -> str:
     cell = case["cell"]
     parts.append("an LSTMStateTuple state" if cell["tuple_state"] else "one state array")
     parts.append("initial_state given" if case["initial_state"] is not None else "zero state")
+    if np.issubdtype(x.dtype, np.integer):
+        parts.append(f"integer ids read by an embedding, dtype={case['dtype']}")
+        return ", ".join(parts)
     return ", ".join(parts + [case["dtype"]])
 
 
@@ -76,7 +88,7 @@ def _unroll(case: dict, mistake: str = "") -> dict:
     steps, batch = x.shape[:2]
     given = case["initial_state"]
     if given is None or mistake == "initial_ignored":
-        state = cell.zero_state(batch, x.dtype)
+        state = cell.zero_state(batch, np.dtype(case["dtype"]))
     else:
         state = given
     lengths = case["sequence_length"]
@@ -213,6 +225,8 @@ def _dynamic_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
         (3, 3, 3, 4, 4, False, False, None, True, "float32"),
         (3, 3, 2, 3, 2, True, True, None, False, "float32"),
         (2, 5, 3, 3, 3, False, False, None, False, "float32"),
+        (2, 3, 2, 3, 3, True, False, None, False, "float32", 5),  # the zero state's dtype
+        (2, 2, 2, 3, 3, False, True, None, True, "float64"),
     ]
     if hidden:
         configs = [
@@ -220,6 +234,7 @@ def _dynamic_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
             (1, 7, 3, 2, 4, True, False, None, True, "float64"),
             (4, 2, 3, 3, 2, False, True, None, True, "float64"),
             (2, 4, 1, 2, 2, True, True, None, False, "float32"),
+            (3, 2, 3, 2, 2, False, True, None, False, "float64", 4),
         ]
     return [_case(rng, *c) for c in configs]
 
@@ -240,6 +255,8 @@ def _masking_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     configs = [
         (4, 5, 3, 3, 3, False, False, [5, 3, 1, 4], True, "float32"),
         (3, 4, 2, 3, 2, True, True, [2, 4, 3], True, "float32"),
+        # The visible cases cover what the hidden ones do:
+        (3, 3, 2, 2, 2, True, False, [3, 0, 2], False, "float64"),
     ]
     if hidden:
         configs = [
@@ -267,13 +284,76 @@ DYNAMIC_RNN_MASKING = Exercise(
 )
 
 
-# ---- static_rnn -------------------------------------------------------------------------
+# ---- static_rnn and bidirectional_dynamic_rnn, graded on a correct dynamic_rnn -----------
+
+
+def _dynamic_calls(spec_name: str, spec: dict, case: dict, variants: list[tuple]) -> list[dict]:
+    """Prepared calls of ``dynamic_rnn`` for the driver's stand-in, with their correct
+    time-major results: the cell named ``spec_name`` on each ``(steps [T, B, D],
+    sequence_length, initial_state)`` of ``variants``. The variants are the calls a correct
+    answer makes and those its typical mistakes make (a missing ``sequence_length``, say),
+    so that a mistake in the later exercise is still named; each is answered correctly.
+    Variants the reference refuses (lengths that do not fit) are left out."""
+    import rnnref.np as rn
+
+    calls = []
+    for steps, lengths, state in variants:
+        try:
+            outputs, final_state = rn.dynamic_rnn(
+                support.reference_toy(spec),
+                steps,
+                sequence_length=lengths,
+                initial_state=support.as_reference_state(state),
+                dtype=np.dtype(case["dtype"]),
+                time_major=True,
+            )
+        except ValueError:
+            continue
+        arguments = {
+            "cell": spec_name,
+            "inputs": steps,
+            "sequence_length": lengths,
+            "initial_state": state,
+        }
+        calls.append({"arguments": arguments, "result": (outputs, as_course_state(final_state))})
+    return calls
+
+
+def _static_earlier(case: dict) -> dict:
+    """The case with the calls a static_rnn makes: all steps stacked time-major (or, by
+    mistake, read batch-major), with or without the case's lengths and initial state."""
+    steps, lengths, state = case["inputs"], case["sequence_length"], case["initial_state"]
+    variants = [
+        (x, n, s)
+        for x in (steps, steps.swapaxes(0, 1))
+        for n in {id(v): v for v in (lengths, None)}.values()
+        for s in {id(v): v for v in (state, None)}.values()
+    ]
+    return {**case, "earlier": _dynamic_calls("cell", case["cell"], case, variants)}
+
+
+def _bidi_earlier(case: dict) -> dict:
+    """The case with the calls a bidirectional_dynamic_rnn makes: the forward cell on the
+    inputs, the backward cell on each row reversed within its length (or, by mistake, on
+    the whole sequence reversed, or not reversed at all)."""
+    steps = case["inputs"] if case["time_major"] else case["inputs"].swapaxes(0, 1)
+    lengths = case["sequence_length"]
+    backward = [_reverse(steps, lengths, 0), _reverse(steps, lengths, 0, whole=True), steps]
+    fw = [(steps, lengths, case["initial_state_fw"])]
+    bw = [(x, lengths, case["initial_state_bw"]) for x in backward]
+    return {
+        **case,
+        "earlier": _dynamic_calls("cell_fw", case["cell_fw"], case, fw)
+        + _dynamic_calls("cell_bw", case["cell_bw"], case, bw),
+    }
 
 
 def _static_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     configs = [
         (3, 3, 2, 3, 3, False, True, None, True, "float32"),
         (2, 4, 3, 2, 2, True, True, [4, 2], True, "float32"),
+        # The visible cases cover what the hidden ones do:
+        (2, 3, 2, 2, 2, False, True, [3, 1], False, "float64"),
     ]
     if hidden:
         configs = [
@@ -281,7 +361,7 @@ def _static_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
             (3, 5, 2, 3, 4, True, True, [0, 5, 2], True, "float64"),
             (4, 4, 3, 2, 2, False, True, [1, 4, 0, 3], False, "float32"),
         ]
-    return [_case(rng, *c) for c in configs]
+    return [_static_earlier(_case(rng, *c)) for c in configs]
 
 
 def _expect_static(case: dict) -> dict:
@@ -305,6 +385,7 @@ def _static(case: dict, mistake: str) -> dict:
 STATIC_RNN = Exercise(
     name="static_rnn",
     answer="static_rnn",
+    isolated_from=("dynamic_rnn", "dynamic_rnn_masking"),
     cases=_static_cases,
     expect=_expect_static,
     label=lambda case: _label(case).replace(" as [T, B, D], time_major=True", " as a list of T"),
@@ -335,6 +416,8 @@ def _bidi_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     configs = [
         (3, 4, 2, (3, 3, False), (2, 2, False), False, [4, 2, 3], True, "float32"),
         (2, 3, 3, (2, 3, True), (3, 2, False), True, None, False, "float32"),
+        # The visible cases cover what the hidden ones do:
+        (2, 3, 2, (2, 2, True), (3, 2, True), False, [3, 1], True, "float64"),
     ]
     if hidden:
         configs = [
@@ -364,7 +447,7 @@ def _bidi_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
                 "dtype": dtype,
             }
         )
-    return cases
+    return [_bidi_earlier(case) for case in cases]
 
 
 def _bidi_label(case: dict) -> str:
@@ -445,6 +528,7 @@ def _bidi(case: dict, mistake: str) -> dict:
 BIDIRECTIONAL = Exercise(
     name="bidirectional_dynamic_rnn",
     answer="bidirectional_dynamic_rnn",
+    isolated_from=("dynamic_rnn", "dynamic_rnn_masking"),
     cases=_bidi_cases,
     expect=_expect_bidi,
     label=_bidi_label,
@@ -475,12 +559,12 @@ BIDIRECTIONAL = Exercise(
 EXERCISES = [DYNAMIC_RNN, DYNAMIC_RNN_MASKING, STATIC_RNN, BIDIRECTIONAL]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "05_dynamic_rnn"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                       {
+MUTATIONS: dict[str, list[Mutation]] = {
     "dynamic_rnn_test": [
         Mutation(
             "dynamic_rnn_answer",

@@ -12,7 +12,12 @@ from autograder.learner.checks.gru import KINDS
 
 def _gru_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     # (batch, input_depth, units, dtype, activation); the first has D == H.
-    shapes = [(3, 4, 4, "float32", "default"), (2, 3, 5, "float32", "default")]
+    # The visible cases cover what the hidden ones do (another activation, float64).
+    shapes = [
+        (3, 4, 4, "float32", "default"),
+        (2, 3, 5, "float32", "default"),
+        (2, 3, 3, "float64", "relu"),
+    ]
     if hidden:
         shapes = [
             (4, 2, 3, "float64", "default"),
@@ -237,12 +242,12 @@ COUNT_PARAMS = Exercise(
 EXERCISES = [GRU_CELL, COUNT_PARAMS]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "03_gru"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =               {
+MUTATIONS: dict[str, list[Mutation]] = {
     "gru_cell_test": [
         Mutation(
             "gru_cell_answer",

@@ -339,9 +339,12 @@ def locate(case: dict, received: Any) -> Any:
 
 
 def _basic_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
+    # The visible cases cover what the hidden ones do: forget_bias, an activation, float64.
+    # (Not forget_bias 0.5: adding it twice would equal a hard-coded 1.0, naming the wrong one.)
     configs = [
         {"batch": 3, "depth": 4, "units": 4, "dtype": "float32"},
-        {"batch": 2, "depth": 3, "units": 5, "dtype": "float32"},
+        {"batch": 2, "depth": 3, "units": 5, "dtype": "float32", "forget_bias": 0.25},
+        {"batch": 2, "depth": 2, "units": 3, "dtype": "float64", "activation": "relu"},
     ]
     if hidden:
         configs = [
@@ -390,10 +393,27 @@ def _peephole_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
             "use_peepholes": True,
             "cell_clip": 0.5,
         },
+        # Every other LSTMCell option the statement names, so a self-check tells the truth.
+        {
+            "batch": 3,
+            "depth": 2,
+            "units": 3,
+            "dtype": "float64",
+            "cell_clip": 0.4,
+            "forget_bias": 0.0,
+            "activation": "relu",
+        },
     ]
     if hidden:
         configs = [
-            {"batch": 3, "depth": 2, "units": 3, "dtype": "float32", "cell_clip": 0.4},
+            {
+                "batch": 3,
+                "depth": 2,
+                "units": 3,
+                "dtype": "float32",
+                "cell_clip": 0.4,
+                "activation": "relu",
+            },
             {
                 "batch": 4,
                 "depth": 3,
@@ -425,7 +445,6 @@ def _expect_lstm(case: dict) -> dict:
 
 def _peephole_mistakes() -> dict:
     mistakes = _common_mistakes()
-    del mistakes["activation_ignored"]
     return {
         "peephole_new_c": Mistake(
             lambda case: _lstm(case, peep_if="new"),
@@ -482,6 +501,18 @@ def _projection_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
             "num_proj": 3,
             "proj_clip": 0.3,
         },
+        {
+            "batch": 2,
+            "depth": 2,
+            "units": 3,
+            "dtype": "float64",
+            "num_proj": 2,
+            "proj_clip": 0.25,
+            "use_peepholes": True,
+            "cell_clip": 0.6,
+            "forget_bias": 0.5,
+            "activation": "relu",
+        },
     ]
     if hidden:
         configs = [
@@ -495,7 +526,14 @@ def _projection_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
                 "use_peepholes": True,
                 "cell_clip": 0.5,
             },
-            {"batch": 2, "depth": 3, "units": 3, "dtype": "float32", "num_proj": 6},
+            {
+                "batch": 2,
+                "depth": 3,
+                "units": 3,
+                "dtype": "float32",
+                "num_proj": 6,
+                "activation": "relu",
+            },
             {
                 "batch": 1,
                 "depth": 2,
@@ -510,7 +548,6 @@ def _projection_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _projection_mistakes() -> dict:
     mistakes = _common_mistakes()
-    del mistakes["activation_ignored"]
     return {
         "proj_clip_before": Mistake(
             lambda case: _lstm(case, proj_clip="before"),
@@ -540,12 +577,12 @@ LSTM_CELL_PROJECTION = Exercise(
 EXERCISES = [BASIC_LSTM_CELL, LSTM_CELL_PEEPHOLES, LSTM_CELL_PROJECTION]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "02_lstm"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                {
+MUTATIONS: dict[str, list[Mutation]] = {
     "basic_lstm_cell_test": [
         Mutation(
             "basic_lstm_cell_answer",

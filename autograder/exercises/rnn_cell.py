@@ -13,7 +13,12 @@ from autograder.learner.checks import common
 def _cell_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     # (batch, input_depth, num_units, dtype, activation); the first has D == H, so an
     # [h, x] concatenation gives wrong numbers instead of a shape error.
-    shapes = [(3, 4, 4, "float32", "default"), (2, 3, 5, "float32", "default")]
+    # The visible cases cover what the hidden ones do (another activation, float64).
+    shapes = [
+        (3, 4, 4, "float32", "default"),
+        (2, 3, 5, "float32", "default"),
+        (2, 3, 3, "float64", "relu"),
+    ]
     if hidden:
         shapes = [
             (4, 2, 3, "float64", "default"),
@@ -125,7 +130,11 @@ BASIC_RNN_CELL = Exercise(
 def _unroll_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     # (steps, batch, input_depth, units, output_size, tuple_state, dtype); the first has
     # output_size == units, so carrying the output instead of the state shows in values.
-    shapes = [(3, 2, 3, 4, 4, False, "float32"), (3, 3, 2, 3, 2, True, "float32")]
+    shapes = [
+        (3, 2, 3, 4, 4, False, "float32"),
+        (3, 3, 2, 3, 2, True, "float32"),
+        (2, 2, 2, 3, 3, False, "float64"),
+    ]
     if hidden:
         shapes = [
             (1, 2, 2, 3, 3, False, "float32"),
@@ -227,12 +236,12 @@ UNROLL = Exercise(
 EXERCISES = [BASIC_RNN_CELL, UNROLL]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "01_rnn_cell"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                    {
+MUTATIONS: dict[str, list[Mutation]] = {
     "basic_rnn_cell_test": [
         Mutation(
             "basic_rnn_cell_answer",

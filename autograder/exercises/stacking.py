@@ -28,7 +28,7 @@ def _multi_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
         ]
     cases = []
     for batch, depth, layers, state_is_tuple in configs:
-        dtype = "float64" if hidden and batch % 2 == 0 else "float32"
+        dtype = "float64" if batch % 2 == 0 else "float32"  # both, visible and hidden
         specs, d = [], depth
         for units, out, tuple_state in layers:
             specs.append(support.toy_spec(rng, d, units, out, tuple_state, dtype))
@@ -269,15 +269,20 @@ DROPOUT_WRAPPER = Exercise(
 def _input_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     # (batch, depth, num_proj, units, tuple_state, classes, embedding_size, dtype); the first
     # has depth == num_proj and classes == embedding_size, so mix-ups give numbers.
-    configs = [(3, 4, 4, 3, False, 5, 5, "float32"), (2, 3, 2, 4, True, 7, 3, "float32")]
+    # Last: ids as [B, 1] (True) or [B]; the notebook promises both, so both are visible.
+    configs = [
+        (3, 4, 4, 3, False, 5, 5, "float32", False),
+        (2, 3, 2, 4, True, 7, 3, "float32", True),
+        (2, 2, 3, 2, False, 4, 2, "float64", False),
+    ]
     if hidden:
         configs = [
-            (4, 2, 5, 2, False, 3, 4, "float64"),
-            (1, 1, 1, 1, False, 1, 1, "float32"),
-            (3, 6, 3, 3, True, 10, 2, "float64"),
+            (4, 2, 5, 2, False, 3, 4, "float64", True),
+            (1, 1, 1, 1, False, 1, 1, "float32", False),
+            (3, 6, 3, 3, True, 10, 2, "float64", False),
         ]
     cases = []
-    for batch, depth, proj, units, tuple_state, classes, size, dtype in configs:
+    for batch, depth, proj, units, tuple_state, classes, size, dtype, column in configs:
         proj_cell = support.toy_spec(rng, proj, units, units, tuple_state, dtype)
         embed_cell = support.toy_spec(rng, size, units, units, tuple_state, dtype)
         cases.append(
@@ -286,7 +291,7 @@ def _input_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
                 "num_proj": proj,
                 "projection": support.weights_for([(depth, proj), (proj,)], rng, dtype),
                 "proj_cell": proj_cell,
-                "ids": rng.integers(0, classes, size=batch),
+                "ids": rng.integers(0, classes, size=(batch, 1) if column else batch),
                 "classes": classes,
                 "embedding": [support.normal(rng, (classes, size), dtype)],
                 "embed_cell": embed_cell,
@@ -300,7 +305,8 @@ def _input_label(case: dict) -> str:
     return (
         f"batch {case['x'].shape[0]}, input depth {case['x'].shape[1]}, "
         f"num_proj={case['num_proj']}; embedding_classes={case['classes']}, "
-        f"embedding_size={case['embedding'][0].shape[1]}, {case['x'].dtype}"
+        f"embedding_size={case['embedding'][0].shape[1]}, ids {case['ids'].shape}, "
+        f"{case['x'].dtype}"
     )
 
 
@@ -338,7 +344,7 @@ def _input(case: dict, mistake: str = "") -> dict:
     inner = toy_cell(case["proj_cell"])
     p_out, p_state = inner(projected, state)
     table = case["embedding"][0]
-    ids = case["ids"]
+    ids = case["ids"].reshape(-1)  # [B] or [B, 1] -> [B]
     if mistake == "columns":
         embedded = table.T[ids]
     elif mistake == "off_by_one":
@@ -403,7 +409,12 @@ INPUT_WRAPPERS = Exercise(
 def _output_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     # (batch, depth, units, cell output_size, projected size, tuple_state, dtype); the first
     # has the cell's state, output and the inputs all of one size, so mix-ups give numbers.
-    configs = [(3, 4, 4, 4, 4, False, "float32"), (2, 3, 4, 3, 5, True, "float32")]
+    configs = [
+        (3, 4, 4, 4, 4, False, "float32"),
+        (2, 3, 4, 3, 5, True, "float32"),
+        # The visible cases cover what the hidden ones do:
+        (2, 3, 3, 2, 2, True, "float64"),
+    ]
     if hidden:
         configs = [
             (4, 2, 3, 2, 1, False, "float64"),
@@ -511,12 +522,12 @@ OUTPUT_WRAPPERS = Exercise(
 EXERCISES = [MULTI_RNN_CELL, DROPOUT_WRAPPER, INPUT_WRAPPERS, OUTPUT_WRAPPERS]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "04_stacking"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                    {
+MUTATIONS: dict[str, list[Mutation]] = {
     "multi_rnn_cell_test": [
         Mutation(
             "multi_rnn_cell_answer",

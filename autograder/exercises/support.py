@@ -85,6 +85,10 @@ def reference_toy(spec: dict) -> Any:
             output, new_state = self.toy(inputs, as_course_state(state))
             return output, as_reference_state(new_state)
 
+        def _check_inputs(self, inputs: np.ndarray) -> np.ndarray:
+            # A toy with an embedding reads integer ids, as rnnref's EmbeddingWrapper does.
+            return inputs if self.toy.embedding is not None else super()._check_inputs(inputs)
+
     cell = ReferenceToy(toy_cell(spec))
     cell.build(spec["input_depth"], spec["weights"][0].dtype)
     return cell

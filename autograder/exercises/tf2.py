@@ -24,6 +24,8 @@ def _cell_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     configs = [
         {"batch": 3, "depth": 4, "units": 4, "dtype": "float32"},
         {"batch": 2, "depth": 3, "units": 5, "dtype": "float32"},
+        # The visible cases cover what the hidden ones do:
+        {"batch": 2, "depth": 3, "units": 3, "dtype": "float64", "forget_bias": 0.25},
     ]
     if hidden:
         configs = [
@@ -78,6 +80,8 @@ def _unroll_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
         (3, 3, 3, 4, 4, False, False, None, True, "float32"),
         (4, 5, 3, 3, 3, False, False, [5, 3, 1, 4], True, "float32"),
         (3, 4, 2, 3, 2, True, False, [2, 4, 3], False, "float32"),
+        # The visible cases cover what the hidden ones do:
+        (2, 3, 2, 3, 3, False, False, [3, 1], True, "float64"),
     ]
     if hidden:
         configs = [
@@ -125,7 +129,8 @@ TF_DYNAMIC_RNN = Exercise(
 
 
 def _keras_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
-    configs = [(3, 4, 4, 4, 1.0), (2, 5, 3, 5, 1.0)]  # (batch, steps, depth, units, forget_bias)
+    # (batch, steps, depth, units, forget_bias); the visible cases cover what the hidden do
+    configs = [(3, 4, 4, 4, 1.0), (2, 5, 3, 5, 1.0), (2, 3, 3, 3, 0.5)]
     if hidden:
         configs = [(1, 3, 2, 3, 0.0), (4, 2, 6, 2, 2.5)]
     cases = []
@@ -232,12 +237,12 @@ KERAS_LSTM_WEIGHTS = Exercise(
 EXERCISES = [TF_LSTM_CELL, TF_DYNAMIC_RNN, KERAS_LSTM_WEIGHTS]
 
 
-# ---- typical mistakes injected into the solution (tests/test_course_mutations.py) --------
+# ---- typical mistakes injected into the solution (the mutation tests and the demo) ----
 
 ASSIGNMENT = "07_tensorflow"
 
 # A graded cell's grade_id -> the mistakes to inject into its answer (see ``Mutation``).
-MUTATIONS: dict[str, list[Mutation]] =                      {
+MUTATIONS: dict[str, list[Mutation]] = {
     "tf_lstm_cell_test": [
         Mutation(
             "tf_lstm_cell_answer",

@@ -10,5 +10,5 @@
 There is no reference math here, no case maker, no mistake model and no judge: those live
 on the grader's side (``autograder.exercises``, ``autograder.judge``) and never enter a
 kernel. Modules here import only the standard library, NumPy, IPython, matplotlib,
-TensorFlow (lazily) and each other; ``tests/test_autograder_learner.py`` holds them to it.
+TensorFlow (lazily) and each other; a test of the learner side holds them to it.
 """

@@ -177,15 +177,24 @@ class ToyCell(RNNCell):
     """A made-up cell the checks feed to learners' stacks, wrappers and unrolls.
 
     Its output differs from its state (so mixing them up shows), and with ``tuple_state``
-    its state is an ``LSTMStateTuple`` (so nested states are exercised):
+    its state is an ``LSTMStateTuple`` (so nested states are exercised). With an
+    ``embedding`` table [classes, D] it reads integer ids [B] or [B, 1] (x = embedding[ids]),
+    so an unroll's inputs need not share the state's dtype:
 
         s     = tanh([x, h_prev] @ kernel + bias)                      [B, H]
         state = s, or LSTMStateTuple(c = 0.5 * c_prev + s, h = s)
         output = s @ out_kernel                                        [B, O]
     """
 
-    def __init__(self, num_units: int, output_size: int, tuple_state: bool = False) -> None:
+    def __init__(
+        self,
+        num_units: int,
+        output_size: int,
+        tuple_state: bool = False,
+        embedding: np.ndarray | None = None,
+    ) -> None:
         self.num_units, self._output_size, self.tuple_state = num_units, output_size, tuple_state
+        self.embedding = embedding
 
     @property
     def state_size(self) -> Any:
@@ -205,6 +214,8 @@ class ToyCell(RNNCell):
         }
 
     def call(self, inputs: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+        if self.embedding is not None:
+            inputs = self.embedding[np.reshape(inputs, -1)]  # ids [B] or [B, 1] -> [B, D]
         h_prev = state.h if self.tuple_state else state
         s = np.tanh(np.concatenate([inputs, h_prev], axis=1) @ self.kernel + self.bias)
         new_state = LSTMStateTuple(0.5 * state.c + s, s) if self.tuple_state else s
@@ -213,8 +224,8 @@ class ToyCell(RNNCell):
 
 def toy_cell(spec: dict) -> ToyCell:
     """A built ``ToyCell`` from plain data: ``{"units", "output_size", "tuple_state",
-    "input_depth", "weights"}`` (what a check's case carries)."""
-    cell = ToyCell(spec["units"], spec["output_size"], spec["tuple_state"])
+    "input_depth", "weights"}`` and maybe ``"embedding"`` (what a check's case carries)."""
+    cell = ToyCell(spec["units"], spec["output_size"], spec["tuple_state"], spec.get("embedding"))
     cell.build(spec["input_depth"], spec["weights"][0].dtype)
     cell.set_weights(spec["weights"])
     return cell

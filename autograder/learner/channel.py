@@ -10,7 +10,8 @@ this kernel, owns the cases and the verdicts:
    the assignment's test cells writes the cases (inputs only) into the read-only folder
    named by ``$AUTOGRADER_CHANNEL``;
 3. ``submit`` runs the exercise's driver ``run(answer, case)`` on each case and reports the
-   outputs as plain data (``drive.outputs``, then ``wire``) in a ``result`` output.
+   outputs, with the inputs as they are after the call, as plain data (``drive.outputs``,
+   then ``wire``) in a ``result`` output.
 
 Expected values never enter the kernel: the grader computes them with ``rnnref`` in its own
 process and judges there, so nothing the learner's code rebinds here can change a verdict.

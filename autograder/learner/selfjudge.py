@@ -9,8 +9,8 @@ per line over the judge's stdin and stdout:
 
     -> {"op": "cases", "exercise": name, "hidden": bool, "seed": int, "local": folder|null}
     <- {"cases": wire text of the list of cases}
-    -> {"op": "judge", ...the same four keys..., "outputs": wire text of the outputs}
-    <- {"verdicts": [{"passed": bool, "label": str, "message": str}, ...]}
+    -> {"op": "judge", ...the same four keys..., "outputs": wire text of the reports}
+    <- {"verdicts": [{"passed": bool, "label": str, "message": str, "mistake": id|null}, ...]}
 
 Any request may instead be answered ``{"error": message}``. ``local`` is the folder of an
 assignment's own checks module, for exercises that are not part of the installed course.
@@ -30,7 +30,10 @@ MODULE = "autograder.selfjudge"
 
 
 class CheckFailed(AssertionError):
-    """A check's verdict: the learner's code gave a wrong result (the message says how)."""
+    """A check's verdict: the learner's code gave a wrong result (the message says how).
+    ``mistake`` is the stable id of the mistake the judge recognised, or None."""
+
+    mistake: str | None = None
 
     def _render_traceback_(self) -> list[str]:
         # IPython shows this instead of a traceback: the frames are the checker's own, and
@@ -116,9 +119,11 @@ def self_check(
     kind = "hidden case" if hidden else "case"
     for number, verdict in enumerate(verdicts, start=1):
         if not verdict["passed"]:
-            raise CheckFailed(
+            failed = CheckFailed(
                 f"{name}, {kind} {number} of {len(verdicts)} ({verdict['label']}):\n"
                 f"{verdict['message']}\n(cases drawn with seed={seed})"
-            ) from None
+            )
+            failed.mistake = verdict.get("mistake")
+            raise failed from None
         print(f"  ok  {kind} {number}: {verdict['label']}")
     print(f"{name}: all {len(verdicts)} {kind}s passed.")

@@ -32,7 +32,7 @@ class NumpyCharRNN:
             cell.build(E if layer == 0 else H, np.float32)
         rng = np.random.default_rng(seed)
         self.embedding = rng.uniform(-1.0, 1.0, size=(V, E)).astype(np.float32)
-        self.softmax_w = glorot_uniform(rng, (H, V)).astype(np.float32)
+        self.softmax_w = glorot_uniform(rng, (H, V), np.float32)
         self.softmax_b = np.zeros(V, np.float32)
 
     @property

@@ -10,14 +10,42 @@ respect to the step's output and new state, and returns its gradients with respe
 the inputs, the previous state and every weight.
 """
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from rnnref import structure, validation
+from rnnref import naming, structure, validation
 
-Initializer = Callable[[np.random.Generator, tuple], np.ndarray]
+Initializer = Callable[[np.random.Generator, tuple, np.dtype], np.ndarray]
+
+
+def as_dtype(value: Any) -> np.dtype:
+    """A NumPy dtype from anything NumPy names one with, or a TensorFlow DType (as TF1 code
+    passes ``tf.float32``)."""
+    return np.dtype(getattr(value, "as_numpy_dtype", value))
+
+
+def as_array(value: Any, owner: str, name: str) -> np.ndarray:
+    """``value`` as an array. Python numbers and lists convert as TF1 converts them (floats
+    to float32, ints to int32), so ``rnnref.np`` and ``rnnref.tf`` agree on them."""
+    validation.not_none(owner, name, value)
+    try:
+        array = np.asarray(value)
+    except ValueError:
+        validation.ragged(owner, name)
+    if isinstance(value, (list, tuple, float, int)):
+        array = array.astype(
+            {"float64": np.float32, "int64": np.int32}.get(array.dtype.name, array.dtype)
+        )
+    return array
+
+
+def as_arrays(value: Any, owner: str, name: str) -> Any:
+    """A state (nested like a ``state_size``) with every leaf ``as_array``."""
+    validation.not_none(owner, name, value)
+    return structure.map_structure(lambda leaf: as_array(leaf, owner, name), value)
 
 
 class RNNCell:
@@ -32,16 +60,33 @@ class RNNCell:
     gradients need, and ``_backward`` (written beside ``call``) computes them.
     """
 
-    def __init__(self, *, seed: int | None = None) -> None:
-        self._seed = seed
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        dtype: Any = None,
+        reuse: Any = None,
+        seed: int | None = None,
+    ) -> None:
+        """``name``: the scope of the weights' names (see ``rnnref.naming``); ``dtype``: the
+        weights' dtype (default: that of the first inputs or state); ``reuse``: accepted
+        for TF1's signature and unused, since a cell object always reuses its own weights;
+        ``seed``: any int, for reproducible initial weights (and dropout masks)."""
+        self._owner = type(self).__name__
+        self._name = naming.cell_name(name, self._owner)
+        self._seed = validation.seed(seed, self._owner)
         self._cells: list[RNNCell] = []
         self._params: dict[str, np.ndarray] = {}
         self._input_depth: int | None = None
-        self.dtype: np.dtype | None = None
+        self._scope = ""
+        self.dtype: np.dtype | None = validation.dtype_or_none(
+            dtype, self._owner, as_dtype, _is_float
+        )
 
     @property
     def name(self) -> str:
-        return type(self).__name__
+        """The scope TF1 names this cell's weights in, e.g. ``basic_lstm_cell``."""
+        return self._name
 
     @property
     def state_size(self) -> Any:
@@ -67,30 +112,42 @@ class RNNCell:
     def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
         """The gradients of one step, from the tape ``call`` filled: see ``backward``."""
         raise NotImplementedError(
-            f"{self.name} has no backward pass; only rnnref's own cells and wrappers have one."
+            f"{self._owner} has no backward pass; only rnnref's own cells and wrappers have one."
         )
 
     @property
     def built(self) -> bool:
         return self._input_depth is not None
 
-    def build(self, input_depth: int, dtype: Any = np.float32) -> None:
-        """Create the weights for inputs of depth ``input_depth`` (D), in ``dtype``."""
-        input_depth = validation.positive_int(input_depth, "input_depth", self.name)
-        dtype = np.dtype(dtype)
-        validation.float_dtype(self.name, np.issubdtype(dtype, np.floating), dtype)
-        for cell, depth in zip(self._cells, self._cell_depths(input_depth), strict=True):
+    def build(self, input_depth: int, dtype: Any = None) -> None:
+        """Create the weights for inputs of depth ``input_depth`` (D), in ``dtype``
+        (default: the ``dtype`` given at construction, else float32)."""
+        self._build(input_depth, dtype, "")
+
+    def _build(self, input_depth: int, dtype: Any, scope: str) -> None:
+        """``build``, with every weight named under ``scope`` (e.g. ``multi_rnn_cell/cell_0/``)."""
+        input_depth = validation.positive_int(input_depth, "input_depth", self._owner)
+        if dtype is None:
+            dtype = np.float32 if self.dtype is None else self.dtype
+        dtype = as_dtype(dtype)
+        validation.float_dtype(self._owner, _is_float(dtype), dtype)
+        for index, (cell, depth) in enumerate(
+            zip(self._cells, self._cell_depths(input_depth), strict=True)
+        ):
             if not cell.built:
-                cell.build(depth, dtype)
+                cell._build(depth, dtype, self._inner_scope(scope, index))
             validation.inner_cell_built(
-                self.name, cell.name, depth, dtype, cell._input_depth, cell.dtype
+                self._owner, cell._owner, depth, dtype, cell._input_depth, cell.dtype
             )
         rng = np.random.default_rng(self._seed)
         self._params = {
-            name: init(rng, shape).astype(dtype)
-            for name, shape, init in self._variables(input_depth)
+            name: init(rng, shape, dtype) for name, shape, init in self._variables(input_depth)
         }
-        self._input_depth, self.dtype = input_depth, dtype
+        self._input_depth, self.dtype, self._scope = input_depth, dtype, scope
+
+    def _inner_scope(self, scope: str, index: int) -> str:
+        """The scope inner cell ``index`` names its weights in: by default this cell's."""
+        return f"{scope}{self.name}/"
 
     @property
     def weights(self) -> list[np.ndarray]:
@@ -100,17 +157,24 @@ class RNNCell:
 
     @property
     def weight_names(self) -> list[str]:
-        inner = [f"{cell.name}/{n}" for cell in self._cells for n in cell.weight_names]
-        return inner + list(self._params)
+        """The weights' names as TF1 scopes them, in the order of ``weights``: a TF1 variable's
+        name without ``:0``, e.g. ``multi_rnn_cell/cell_0/gru_cell/gates/kernel``."""
+        inner = [n for cell in self._cells for n in cell.weight_names]
+        return inner + [f"{self._scope}{self.name}/{n}" for n in self._params]
 
     def set_weights(self, weights: list) -> None:
         """Replace every weight by a copy of ``weights`` (a list shaped like ``self.weights``)."""
         if not self.built:
-            validation.not_built(self.name)
+            validation.not_built(self._owner)
+        validation.weight_list(self._owner, weights)
+        validation.not_none(self._owner, "weights", tuple(weights))
         arrays = [np.asarray(w) for w in weights]
-        validation.set_weights(
-            self.name, self.weight_names, [w.shape for w in self.weights], [a.shape for a in arrays]
-        )
+        names = self.weight_names
+        shapes = [w.shape for w in self.weights]
+        validation.set_weights(self._owner, names, shapes, [a.shape for a in arrays])
+        for index, (name, array) in enumerate(zip(names, arrays, strict=True)):
+            is_real = _is_float(array.dtype) or np.issubdtype(array.dtype, np.integer)
+            validation.real_weight(self._owner, index, name, is_real, array.dtype)
         self._assign(iter(arrays))
 
     def _assign(self, arrays: Any) -> None:
@@ -120,11 +184,28 @@ class RNNCell:
             self._params[name] = np.array(next(arrays), dtype=self.dtype)
 
     def zero_state(self, batch_size: int, dtype: Any = np.float32) -> Any:
-        """Zeros shaped like ``state_size``: arrays of shape [B, n]."""
-        batch_size = validation.positive_int(batch_size, "batch_size", f"{self.name}.zero_state")
+        """Zeros shaped like ``state_size``: arrays of shape [B, n] (B = 0 too, as TF1)."""
+        batch_size = validation.batch_size(batch_size, f"{self._owner}.zero_state")
+        dtype = as_dtype(dtype)
         return structure.map_structure(
-            lambda size: np.zeros((batch_size, size), dtype=dtype), self.state_size
+            lambda size: np.zeros((batch_size, *validation.dims(size)), dtype), self.state_size
         )
+
+    def get_initial_state(
+        self, inputs: Any = None, batch_size: int | None = None, dtype: Any = None
+    ) -> Any:
+        """TF1's: ``zero_state`` for the batch and dtype of ``inputs`` [B, ...], or for
+        ``batch_size`` and ``dtype`` when no inputs are given."""
+        owner = f"{self._owner}.get_initial_state"
+        if inputs is None:
+            batch_size, dtype = validation.initial_state_args(owner, None, None, batch_size, dtype)
+        else:
+            inputs = as_array(inputs, owner, "inputs")
+            given = None if dtype is None else as_dtype(dtype)
+            batch_size, dtype = validation.initial_state_args(
+                owner, inputs.shape[0], inputs.dtype, batch_size, given
+            )
+        return self.zero_state(batch_size, dtype)
 
     def __call__(self, inputs: Any, state: Any) -> tuple[np.ndarray, Any]:
         """One time step. inputs: [B, D]; state nested like ``state_size``."""
@@ -139,7 +220,7 @@ class RNNCell:
         """
         step: dict = {}
         output, new_state = self._run(inputs, state, step)
-        made_by = f"{self.name}.forward"
+        made_by = f"{self._owner}.forward"
         return output, new_state, {"made_by": made_by, "cell": self, "output": output,
                                    "state": new_state, "step": step}  # fmt: skip
 
@@ -154,8 +235,8 @@ class RNNCell:
         d_weights: one array per weight, in the order and shapes of ``weights``). An
         EmbeddingWrapper's integer ids have no gradient: d_inputs is None.
         """
-        owner = f"{self.name}.backward"
-        validation.tape_from(owner, tape, f"{self.name}.forward", self)
+        owner = f"{self._owner}.backward"
+        validation.tape_from(owner, tape, f"{self._owner}.forward", self)
         d_output = _gradient_like(owner, "d_output", d_output, tape["output"])
         d_new_state = _gradient_like(owner, "d_new_state", d_new_state, tape["state"])
         return self._backward(tape["step"], d_output, d_new_state)
@@ -168,27 +249,41 @@ class RNNCell:
         return self.call(inputs, state, tape)
 
     def _prepare(self, inputs: Any, state: Any) -> tuple[np.ndarray, Any]:
-        """Check one step's inputs and state (building the cell if needed); return arrays."""
-        inputs = self._check_inputs(np.asarray(inputs))
-        state = structure.map_structure(np.asarray, state)
-        validation.state(self.name, state, self.state_size, inputs.shape[0], np.shape)
-        leaves = structure.flatten(state)
-        dtype = inputs.dtype if np.issubdtype(inputs.dtype, np.floating) else leaves[0].dtype
+        """Check one step's inputs and state (building the cell if needed); return arrays.
+
+        A user's cell may take nested inputs (checked by its own ``call``) and have state
+        parts whose size is not an int (e.g. a scalar): those parts are not checked here.
+        """
+        if structure.is_nested(inputs):
+            inputs = as_arrays(inputs, self._owner, "inputs")
+            first = structure.flatten(inputs)[0]
+        else:
+            inputs = first = self._check_inputs(as_array(inputs, self._owner, "inputs"))
+        state = as_arrays(state, self._owner, "state")
+        validation.state(self._owner, state, self.state_size, first.shape[0], np.shape)
+        sizes = structure.flatten(self.state_size)
+        leaves = [
+            leaf
+            for leaf, size in zip(structure.flatten(state), sizes, strict=True)
+            if isinstance(size, numbers.Integral)
+        ]
+        float_inputs = _is_float(first.dtype)
         if not self.built:
-            self.build(inputs.shape[1], dtype)
-        if np.issubdtype(inputs.dtype, np.floating):
-            validation.dtypes_match(self.name, "inputs", inputs.dtype, self.dtype)
+            dtype = first.dtype if float_inputs or not leaves else leaves[0].dtype
+            self.build(first.shape[-1], dtype if self.dtype is None else self.dtype)
+        if float_inputs:
+            validation.dtypes_match(self._owner, "inputs", first.dtype, self.dtype)
         for leaf in leaves:
-            validation.dtypes_match(self.name, "the state", leaf.dtype, self.dtype)
+            validation.dtypes_match(self._owner, "the state", leaf.dtype, self.dtype)
         return inputs, state
 
     def _check_inputs(self, inputs: np.ndarray) -> np.ndarray:
-        validation.float_inputs(self.name, np.issubdtype(inputs.dtype, np.floating), inputs.dtype)
-        validation.cell_inputs(self.name, inputs.shape, self._input_depth)
+        validation.float_inputs(self._owner, np.issubdtype(inputs.dtype, np.floating), inputs.dtype)
+        validation.cell_inputs(self._owner, inputs.shape, self._input_depth)
         return inputs
 
     def __repr__(self) -> str:
-        return f"{self.name}(state_size={self.state_size}, output_size={self.output_size})"
+        return f"{self._owner}(state_size={self.state_size}, output_size={self.output_size})"
 
 
 def _subtape(tape: dict | None, key: Any) -> dict | None:
@@ -203,3 +298,7 @@ def _gradient_like(owner: str, name: str, gradient: Any, value: Any) -> Any:
     gradient = structure.map_structure(np.asarray, gradient)
     validation.gradient_like(owner, name, gradient, value, np.shape)
     return structure.map_structure(lambda g, v: g.astype(v.dtype, copy=False), gradient, value)
+
+
+def _is_float(dtype: np.dtype) -> bool:
+    return np.issubdtype(dtype, np.floating)

@@ -1,18 +1,18 @@
 """The four cells of TF1's ``rnn_cell_impl``: one time step each, written as the equations.
 
-Each cell's kernel stacks the input rows over the recurrent rows, W = [W_x; W_h], as
-TF1 stores it, so ``[x, h] @ W = x @ W_x + h @ W_h``. The cells compute the input term
-``x @ W_x + b`` and the step that adds the recurrent term separately: a single call
-does both, and ``dynamic_rnn`` computes the input term for all time steps in one
-matrix product before the loop (the step then costs only ``h @ W_h``).
+Each ``call`` is TF1's equations, one statement per line: the inputs and the previous
+state are concatenated, ``z = [x, h_prev] @ W + b`` (the kernel W stacks the input rows
+over the recurrent rows, as TF1 stores it), ``z`` is split into the gates, and the gates
+make the new state. With a ``tape`` dict, ``call`` records the values its backward needs.
 
-Backpropagation mirrors that split. ``_step`` records its intermediate values in a tape
-when given one, and ``_step_backward``, written right under it, turns the gradients of
-the step's output and new state into the gradients of the input term, of the previous
-state and of the step's other weights (peepholes, projection). ``_input_term_backward``
-then gives the inputs', kernels' and biases' gradients, for one step or, in
-``dynamic_rnn_backward``, for all time steps in one matrix product. Write a gradient as
-``d_x`` = dL/dx for the loss L.
+``_backward``, written right under each ``call``, runs the same equations in reverse
+order: from the gradients of the step's output and new state to those of the inputs,
+the previous state and every weight. Write a gradient as ``d_x`` = dL/dx for a loss L.
+The backward recomputes the gates' activations from the recorded pre-activations
+(cheap next to the matrix products), so the forward stays one line per equation.
+
+``dynamic_rnn`` runs these cells through a faster unroll, ``rnnref.np.fused``, that
+computes the same equations; tests prove the two equal.
 """
 
 from collections.abc import Callable
@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from rnnref import structure, validation
+from rnnref import validation
 from rnnref.np.base import RNNCell
-from rnnref.np.initializers import glorot_uniform, ones, zeros
+from rnnref.np.initializers import from_argument, glorot_uniform, ones, zeros
 from rnnref.structure import LSTMStateTuple
 
 Activation = Callable[[np.ndarray], np.ndarray]
@@ -60,80 +60,41 @@ def _clip(x: np.ndarray, bound: float, tape: dict | None, name: str) -> np.ndarr
     return np.clip(x, -bound, bound)
 
 
-class _LinearInputCell(RNNCell):
-    """A cell whose inputs enter only through ``x @ W_x + b``: ``call = _step(_input_term(x))``.
+def relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0)
 
-    ``_linears`` names, for each part of the input term, its kernel, its bias and the tape
-    entry its recurrent product multiplies: the part's pre-activation is
-    ``x @ W_x + b + tape[entry] @ W_h``, with kernel W = [W_x; W_h]. Backward uses that
-    pairing to turn each part's gradient into the gradients of x, W and b.
+
+def linear(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+ACTIVATIONS = {"tanh": np.tanh, "sigmoid": sigmoid, "relu": relu, "linear": linear}
+
+
+def _activation(value: Any, owner: str) -> Activation:
+    """``activation=`` as a function: TF1's tanh for None, a Keras name looked up."""
+    return validation.activation(value, owner, ACTIVATIONS) or np.tanh
+
+
+def _linear_backward(
+    x_h: np.ndarray, kernel: np.ndarray, d_z: np.ndarray, input_depth: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients through ``z = [x, h] @ W + b``, the product every cell starts from.
+
+    x_h: [B, D + H] (the concatenated inputs); kernel W: [D + H, k]; d_z: [B, k].
+    Returns (d_x [B, D], d_h [B, H], d_W [D + H, k], d_b [k]).
     """
-
-    _linears: tuple = (("kernel", "bias", "h_prev"),)
-
-    def _input_term(self, inputs: np.ndarray) -> Any:
-        """inputs: [N, D] -> the inputs' share of the pre-activations, [N, k] (or a tuple)."""
-        raise NotImplementedError
-
-    def _step(self, input_term: Any, state: Any, tape: dict | None = None) -> tuple:
-        """Add the recurrent term to ``input_term`` and apply the cell's equations.
-
-        With a ``tape`` dict, also records the values ``_step_backward`` needs.
-        """
-        raise NotImplementedError
-
-    def _step_backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
-        """d_output [B, output_size], d_state (like the new state) -> (d_input_term like
-        ``_input_term``'s result, d_state of the previous state, {weight name: gradient} for
-        the weights the step uses other than the kernels and biases)."""
-        raise NotImplementedError
-
-    def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
-        if tape is not None:
-            tape["inputs"] = inputs
-        return self._step(self._input_term(inputs), state, tape)
-
-    def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
-        d_input_term, d_state_prev, grads = self._step_backward(tape, d_output, d_state)
-        recurrent_inputs = [tape[entry] for _, _, entry in self._linears]
-        d_inputs = self._input_term_backward(tape["inputs"], recurrent_inputs, d_input_term, grads)
-        return d_inputs, d_state_prev, [grads[name] for name in self._params]
-
-    def _input_term_backward(
-        self, inputs: np.ndarray, recurrent_inputs: list, d_input_term: Any, grads: dict
-    ) -> np.ndarray:
-        """Gradients through the linear maps, for N rows at once: one step (N = B) or all
-        steps of an unroll (N = T*B), where the sums over rows become one matrix product.
-
-        inputs: [N, D]; recurrent_inputs: one [N, H] per part of the input term, the values
-        each W_h multiplied; d_input_term: like ``_input_term``'s result, [N, k] per part.
-        Stores each kernel's and bias's gradient in ``grads``; returns d_inputs [N, D].
-        """
-        d_inputs = 0
-        parts = zip(self._linears, recurrent_inputs, structure.flatten(d_input_term), strict=True)
-        for (kernel, bias, _), recurrent, d_z in parts:
-            W_x, _ = self._split_kernel(kernel)
-            d_inputs = d_inputs + d_z @ W_x.T  # [N, k] @ [k, D]
-            # z = x @ W_x + h @ W_h + b, so dW = [x^T d_z; h^T d_z] in W's stacked layout.
-            grads[kernel] = np.concatenate([inputs.T @ d_z, recurrent.T @ d_z])  # [D + H, k]
-            grads[bias] = d_z.sum(axis=0)
-        return d_inputs
-
-    def _split_kernel(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """W = [W_x; W_h] -> (W_x [D, k], W_h [H, k])."""
-        kernel = self._params[name]
-        return kernel[: self._input_depth], kernel[self._input_depth :]
+    d_x_h = d_z @ kernel.T  # (B, k) @ (k, D + H) -> (B, D + H)
+    d_x, d_h = np.split(d_x_h, [input_depth], axis=1)  # (B, D + H) -> (B, D), (B, H)
+    d_kernel = x_h.T @ d_z  # (D + H, B) @ (B, k) -> (D + H, k)
+    d_bias = d_z.sum(axis=0)  # every row added the same b
+    return d_x, d_h, d_kernel, d_bias
 
 
-class _OutputIsStateCell(_LinearInputCell):
+class _OutputIsStateCell(RNNCell):
     """A cell whose output is its new state, [B, H]: ``BasicRNNCell`` and ``GRUCell``."""
 
-    def __init__(
-        self, num_units: int, activation: Activation | None = None, *, seed: int | None = None
-    ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._activation = activation or np.tanh
+    _num_units: int
 
     @property
     def state_size(self) -> int:
@@ -145,34 +106,51 @@ class _OutputIsStateCell(_LinearInputCell):
 
 
 class BasicRNNCell(_OutputIsStateCell):
-    """The basic (Elman) RNN cell:  h_t = act([x_t, h_{t-1}] @ W + b).
+    """The basic (Elman) RNN cell (Elman 1990):
+
+        new_h = act([x, h_prev] @ W + b)
 
     The output is the new state. inputs: [B, D]; state: [B, H]; output: [B, H].
     """
+
+    def __init__(
+        self,
+        num_units: int,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
+        self._activation = _activation(activation, self._owner)
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
         return [("kernel", (input_depth + H, H), glorot_uniform), ("bias", (H,), zeros)]
 
-    def _input_term(self, inputs: np.ndarray) -> np.ndarray:
-        W_x, _ = self._split_kernel("kernel")
-        return inputs @ W_x + self._params["bias"]
-
-    def _step(
-        self, input_term: np.ndarray, state: np.ndarray, tape: dict | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        _, W_h = self._split_kernel("kernel")
+    def call(self, inputs: np.ndarray, state: np.ndarray, tape: dict | None = None) -> tuple:
+        W, b = self._params["kernel"], self._params["bias"]
         h_prev = state
-        new_h = self._activation(input_term + h_prev @ W_h)
+        x_h = np.concatenate([inputs, h_prev], axis=1)  # (B, D) + (B, H) -> (B, D + H)
+        new_h = self._activation(x_h @ W + b)  # (B, D + H) @ (D + H, H) -> (B, H)
         if tape is not None:
-            tape.update(h_prev=h_prev, new_h=new_h)
+            tape.update(x_h=x_h, new_h=new_h)
         return new_h, new_h
 
-    def _step_backward(self, tape: dict, d_output: np.ndarray, d_state: np.ndarray) -> tuple:
-        _, W_h = self._split_kernel("kernel")
+    def _backward(self, tape: dict, d_output: np.ndarray, d_state: np.ndarray) -> tuple:
+        act_grad = _derivative(self._activation, self._owner)
+        x_h, new_h = tape["x_h"], tape["new_h"]
         d_new_h = d_output + d_state  # the output is the new state: both paths add up
-        d_z = d_new_h * _derivative(self._activation, self.name)(tape["new_h"])  # [B, H]
-        return d_z, d_z @ W_h.T, {}  # z = input_term + h_prev @ W_h
+        # new_h = act(z)
+        d_z = d_new_h * act_grad(new_h)
+        # z = [x, h_prev] @ W + b
+        d_inputs, d_h_prev, d_W, d_b = _linear_backward(
+            x_h, self._params["kernel"], d_z, self._input_depth
+        )
+        return d_inputs, d_h_prev, [d_W, d_b]
 
 
 class GRUCell(_OutputIsStateCell):
@@ -184,65 +162,78 @@ class GRUCell(_OutputIsStateCell):
 
     The reset gate scales ``h_prev`` before the candidate's matrix product.
     inputs: [B, D]; state: [B, H]; output: [B, H] (the new state).
+    ``kernel_initializer`` and ``bias_initializer`` (a number, or a TF1-style callable
+    ``init(shape, dtype=dtype)``) replace TF1's defaults: Glorot uniform kernels, gate
+    biases 1.0 and candidate biases 0.
     """
+
+    def __init__(
+        self,
+        num_units: int,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        kernel_initializer: Any = None,
+        bias_initializer: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
+        self._activation = _activation(activation, self._owner)
+        owner = self._owner
+        self._kernel_init = from_argument(kernel_initializer, "kernel_initializer", owner, None)
+        self._bias_init = from_argument(bias_initializer, "bias_initializer", owner, None)
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
+        kernel = self._kernel_init or glorot_uniform
         return [
-            ("gates/kernel", (input_depth + H, 2 * H), glorot_uniform),
-            ("gates/bias", (2 * H,), ones),
-            ("candidate/kernel", (input_depth + H, H), glorot_uniform),
-            ("candidate/bias", (H,), zeros),
+            ("gates/kernel", (input_depth + H, 2 * H), kernel),
+            ("gates/bias", (2 * H,), self._bias_init or ones),
+            ("candidate/kernel", (input_depth + H, H), kernel),
+            ("candidate/bias", (H,), self._bias_init or zeros),
         ]
 
-    def _input_term(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        W_gx, _ = self._split_kernel("gates/kernel")
-        W_cx, _ = self._split_kernel("candidate/kernel")
-        gates_x = inputs @ W_gx + self._params["gates/bias"]  # [N, 2H]
-        candidate_x = inputs @ W_cx + self._params["candidate/bias"]  # [N, H]
-        return gates_x, candidate_x
-
-    _linears = (
-        ("gates/kernel", "gates/bias", "h_prev"),
-        ("candidate/kernel", "candidate/bias", "r_h_prev"),
-    )
-
-    def _step(
-        self, input_term: tuple, state: np.ndarray, tape: dict | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        _, W_gh = self._split_kernel("gates/kernel")
-        _, W_ch = self._split_kernel("candidate/kernel")
-        gates_x, candidate_x = input_term
+    def call(self, inputs: np.ndarray, state: np.ndarray, tape: dict | None = None) -> tuple:
+        p = self._params
         h_prev = state
-        r, u = np.split(sigmoid(gates_x + h_prev @ W_gh), 2, axis=1)  # [B, 2H] -> 2 x [B, H]
-        r_h_prev = r * h_prev  # the reset gate scales h_prev before the candidate's product
-        c = self._activation(candidate_x + r_h_prev @ W_ch)
+        x_h = np.concatenate([inputs, h_prev], axis=1)  # (B, D) + (B, H) -> (B, D + H)
+        z_g = x_h @ p["gates/kernel"] + p["gates/bias"]  # (B, D + H) @ (D + H, 2H) -> (B, 2H)
+        r, u = np.split(sigmoid(z_g), 2, axis=1)  # (B, 2H) -> 2 x (B, H)
+        x_rh = np.concatenate([inputs, r * h_prev], axis=1)  # (B, D) + (B, H) -> (B, D + H)
+        z_c = x_rh @ p["candidate/kernel"] + p["candidate/bias"]  # (B, D + H) @ (D + H, H)
+        c = self._activation(z_c)
         new_h = u * h_prev + (1 - u) * c
         if tape is not None:
-            tape.update(h_prev=h_prev, r=r, u=u, r_h_prev=r_h_prev, c=c)
+            tape.update(x_h=x_h, r=r, u=u, x_rh=x_rh, c=c)
         return new_h, new_h
 
-    def _step_backward(self, tape: dict, d_output: np.ndarray, d_state: np.ndarray) -> tuple:
-        _, W_gh = self._split_kernel("gates/kernel")
-        _, W_ch = self._split_kernel("candidate/kernel")
-        h_prev, r, u, c = tape["h_prev"], tape["r"], tape["u"], tape["c"]
+    def _backward(self, tape: dict, d_output: np.ndarray, d_state: np.ndarray) -> tuple:
+        act_grad = _derivative(self._activation, self._owner)
+        D, p = self._input_depth, self._params
+        x_h, r, u, x_rh, c = tape["x_h"], tape["r"], tape["u"], tape["x_rh"], tape["c"]
+        h_prev = x_h[:, D:]  # (B, D + H) -> (B, H)
         d_new_h = d_output + d_state  # the output is the new state: both paths add up
         # new_h = u * h_prev + (1 - u) * c
         d_u = d_new_h * (h_prev - c)
         d_c = d_new_h * (1 - u)
         d_h_prev = d_new_h * u
-        # c = act(candidate_x + r_h_prev @ W_ch)
-        d_candidate = d_c * _derivative(self._activation, self.name)(c)  # [B, H]
-        d_r_h_prev = d_candidate @ W_ch.T
+        # c = act(z_c);  z_c = [x, r * h_prev] @ W_c + b_c
+        d_z_c = d_c * act_grad(c)
+        d_inputs, d_r_h_prev, d_W_c, d_b_c = _linear_backward(x_rh, p["candidate/kernel"], d_z_c, D)
         d_r = d_r_h_prev * h_prev
         d_h_prev = d_h_prev + d_r_h_prev * r
-        # r, u = sigmoid(gates_x + h_prev @ W_gh)
-        d_gates = np.concatenate([d_r * r * (1 - r), d_u * u * (1 - u)], axis=1)  # [B, 2H]
-        d_h_prev = d_h_prev + d_gates @ W_gh.T
-        return (d_gates, d_candidate), d_h_prev, {}
+        # r, u = sigmoid(z_g);  z_g = [x, h_prev] @ W_g + b_g
+        d_z_g = np.concatenate([d_r * r * (1 - r), d_u * u * (1 - u)], axis=1)  # -> (B, 2H)
+        d_inputs_g, d_h_prev_g, d_W_g, d_b_g = _linear_backward(x_h, p["gates/kernel"], d_z_g, D)
+        d_inputs = d_inputs + d_inputs_g
+        d_h_prev = d_h_prev + d_h_prev_g
+        return d_inputs, d_h_prev, [d_W_g, d_b_g, d_W_c, d_b_c]
 
 
-class _LSTMState(_LinearInputCell):
+class _LSTMState(RNNCell):
     """The two LSTMs' state: ``LSTMStateTuple(c, h)``, or ``[c, h]`` concatenated."""
 
     _num_units: int
@@ -285,56 +276,58 @@ class BasicLSTMCell(_LSTMState):
         num_units: int,
         forget_bias: float = 1.0,
         state_is_tuple: bool = True,
-        activation: Activation | None = None,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
         *,
         seed: int | None = None,
     ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self.name)
-        self._state_is_tuple = bool(state_is_tuple)
-        self._activation = activation or np.tanh
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
+        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self._owner)
+        self._state_is_tuple = validation.boolean(state_is_tuple, "state_is_tuple", self._owner)
+        self._activation = _activation(activation, self._owner)
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
         return [("kernel", (input_depth + H, 4 * H), glorot_uniform), ("bias", (4 * H,), zeros)]
 
-    def _input_term(self, inputs: np.ndarray) -> np.ndarray:
-        W_x, _ = self._split_kernel("kernel")
-        return inputs @ W_x + self._params["bias"]
-
-    def _step(self, input_term: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
-        _, W_h = self._split_kernel("kernel")
+    def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
+        W, b = self._params["kernel"], self._params["bias"]
+        act = self._activation
         c_prev, h_prev = self._unpack(state)
-        i, j, f, o = np.split(input_term + h_prev @ W_h, 4, axis=1)  # [B, 4H] -> 4 x [B, H]
-        sig_i, act_j, sig_f = sigmoid(i), self._activation(j), sigmoid(f + self._forget_bias)
-        new_c = c_prev * sig_f + sig_i * act_j
-        act_c, sig_o = self._activation(new_c), sigmoid(o)
-        new_h = act_c * sig_o
+        x_h = np.concatenate([inputs, h_prev], axis=1)  # (B, D) + (B, H) -> (B, D + H)
+        z = x_h @ W + b  # (B, D + H) @ (D + H, 4H) -> (B, 4H)
+        i, j, f, o = np.split(z, 4, axis=1)  # (B, 4H) -> 4 x (B, H)
+        new_c = c_prev * sigmoid(f + self._forget_bias) + sigmoid(i) * act(j)
+        new_h = act(new_c) * sigmoid(o)
         if tape is not None:
-            tape.update(
-                c_prev=c_prev, h_prev=h_prev, sig_i=sig_i, act_j=act_j, sig_f=sig_f,
-                act_c=act_c, sig_o=sig_o,
-            )  # fmt: skip
+            tape.update(x_h=x_h, c_prev=c_prev, i=i, j=j, f=f, o=o, new_c=new_c)
         return new_h, self._pack(new_c, new_h)
 
-    def _step_backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
-        _, W_h = self._split_kernel("kernel")
-        act_grad = _derivative(self._activation, self.name)
-        c_prev, sig_i, act_j, sig_f = tape["c_prev"], tape["sig_i"], tape["act_j"], tape["sig_f"]
-        act_c, sig_o = tape["act_c"], tape["sig_o"]
+    def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
+        act, act_grad = self._activation, _derivative(self._activation, self._owner)
+        x_h, c_prev, new_c = tape["x_h"], tape["c_prev"], tape["new_c"]
+        # The forward's activations again, from the pre-activations i, j, f, o.
+        sig_i, act_j, sig_o = sigmoid(tape["i"]), act(tape["j"]), sigmoid(tape["o"])
+        sig_f, act_c = sigmoid(tape["f"] + self._forget_bias), act(new_c)
         d_new_c, d_new_h = self._unpack(d_state)
         d_new_h = d_new_h + d_output  # the output is the new h: both paths add up
-        # new_h = act(new_c) * sig_o
+        # new_h = act(new_c) * sigmoid(o)
         d_o = d_new_h * act_c * sig_o * (1 - sig_o)
         d_new_c = d_new_c + d_new_h * sig_o * act_grad(act_c)
-        # new_c = c_prev * sig_f + sig_i * act_j
+        # new_c = c_prev * sigmoid(f + forget_bias) + sigmoid(i) * act(j)
         d_i = d_new_c * act_j * sig_i * (1 - sig_i)
         d_j = d_new_c * sig_i * act_grad(act_j)
         d_f = d_new_c * c_prev * sig_f * (1 - sig_f)
         d_c_prev = d_new_c * sig_f
-        d_z = np.concatenate([d_i, d_j, d_f, d_o], axis=1)  # 4 x [B, H] -> [B, 4H]
-        return d_z, self._pack(d_c_prev, d_z @ W_h.T), {}  # z = input_term + h_prev @ W_h
+        # i, j, f, o = split(z, 4);  z = [x, h_prev] @ W + b
+        d_z = np.concatenate([d_i, d_j, d_f, d_o], axis=1)  # 4 x (B, H) -> (B, 4H)
+        d_inputs, d_h_prev, d_W, d_b = _linear_backward(
+            x_h, self._params["kernel"], d_z, self._input_depth
+        )
+        return d_inputs, self._pack(d_c_prev, d_h_prev), [d_W, d_b]
 
 
 class LSTMCell(_LSTMState):
@@ -357,97 +350,97 @@ class LSTMCell(_LSTMState):
         num_units: int,
         use_peepholes: bool = False,
         cell_clip: float | None = None,
+        initializer: Any = None,
         num_proj: int | None = None,
         proj_clip: float | None = None,
+        num_unit_shards: int | None = None,
+        num_proj_shards: int | None = None,
         forget_bias: float = 1.0,
         state_is_tuple: bool = True,
-        activation: Activation | None = None,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
         *,
         seed: int | None = None,
     ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._use_peepholes = bool(use_peepholes)
-        self._cell_clip = validation.positive_float_or_none(cell_clip, "cell_clip", self.name)
-        self._num_proj = (
-            None if num_proj is None else validation.positive_int(num_proj, "num_proj", self.name)
-        )
-        self._proj_clip = validation.positive_float_or_none(proj_clip, "proj_clip", self.name)
-        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self.name)
-        self._state_is_tuple = bool(state_is_tuple)
-        self._activation = activation or np.tanh
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        owner = self._owner
+        self._num_units = validation.positive_int(num_units, "num_units", owner)
+        self._use_peepholes = validation.boolean(use_peepholes, "use_peepholes", owner)
+        self._cell_clip = validation.clip_or_none(cell_clip, "cell_clip", owner)
+        self._initializer = from_argument(initializer, "initializer", owner, glorot_uniform)
+        self._num_proj = validation.positive_int_or_none(num_proj, "num_proj", owner)
+        self._proj_clip = validation.clip_or_none(proj_clip, "proj_clip", owner)
+        validation.positive_int_or_none(num_unit_shards, "num_unit_shards", owner)
+        validation.positive_int_or_none(num_proj_shards, "num_proj_shards", owner)
+        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", owner)
+        self._state_is_tuple = validation.boolean(state_is_tuple, "state_is_tuple", owner)
+        self._activation = _activation(activation, owner)
 
     def _h_size(self) -> int:
         return self._num_proj or self._num_units
 
     def _variables(self, input_depth: int) -> list:
         H, h_size = self._num_units, self._h_size()
-        variables = [
-            ("kernel", (input_depth + h_size, 4 * H), glorot_uniform),
-            ("bias", (4 * H,), zeros),
-        ]
+        init = self._initializer  # TF1's for the kernel, the peepholes and the projection
+        variables = [("kernel", (input_depth + h_size, 4 * H), init), ("bias", (4 * H,), zeros)]
         if self._use_peepholes:
             peepholes = ("w_f_diag", "w_i_diag", "w_o_diag")
-            variables += [(name, (H,), glorot_uniform) for name in peepholes]
+            variables += [(name, (H,), init) for name in peepholes]
         if self._num_proj is not None:
-            variables.append(("projection/kernel", (H, self._num_proj), glorot_uniform))
+            variables.append(("projection/kernel", (H, self._num_proj), init))
         return variables
 
-    def _input_term(self, inputs: np.ndarray) -> np.ndarray:
-        W_x, _ = self._split_kernel("kernel")
-        return inputs @ W_x + self._params["bias"]
-
-    _linears = (("kernel", "bias", "m_prev"),)
-
-    def _step(self, input_term: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
-        _, W_h = self._split_kernel("kernel")
-        p = self._params
+    def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
+        p, act = self._params, self._activation
         c_prev, m_prev = self._unpack(state)
-        i, j, f, o = np.split(input_term + m_prev @ W_h, 4, axis=1)  # [B, 4H] -> 4 x [B, H]
+        x_m = np.concatenate([inputs, m_prev], axis=1)  # (B, D) + (B, P) -> (B, D + P)
+        z = x_m @ p["kernel"] + p["bias"]  # (B, D + P) @ (D + P, 4H) -> (B, 4H)
+        i, j, f, o = np.split(z, 4, axis=1)  # (B, 4H) -> 4 x (B, H)
         if self._use_peepholes:
             i = i + p["w_i_diag"] * c_prev
             f = f + p["w_f_diag"] * c_prev
-        sig_i, act_j, sig_f = sigmoid(i), self._activation(j), sigmoid(f + self._forget_bias)
-        c = sig_f * c_prev + sig_i * act_j
+        c = sigmoid(f + self._forget_bias) * c_prev + sigmoid(i) * act(j)
         if self._cell_clip is not None:
             c = _clip(c, self._cell_clip, tape, "c_passes")
         if self._use_peepholes:
             o = o + p["w_o_diag"] * c
-        sig_o, act_c = sigmoid(o), self._activation(c)
-        m = sig_o * act_c
+        m = sigmoid(o) * act(c)
         if tape is not None:
-            tape.update(
-                c_prev=c_prev, m_prev=m_prev, sig_i=sig_i, act_j=act_j, sig_f=sig_f, c=c,
-                sig_o=sig_o, act_c=act_c, m=m,
-            )  # fmt: skip
+            tape.update(x_m=x_m, c_prev=c_prev, i=i, j=j, f=f, o=o, c=c, m=m)
         if self._num_proj is not None:
-            m = m @ p["projection/kernel"]  # [B, H] -> [B, P]
+            m = m @ p["projection/kernel"]  # (B, H) @ (H, P) -> (B, P)
             if self._proj_clip is not None:
                 m = _clip(m, self._proj_clip, tape, "m_passes")
         return m, self._pack(c, m)
 
-    def _step_backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
-        _, W_h = self._split_kernel("kernel")
+    def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
         p, grads = self._params, {}
-        act_grad = _derivative(self._activation, self.name)
-        c_prev, sig_i, act_j, sig_f = tape["c_prev"], tape["sig_i"], tape["act_j"], tape["sig_f"]
-        c, sig_o, act_c = tape["c"], tape["sig_o"], tape["act_c"]
+        act, act_grad = self._activation, _derivative(self._activation, self._owner)
+        x_m, c_prev, c = tape["x_m"], tape["c_prev"], tape["c"]
+        # The forward's activations again, from the pre-activations i, j, f, o.
+        sig_i, act_j, sig_o = sigmoid(tape["i"]), act(tape["j"]), sigmoid(tape["o"])
+        sig_f, act_c = sigmoid(tape["f"] + self._forget_bias), act(c)
         d_c, d_m = self._unpack(d_state)
         d_m = d_m + d_output  # the output is the new m: both paths add up
         if self._num_proj is not None:
+            # m = clip(m @ W_proj, -proj_clip, proj_clip)
             if self._proj_clip is not None:
                 d_m = d_m * tape["m_passes"]
-            grads["projection/kernel"] = tape["m"].T @ d_m  # [H, B] @ [B, P]
-            d_m = d_m @ p["projection/kernel"].T  # [B, P] -> [B, H]
-        # m = sig_o * act(c), with the o peephole reading c
+            grads["projection/kernel"] = tape["m"].T @ d_m  # (H, B) @ (B, P) -> (H, P)
+            d_m = d_m @ p["projection/kernel"].T  # (B, P) @ (P, H) -> (B, H)
+        # m = sigmoid(o) * act(c), with o = o + w_o_diag * c
         d_o = d_m * act_c * sig_o * (1 - sig_o)
         d_c = d_c + d_m * sig_o * act_grad(act_c)
         if self._use_peepholes:
             d_c = d_c + d_o * p["w_o_diag"]
             grads["w_o_diag"] = (d_o * c).sum(axis=0)
         if self._cell_clip is not None:
+            # c = clip(c, -cell_clip, cell_clip)
             d_c = d_c * tape["c_passes"]
-        # c = sig_f * c_prev + sig_i * act_j, with the i and f peepholes reading c_prev
+        # c = sigmoid(f + forget_bias) * c_prev + sigmoid(i) * act(j), with the i and f
+        # peepholes i = i + w_i_diag * c_prev and f = f + w_f_diag * c_prev
         d_i = d_c * act_j * sig_i * (1 - sig_i)
         d_j = d_c * sig_i * act_grad(act_j)
         d_f = d_c * c_prev * sig_f * (1 - sig_f)
@@ -456,5 +449,9 @@ class LSTMCell(_LSTMState):
             d_c_prev = d_c_prev + d_i * p["w_i_diag"] + d_f * p["w_f_diag"]
             grads["w_i_diag"] = (d_i * c_prev).sum(axis=0)
             grads["w_f_diag"] = (d_f * c_prev).sum(axis=0)
-        d_z = np.concatenate([d_i, d_j, d_f, d_o], axis=1)  # 4 x [B, H] -> [B, 4H]
-        return d_z, self._pack(d_c_prev, d_z @ W_h.T), grads  # z = input_term + m_prev @ W_h
+        # i, j, f, o = split(z, 4);  z = [x, m_prev] @ W + b
+        d_z = np.concatenate([d_i, d_j, d_f, d_o], axis=1)  # 4 x (B, H) -> (B, 4H)
+        d_inputs, d_m_prev, grads["kernel"], grads["bias"] = _linear_backward(
+            x_m, p["kernel"], d_z, self._input_depth
+        )
+        return d_inputs, self._pack(d_c_prev, d_m_prev), [grads[name] for name in p]

@@ -6,20 +6,21 @@ its last valid step (the initial state for a length of 0), exactly as TF1.
 
 Backpropagation through time: ``dynamic_rnn_forward`` is ``dynamic_rnn`` that also
 returns a tape of every step, and ``dynamic_rnn_backward`` runs the same loop backwards
-through the cells' step backward passes:
+through the cells' ``backward``:
 
     outputs, final_state, tape = dynamic_rnn_forward(cell, x, sequence_length=lengths)
     d_x, d_initial_state, d_weights = dynamic_rnn_backward(tape, d_outputs, d_final_state)
 """
 
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 from rnnref import structure, validation
-from rnnref.np.base import RNNCell, _gradient_like
-from rnnref.np.cells import _LinearInputCell
+from rnnref.np import fused
+from rnnref.np.base import RNNCell, _gradient_like, as_array, as_arrays
 
 
 def dynamic_rnn(
@@ -28,17 +29,25 @@ def dynamic_rnn(
     sequence_length: Any = None,
     initial_state: Any = None,
     dtype: Any = None,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
     time_major: bool = False,
+    scope: str | None = None,
 ) -> tuple[np.ndarray, Any]:
     """Run ``cell`` over every time step of ``inputs``.
 
     inputs: [B, T, D] ([T, B, D] if ``time_major``); sequence_length: [B] ints in [0, T];
     initial_state: nested like ``cell.state_size`` (zeros of ``dtype`` if omitted).
     Returns outputs [B, T, output_size] ([T, B, output_size] if ``time_major``) and the
-    final state.
+    final state. ``parallel_iterations`` and ``swap_memory`` tune TF1's graph loop and
+    change nothing here (they are checked, then unused); ``scope`` (default "rnn", as
+    TF1) prefixes the weights' names when this call builds the cell.
     """
     args = (sequence_length, initial_state, dtype, time_major)
-    return _dynamic_rnn("dynamic_rnn", cell, inputs, *args, tape=None)
+    validation.graph_options("dynamic_rnn", parallel_iterations, swap_memory)
+    return _dynamic_rnn(
+        "dynamic_rnn", cell, inputs, *args, validation.scope(scope, "rnn"), tape=None
+    )
 
 
 def dynamic_rnn_forward(
@@ -47,7 +56,10 @@ def dynamic_rnn_forward(
     sequence_length: Any = None,
     initial_state: Any = None,
     dtype: Any = None,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
     time_major: bool = False,
+    scope: str | None = None,
 ) -> tuple[np.ndarray, Any, dict]:
     """``dynamic_rnn`` that also returns the tape ``dynamic_rnn_backward`` needs.
 
@@ -55,9 +67,12 @@ def dynamic_rnn_forward(
     ([T, B, output_size] if ``time_major``) and the final state. The tape is a dict: the
     cell, the time-major inputs [T, B, D], the lengths, and one tape per time step.
     """
-    tape = {"made_by": "dynamic_rnn_forward", "time_major": time_major}
-    args = (sequence_length, initial_state, dtype, time_major)
-    outputs, state = _dynamic_rnn("dynamic_rnn_forward", cell, inputs, *args, tape=tape)
+    owner = "dynamic_rnn_forward"
+    validation.graph_options(owner, parallel_iterations, swap_memory)
+    time_major = validation.boolean(time_major, "time_major", owner)
+    tape = {"made_by": owner, "time_major": time_major}
+    args = (sequence_length, initial_state, dtype, time_major, validation.scope(scope, "rnn"))
+    outputs, state = _dynamic_rnn(owner, cell, inputs, *args, tape=tape)
     tape.update(outputs=outputs, final_state=state)
     return outputs, state, tape
 
@@ -95,18 +110,25 @@ def _dynamic_rnn(
     initial_state: Any,
     dtype: Any,
     time_major: bool,
+    scope: str,
     tape: dict | None,
 ) -> tuple[np.ndarray, Any]:
     validation.is_cell(cell, RNNCell, owner)
-    inputs = np.asarray(inputs)
-    validation.sequence_inputs(owner, inputs.shape, time_major)
+    time_major = validation.boolean(time_major, "time_major", owner)
+    inputs = as_arrays(inputs, owner, "inputs")  # an array, or a tuple of them for a user's cell
+    for leaf in structure.flatten(inputs):
+        validation.sequence_inputs(owner, leaf.shape, time_major)
     if not time_major:
-        inputs = inputs.transpose(1, 0, 2)  # (B, T, D) -> (T, B, D)
-    args = (sequence_length, initial_state, dtype)
+        inputs = structure.map_structure(_swap_batch_and_time, inputs)  # (B, T, D) -> (T, B, D)
+    args = (sequence_length, initial_state, dtype, scope)
     outputs, state = _unroll(owner, cell, inputs, *args, tape=tape)
     if not time_major:
-        outputs = outputs.transpose(1, 0, 2)  # (T, B, H) -> (B, T, H)
+        outputs = structure.map_structure(_swap_batch_and_time, outputs)  # (T, B, H) -> (B, T, H)
     return outputs, state
+
+
+def _swap_batch_and_time(x: np.ndarray) -> np.ndarray:
+    return np.swapaxes(x, 0, 1)  # (B, T, ...) <-> (T, B, ...)
 
 
 def static_rnn(
@@ -115,19 +137,40 @@ def static_rnn(
     initial_state: Any = None,
     dtype: Any = None,
     sequence_length: Any = None,
+    scope: str | None = None,
 ) -> tuple[list, Any]:
-    """``dynamic_rnn`` over a Python list of T arrays [B, D]; returns a list of T outputs."""
-    validation.is_cell(cell, RNNCell, "static_rnn")
-    validation.step_list("static_rnn", inputs)
-    steps = [np.asarray(x) for x in inputs]
+    """``dynamic_rnn`` over a Python list of T arrays [B, D]; returns a list of T outputs.
+
+    ``scope`` (default "rnn") prefixes the weights' names when this call builds the cell.
+    """
+    owner = "static_rnn"
+    validation.is_cell(cell, RNNCell, owner)
+    stacked = _stack_steps(owner, inputs)
+    args = (sequence_length, initial_state, dtype, validation.scope(scope, "rnn"))
+    outputs, state = _unroll(owner, cell, stacked, *args)
+    return _per_step(outputs, len(inputs)), state
+
+
+def _per_step(outputs: Any, max_time: int) -> list:
+    """Outputs [T, B, ...] (nested like output_size) -> a list of T steps' outputs."""
+    unstacked = structure.map_structure(list, outputs)  # [T, B, ...] -> T x [B, ...]
+    return [structure.map_structure(itemgetter(t), unstacked) for t in range(max_time)]
+
+
+def _stack_steps(owner: str, inputs: Any) -> Any:
+    """T steps [B, D] (an EmbeddingWrapper's ids may be [B]) -> one array [T, B, D]; steps
+    nested for a user's cell -> arrays [T, B, ...] nested as they are."""
+    validation.step_list(owner, inputs)
+    if structure.is_nested(inputs[0]):
+        steps = [as_arrays(x, owner, "inputs") for x in inputs]
+        return structure.map_structure(lambda *xs: np.stack(xs), *steps)
+    steps = [as_array(x, owner, "inputs") for x in inputs]
     # An EmbeddingWrapper's ids may come as [B] per step, as in TF1's seq2seq code: [B] -> [B, 1].
     steps = [x[:, None] if x.ndim == 1 and np.issubdtype(x.dtype, np.integer) else x for x in steps]
     for x in steps:
-        validation.cell_inputs("static_rnn", x.shape, steps[0].shape[-1])
-    outputs, state = _unroll(
-        "static_rnn", cell, np.stack(steps), sequence_length, initial_state, dtype
-    )
-    return list(outputs), state
+        validation.cell_inputs(owner, x.shape, steps[0].shape[-1])
+    validation.same_batch(owner, [x.shape[0] for x in steps])
+    return np.stack(steps)  # T x [B, D] -> [T, B, D]
 
 
 def bidirectional_dynamic_rnn(
@@ -138,25 +181,264 @@ def bidirectional_dynamic_rnn(
     initial_state_fw: Any = None,
     initial_state_bw: Any = None,
     dtype: Any = None,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
     time_major: bool = False,
+    scope: str | None = None,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[Any, Any]]:
     """A forward and a backward ``dynamic_rnn``; the backward one reads each row reversed.
 
     Each row is reversed within its own length, so its first valid step is read last; the
     backward outputs are reversed back, aligned with the inputs. Returns
-    ((outputs_fw, outputs_bw), (state_fw, state_bw)).
+    ((outputs_fw, outputs_bw), (state_fw, state_bw)). Weights built here are named under
+    ``scope/fw`` and ``scope/bw`` (default scope "bidirectional_rnn", as TF1).
     """
     owner = "bidirectional_dynamic_rnn"
+    validation.graph_options(owner, parallel_iterations, swap_memory)
     validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
-    inputs = np.asarray(inputs)
+    time_major = validation.boolean(time_major, "time_major", owner)
+    inputs = as_array(inputs, owner, "inputs")
     validation.sequence_inputs(owner, inputs.shape, time_major)
-    fw = (sequence_length, initial_state_fw, dtype, time_major)
+    scope = validation.scope(scope, "bidirectional_rnn")
+    fw = (sequence_length, initial_state_fw, dtype, time_major, f"{scope}fw/")
     out_fw, state_fw = _dynamic_rnn(owner, cell_fw, inputs, *fw, tape=None)
     time_axis = 0 if time_major else 1
     reversed_inputs = _reverse_sequence(inputs, sequence_length, time_axis)
-    bw = (sequence_length, initial_state_bw, dtype, time_major)
+    bw = (sequence_length, initial_state_bw, dtype, time_major, f"{scope}bw/")
     out_bw, state_bw = _dynamic_rnn(owner, cell_bw, reversed_inputs, *bw, tape=None)
     return (out_fw, _reverse_sequence(out_bw, sequence_length, time_axis)), (state_fw, state_bw)
+
+
+def static_bidirectional_rnn(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    inputs: list,
+    initial_state_fw: Any = None,
+    initial_state_bw: Any = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list, Any, Any]:
+    """``bidirectional_dynamic_rnn`` over a Python list of T arrays [B, D].
+
+    Returns (outputs, state_fw, state_bw), as TF1: a list of T arrays
+    [B, fw output_size + bw output_size], each step's forward and backward outputs
+    concatenated.
+    """
+    owner = "static_bidirectional_rnn"
+    validation.is_cell(cell_fw, RNNCell, owner, "cell_fw")
+    validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
+    stacked = _stack_steps(owner, inputs)  # [T, B, D]
+    (out_fw, out_bw), (state_fw, state_bw) = bidirectional_dynamic_rnn(
+        cell_fw, cell_bw, stacked, sequence_length, initial_state_fw, initial_state_bw, dtype,
+        time_major=True, scope=scope,
+    )  # fmt: skip
+    outputs = np.concatenate([out_fw, out_bw], axis=2)  # 2 x [T, B, H] -> [T, B, H_fw + H_bw]
+    return list(outputs), state_fw, state_bw
+
+
+def static_state_saving_rnn(
+    cell: RNNCell,
+    inputs: list,
+    state_saver: Any,
+    state_name: Any,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list, Any]:
+    """``static_rnn`` that reads its initial state from ``state_saver`` and saves its final one.
+
+    ``state_name``: a name (or names nested like ``cell.state_size``, one per state array);
+    ``state_saver`` has ``state(name)`` and ``save_state(name, value)``, e.g.
+    ``rnnref.StateSaver``. Returns (outputs, final state) as ``static_rnn``.
+    """
+    owner = "static_state_saving_rnn"
+    names = validation.state_names(owner, state_name, cell.state_size)
+    initial_state = structure.pack_like(state_name, [state_saver.state(n) for n in names])
+    outputs, state = static_rnn(cell, inputs, initial_state, None, sequence_length, scope)
+    for name, value in zip(names, structure.flatten(state), strict=True):
+        state_saver.save_state(name, value)
+    return outputs, state
+
+
+def raw_rnn(
+    cell: RNNCell,
+    loop_fn: Any,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
+    scope: str | None = None,
+) -> tuple[Any, Any, Any]:
+    """TF1's ``raw_rnn``: ``loop_fn`` chooses every step's inputs and when each row stops.
+
+    ``loop_fn(time, cell_output, cell_state, loop_state)`` returns ``(finished [B] bools,
+    next_input [B, D], next_cell_state, emit_output, next_loop_state)``; at time 0 it is
+    called with ``None`` for the last three and returns the initial state and, as
+    ``emit_output``, the structure of what to emit (None: the cell's output). The loop
+    runs until every row is finished; a finished row emits zeros and keeps its state.
+    Returns (emitted, final_state, final_loop_state); ``emitted`` is what TF1's
+    ``emit_ta.stack()`` gives, arrays [T, B, ...] nested like the emitted values.
+    """
+    owner = "raw_rnn"
+    validation.is_cell(cell, RNNCell, owner)
+    validation.graph_options(owner, parallel_iterations, swap_memory)
+    finished, next_input, state, emit_structure, loop_state = loop_fn(0, None, None, None)
+    validation.raw_rnn_start(owner, next_input, state)
+    finished = np.asarray(finished, bool)
+    time, emitted = 0, []
+    while not finished.all():
+        if not cell.built:
+            cell._build(np.shape(next_input)[1], structure.flatten(state)[0].dtype,
+                        validation.scope(scope, "rnn"))  # fmt: skip
+        output, cell_state = cell(next_input, state)
+        time += 1
+        next_finished, next_input, next_state, emit, loop_state = loop_fn(
+            time, output, cell_state, loop_state
+        )
+        emit = output if emit is None else emit
+        done = finished[:, None]  # [B, 1]: rows finished before this step
+        emitted.append(structure.map_structure(partial(np.where, done, 0), emit))
+        state = structure.map_structure(partial(np.where, done), state, next_state)
+        finished = finished | np.asarray(next_finished, bool)
+    if not emitted:  # no step ran: [0, B, n], n from the emit structure or the output size
+        batch = len(finished)
+        like = np.zeros((batch, cell.output_size)) if emit_structure is None else emit_structure
+        emitted = structure.map_structure(lambda e: np.zeros((0, *np.shape(e))), like)
+        return emitted, state, loop_state
+    return structure.map_structure(lambda *steps: np.stack(steps), *emitted), state, loop_state
+
+
+def static_rnn_forward(
+    cell: RNNCell,
+    inputs: list,
+    initial_state: Any = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list, Any, dict]:
+    """``static_rnn`` that also returns the tape ``static_rnn_backward`` needs."""
+    owner = "static_rnn_forward"
+    validation.is_cell(cell, RNNCell, owner)
+    stacked = _stack_steps(owner, inputs)  # [T, B, D]
+    tape: dict = {"made_by": owner}
+    args = (sequence_length, initial_state, dtype, validation.scope(scope, "rnn"))
+    outputs, state = _unroll(owner, cell, stacked, *args, tape=tape)
+    tape.update(outputs=outputs, final_state=state)
+    return _per_step(outputs, len(inputs)), state, tape
+
+
+def static_rnn_backward(
+    tape: dict, d_outputs: Any = None, d_final_state: Any = None
+) -> tuple[list | None, Any, list[np.ndarray]]:
+    """Backpropagation through ``static_rnn_forward``: d_outputs is a list of T arrays
+    [B, output_size] (or None); returns (d_inputs, a list of T arrays [B, D] (None for
+    integer ids), d_initial_state, d_weights in the order of ``cell.weights``)."""
+    owner = "static_rnn_backward"
+    validation.tape_from(owner, tape, "static_rnn_forward")
+    stacked = None if d_outputs is None else np.stack([np.asarray(d) for d in d_outputs])
+    d_outputs = _gradient_like(owner, "d_outputs", stacked, tape["outputs"])  # [T, B, H]
+    d_final_state = _gradient_like(owner, "d_final_state", d_final_state, tape["final_state"])
+    d_inputs, d_initial_state, d_weights = _unroll_backward(tape, d_outputs, d_final_state)
+    return (None if d_inputs is None else list(d_inputs)), d_initial_state, d_weights
+
+
+def bidirectional_dynamic_rnn_forward(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    inputs: Any,
+    sequence_length: Any = None,
+    initial_state_fw: Any = None,
+    initial_state_bw: Any = None,
+    dtype: Any = None,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
+    time_major: bool = False,
+    scope: str | None = None,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[Any, Any], dict]:
+    """``bidirectional_dynamic_rnn`` that also returns the tape its backward pass needs."""
+    owner = "bidirectional_dynamic_rnn_forward"
+    validation.graph_options(owner, parallel_iterations, swap_memory)
+    time_major = validation.boolean(time_major, "time_major", owner)
+    inputs = as_array(inputs, owner, "inputs")
+    validation.sequence_inputs(owner, inputs.shape, time_major)
+    scope = validation.scope(scope, "bidirectional_rnn")
+    time_axis = 0 if time_major else 1
+    out_fw, state_fw, tape_fw = dynamic_rnn_forward(
+        cell_fw, inputs, sequence_length, initial_state_fw, dtype,
+        time_major=time_major, scope=f"{scope}fw",
+    )  # fmt: skip
+    reversed_inputs = _reverse_sequence(inputs, sequence_length, time_axis)
+    out_bw, state_bw, tape_bw = dynamic_rnn_forward(
+        cell_bw, reversed_inputs, sequence_length, initial_state_bw, dtype,
+        time_major=time_major, scope=f"{scope}bw",
+    )  # fmt: skip
+    out_bw = _reverse_sequence(out_bw, sequence_length, time_axis)
+    tape = {"made_by": owner, "fw": tape_fw, "bw": tape_bw, "time_axis": time_axis,
+            "sequence_length": sequence_length, "outputs": (out_fw, out_bw)}  # fmt: skip
+    return (out_fw, out_bw), (state_fw, state_bw), tape
+
+
+def bidirectional_dynamic_rnn_backward(
+    tape: dict, d_outputs: Any = None, d_final_states: Any = None
+) -> tuple[np.ndarray | None, tuple[Any, Any], tuple[list, list]]:
+    """Backpropagation through ``bidirectional_dynamic_rnn_forward``.
+
+    d_outputs: (d_outputs_fw, d_outputs_bw) shaped like the outputs (None for either or
+    both: zeros); d_final_states: (d_state_fw, d_state_bw). Returns (d_inputs shaped like
+    the inputs, (d_initial_state_fw, d_initial_state_bw), (d_weights_fw, d_weights_bw)).
+    Reversing a sequence is linear and its own inverse, so the backward cell's gradients
+    are reversed exactly as its inputs and outputs were.
+    """
+    owner = "bidirectional_dynamic_rnn_backward"
+    validation.tape_from(owner, tape, "bidirectional_dynamic_rnn_forward")
+    d_fw, d_bw = (None, None) if d_outputs is None else d_outputs
+    d_state_fw, d_state_bw = (None, None) if d_final_states is None else d_final_states
+    lengths, time_axis = tape["sequence_length"], tape["time_axis"]
+    if d_bw is not None:
+        d_bw = _reverse_sequence(np.asarray(d_bw), lengths, time_axis)
+    d_x_fw, d_init_fw, d_w_fw = dynamic_rnn_backward(tape["fw"], d_fw, d_state_fw)
+    d_x_bw, d_init_bw, d_w_bw = dynamic_rnn_backward(tape["bw"], d_bw, d_state_bw)
+    d_inputs = None if d_x_fw is None else d_x_fw + _reverse_sequence(d_x_bw, lengths, time_axis)
+    return d_inputs, (d_init_fw, d_init_bw), (d_w_fw, d_w_bw)
+
+
+def static_bidirectional_rnn_forward(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    inputs: list,
+    initial_state_fw: Any = None,
+    initial_state_bw: Any = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list, Any, Any, dict]:
+    """``static_bidirectional_rnn`` that also returns the tape its backward pass needs."""
+    owner = "static_bidirectional_rnn_forward"
+    validation.is_cell(cell_fw, RNNCell, owner, "cell_fw")
+    stacked = _stack_steps(owner, inputs)  # [T, B, D]
+    (out_fw, out_bw), (state_fw, state_bw), tape = bidirectional_dynamic_rnn_forward(
+        cell_fw, cell_bw, stacked, sequence_length, initial_state_fw, initial_state_bw, dtype,
+        time_major=True, scope=scope,
+    )  # fmt: skip
+    outputs = np.concatenate([out_fw, out_bw], axis=2)  # 2 x [T, B, H] -> [T, B, H_fw + H_bw]
+    tape = {"made_by": owner, "bidirectional": tape, "split": out_fw.shape[2]}
+    return list(outputs), state_fw, state_bw, tape
+
+
+def static_bidirectional_rnn_backward(
+    tape: dict, d_outputs: Any = None, d_state_fw: Any = None, d_state_bw: Any = None
+) -> tuple[list | None, tuple[Any, Any], tuple[list, list]]:
+    """Backpropagation through ``static_bidirectional_rnn_forward``: d_outputs is a list of
+    T arrays [B, H_fw + H_bw] (or None). Returns (d_inputs, a list of T arrays [B, D],
+    (d_initial_state_fw, d_initial_state_bw), (d_weights_fw, d_weights_bw))."""
+    owner = "static_bidirectional_rnn_backward"
+    validation.tape_from(owner, tape, "static_bidirectional_rnn_forward")
+    halves = None
+    if d_outputs is not None:
+        stacked = np.stack([np.asarray(d) for d in d_outputs])  # [T, B, H_fw + H_bw]
+        halves = (stacked[..., : tape["split"]], stacked[..., tape["split"] :])
+    d_inputs, d_initial, d_weights = bidirectional_dynamic_rnn_backward(
+        tape["bidirectional"], halves, (d_state_fw, d_state_bw)
+    )
+    return (None if d_inputs is None else list(d_inputs)), d_initial, d_weights
 
 
 def _reverse_sequence(x: np.ndarray, sequence_length: Any, time_axis: int) -> np.ndarray:
@@ -180,71 +462,83 @@ def _unroll(
     sequence_length: Any,
     initial_state: Any,
     dtype: Any,
-    fast: bool = True,
+    scope: str = "rnn/",
     tape: dict | None = None,
 ) -> tuple[np.ndarray, Any]:
     """The time loop. inputs: [T, B, D]. Returns outputs [T, B, output_size] and the state.
 
-    ``fast`` computes the input term of a ``_LinearInputCell`` for all steps in one matrix
-    product; the plain loop (``fast=False``) calls the cell once per step. Both are equal.
-    With a ``tape`` dict, records what ``_unroll_backward`` needs, each step's tape included.
+    A cell not yet built is built here, its weights named under ``scope``. The plain loop
+    calls the cell once per step; ``rnnref.np.fused`` runs the cells it ``supports`` (the
+    four of ``rnnref.np.cells`` with tanh) faster, to the same results within round-off.
+    With a ``tape`` dict, records what ``_unroll_backward`` needs: each step's tape from
+    ``cell.forward``, or the fused unroll's buffers.
     """
-    max_time, batch = inputs.shape[0], inputs.shape[1]
+    first = structure.flatten(inputs)[0]  # inputs may nest, for a user's cell
+    max_time, batch = first.shape[0], first.shape[1]
     lengths = _check_lengths(owner, sequence_length, batch, max_time)
-    state = _initial_state(owner, cell, initial_state, dtype, inputs.dtype, batch)
+    state = _initial_state(owner, cell, initial_state, dtype, first.dtype, batch)
     state_dtype = structure.flatten(state)[0].dtype
-    if not cell.built:
-        cell.build(inputs.shape[2], state_dtype)
-
-    fast = fast and isinstance(cell, _LinearInputCell)
-    if fast:
-        if max_time:
-            cell._prepare(inputs[0], state)  # checks shapes and dtypes once, for every step
-        flat = inputs.reshape(max_time * batch, inputs.shape[2])  # (T, B, D) -> (T*B, D)
-        terms = structure.map_structure(
-            lambda a: a.reshape(max_time, batch, a.shape[-1]), cell._input_term(flat)
-        )
-
-        def step(t: int, state: Any, step_tape: dict | None) -> tuple[np.ndarray, Any]:
-            return cell._step(structure.map_structure(lambda a: a[t], terms), state, step_tape)
-    else:
-
-        def step(t: int, state: Any, step_tape: dict | None) -> tuple[np.ndarray, Any]:
-            return cell._run(inputs[t], state, step_tape)
-
+    if not cell.built:  # in the state's dtype, or the inputs' if a user's state is not float
+        build_dtype = state_dtype if np.issubdtype(state_dtype, np.floating) else first.dtype
+        cell._build(first.shape[2], build_dtype, scope)  # weights named scope/cell/...
     if tape is not None:
-        tape.update(cell=cell, fast=fast, inputs=inputs, lengths=lengths, steps=[])
-    outputs = np.zeros((max_time, batch, cell.output_size), dtype=state_dtype)
+        tape.update(cell=cell, inputs=inputs, lengths=lengths, fused=None, steps=[])
+    if fused.supports(cell, inputs):
+        return fused.unroll(cell, inputs, state, lengths, tape)
+
+    outputs = []  # one output (nested like output_size) per step
     for t in range(max_time):
-        step_tape = None if tape is None else {}
-        output, new_state = step(t, state, step_tape)
-        if tape is not None:
+        step_inputs = structure.map_structure(lambda a, t=t: a[t], inputs)
+        if tape is None:
+            output, new_state = cell(step_inputs, state)
+        else:
+            output, new_state, step_tape = cell.forward(step_inputs, state)
             tape["steps"].append(step_tape)
         if lengths is not None:
-            live = (t < lengths)[:, None]  # [B, 1]: rows still inside their sequence
-            output = np.where(live, output, 0)
-            new_state = structure.map_structure(partial(np.where, live), new_state, state)
-        outputs[t] = output
+            live = t < lengths  # [B]: rows still inside their sequence
+            output = structure.map_structure(partial(_zero_past, live), output)
+            new_state = structure.map_structure(partial(_carry, live), new_state, state)
+        outputs.append(output)
         state = new_state
-    return outputs, state
+    if not outputs:  # 0 steps: [0, B, ...] per output
+        empty = partial(_empty_output, batch, state_dtype)
+        return structure.map_structure(empty, cell.output_size), state
+    return structure.map_structure(lambda *steps: np.stack(steps), *outputs), state
+
+
+def _rows(live: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """``live`` [B] shaped to select the rows of ``value`` [B, ...]: [B, 1, ..., 1]."""
+    return live.reshape((-1,) + (1,) * (np.ndim(value) - 1))
+
+
+def _zero_past(live: np.ndarray, output: np.ndarray) -> np.ndarray:
+    """A row past its length outputs zeros."""
+    return np.where(_rows(live, output), output, 0)
+
+
+def _carry(live: np.ndarray, new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """A row past its length keeps its old state; a scalar state (a user's cell's, with no
+    rows) takes the new value, as TF1."""
+    return new if np.ndim(new) == 0 else np.where(_rows(live, new), new, old)
+
+
+def _empty_output(batch: int, dtype: Any, size: Any) -> np.ndarray:
+    return np.zeros((0, batch, *validation.dims(size)), dtype)
 
 
 def _unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:
-    """``_unroll``'s loop run backwards, t = T-1 ... 0, through the cell's step backward.
+    """``_unroll``'s loop run backwards, t = T-1 ... 0, through ``cell.backward``.
 
     d_outputs: [T, B, output_size]; d_state: dL/d final state. Returns d_inputs [T, B, D]
     (None for integer ids), dL/d initial state and d_weights (like ``cell.weights``).
-    For a ``_LinearInputCell`` the steps return the input term's gradient, and the inputs',
-    kernels' and biases' gradients come after the loop in one product over all T*B rows.
     """
+    if tape["fused"] is not None:
+        return fused.unroll_backward(tape, d_outputs, d_state)
     cell, inputs, lengths, steps = tape["cell"], tape["inputs"], tape["lengths"], tape["steps"]
-    max_time, batch = inputs.shape[0], inputs.shape[1]
-    d_input_terms: list = [None] * max_time  # fast path: each step's d_input_term
-    own_grads: dict = {}  # fast path: peepholes' and projection's gradients
     d_weights = [np.zeros_like(w) for w in cell.weights]
     ids = not np.issubdtype(inputs.dtype, np.floating)  # an EmbeddingWrapper's: no gradient
     d_inputs = None if ids else np.zeros(inputs.shape, dtype=d_outputs.dtype)
-    for t in reversed(range(max_time)):
+    for t in reversed(range(len(steps))):
         d_output, d_carried = d_outputs[t], None
         if lengths is not None:
             # Past a row's length the output is a constant 0 and the state is carried: the
@@ -253,27 +547,13 @@ def _unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:
             d_output = np.where(live, d_output, 0)
             d_carried = structure.map_structure(lambda d, live=live: np.where(live, 0, d), d_state)
             d_state = structure.map_structure(lambda d, live=live: np.where(live, d, 0), d_state)
-        if tape["fast"]:
-            d_input_terms[t], d_state, grads = cell._step_backward(steps[t], d_output, d_state)
-            for name, grad in grads.items():
-                own_grads[name] = own_grads[name] + grad if name in own_grads else grad
-        else:
-            d_x, d_state, grads = cell._backward(steps[t], d_output, d_state)
-            if d_inputs is not None:
-                d_inputs[t] = d_x
-            for total, grad in zip(d_weights, grads, strict=True):
-                total += grad
+        d_x, d_state, grads = cell.backward(steps[t], d_output, d_state)
+        if d_inputs is not None:
+            d_inputs[t] = d_x
+        for total, grad in zip(d_weights, grads, strict=True):
+            total += grad
         if d_carried is not None:
             d_state = structure.map_structure(np.add, d_state, d_carried)
-    if tape["fast"] and max_time:
-        rows = max_time * batch
-        # Each part's recurrent inputs and gradients, T x [B, n] -> [T*B, n], time-major as flat.
-        recurrent = [np.concatenate([s[entry] for s in steps]) for _, _, entry in cell._linears]
-        d_terms = structure.map_structure(lambda *ds: np.concatenate(ds), *d_input_terms)
-        flat = inputs.reshape(rows, -1)  # (T, B, D) -> (T*B, D)
-        d_flat = cell._input_term_backward(flat, recurrent, d_terms, own_grads)
-        d_inputs = d_flat.reshape(max_time, batch, -1)  # (T*B, D) -> (T, B, D)
-        d_weights = [own_grads[name] for name in cell._params]
     return d_inputs, d_state, d_weights
 
 
@@ -298,6 +578,6 @@ def _initial_state(
         validation.state_dtype_given(owner, is_float, input_dtype, dtype)
         dtype = input_dtype if dtype is None else dtype
         return cell.zero_state(batch, dtype)
-    state = structure.map_structure(np.asarray, initial_state)
+    state = as_arrays(initial_state, owner, "initial_state")
     validation.state(owner, state, cell.state_size, batch, np.shape)
     return state

@@ -17,13 +17,17 @@ class MultiRNNCell(RNNCell):
 
     def __init__(self, cells: list, state_is_tuple: bool = True) -> None:
         super().__init__()
-        validation.cell_list(self.name, cells)
+        validation.cell_list(self._owner, cells)
         for index, cell in enumerate(cells):
-            validation.is_cell(cell, RNNCell, self.name, f"cells[{index}]")
+            validation.is_cell(cell, RNNCell, self._owner, f"cells[{index}]")
+        state_is_tuple = validation.boolean(state_is_tuple, "state_is_tuple", self._owner)
         if not state_is_tuple:
-            validation.single_array_states(self.name, [c.state_size for c in cells])
+            validation.single_array_states(self._owner, [c.state_size for c in cells])
         self._cells = list(cells)
-        self._state_is_tuple = bool(state_is_tuple)
+        self._state_is_tuple = state_is_tuple
+
+    def _inner_scope(self, scope: str, index: int) -> str:
+        return f"{scope}{self.name}/cell_{index}/"  # TF1: multi_rnn_cell/cell_0/...
 
     @property
     def state_size(self) -> Any:

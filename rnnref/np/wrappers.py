@@ -11,21 +11,30 @@ from typing import Any
 import numpy as np
 
 from rnnref import structure, validation
-from rnnref.np.base import RNNCell, _subtape
-from rnnref.np.initializers import glorot_uniform, uniform_sqrt3, zeros
-from rnnref.structure import LSTMStateTuple
+from rnnref.np.base import RNNCell, _is_float, _subtape
+from rnnref.np.cells import ACTIVATIONS, Activation, _derivative
+from rnnref.np.initializers import from_argument, glorot_uniform, uniform_sqrt3, zeros
 
 
 class _Wrapper(RNNCell):
-    """Wraps ``cell``; by default keeps its sizes and passes inputs straight through."""
+    """Wraps ``cell``; by default keeps its sizes and passes inputs straight through.
 
-    def __init__(self, cell: RNNCell, *, seed: int | None = None) -> None:
-        super().__init__(seed=seed)
-        validation.is_cell(cell, RNNCell, self.name)
+    As TF1's wrappers, its ``zero_state`` is the wrapped cell's (which a user's cell may
+    override).
+    """
+
+    def __init__(self, cell: RNNCell, *, name: str | None = None, seed: int | None = None) -> None:
+        super().__init__(name=name, seed=seed)
+        validation.is_cell(cell, RNNCell, self._owner)
         self._cells = [cell]
 
     @property
     def cell(self) -> RNNCell:
+        return self._cells[0]
+
+    @property
+    def wrapped_cell(self) -> RNNCell:
+        """The cell inside (TF1's name for ``cell``)."""
         return self._cells[0]
 
     @property
@@ -39,8 +48,21 @@ class _Wrapper(RNNCell):
     def _cell_depths(self, input_depth: int) -> list[int]:
         return [input_depth]
 
+    def zero_state(self, batch_size: int, dtype: Any = np.float32) -> Any:
+        return self.cell.zero_state(batch_size, dtype)
 
-class DropoutWrapper(_Wrapper):
+
+class _CoreWrapper(_Wrapper):
+    """A wrapper of TF1's ``rnn_cell_impl`` (dropout, residual, device): it has no weights
+    and adds no scope, so the wrapped cell's weights keep the names they have unwrapped.
+    (The contrib wrappers below scope their own weights and the cell's under their name.)
+    """
+
+    def _inner_scope(self, scope: str, index: int) -> str:
+        return scope
+
+
+class DropoutWrapper(_CoreWrapper):
     """Dropout on a cell's inputs, outputs and new state (TF1's ``DropoutWrapper``).
 
     Each kept unit is scaled by 1 / keep_prob, so expected values are unchanged. The state
@@ -58,24 +80,39 @@ class DropoutWrapper(_Wrapper):
     def __init__(
         self,
         cell: RNNCell,
-        input_keep_prob: float = 1.0,
-        output_keep_prob: float = 1.0,
-        state_keep_prob: float = 1.0,
+        input_keep_prob: Any = 1.0,
+        output_keep_prob: Any = 1.0,
+        state_keep_prob: Any = 1.0,
         variational_recurrent: bool = False,
         input_size: int | None = None,
+        dtype: Any = None,
         seed: int | None = None,
+        dropout_state_filter_visitor: Callable[[Any], Any] | None = None,
+        *,
+        name: str | None = None,
     ) -> None:
-        super().__init__(cell, seed=seed)
+        super().__init__(cell, name=name, seed=seed)
+        owner = self._owner
         self._keep = {
-            "input": validation.keep_prob(input_keep_prob, "input_keep_prob", self.name),
-            "output": validation.keep_prob(output_keep_prob, "output_keep_prob", self.name),
-            "state": validation.keep_prob(state_keep_prob, "state_keep_prob", self.name),
+            "input": validation.keep_prob(input_keep_prob, "input_keep_prob", owner),
+            "output": validation.keep_prob(output_keep_prob, "output_keep_prob", owner),
+            "state": validation.keep_prob(state_keep_prob, "state_keep_prob", owner),
         }
-        self._rng = np.random.default_rng(seed)
-        self._variational = bool(variational_recurrent)
+        self._rng = np.random.default_rng(self._seed)
+        self._variational = validation.boolean(
+            variational_recurrent, "variational_recurrent", owner
+        )
+        self._visitor = (
+            validation.callable_or_none(
+                dropout_state_filter_visitor, "dropout_state_filter_visitor", owner
+            )
+            or structure.default_state_filter
+        )
         self._noise: dict[str, Any] = {}
         if self._variational:
-            validation.variational_input_size(self.name, self._keep["input"], input_size)
+            validation.variational_input_size(owner, self._keep["input"], input_size)
+            # TF1 takes dtype for the masks' dtype; masks here take the values' dtype.
+            validation.dtype_or_none(dtype, owner, np.dtype, _is_float)
             sizes = {"input": input_size, "state": cell.state_size, "output": cell.output_size}
             for kind, size in sizes.items():
                 if self._keep[kind] < 1.0:
@@ -88,20 +125,25 @@ class DropoutWrapper(_Wrapper):
         if noise is None:
             noise = self._rng.uniform(size=values.shape)
         else:
-            validation.variational_mask(self.name, kind, noise.shape[1], values.shape)
+            validation.variational_mask(self._owner, kind, noise.shape[1], values.shape)
         return (noise < self._keep[kind]).astype(values.dtype)
 
     def _apply_masks(self, values: Any, masks: Any, kind: str) -> Any:
         """values * mask / keep_prob, leaf by leaf. The map is linear, so backward applies
         it unchanged to the gradients."""
         keep_prob = self._keep[kind]
-        return _map_state_filtered(lambda v, m: v * m / v.dtype.type(keep_prob), values, masks)
+        return self._filtered(lambda v, m: v * m / v.dtype.type(keep_prob), values, masks, kind)
+
+    def _filtered(self, fn: Callable, values: Any, other: Any, kind: str) -> Any:
+        """``fn`` leaf by leaf; of a state, only on the leaves the state filter selects."""
+        visitor = self._visitor if kind == "state" else _every_part
+        return structure.map_filtered(fn, values, other, visitor)
 
     def _drop_structure(self, values: Any, kind: str, tape: dict | None = None) -> Any:
         if self._keep[kind] == 1.0:
             return values
         noise = self._noise.get(kind, structure.map_structure(lambda _: None, values))
-        masks = _map_state_filtered(lambda v, n: self._mask(v, kind, n), values, noise)
+        masks = self._filtered(lambda v, n: self._mask(v, kind, n), values, noise, kind)
         if tape is not None:
             tape[kind] = masks
         return self._apply_masks(values, masks, kind)
@@ -124,35 +166,29 @@ class DropoutWrapper(_Wrapper):
         return d_inputs, d_state_prev, d_weights
 
 
-def _map_state_filtered(fn: Callable, values: Any, noise: Any) -> Any:
-    """``fn`` on every leaf except the memory ``c`` of an LSTMStateTuple (TF1's state filter).
-
-    ``c`` is passed through as it is, from ``values``; ``noise``'s ``c`` is never read.
-    """
-    if isinstance(values, LSTMStateTuple):
-        return LSTMStateTuple(values.c, _map_state_filtered(fn, values.h, noise.h))
-    if structure.is_nested(values):
-        parts = zip(values, noise, strict=True)
-        return type(values)(_map_state_filtered(fn, v, n) for v, n in parts)
-    return fn(values, noise)
+def _every_part(part: Any) -> bool:
+    """Inputs and outputs are dropped whole, as TF1 (its state filter is for states)."""
+    return True
 
 
-class ResidualWrapper(_Wrapper):
+class ResidualWrapper(_CoreWrapper):
     """output = inputs + cell(inputs) (He et al. 2016), or ``residual_fn(inputs, output)``."""
 
     def __init__(
         self,
         cell: RNNCell,
         residual_fn: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+        *,
+        name: str | None = None,
     ) -> None:
-        super().__init__(cell)
-        self._residual_fn = residual_fn
+        super().__init__(cell, name=name)
+        self._residual_fn = validation.callable_or_none(residual_fn, "residual_fn", self._owner)
 
     def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
         output, new_state = self.cell._run(inputs, state, _subtape(tape, "cell"))
         if self._residual_fn is not None:
             return self._residual_fn(inputs, output), new_state
-        validation.residual_shapes(self.name, inputs.shape, output.shape)
+        validation.residual_shapes(self._owner, inputs.shape, output.shape)
         return inputs + output, new_state
 
     def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
@@ -167,40 +203,70 @@ class ResidualWrapper(_Wrapper):
 
 
 class InputProjectionWrapper(_Wrapper):
-    """Feeds the cell ``inputs @ W + b``, W: [D, num_proj] (TF1 contrib)."""
+    """Feeds the cell ``act(inputs @ W + b)``, W: [D, num_proj] (TF1 contrib; no ``act`` by
+    default). ``input_size`` is accepted for TF1's signature (TF1 ignores it too)."""
 
-    def __init__(self, cell: RNNCell, num_proj: int, *, seed: int | None = None) -> None:
-        super().__init__(cell, seed=seed)
-        self._num_proj = validation.positive_int(num_proj, "num_proj", self.name)
+    def __init__(
+        self,
+        cell: RNNCell,
+        num_proj: int,
+        activation: Activation | str | None = None,
+        input_size: int | None = None,
+        reuse: Any = None,
+        *,
+        name: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(cell, name=name, seed=seed)
+        self._num_proj = validation.positive_int(num_proj, "num_proj", self._owner)
+        self._activation = validation.activation(activation, self._owner, ACTIVATIONS)
+        validation.positive_int_or_none(input_size, "input_size", self._owner)
 
     def _cell_depths(self, input_depth: int) -> list[int]:
         return [self._num_proj]
 
     def _variables(self, input_depth: int) -> list:
         return [
-            ("projection/kernel", (input_depth, self._num_proj), glorot_uniform),
-            ("projection/bias", (self._num_proj,), zeros),
+            ("kernel", (input_depth, self._num_proj), glorot_uniform),
+            ("bias", (self._num_proj,), zeros),
         ]
 
     def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
-        projected = inputs @ self._params["projection/kernel"] + self._params["projection/bias"]
+        projected = inputs @ self._params["kernel"] + self._params["bias"]
+        if self._activation is not None:
+            projected = self._activation(projected)
         if tape is not None:
-            tape["inputs"] = inputs
+            tape.update(inputs=inputs, projected=projected)
         return self.cell._run(projected, state, _subtape(tape, "cell"))
 
     def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
         d_projected, d_state_prev, d_weights = self.cell._backward(tape["cell"], d_output, d_state)
+        if self._activation is not None:
+            d_projected = d_projected * _derivative(self._activation, self._owner)(
+                tape["projected"]
+            )
         d_kernel = tape["inputs"].T @ d_projected  # [D, B] @ [B, num_proj]
-        d_inputs = d_projected @ self._params["projection/kernel"].T  # [B, num_proj] -> [B, D]
+        d_inputs = d_projected @ self._params["kernel"].T  # [B, num_proj] -> [B, D]
         return d_inputs, d_state_prev, d_weights + [d_kernel, d_projected.sum(axis=0)]
 
 
 class OutputProjectionWrapper(_Wrapper):
-    """Returns ``cell_output @ W + b``, W: [cell.output_size, output_size] (TF1 contrib)."""
+    """Returns ``act(cell_output @ W + b)``, W: [cell.output_size, output_size] (TF1 contrib;
+    no ``act`` by default)."""
 
-    def __init__(self, cell: RNNCell, output_size: int, *, seed: int | None = None) -> None:
-        super().__init__(cell, seed=seed)
-        self._output_size = validation.positive_int(output_size, "output_size", self.name)
+    def __init__(
+        self,
+        cell: RNNCell,
+        output_size: int,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        *,
+        name: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(cell, name=name, seed=seed)
+        self._output_size = validation.positive_int(output_size, "output_size", self._owner)
+        self._activation = validation.activation(activation, self._owner, ACTIVATIONS)
 
     @property
     def output_size(self) -> int:
@@ -208,20 +274,24 @@ class OutputProjectionWrapper(_Wrapper):
 
     def _variables(self, input_depth: int) -> list:
         return [
-            ("projection/kernel", (self.cell.output_size, self._output_size), glorot_uniform),
-            ("projection/bias", (self._output_size,), zeros),
+            ("kernel", (self.cell.output_size, self._output_size), glorot_uniform),
+            ("bias", (self._output_size,), zeros),
         ]
 
     def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
         output, new_state = self.cell._run(inputs, state, _subtape(tape, "cell"))
-        projected = output @ self._params["projection/kernel"] + self._params["projection/bias"]
+        projected = output @ self._params["kernel"] + self._params["bias"]
+        if self._activation is not None:
+            projected = self._activation(projected)
         if tape is not None:
-            tape["cell_output"] = output
+            tape.update(cell_output=output, projected=projected)
         return projected, new_state
 
     def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
+        if self._activation is not None:
+            d_output = d_output * _derivative(self._activation, self._owner)(tape["projected"])
         d_kernel = tape["cell_output"].T @ d_output  # [H, B] @ [B, output_size]
-        d_cell_output = d_output @ self._params["projection/kernel"].T  # -> [B, H]
+        d_cell_output = d_output @ self._params["kernel"].T  # -> [B, H]
         d_inputs, d_state_prev, d_weights = self.cell._backward(
             tape["cell"], d_cell_output, d_state
         )
@@ -240,26 +310,31 @@ class EmbeddingWrapper(_Wrapper):
         cell: RNNCell,
         embedding_classes: int,
         embedding_size: int,
+        initializer: Any = None,
+        reuse: Any = None,
         *,
+        name: str | None = None,
         seed: int | None = None,
     ) -> None:
-        super().__init__(cell, seed=seed)
-        self._classes = validation.positive_int(embedding_classes, "embedding_classes", self.name)
-        self._size = validation.positive_int(embedding_size, "embedding_size", self.name)
+        super().__init__(cell, name=name, seed=seed)
+        owner = self._owner
+        self._classes = validation.positive_int(embedding_classes, "embedding_classes", owner)
+        self._size = validation.positive_int(embedding_size, "embedding_size", owner)
+        self._initializer = from_argument(initializer, "initializer", owner, uniform_sqrt3)
 
     def _cell_depths(self, input_depth: int) -> list[int]:
         return [self._size]
 
     def _variables(self, input_depth: int) -> list:
-        return [("embedding", (self._classes, self._size), uniform_sqrt3)]
+        return [("embedding", (self._classes, self._size), self._initializer)]
 
     def _check_inputs(self, inputs: np.ndarray) -> np.ndarray:
-        validation.int_ids(self.name, np.issubdtype(inputs.dtype, np.integer), inputs.dtype)
+        validation.int_ids(self._owner, np.issubdtype(inputs.dtype, np.integer), inputs.dtype)
         if inputs.ndim == 1:
             inputs = inputs[:, None]  # [B] -> [B, 1]
-        validation.cell_inputs(self.name, inputs.shape, 1)
+        validation.cell_inputs(self._owner, inputs.shape, 1)
         if inputs.size:
-            validation.ids_range(self.name, int(inputs.min()), int(inputs.max()), self._classes)
+            validation.ids_range(self._owner, int(inputs.min()), int(inputs.max()), self._classes)
         return inputs
 
     def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
@@ -273,3 +348,18 @@ class EmbeddingWrapper(_Wrapper):
         d_embedding = np.zeros_like(self._params["embedding"])
         np.add.at(d_embedding, tape["ids"], d_embedded)  # an id used by several rows adds up
         return None, d_state_prev, d_weights + [d_embedding]  # ids have no gradient
+
+
+class DeviceWrapper(_CoreWrapper):
+    """TF1's ``DeviceWrapper``: runs the cell on ``device``. NumPy has one device, so here
+    it only records ``device`` (rnnref.tf runs the cell under ``tf.device(device)``)."""
+
+    def __init__(self, cell: RNNCell, device: str, *, name: str | None = None) -> None:
+        super().__init__(cell, name=name)
+        self.device = validation.device(device, self._owner)
+
+    def call(self, inputs: np.ndarray, state: Any, tape: dict | None = None) -> tuple:
+        return self.cell._run(inputs, state, _subtape(tape, "cell"))
+
+    def _backward(self, tape: dict, d_output: np.ndarray, d_state: Any) -> tuple:
+        return self.cell._backward(tape["cell"], d_output, d_state)

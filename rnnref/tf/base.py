@@ -9,6 +9,7 @@ them (``kernel``, ``gates/bias``, ``projection/kernel``, ...). Their initial val
 from ``rnnref.np.initializers``, so the same seed gives the same weights in both backends.
 """
 
+import numbers
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -16,9 +17,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from rnnref import structure, validation
+from rnnref import naming, structure, validation
 
-Initializer = Callable[[np.random.Generator, tuple], np.ndarray]
+Initializer = Callable[[np.random.Generator, tuple, np.dtype], np.ndarray]
 
 
 def shape_of(x: Any, owner: str = "rnnref.tf", name: str = "inputs") -> tuple:
@@ -28,11 +29,22 @@ def shape_of(x: Any, owner: str = "rnnref.tf", name: str = "inputs") -> tuple:
     return tuple(shape.as_list())
 
 
-def as_tensor(x: Any) -> tf.Tensor:
-    """A tensor, keeping a tensor's device and dtype (variables are read)."""
+def as_tensor(x: Any, owner: str = "rnnref.tf", name: str = "inputs") -> tf.Tensor:
+    """A tensor, keeping a tensor's device and dtype (variables are read). Python numbers
+    and lists convert as TF1 converts them (floats to float32, ints to int32)."""
     if isinstance(x, tf.Tensor):
         return x
-    return tf.convert_to_tensor(x)
+    validation.not_none(owner, name, x)
+    try:
+        return tf.convert_to_tensor(x)
+    except ValueError:
+        validation.ragged(owner, name)
+
+
+def as_tensors(value: Any, owner: str, name: str) -> Any:
+    """A state (nested like a ``state_size``) with every leaf ``as_tensor``."""
+    validation.not_none(owner, name, value)
+    return structure.map_structure(lambda leaf: as_tensor(leaf, owner, name), value)
 
 
 class RNNCell(tf.Module):
@@ -44,13 +56,29 @@ class RNNCell(tf.Module):
     contain cells (stacks, wrappers) also set ``_cells`` and ``_cell_depths``.
     """
 
-    def __init__(self, *, seed: int | None = None) -> None:
-        super().__init__(name=type(self).__name__)
-        self._seed = seed
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        dtype: Any = None,
+        reuse: Any = None,
+        seed: int | None = None,
+    ) -> None:
+        """``name``: the scope of the weights' names (see ``rnnref.naming``); ``dtype``: the
+        weights' dtype (default: that of the first inputs or state); ``reuse``: accepted
+        for TF1's signature and unused, since a cell object always reuses its own weights;
+        ``seed``: any int, for reproducible initial weights (and dropout masks)."""
+        owner = type(self).__name__
+        super().__init__(name=naming.cell_name(name, owner))
+        self._owner = owner
+        self._seed = validation.seed(seed, owner)
         self._cells: list[RNNCell] = []
         self._params: dict[str, tf.Variable] = {}
         self._input_depth: int | None = None
-        self.dtype: tf.DType | None = None
+        self._scope = ""
+        self.dtype: tf.DType | None = validation.dtype_or_none(
+            dtype, owner, tf.as_dtype, lambda d: d.is_floating
+        )
 
     @property
     def state_size(self) -> Any:
@@ -76,24 +104,38 @@ class RNNCell(tf.Module):
     def built(self) -> bool:
         return self._input_depth is not None
 
-    def build(self, input_depth: int, dtype: Any = tf.float32) -> None:
-        """Create the weights for inputs of depth ``input_depth`` (D), in ``dtype``."""
-        input_depth = validation.positive_int(input_depth, "input_depth", self.name)
+    def build(self, input_depth: int, dtype: Any = None) -> None:
+        """Create the weights for inputs of depth ``input_depth`` (D), in ``dtype``
+        (default: the ``dtype`` given at construction, else float32)."""
+        self._build(input_depth, dtype, "")
+
+    def _build(self, input_depth: int, dtype: Any, scope: str) -> None:
+        """``build``, with every weight named under ``scope`` (e.g. ``multi_rnn_cell/cell_0/``)."""
+        input_depth = validation.positive_int(input_depth, "input_depth", self._owner)
+        if dtype is None:
+            dtype = tf.float32 if self.dtype is None else self.dtype
         dtype = tf.as_dtype(dtype)
-        validation.float_dtype(self.name, dtype.is_floating, dtype.name)
-        with tf.init_scope(), tf.name_scope(self.name):  # variables live outside any tf.function
-            for cell, depth in zip(self._cells, self._cell_depths(input_depth), strict=True):
-                if not cell.built:
-                    cell.build(depth, dtype)
-                validation.inner_cell_built(
-                    self.name, cell.name, depth, dtype.name, cell._input_depth, cell.dtype.name
-                )
-            rng = np.random.default_rng(self._seed)
+        validation.float_dtype(self._owner, dtype.is_floating, dtype.name)
+        for index, (cell, depth) in enumerate(
+            zip(self._cells, self._cell_depths(input_depth), strict=True)
+        ):
+            if not cell.built:
+                cell._build(depth, dtype, self._inner_scope(scope, index))
+            validation.inner_cell_built(
+                self._owner, cell._owner, depth, dtype.name, cell._input_depth, cell.dtype.name
+            )
+        rng = np.random.default_rng(self._seed)
+        # Variables live outside any tf.function, named absolutely (a scope ending in "/").
+        with tf.init_scope(), tf.name_scope(f"{scope}{self.name}/"):
             self._params = {
-                name: tf.Variable(tf.cast(init(rng, shape), dtype), name=name)
+                name: tf.Variable(init(rng, shape, dtype.as_numpy_dtype), name=name)
                 for name, shape, init in self._variables(input_depth)
             }
-        self._input_depth, self.dtype = input_depth, dtype
+        self._input_depth, self.dtype, self._scope = input_depth, dtype, scope
+
+    def _inner_scope(self, scope: str, index: int) -> str:
+        """The scope inner cell ``index`` names its weights in: by default this cell's."""
+        return f"{scope}{self.name}/"
 
     @property
     def weights(self) -> list[tf.Variable]:
@@ -112,20 +154,23 @@ class RNNCell(tf.Module):
 
     @property
     def weight_names(self) -> list[str]:
-        inner = [f"{cell.name}/{n}" for cell in self._cells for n in cell.weight_names]
-        return inner + list(self._params)
+        """The weights' names as TF1 scopes them, in the order of ``weights``: a TF1 variable's
+        name without ``:0``, e.g. ``multi_rnn_cell/cell_0/gru_cell/gates/kernel``."""
+        inner = [n for cell in self._cells for n in cell.weight_names]
+        return inner + [f"{self._scope}{self.name}/{n}" for n in self._params]
 
     def set_weights(self, weights: list) -> None:
         """Assign every weight from ``weights`` (arrays, tensors or variables shaped like ours)."""
         if not self.built:
-            validation.not_built(self.name)
-        values = [as_tensor(w) for w in weights]
-        validation.set_weights(
-            self.name,
-            self.weight_names,
-            [shape_of(w) for w in self.weights],
-            [shape_of(v) for v in values],
-        )
+            validation.not_built(self._owner)
+        validation.weight_list(self._owner, weights)
+        values = [as_tensor(w, self._owner, "weights") for w in weights]
+        names = self.weight_names
+        shapes = [shape_of(w) for w in self.weights]
+        validation.set_weights(self._owner, names, shapes, [shape_of(v) for v in values])
+        for index, (name, value) in enumerate(zip(names, values, strict=True)):
+            is_real = value.dtype.is_floating or value.dtype.is_integer
+            validation.real_weight(self._owner, index, name, is_real, value.dtype.name)
         self._assign(iter(values))
 
     def _assign(self, values: Any) -> None:
@@ -135,16 +180,35 @@ class RNNCell(tf.Module):
             variable.assign(tf.cast(next(values), self.dtype))
 
     def zero_state(self, batch_size: Any, dtype: Any = tf.float32) -> Any:
-        """Zeros shaped like ``state_size``: tensors of shape [B, n].
+        """Zeros shaped like ``state_size``: tensors of shape [B, n] (B = 0 too, as TF1).
 
         ``batch_size`` is an int, or a scalar tensor such as ``tf.shape(x)[0]``.
         """
         if not isinstance(batch_size, tf.Tensor):
-            owner = f"{self.name}.zero_state"
-            batch_size = validation.positive_int(batch_size, "batch_size", owner)
+            batch_size = validation.batch_size(batch_size, f"{self._owner}.zero_state")
         return structure.map_structure(
-            lambda size: tf.zeros(tf.stack([batch_size, size]), dtype=dtype), self.state_size
+            lambda size: tf.zeros(tf.stack([batch_size, *validation.dims(size)]), dtype=dtype),
+            self.state_size,
         )
+
+    def get_initial_state(
+        self, inputs: Any = None, batch_size: Any = None, dtype: Any = None
+    ) -> Any:
+        """TF1's: ``zero_state`` for the batch and dtype of ``inputs`` [B, ...], or for
+        ``batch_size`` and ``dtype`` when no inputs are given."""
+        owner = f"{self._owner}.get_initial_state"
+        if inputs is None:
+            batch_size, dtype = validation.initial_state_args(owner, None, None, batch_size, dtype)
+        else:
+            inputs = as_tensor(inputs, owner, "inputs")
+            static_batch = shape_of(inputs, owner)[0]
+            given = None if dtype is None else tf.as_dtype(dtype)
+            batch_size, dtype = validation.initial_state_args(
+                owner, static_batch, inputs.dtype, batch_size, given
+            )
+            if batch_size is None:  # known only when the graph runs
+                batch_size = tf.shape(inputs)[0]
+        return self.zero_state(batch_size, dtype)
 
     def __call__(self, inputs: Any, state: Any) -> tuple[tf.Tensor, Any]:
         """One time step. inputs: [B, D]; state nested like ``state_size``."""
@@ -152,28 +216,42 @@ class RNNCell(tf.Module):
         return self.call(inputs, state)
 
     def _prepare(self, inputs: Any, state: Any) -> tuple[tf.Tensor, Any]:
-        """Check one step's inputs and state (building the cell if needed); return tensors."""
-        inputs = self._check_inputs(as_tensor(inputs))
-        state = structure.map_structure(as_tensor, state)
-        state_shape = partial(shape_of, owner=self.name, name="the state")
-        validation.state(self.name, state, self.state_size, shape_of(inputs)[0], state_shape)
-        leaves = structure.flatten(state)
-        dtype = inputs.dtype if inputs.dtype.is_floating else leaves[0].dtype
+        """Check one step's inputs and state (building the cell if needed); return tensors.
+
+        A user's cell may take nested inputs (checked by its own ``call``) and have state
+        parts whose size is not an int (e.g. a scalar): those parts are not checked here.
+        """
+        if structure.is_nested(inputs):
+            inputs = as_tensors(inputs, self._owner, "inputs")
+            first = structure.flatten(inputs)[0]
+        else:
+            inputs = first = self._check_inputs(as_tensor(inputs, self._owner, "inputs"))
+        state = as_tensors(state, self._owner, "state")
+        state_shape = partial(shape_of, owner=self._owner, name="the state")
+        validation.state(self._owner, state, self.state_size, shape_of(first)[0], state_shape)
+        sizes = structure.flatten(self.state_size)
+        leaves = [
+            leaf
+            for leaf, size in zip(structure.flatten(state), sizes, strict=True)
+            if isinstance(size, numbers.Integral)
+        ]
+        float_inputs = first.dtype.is_floating
         if not self.built:
-            self.build(shape_of(inputs)[1], dtype)
-        if inputs.dtype.is_floating:
-            validation.dtypes_match(self.name, "inputs", inputs.dtype.name, self.dtype.name)
+            dtype = first.dtype if float_inputs or not leaves else leaves[0].dtype
+            self.build(shape_of(first)[-1], dtype if self.dtype is None else self.dtype)
+        if float_inputs:
+            validation.dtypes_match(self._owner, "inputs", first.dtype.name, self.dtype.name)
         for leaf in leaves:
-            validation.dtypes_match(self.name, "the state", leaf.dtype.name, self.dtype.name)
+            validation.dtypes_match(self._owner, "the state", leaf.dtype.name, self.dtype.name)
         return inputs, state
 
     def _check_inputs(self, inputs: tf.Tensor) -> tf.Tensor:
-        validation.float_inputs(self.name, inputs.dtype.is_floating, inputs.dtype.name)
-        validation.cell_inputs(self.name, shape_of(inputs, self.name), self._input_depth)
+        validation.float_inputs(self._owner, inputs.dtype.is_floating, inputs.dtype.name)
+        validation.cell_inputs(self._owner, shape_of(inputs, self._owner), self._input_depth)
         return inputs
 
     def __repr__(self) -> str:
-        return f"{self.name}(state_size={self.state_size}, output_size={self.output_size})"
+        return f"{self._owner}(state_size={self.state_size}, output_size={self.output_size})"
 
 
 class _Later(int):

@@ -1,24 +1,21 @@
 """The four cells of TF1's ``rnn_cell_impl``: one time step each, written as the equations.
 
-Each cell's kernel stacks the input rows over the recurrent rows, W = [W_x; W_h], as
-TF1 stores it, so ``[x, h] @ W = x @ W_x + h @ W_h``. The cells compute the input term
-``x @ W_x + b`` and the step that adds the recurrent term separately: a single call
-does both, and ``dynamic_rnn`` computes the input term for all time steps in one
-matrix product before the loop (the step then costs only ``h @ W_h``).
+Each ``call`` is TF1's equations, one statement per line: the inputs and the previous
+state are concatenated, ``z = [x, h_prev] @ W + b`` (the kernel W stacks the input rows
+over the recurrent rows, as TF1 stores it), ``z`` is split into the gates, and the gates
+make the new state. TensorFlow differentiates them.
 
-Inside ``dynamic_rnn``'s loop, ``kernels_split_once`` has each kernel split into
-W_x and W_h once, before the loop, rather than at every step: the loop then only reads
-W_h, and its gradient adds up [H, k] blocks instead of whole [D + H, k] kernels.
+``dynamic_rnn`` runs these cells through a faster unroll, ``rnnref.tf.fused``, that
+computes the same equations; tests prove the two equal.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import tensorflow as tf
 
 from rnnref import validation
-from rnnref.np.initializers import glorot_uniform, ones, zeros
+from rnnref.np.initializers import from_argument, glorot_uniform, ones, zeros
 from rnnref.structure import LSTMStateTuple
 from rnnref.tf.base import RNNCell
 
@@ -26,63 +23,18 @@ Activation = Callable[[tf.Tensor], tf.Tensor]
 
 sigmoid = tf.sigmoid
 
-
-class _LinearInputCell(RNNCell):
-    """A cell whose inputs enter only through ``x @ W_x + b``: ``call = _step(_input_term(x))``."""
-
-    _stacked_kernels: tuple[str, ...] = ("kernel",)  # the weights stored as [W_x; W_h]
-    _splits: dict = {}  # name -> (W_x, W_h) while kernels_split_once is in effect
-
-    def _input_term(self, inputs: tf.Tensor) -> Any:
-        """inputs: [N, D] -> the inputs' share of the pre-activations, [N, k] (or a tuple)."""
-        raise NotImplementedError
-
-    def _step(self, input_term: Any, state: Any) -> tuple[tf.Tensor, Any]:
-        """Add the recurrent term to ``input_term`` and apply the cell's equations."""
-        raise NotImplementedError
-
-    def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
-        return self._step(self._input_term(inputs), state)
-
-    def _split_kernel(self, name: str) -> tuple[tf.Tensor, tf.Tensor]:
-        """W = [W_x; W_h] -> (W_x [D, k], W_h [H, k])."""
-        if name in self._splits:
-            return self._splits[name]
-        kernel = self._params[name]
-        return kernel[: self._input_depth], kernel[self._input_depth :]
+ACTIVATIONS = {"tanh": tf.tanh, "sigmoid": tf.sigmoid, "relu": tf.nn.relu, "linear": tf.identity}
 
 
-@contextmanager
-def kernels_split_once(cell: RNNCell) -> Iterator[None]:
-    """Within the block, every kernel of ``cell`` (and of the cells in it) is split once.
-
-    Open it before a ``tf.while_loop`` and call the cells inside: the splits made here are
-    tensors computed outside the loop that every step reuses.
-    """
-    # A cell may sit in the tree twice (MultiRNNCell([cell, cell]) shares its weights): once each.
-    linear = list({id(c): c for c in _cell_tree(cell) if isinstance(c, _LinearInputCell)}.values())
-    for c in linear:
-        c._splits = {name: c._split_kernel(name) for name in c._stacked_kernels}
-    try:
-        yield
-    finally:
-        for c in linear:
-            del c._splits  # back to the class's empty dict
+def _activation(value: Any, owner: str) -> Activation:
+    """``activation=`` as a function: TF1's tanh for None, a Keras name looked up."""
+    return validation.activation(value, owner, ACTIVATIONS) or tf.tanh
 
 
-def _cell_tree(cell: RNNCell) -> list[RNNCell]:
-    return [cell] + [inner for child in cell._cells for inner in _cell_tree(child)]
-
-
-class _OutputIsStateCell(_LinearInputCell):
+class _OutputIsStateCell(RNNCell):
     """A cell whose output is its new state, [B, H]: ``BasicRNNCell`` and ``GRUCell``."""
 
-    def __init__(
-        self, num_units: int, activation: Activation | None = None, *, seed: int | None = None
-    ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._activation = activation or tf.tanh
+    _num_units: int
 
     @property
     def state_size(self) -> int:
@@ -94,23 +46,36 @@ class _OutputIsStateCell(_LinearInputCell):
 
 
 class BasicRNNCell(_OutputIsStateCell):
-    """The basic (Elman) RNN cell:  h_t = act([x_t, h_{t-1}] @ W + b).
+    """The basic (Elman) RNN cell (Elman 1990):
+
+        new_h = act([x, h_prev] @ W + b)
 
     The output is the new state. inputs: [B, D]; state: [B, H]; output: [B, H].
     """
+
+    def __init__(
+        self,
+        num_units: int,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
+        self._activation = _activation(activation, self._owner)
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
         return [("kernel", (input_depth + H, H), glorot_uniform), ("bias", (H,), zeros)]
 
-    def _input_term(self, inputs: tf.Tensor) -> tf.Tensor:
-        W_x, _ = self._split_kernel("kernel")
-        return inputs @ W_x + self._params["bias"]
-
-    def _step(self, input_term: tf.Tensor, state: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        _, W_h = self._split_kernel("kernel")
+    def call(self, inputs: tf.Tensor, state: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        W, b = self._params["kernel"], self._params["bias"]
         h_prev = state
-        new_h = self._activation(input_term + h_prev @ W_h)
+        x_h = tf.concat([inputs, h_prev], axis=1)  # (B, D) + (B, H) -> (B, D + H)
+        new_h = self._activation(x_h @ W + b)  # (B, D + H) @ (D + H, H) -> (B, H)
         return new_h, new_h
 
 
@@ -123,38 +88,54 @@ class GRUCell(_OutputIsStateCell):
 
     The reset gate scales ``h_prev`` before the candidate's matrix product.
     inputs: [B, D]; state: [B, H]; output: [B, H] (the new state).
+    ``kernel_initializer`` and ``bias_initializer`` (a number, or a TF1-style callable
+    ``init(shape, dtype=dtype)``) replace TF1's defaults: Glorot uniform kernels, gate
+    biases 1.0 and candidate biases 0.
     """
 
-    _stacked_kernels = ("gates/kernel", "candidate/kernel")
+    def __init__(
+        self,
+        num_units: int,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        kernel_initializer: Any = None,
+        bias_initializer: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
+        self._activation = _activation(activation, self._owner)
+        owner = self._owner
+        self._kernel_init = from_argument(kernel_initializer, "kernel_initializer", owner, None)
+        self._bias_init = from_argument(bias_initializer, "bias_initializer", owner, None)
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
+        kernel = self._kernel_init or glorot_uniform
         return [
-            ("gates/kernel", (input_depth + H, 2 * H), glorot_uniform),
-            ("gates/bias", (2 * H,), ones),
-            ("candidate/kernel", (input_depth + H, H), glorot_uniform),
-            ("candidate/bias", (H,), zeros),
+            ("gates/kernel", (input_depth + H, 2 * H), kernel),
+            ("gates/bias", (2 * H,), self._bias_init or ones),
+            ("candidate/kernel", (input_depth + H, H), kernel),
+            ("candidate/bias", (H,), self._bias_init or zeros),
         ]
 
-    def _input_term(self, inputs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        W_gx, _ = self._split_kernel("gates/kernel")
-        W_cx, _ = self._split_kernel("candidate/kernel")
-        gates_x = inputs @ W_gx + self._params["gates/bias"]  # [N, 2H]
-        candidate_x = inputs @ W_cx + self._params["candidate/bias"]  # [N, H]
-        return gates_x, candidate_x
-
-    def _step(self, input_term: tuple, state: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        _, W_gh = self._split_kernel("gates/kernel")
-        _, W_ch = self._split_kernel("candidate/kernel")
-        gates_x, candidate_x = input_term
+    def call(self, inputs: tf.Tensor, state: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        p = self._params
         h_prev = state
-        r, u = tf.split(sigmoid(gates_x + h_prev @ W_gh), 2, axis=1)  # [B, 2H] -> 2 x [B, H]
-        c = self._activation(candidate_x + (r * h_prev) @ W_ch)
+        x_h = tf.concat([inputs, h_prev], axis=1)  # (B, D) + (B, H) -> (B, D + H)
+        z_g = x_h @ p["gates/kernel"] + p["gates/bias"]  # (B, D + H) @ (D + H, 2H) -> (B, 2H)
+        r, u = tf.split(sigmoid(z_g), 2, axis=1)  # (B, 2H) -> 2 x (B, H)
+        x_rh = tf.concat([inputs, r * h_prev], axis=1)  # (B, D) + (B, H) -> (B, D + H)
+        z_c = x_rh @ p["candidate/kernel"] + p["candidate/bias"]  # (B, D + H) @ (D + H, H)
+        c = self._activation(z_c)
         new_h = u * h_prev + (1 - u) * c
         return new_h, new_h
 
 
-class _LSTMState(_LinearInputCell):
+class _LSTMState(RNNCell):
     """The two LSTMs' state: ``LSTMStateTuple(c, h)``, or ``[c, h]`` concatenated."""
 
     _num_units: int
@@ -197,30 +178,32 @@ class BasicLSTMCell(_LSTMState):
         num_units: int,
         forget_bias: float = 1.0,
         state_is_tuple: bool = True,
-        activation: Activation | None = None,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
         *,
         seed: int | None = None,
     ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self.name)
-        self._state_is_tuple = bool(state_is_tuple)
-        self._activation = activation or tf.tanh
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        self._num_units = validation.positive_int(num_units, "num_units", self._owner)
+        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self._owner)
+        self._state_is_tuple = validation.boolean(state_is_tuple, "state_is_tuple", self._owner)
+        self._activation = _activation(activation, self._owner)
 
     def _variables(self, input_depth: int) -> list:
         H = self._num_units
         return [("kernel", (input_depth + H, 4 * H), glorot_uniform), ("bias", (4 * H,), zeros)]
 
-    def _input_term(self, inputs: tf.Tensor) -> tf.Tensor:
-        W_x, _ = self._split_kernel("kernel")
-        return inputs @ W_x + self._params["bias"]
-
-    def _step(self, input_term: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
-        _, W_h = self._split_kernel("kernel")
+    def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        W, b = self._params["kernel"], self._params["bias"]
+        act = self._activation
         c_prev, h_prev = self._unpack(state)
-        i, j, f, o = tf.split(input_term + h_prev @ W_h, 4, axis=1)  # [B, 4H] -> 4 x [B, H]
-        new_c = c_prev * sigmoid(f + self._forget_bias) + sigmoid(i) * self._activation(j)
-        new_h = self._activation(new_c) * sigmoid(o)
+        x_h = tf.concat([inputs, h_prev], axis=1)  # (B, D) + (B, H) -> (B, D + H)
+        z = x_h @ W + b  # (B, D + H) @ (D + H, 4H) -> (B, 4H)
+        i, j, f, o = tf.split(z, 4, axis=1)  # (B, 4H) -> 4 x (B, H)
+        new_c = c_prev * sigmoid(f + self._forget_bias) + sigmoid(i) * act(j)
+        new_h = act(new_c) * sigmoid(o)
         return new_h, self._pack(new_c, new_h)
 
 
@@ -244,62 +227,65 @@ class LSTMCell(_LSTMState):
         num_units: int,
         use_peepholes: bool = False,
         cell_clip: float | None = None,
+        initializer: Any = None,
         num_proj: int | None = None,
         proj_clip: float | None = None,
+        num_unit_shards: int | None = None,
+        num_proj_shards: int | None = None,
         forget_bias: float = 1.0,
         state_is_tuple: bool = True,
-        activation: Activation | None = None,
+        activation: Activation | str | None = None,
+        reuse: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
         *,
         seed: int | None = None,
     ) -> None:
-        super().__init__(seed=seed)
-        self._num_units = validation.positive_int(num_units, "num_units", self.name)
-        self._use_peepholes = bool(use_peepholes)
-        self._cell_clip = validation.positive_float_or_none(cell_clip, "cell_clip", self.name)
-        self._num_proj = (
-            None if num_proj is None else validation.positive_int(num_proj, "num_proj", self.name)
-        )
-        self._proj_clip = validation.positive_float_or_none(proj_clip, "proj_clip", self.name)
-        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", self.name)
-        self._state_is_tuple = bool(state_is_tuple)
-        self._activation = activation or tf.tanh
+        super().__init__(name=name, dtype=dtype, reuse=reuse, seed=seed)
+        owner = self._owner
+        self._num_units = validation.positive_int(num_units, "num_units", owner)
+        self._use_peepholes = validation.boolean(use_peepholes, "use_peepholes", owner)
+        self._cell_clip = validation.clip_or_none(cell_clip, "cell_clip", owner)
+        self._initializer = from_argument(initializer, "initializer", owner, glorot_uniform)
+        self._num_proj = validation.positive_int_or_none(num_proj, "num_proj", owner)
+        self._proj_clip = validation.clip_or_none(proj_clip, "proj_clip", owner)
+        validation.positive_int_or_none(num_unit_shards, "num_unit_shards", owner)
+        validation.positive_int_or_none(num_proj_shards, "num_proj_shards", owner)
+        self._forget_bias = validation.finite_float(forget_bias, "forget_bias", owner)
+        self._state_is_tuple = validation.boolean(state_is_tuple, "state_is_tuple", owner)
+        self._activation = _activation(activation, owner)
 
     def _h_size(self) -> int:
         return self._num_proj or self._num_units
 
     def _variables(self, input_depth: int) -> list:
         H, h_size = self._num_units, self._h_size()
-        variables = [
-            ("kernel", (input_depth + h_size, 4 * H), glorot_uniform),
-            ("bias", (4 * H,), zeros),
-        ]
+        init = self._initializer  # TF1's for the kernel, the peepholes and the projection
+        variables = [("kernel", (input_depth + h_size, 4 * H), init), ("bias", (4 * H,), zeros)]
         if self._use_peepholes:
             peepholes = ("w_f_diag", "w_i_diag", "w_o_diag")
-            variables += [(name, (H,), glorot_uniform) for name in peepholes]
+            variables += [(name, (H,), init) for name in peepholes]
         if self._num_proj is not None:
-            variables.append(("projection/kernel", (H, self._num_proj), glorot_uniform))
+            variables.append(("projection/kernel", (H, self._num_proj), init))
         return variables
 
-    def _input_term(self, inputs: tf.Tensor) -> tf.Tensor:
-        W_x, _ = self._split_kernel("kernel")
-        return inputs @ W_x + self._params["bias"]
-
-    def _step(self, input_term: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
-        _, W_h = self._split_kernel("kernel")
-        p = self._params
+    def call(self, inputs: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        p, act = self._params, self._activation
         c_prev, m_prev = self._unpack(state)
-        i, j, f, o = tf.split(input_term + m_prev @ W_h, 4, axis=1)  # [B, 4H] -> 4 x [B, H]
+        x_m = tf.concat([inputs, m_prev], axis=1)  # (B, D) + (B, P) -> (B, D + P)
+        z = x_m @ p["kernel"] + p["bias"]  # (B, D + P) @ (D + P, 4H) -> (B, 4H)
+        i, j, f, o = tf.split(z, 4, axis=1)  # (B, 4H) -> 4 x (B, H)
         if self._use_peepholes:
             i = i + p["w_i_diag"] * c_prev
             f = f + p["w_f_diag"] * c_prev
-        c = sigmoid(f + self._forget_bias) * c_prev + sigmoid(i) * self._activation(j)
+        c = sigmoid(f + self._forget_bias) * c_prev + sigmoid(i) * act(j)
         if self._cell_clip is not None:
             c = tf.clip_by_value(c, -self._cell_clip, self._cell_clip)
         if self._use_peepholes:
             o = o + p["w_o_diag"] * c
-        m = sigmoid(o) * self._activation(c)
+        m = sigmoid(o) * act(c)
         if self._num_proj is not None:
-            m = m @ p["projection/kernel"]  # [B, H] -> [B, P]
+            m = m @ p["projection/kernel"]  # (B, H) @ (H, P) -> (B, P)
             if self._proj_clip is not None:
                 m = tf.clip_by_value(m, -self._proj_clip, self._proj_clip)
         return m, self._pack(c, m)

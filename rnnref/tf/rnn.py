@@ -10,13 +10,14 @@ may be unknown until the graph runs: one trace serves every length, eagerly, in 
 """
 
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import tensorflow as tf
 
 from rnnref import structure, validation
-from rnnref.tf.base import RNNCell, as_tensor, check_range, shape_of
-from rnnref.tf.cells import _LinearInputCell, kernels_split_once
+from rnnref.tf import fused
+from rnnref.tf.base import RNNCell, as_tensor, as_tensors, check_range, shape_of
 
 
 def dynamic_rnn(
@@ -25,17 +26,23 @@ def dynamic_rnn(
     sequence_length: Any = None,
     initial_state: Any = None,
     dtype: Any = None,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
     time_major: bool = False,
+    scope: str | None = None,
 ) -> tuple[tf.Tensor, Any]:
     """Run ``cell`` over every time step of ``inputs``.
 
     inputs: [B, T, D] ([T, B, D] if ``time_major``); sequence_length: [B] ints in [0, T];
     initial_state: nested like ``cell.state_size`` (zeros of ``dtype`` if omitted).
     Returns outputs [B, T, output_size] ([T, B, output_size] if ``time_major``) and the
-    final state.
+    final state. ``parallel_iterations`` and ``swap_memory`` tune TF1's graph loop and
+    change nothing here (they are checked, then unused); ``scope`` (default "rnn", as
+    TF1) prefixes the weights' names when this call builds the cell.
     """
     args = (sequence_length, initial_state, dtype, time_major)
-    return _dynamic_rnn("dynamic_rnn", cell, inputs, *args)
+    validation.graph_options("dynamic_rnn", parallel_iterations, swap_memory)
+    return _dynamic_rnn("dynamic_rnn", cell, inputs, *args, validation.scope(scope, "rnn"))
 
 
 def _dynamic_rnn(
@@ -46,16 +53,24 @@ def _dynamic_rnn(
     initial_state: Any,
     dtype: Any,
     time_major: bool,
+    scope: str,
 ) -> tuple[tf.Tensor, Any]:
     validation.is_cell(cell, RNNCell, owner)
-    inputs = as_tensor(inputs)
-    validation.sequence_inputs(owner, shape_of(inputs, owner), time_major)
+    time_major = validation.boolean(time_major, "time_major", owner)
+    inputs = as_tensors(inputs, owner, "inputs")  # a tensor, or a tuple of them for a user's cell
+    for leaf in structure.flatten(inputs):
+        validation.sequence_inputs(owner, shape_of(leaf, owner), time_major)
     if not time_major:
-        inputs = tf.transpose(inputs, [1, 0, 2])  # (B, T, D) -> (T, B, D)
-    outputs, state = _unroll(owner, cell, inputs, sequence_length, initial_state, dtype)
+        inputs = structure.map_structure(_swap_batch_and_time, inputs)  # (B, T, D) -> (T, B, D)
+    outputs, state = _unroll(owner, cell, inputs, sequence_length, initial_state, dtype, scope)
     if not time_major:
-        outputs = tf.transpose(outputs, [1, 0, 2])  # (T, B, H) -> (B, T, H)
+        outputs = structure.map_structure(_swap_batch_and_time, outputs)  # (T, B, H) -> (B, T, H)
     return outputs, state
+
+
+def _swap_batch_and_time(x: tf.Tensor) -> tf.Tensor:
+    axes = [1, 0] + list(range(2, x.shape.rank))
+    return tf.transpose(x, axes)  # (B, T, ...) <-> (T, B, ...)
 
 
 def static_rnn(
@@ -64,18 +79,40 @@ def static_rnn(
     initial_state: Any = None,
     dtype: Any = None,
     sequence_length: Any = None,
+    scope: str | None = None,
 ) -> tuple[list, Any]:
-    """``dynamic_rnn`` over a Python list of T tensors [B, D]; returns a list of T outputs."""
-    validation.is_cell(cell, RNNCell, "static_rnn")
-    validation.step_list("static_rnn", inputs)
-    steps = [as_tensor(x) for x in inputs]
+    """``dynamic_rnn`` over a Python list of T tensors [B, D]; returns a list of T outputs.
+
+    ``scope`` (default "rnn") prefixes the weights' names when this call builds the cell.
+    """
+    owner = "static_rnn"
+    validation.is_cell(cell, RNNCell, owner)
+    stacked = _stack_steps(owner, inputs)
+    args = (sequence_length, initial_state, dtype, validation.scope(scope, "rnn"))
+    outputs, state = _unroll(owner, cell, stacked, *args)
+    return _per_step(outputs, len(inputs)), state
+
+
+def _per_step(outputs: Any, max_time: int) -> list:
+    """Outputs [T, B, ...] (nested like output_size) -> a list of T steps' outputs."""
+    unstacked = structure.map_structure(partial(tf.unstack, num=max_time), outputs)
+    return [structure.map_structure(itemgetter(t), unstacked) for t in range(max_time)]
+
+
+def _stack_steps(owner: str, inputs: Any) -> Any:
+    """T steps [B, D] (an EmbeddingWrapper's ids may be [B]) -> one tensor [T, B, D]; steps
+    nested for a user's cell -> tensors [T, B, ...] nested as they are."""
+    validation.step_list(owner, inputs)
+    if structure.is_nested(inputs[0]):
+        steps = [as_tensors(x, owner, "inputs") for x in inputs]
+        return structure.map_structure(lambda *xs: tf.stack(xs), *steps)
+    steps = [as_tensor(x, owner, "inputs") for x in inputs]
     # An EmbeddingWrapper's ids may come as [B] per step, as in TF1's seq2seq code: [B] -> [B, 1].
     steps = [x[:, None] if x.shape.rank == 1 and x.dtype.is_integer else x for x in steps]
     for x in steps:
-        validation.cell_inputs("static_rnn", shape_of(x, "static_rnn"), shape_of(steps[0])[-1])
-    stacked = tf.stack(steps)  # T x [B, D] -> [T, B, D]
-    outputs, state = _unroll("static_rnn", cell, stacked, sequence_length, initial_state, dtype)
-    return tf.unstack(outputs, num=len(steps)), state
+        validation.cell_inputs(owner, shape_of(x, owner), shape_of(steps[0])[-1])
+    validation.same_batch(owner, [shape_of(x)[0] for x in steps])
+    return tf.stack(steps)  # T x [B, D] -> [T, B, D]
 
 
 def bidirectional_dynamic_rnn(
@@ -86,32 +123,154 @@ def bidirectional_dynamic_rnn(
     initial_state_fw: Any = None,
     initial_state_bw: Any = None,
     dtype: Any = None,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
     time_major: bool = False,
+    scope: str | None = None,
 ) -> tuple[tuple[tf.Tensor, tf.Tensor], tuple[Any, Any]]:
     """A forward and a backward ``dynamic_rnn``; the backward one reads each row reversed.
 
     Each row is reversed within its own length, so its first valid step is read last; the
     backward outputs are reversed back, aligned with the inputs. Returns
-    ((outputs_fw, outputs_bw), (state_fw, state_bw)).
+    ((outputs_fw, outputs_bw), (state_fw, state_bw)). Weights built here are named under
+    ``scope/fw`` and ``scope/bw`` (default scope "bidirectional_rnn", as TF1).
     """
     owner = "bidirectional_dynamic_rnn"
+    validation.graph_options(owner, parallel_iterations, swap_memory)
     validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
-    inputs = as_tensor(inputs)
+    time_major = validation.boolean(time_major, "time_major", owner)
+    inputs = as_tensor(inputs, owner, "inputs")
     validation.sequence_inputs(owner, shape_of(inputs, owner), time_major)
-    fw = (sequence_length, initial_state_fw, dtype, time_major)
+    scope = validation.scope(scope, "bidirectional_rnn")
+    fw = (sequence_length, initial_state_fw, dtype, time_major, f"{scope}fw/")
     out_fw, state_fw = _dynamic_rnn(owner, cell_fw, inputs, *fw)
     time_axis = 0 if time_major else 1
     reversed_inputs = _reverse_sequence(inputs, sequence_length, time_axis)
-    bw = (sequence_length, initial_state_bw, dtype, time_major)
+    bw = (sequence_length, initial_state_bw, dtype, time_major, f"{scope}bw/")
     out_bw, state_bw = _dynamic_rnn(owner, cell_bw, reversed_inputs, *bw)
     return (out_fw, _reverse_sequence(out_bw, sequence_length, time_axis)), (state_fw, state_bw)
+
+
+def static_bidirectional_rnn(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    inputs: list,
+    initial_state_fw: Any = None,
+    initial_state_bw: Any = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list, Any, Any]:
+    """``bidirectional_dynamic_rnn`` over a Python list of T tensors [B, D].
+
+    Returns (outputs, state_fw, state_bw), as TF1: a list of T tensors
+    [B, fw output_size + bw output_size], each step's forward and backward outputs
+    concatenated.
+    """
+    owner = "static_bidirectional_rnn"
+    validation.is_cell(cell_fw, RNNCell, owner, "cell_fw")
+    validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
+    stacked = _stack_steps(owner, inputs)  # [T, B, D]
+    (out_fw, out_bw), (state_fw, state_bw) = bidirectional_dynamic_rnn(
+        cell_fw, cell_bw, stacked, sequence_length, initial_state_fw, initial_state_bw, dtype,
+        time_major=True, scope=scope,
+    )  # fmt: skip
+    outputs = tf.concat([out_fw, out_bw], axis=2)  # 2 x [T, B, H] -> [T, B, H_fw + H_bw]
+    return tf.unstack(outputs, num=len(inputs)), state_fw, state_bw
+
+
+def static_state_saving_rnn(
+    cell: RNNCell,
+    inputs: list,
+    state_saver: Any,
+    state_name: Any,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list, Any]:
+    """``static_rnn`` that reads its initial state from ``state_saver`` and saves its final one.
+
+    ``state_name``: a name (or names nested like ``cell.state_size``, one per state array);
+    ``state_saver`` has ``state(name)`` and ``save_state(name, value)``, e.g.
+    ``rnnref.StateSaver``. Returns (outputs, final state) as ``static_rnn``.
+    """
+    owner = "static_state_saving_rnn"
+    names = validation.state_names(owner, state_name, cell.state_size)
+    initial_state = structure.pack_like(state_name, [state_saver.state(n) for n in names])
+    outputs, state = static_rnn(cell, inputs, initial_state, None, sequence_length, scope)
+    for name, value in zip(names, structure.flatten(state), strict=True):
+        state_saver.save_state(name, value)
+    return outputs, state
+
+
+def raw_rnn(
+    cell: RNNCell,
+    loop_fn: Any,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
+    scope: str | None = None,
+) -> tuple[Any, Any, Any]:
+    """TF1's ``raw_rnn``: ``loop_fn`` chooses every step's inputs and when each row stops.
+
+    ``loop_fn(time, cell_output, cell_state, loop_state)`` returns ``(finished [B] bools,
+    next_input [B, D], next_cell_state, emit_output, next_loop_state)``; at time 0 it is
+    called with ``None`` for the last three and returns the initial state and, as
+    ``emit_output``, the structure of what to emit (None: the cell's output). The loop
+    runs until every row is finished; a finished row emits zeros and keeps its state.
+    Returns (emit_ta, final_state, final_loop_state) as TF1: ``emit_ta`` holds
+    ``tf.TensorArray``s nested like the emitted values (``.stack()`` gives [T, B, ...]).
+    """
+    owner = "raw_rnn"
+    validation.is_cell(cell, RNNCell, owner)
+    validation.graph_options(owner, parallel_iterations, swap_memory)
+    finished, next_input, state, emit_structure, loop_state = loop_fn(
+        tf.constant(0), None, None, None
+    )
+    validation.raw_rnn_start(owner, next_input, state)
+    next_input = as_tensor(next_input, owner, "next_input")
+    state = as_tensors(state, owner, "initial_state")
+    dtype = structure.flatten(state)[0].dtype
+    if not cell.built:
+        cell._build(shape_of(next_input, owner)[1], dtype, validation.scope(scope, "rnn"))
+    batch = tf.shape(next_input)[0]
+    like = (
+        tf.zeros(tf.stack([batch, cell.output_size]), dtype)
+        if emit_structure is None
+        else as_tensors(emit_structure, owner, "emit_structure")
+    )
+    zeros = structure.map_structure(tf.zeros_like, like)
+    emit_tas = structure.map_structure(
+        lambda e: tf.TensorArray(e.dtype, size=0, dynamic_size=True, element_shape=e.shape), like
+    )
+    keeps_loop_state = loop_state is not None  # None cannot be a loop variable
+
+    def body(time, finished, inputs, state, emit_tas, loop_state):  # the loop variables
+        output, cell_state = cell(inputs, state)
+        given_loop_state = loop_state if keeps_loop_state else None
+        next_finished, next_input, next_state, emit, next_loop_state = loop_fn(
+            time + 1, output, cell_state, given_loop_state
+        )
+        emit = output if emit is None else emit
+        done = tf.expand_dims(finished, 1)  # [B, 1]: rows finished before this step
+        emit = structure.map_structure(partial(tf.where, done), zeros, emit)
+        next_state = structure.map_structure(partial(tf.where, done), state, next_state)
+        emit_tas = structure.map_structure(lambda ta, e: ta.write(time, e), emit_tas, emit)
+        finished = tf.logical_or(finished, next_finished)
+        next_loop_state = next_loop_state if keeps_loop_state else loop_state
+        return time + 1, finished, next_input, next_state, emit_tas, next_loop_state
+
+    start = (tf.constant(0), tf.cast(finished, tf.bool), next_input, state, emit_tas,
+             loop_state if keeps_loop_state else tf.constant(0))  # fmt: skip
+    *_, state, emit_tas, loop_state = tf.while_loop(
+        lambda time, finished, *_: tf.logical_not(tf.reduce_all(finished)), body, start
+    )
+    return emit_tas, state, loop_state if keeps_loop_state else None
 
 
 def _reverse_sequence(x: tf.Tensor, sequence_length: Any, time_axis: int) -> tf.Tensor:
     """Reverse the first sequence_length[b] steps of each row b (all steps if None)."""
     if sequence_length is None:
         return tf.reverse(x, axis=[time_axis])
-    lengths = tf.cast(as_tensor(sequence_length), tf.int32)
+    lengths = tf.cast(as_tensor(sequence_length, "bidirectional_rnn", "sequence_length"), tf.int32)
     return tf.reverse_sequence(x, lengths, seq_axis=time_axis, batch_axis=1 - time_axis)
 
 
@@ -122,73 +281,94 @@ def _unroll(
     sequence_length: Any,
     initial_state: Any,
     dtype: Any,
-    fast: bool = True,
+    scope: str = "rnn/",
 ) -> tuple[tf.Tensor, Any]:
     """The time loop. inputs: [T, B, D]. Returns outputs [T, B, output_size] and the state.
 
-    ``fast`` computes the input term of a ``_LinearInputCell`` for all steps in one matrix
-    product; the plain loop (``fast=False``) calls the cell once per step. Both are equal.
+    A cell not yet built is built here, its weights named under ``scope``. The plain loop
+    calls the cell once per step; ``rnnref.tf.fused`` runs the cells it ``supports`` (the
+    four of ``rnnref.tf.cells``) faster, to the same results within round-off.
     Shapes known now (``T``, ``B`` below, maybe None) are checked now; ``max_time`` and
     ``batch`` are the run-time sizes.
     """
-    T, B, depth = shape_of(inputs)
-    max_time, batch = tf.shape(inputs)[0], tf.shape(inputs)[1]
+    first = structure.flatten(inputs)[0]  # inputs may nest, for a user's cell
+    T, B, depth = shape_of(first)[:3]
+    max_time, batch = tf.shape(first)[0], tf.shape(first)[1]
     lengths = _check_lengths(owner, sequence_length, B, T if T is not None else max_time)
     batch_now = B if B is not None else batch
-    state = _initial_state(owner, cell, initial_state, dtype, inputs.dtype, batch_now)
+    state = _initial_state(owner, cell, initial_state, dtype, first.dtype, batch_now)
     state_dtype = structure.flatten(state)[0].dtype
-    if not cell.built:
-        cell.build(depth, state_dtype)
+    if not cell.built:  # in the state's dtype, or the inputs' if a user's state is not float
+        build_dtype = state_dtype if state_dtype.is_floating else first.dtype
+        cell._build(depth, build_dtype, scope)  # weights named scope/cell/...
 
-    def unstack(a: tf.Tensor) -> tf.TensorArray:
-        return tf.TensorArray(a.dtype, size=max_time, infer_shape=False).unstack(a)
-
-    fast = fast and isinstance(cell, _LinearInputCell)
-    if fast and T != 0:
-        cell._prepare(inputs[0], state)  # checks shapes and dtypes once, for every step
-    outputs = tf.TensorArray(
-        state_dtype, size=max_time, element_shape=tf.TensorShape([B, cell.output_size])
+    output_dtype = state_dtype if state_dtype.is_floating else first.dtype
+    outputs = structure.map_structure(
+        lambda size: tf.TensorArray(
+            output_dtype, size=max_time, element_shape=tf.TensorShape([B, *validation.dims(size)])
+        ),
+        cell.output_size,
     )
-    with kernels_split_once(cell):  # W_h is sliced from [W_x; W_h] once, not at every step
-        if fast:
-            flat = tf.reshape(inputs, [max_time * batch, depth])  # (T, B, D) -> (T*B, D)
-            terms = structure.map_structure(
-                lambda a: unstack(tf.reshape(a, [max_time, batch, a.shape[1]])),  # (T, B, k)
-                cell._input_term(flat),
-            )
-
-            def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
-                return cell._step(structure.map_structure(lambda a: a.read(t), terms), state)
-        else:
-            steps = unstack(inputs)
-
-            def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
-                return cell(steps.read(t), state)
-
-        _, outputs, state = tf.while_loop(
-            lambda t, *_: t < max_time,
-            partial(_masked_step, step, lengths),
-            (tf.constant(0), outputs, state),
-            maximum_iterations=max_time,
+    if fused.supports(cell, inputs):
+        if T != 0:
+            cell._prepare(inputs[0], state)  # checks shapes and dtypes once, for every step
+        step = fused.step_function(cell, inputs)  # every step's input term, before the loop
+    else:
+        steps = structure.map_structure(
+            lambda a: tf.TensorArray(a.dtype, size=max_time, infer_shape=False).unstack(a), inputs
         )
+
+        def step(t: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+            return cell(structure.map_structure(lambda a: a.read(t), steps), state)
+
+    _, outputs, state = tf.while_loop(
+        lambda t, *_: t < max_time,
+        partial(_masked_step, step, lengths),
+        (tf.constant(0), outputs, state),
+        maximum_iterations=max_time,
+    )
     if B is None and not T:  # an empty list of outputs stacks only with a known shape
-        empty = tf.zeros(tf.stack([0, batch, cell.output_size]), state_dtype)
-        return tf.cond(max_time > 0, outputs.stack, lambda: empty), state
-    return outputs.stack(), state
+        return structure.map_structure(
+            partial(_stack_or_empty, max_time, batch, output_dtype), outputs, cell.output_size
+        ), state
+    return structure.map_structure(lambda ta: ta.stack(), outputs), state
+
+
+def _stack_or_empty(
+    max_time: tf.Tensor, batch: tf.Tensor, dtype: tf.DType, outputs: tf.TensorArray, size: Any
+) -> tf.Tensor:
+    """The outputs stacked, [T, B, ...], or zeros [0, B, ...] when no step ran."""
+    empty = tf.zeros(tf.stack([0, batch, *validation.dims(size)]), dtype)
+    return tf.cond(max_time > 0, outputs.stack, lambda: empty)
 
 
 def _masked_step(
-    step: Any, lengths: tf.Tensor | None, t: tf.Tensor, outputs: tf.TensorArray, state: Any
-) -> tuple[tf.Tensor, tf.TensorArray, Any]:
+    step: Any, lengths: tf.Tensor | None, t: tf.Tensor, outputs: Any, state: Any
+) -> tuple[tf.Tensor, Any, Any]:
     """The loop's body: step t, with rows past their length giving zeros and keeping state."""
     output, new_state = step(t, state)
     if lengths is not None:
-        live = tf.expand_dims(t < lengths, 1)  # [B, 1]: rows still inside their sequence
-        output = tf.where(live, output, tf.zeros_like(output))
-        new_state = structure.map_structure(
-            lambda new, old: tf.where(live, new, old), new_state, state
-        )
-    return t + 1, outputs.write(t, output), new_state
+        live = t < lengths  # [B]: rows still inside their sequence
+        output = structure.map_structure(partial(_zero_past, live), output)
+        new_state = structure.map_structure(partial(_carry, live), new_state, state)
+    outputs = structure.map_structure(lambda ta, o: ta.write(t, o), outputs, output)
+    return t + 1, outputs, new_state
+
+
+def _rows(live: tf.Tensor, value: tf.Tensor) -> tf.Tensor:
+    """``live`` [B] shaped to select the rows of ``value`` [B, ...]: [B, 1, ..., 1]."""
+    return tf.reshape(live, [-1] + [1] * (value.shape.rank - 1))
+
+
+def _zero_past(live: tf.Tensor, output: tf.Tensor) -> tf.Tensor:
+    """A row past its length outputs zeros."""
+    return tf.where(_rows(live, output), output, tf.zeros_like(output))
+
+
+def _carry(live: tf.Tensor, new: tf.Tensor, old: tf.Tensor) -> tf.Tensor:
+    """A row past its length keeps its old state; a scalar state (a user's cell's, with no
+    rows) takes the new value, as TF1."""
+    return new if new.shape.rank == 0 else tf.where(_rows(live, new), new, old)
 
 
 def _check_lengths(
@@ -196,13 +376,16 @@ def _check_lengths(
 ) -> tf.Tensor | None:
     if sequence_length is None:
         return None
-    lengths = as_tensor(sequence_length)
+    lengths = as_tensor(sequence_length, owner, "sequence_length")
     shape = shape_of(lengths, owner, "sequence_length")
     validation.sequence_length_shape(owner, shape, batch)
     validation.sequence_length_dtype(owner, lengths.dtype.is_integer, lengths.dtype.name)
-    lengths = tf.cast(lengths, tf.int32)
     names = ("min(sequence_length)", "max(sequence_length)", "max_time")
-    return check_range(validation.sequence_length_range, owner, lengths, max_time, _in_range, names)
+    # Checked in the given dtype, then cast: an int64 2**32 + 3 must not pass as 3.
+    lengths = check_range(
+        validation.sequence_length_range, owner, lengths, max_time, _in_range, names
+    )
+    return tf.cast(lengths, tf.int32)
 
 
 def _in_range(low: tf.Tensor, high: tf.Tensor, max_time: tf.Tensor) -> tf.Tensor:
@@ -218,9 +401,24 @@ def _initial_state(
     """
     if initial_state is None:
         validation.state_dtype_given(owner, input_dtype.is_floating, input_dtype.name, dtype)
-        return cell.zero_state(batch, input_dtype if dtype is None else dtype)
-    state = structure.map_structure(as_tensor, initial_state)
+        zero = cell.zero_state(batch, input_dtype if dtype is None else dtype)
+        return as_tensors(zero, owner, "zero_state")  # a user's cell may return arrays
+    state = as_tensors(initial_state, owner, "initial_state")
     static_batch = batch if isinstance(batch, int) else None
     state_shape = partial(shape_of, owner=owner, name="initial_state")
     validation.state(owner, state, cell.state_size, static_batch, state_shape)
+    if static_batch is None:  # B known only when the graph runs
+        state = structure.map_structure(partial(_batch_known_at_run_time, owner, batch), state)
     return state
+
+
+def _batch_known_at_run_time(owner: str, batch: tf.Tensor, leaf: tf.Tensor) -> tf.Tensor:
+    """A state leaf whose static batch (say 1) the loop must not keep: its shape becomes
+    [None, n], as the steps' states have, and the graph checks its batch is the inputs'."""
+    message = (
+        f"{owner} expects an initial_state with the inputs' batch size. Received: a state "
+        "whose batch differs from the inputs' when the graph ran."
+    )
+    check = tf.debugging.assert_equal(tf.shape(leaf)[0], batch, message=message)
+    with tf.control_dependencies([check]):
+        return tf.compat.v1.placeholder_with_default(leaf, [None, leaf.shape[1]])

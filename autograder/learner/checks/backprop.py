@@ -2,10 +2,13 @@
 and ``BasicLSTMCell``, and a numerical gradient.
 
 Only the drivers and the public checks: the cases, the reference and the mistake models
-are the grader's (``autograder.exercises.backprop``)."""
+are the grader's (``autograder.exercises.backprop``). ``rnn_bptt`` runs with a correct
+``rnn_step_backward`` in place of the learner's (``drive.standing_in``), answering from
+the case's ``"earlier"`` table."""
 
 import numpy as np
 
+from autograder.learner import drive
 from autograder.learner.checks import Check
 
 
@@ -20,7 +23,12 @@ def _run_step(rnn_step_backward, case: dict) -> dict:
 
 
 def _run_bptt(rnn_bptt, case: dict) -> dict:
-    result = rnn_bptt(case["x"], case["h0"], case["kernel"], case["bias"], case["d_outputs"])
+    def rnn_step_backward(x, h_prev, kernel, bias, d_new_h):
+        arguments = {"x": x, "h_prev": h_prev, "kernel": kernel, "bias": bias, "d_new_h": d_new_h}
+        return drive.answer_from(case["earlier"], arguments, "rnn_step_backward", "rnn_bptt")
+
+    with drive.standing_in(rnn_bptt, "rnn_step_backward", rnn_step_backward):
+        result = rnn_bptt(case["x"], case["h0"], case["kernel"], case["bias"], case["d_outputs"])
     if not isinstance(result, tuple) or len(result) != 4:
         raise TypeError("rnn_bptt must return (d_x, d_h0, d_kernel, d_bias).")
     d_x, d_h0, d_kernel, d_bias = result

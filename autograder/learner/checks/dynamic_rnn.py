@@ -2,10 +2,15 @@
 masking), ``static_rnn`` and ``bidirectional_dynamic_rnn``, run on toy cells.
 
 Only the drivers and the public checks: the cases, the reference and the mistake models
-are the grader's (``autograder.exercises.dynamic_rnn``)."""
+are the grader's (``autograder.exercises.dynamic_rnn``). ``static_rnn`` and
+``bidirectional_dynamic_rnn`` run with a correct ``dynamic_rnn`` in place of the learner's
+(``drive.standing_in``), answering from the case's ``"earlier"`` table."""
+
+from collections.abc import Callable
 
 import numpy as np
 
+from autograder.learner import drive
 from autograder.learner.cells import toy_cell
 from autograder.learner.checks import Check, common
 
@@ -30,12 +35,40 @@ def _run_dynamic(dynamic_rnn, case: dict) -> dict:
     return {"outputs": outputs, "final_state": final_state}
 
 
+def correct_dynamic_rnn(case: dict, cells: dict, caller: str) -> Callable:
+    """A stand-in for the learner's ``dynamic_rnn`` that answers the calls prepared in
+    ``case["earlier"]``. ``cells`` names the cells the driver built (``{"cell_fw": ...}``):
+    the table tells calls apart by those names, inputs time-major, lengths and state."""
+    names = {id(cell): name for name, cell in cells.items()}
+
+    def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=None,
+                    time_major=False):
+        steps = np.asarray(inputs)
+        if not time_major:
+            steps = np.swapaxes(steps, 0, 1)  # (B, T, D) -> (T, B, D)
+        arguments = {
+            "cell": names.get(id(cell), "a cell the check did not give"),
+            "inputs": steps,
+            "sequence_length": sequence_length,
+            "initial_state": initial_state,
+        }
+        outputs, state = drive.answer_from(case["earlier"], arguments, "dynamic_rnn", caller)
+        if not time_major:
+            outputs = np.swapaxes(outputs, 0, 1)  # (T, B, O) -> (B, T, O)
+        return outputs, common.as_course_state(state)
+
+    return dynamic_rnn
+
+
 def _run_static(static_rnn, case: dict) -> dict:
     kwargs = _unroll_options(case)
     kwargs.pop("time_major", None)
     steps = list(case["inputs"])  # [T, B, D] -> T arrays [B, D]
-    outputs, final_state = common.pair(static_rnn(toy_cell(case["cell"]), steps, **kwargs),
-                                        "static_rnn")
+    cell = toy_cell(case["cell"])
+    stand_in = correct_dynamic_rnn(case, {"cell": cell}, "static_rnn")
+    with drive.standing_in(static_rnn, "dynamic_rnn", stand_in):
+        result = static_rnn(cell, steps, **kwargs)
+    outputs, final_state = common.pair(result, "static_rnn")
     if type(outputs) is tuple:
         outputs = list(outputs)
     return {"outputs": outputs, "final_state": final_state}
@@ -48,9 +81,12 @@ def _run_bidi(bidirectional_dynamic_rnn, case: dict) -> dict:
         kwargs["initial_state_bw"] = common.as_course_state(case["initial_state_bw"])
     else:
         kwargs["dtype"] = np.dtype(case["dtype"])
-    result = bidirectional_dynamic_rnn(
-        toy_cell(case["cell_fw"]), toy_cell(case["cell_bw"]), case["inputs"], **kwargs
-    )
+    cells = {"cell_fw": toy_cell(case["cell_fw"]), "cell_bw": toy_cell(case["cell_bw"])}
+    stand_in = correct_dynamic_rnn(case, cells, "bidirectional_dynamic_rnn")
+    with drive.standing_in(bidirectional_dynamic_rnn, "dynamic_rnn", stand_in):
+        result = bidirectional_dynamic_rnn(
+            cells["cell_fw"], cells["cell_bw"], case["inputs"], **kwargs
+        )
     outputs, states = common.pair(result, "bidirectional_dynamic_rnn")
     out_fw, out_bw = common.pair(outputs, "bidirectional_dynamic_rnn's outputs")
     state_fw, state_bw = common.pair(states, "bidirectional_dynamic_rnn's states")

@@ -22,10 +22,15 @@ def _run_basic(BasicLSTMCell: type, case: dict) -> dict:
 
 
 def lstm_options(case: dict) -> dict:
-    """The LSTMCell arguments a case asks for: the same for the learner's cell and rnnref's."""
+    """The LSTMCell arguments a case asks for: the same for the learner's cell and rnnref's
+    (``activation`` only when the case names one other than the default)."""
     o = case["options"]
     names = ("use_peepholes", "cell_clip", "num_proj", "proj_clip", "forget_bias")
-    return {name: o[name] for name in names}
+    options = {name: o[name] for name in names}
+    activation = common.ACTIVATIONS[o["activation"]]
+    if activation is not None:
+        options["activation"] = activation
+    return options
 
 
 def _run_lstm(LSTMCell: type, case: dict) -> dict:
