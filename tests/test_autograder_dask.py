@@ -1,6 +1,7 @@
 """Grading on a real Dask cluster: a scheduler and two workers started as processes on
 127.0.0.1 (``dask scheduler``, ``dask worker --nthreads 1``), the class graded through them
-equal to a local grading of it, and equal again when a worker is SIGKILLed mid-notebook."""
+equal to a local grading of it (a late penalty included), equal again when a worker is
+SIGKILLed mid-notebook, and when the grading process itself is killed and run again."""
 
 import os
 import shutil
@@ -20,6 +21,9 @@ pytest.importorskip("distributed")
 pytestmark = [pytest.mark.kernel, pytest.mark.system]
 
 WRONG_RNN = "def rnn_step(x, h, W, U, b):\n    return x @ W + h @ U + b\n"
+# ada submits 2 hours late and loses 0.5 points an hour, as the coordinator's gradebook says.
+DUE = "pilot=2026-03-01T12:00:00+00:00"
+ADA_SUBMITTED = "2026-03-01 14:00:00 UTC"
 DASK = str(Path(sys.executable).parent / "dask")
 
 
@@ -54,15 +58,19 @@ def cluster(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("dask")
     course_root = pilot_course(tmp)
+    (course_root / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.LateSubmissionPlugin.penalty_method = 'subtract'\n"
+        "c.LatePolicy.points_per_hour = 0.5\n")
     base = release(course_root)
     submissions = tmp / "submitted"
     submit(submissions, "ada", learner(base))
+    (submissions / "ada" / "pilot" / "timestamp.txt").write_text(ADA_SUBMITTED)
     submit(submissions, "bob", learner(base, rnn=WRONG_RNN))
     submit(submissions, "cy", base)
     submit(submissions, "dee", learner(base, zero=None))
     local = tmp / "local"
     done = autograder("--course", str(course_root), "grade", str(submissions), "--out",
-                      str(local), "--jobs", "2")
+                      str(local), "--jobs", "2", "--due", DUE)
     assert done.returncode == 0, done.stderr
     address = f"tcp://127.0.0.1:{_free_port()}"
     processes = [_start("scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
@@ -93,7 +101,15 @@ def _out_like_local(cluster, name: str) -> Path:
 
 def _grade_command(cluster, out: Path) -> list[str]:
     return ["--course", str(cluster["course"]), "grade", str(cluster["submissions"]),
-            "--out", str(out), "--scheduler", cluster["address"]]
+            "--out", str(out), "--scheduler", cluster["address"], "--due", DUE]
+
+
+def _start_grading(cluster, out: Path) -> subprocess.Popen:
+    """``grade --scheduler`` as a process of its own, to be interrupted."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.Popen([sys.executable, "-m", "autograder", *_grade_command(cluster, out)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
 
 
 def test_a_class_graded_on_two_workers_equals_local_grading(cluster):
@@ -102,6 +118,8 @@ def test_a_class_graded_on_two_workers_equals_local_grading(cluster):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "on the workers of" in done.stdout
     assert rows(out) == rows(cluster["local"])
+    late = [r for r in rows(out) if r["exercise"] == "late_submission_penalty"]
+    assert [(r["student"], r["points"]) for r in late] == [("ada", "-1")]
     assert sorted(p.name for p in (out / "autograded").iterdir()) == ["ada", "bob", "cy", "dee"]
 
 
@@ -109,11 +127,7 @@ def test_a_worker_killed_mid_notebook_loses_nothing(cluster):
     from distributed import Client
 
     out = _out_like_local(cluster, "killed")
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    grading = subprocess.Popen([sys.executable, "-m", "autograder",
-                                *_grade_command(cluster, out)],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    grading = _start_grading(cluster, out)
     passed = out / "results" / ".preflight" / "passed"
     with Client(cluster["address"], timeout="60s") as client:
         deadline = time.monotonic() + 90
@@ -126,6 +140,27 @@ def test_a_worker_killed_mid_notebook_loses_nothing(cluster):
     stdout, stderr = grading.communicate(timeout=300)
     assert grading.returncode == 0, stdout + stderr
     assert cluster["workers"]["one"].wait() == -signal.SIGKILL
+    assert rows(out) == rows(cluster["local"])
+
+
+def test_an_interrupted_run_resumes_from_what_it_recorded(cluster):
+    out = _out_like_local(cluster, "interrupted")
+    grading = _start_grading(cluster, out)
+    learners = out / "results"
+    deadline = time.monotonic() + 300
+    # Killed as soon as a learner's result is recorded, while the others are being graded.
+    while not any(learners.glob("[!.]*/pilot/pilot.json")):
+        if grading.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("no learner's result was recorded before the run ended or timed out")
+        time.sleep(0.1)
+    grading.send_signal(signal.SIGKILL)
+    grading.wait()
+    recorded = len(list(learners.glob("[!.]*/pilot/pilot.json")))
+    assert 1 <= recorded < 4, f"{recorded} results recorded: the run was not interrupted"
+    again = autograder(*_grade_command(cluster, out))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (f"graded {4 - recorded} notebooks ({recorded} unchanged since the last run)"
+            in again.stdout), again.stdout
     assert rows(out) == rows(cluster["local"])
 
 
