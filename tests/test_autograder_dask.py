@@ -193,3 +193,21 @@ def test_a_submission_travels_with_its_files_and_its_overflow(tmp_path):
         assert copy_files(source, works[name], None) is False
     assert sorted(p.relative_to(works["local"]) for p in works["local"].rglob("*")) == sorted(
         p.relative_to(works["worker"]) for p in works["worker"].rglob("*"))
+
+
+def test_a_worker_whose_checks_differ_refuses_to_grade(tmp_path):
+    """A worker builds the run's context again from its own files: where an exercise's check
+    differs from the coordinator's (the grader and the assignment hash the same), its tasks
+    fail rather than grade under another check."""
+    from autograder import sandbox
+    from autograder.context import RunContext
+
+    course_root = pilot_course(tmp_path)
+    coordinator = RunContext.for_class(b"key", course_root / "solutions", ["pilot"],
+                                       sandbox.Limits(), "none", None)
+    same = RunContext.on_worker(coordinator.plain(), "none", None)
+    assert same.versions["pilot"].exercise == coordinator.versions["pilot"].exercise
+    checks = course_root / "exercises" / "pilot.py"
+    checks.write_text(checks.read_text() + "\n# changed on this worker only\n")
+    with pytest.raises(RuntimeError, match="exercises differ from the coordinator's"):
+        RunContext.on_worker(coordinator.plain(), "none", None)
