@@ -14,9 +14,13 @@ release, so kernels both pass and fail. In one run, on the same machine and file
    (``dask worker --nthreads 1``), against the local ``--jobs`` row, and the scheduler's
    overhead per notebook: the round trip of a task carrying each packed submission and
    sending its notebook back, the part of a notebook's time that is
-   the cluster's rather than its kernel's.
+   the cluster's rather than its kernel's;
+5. the coordinator's own serial work per notebook, whatever the number of workers: each
+   result recorded in a fresh gradebook, its autograded notebook and cache file written,
+   then ``grades.csv`` and the feedback pages for the class. One process does it for the
+   whole cluster, so it bounds a cluster's rate.
 
-``--dask-only`` runs rows 2 and 4 alone.
+``--dask-only`` runs rows 2, 4 and 5 alone.
 
 Usage: python benchmarks/bench_grading.py [--students 30] [--jobs 2] [--out build/bench]
        [--dask-only]
@@ -140,9 +144,9 @@ class DaskProcesses:
     def overhead(self, submitted: Path) -> float:
         """Seconds per notebook of the cluster's own work: each notebook's packed submission
         sent to a worker by a task that does nothing, and its answer back."""
-        from autograder.cluster import Submission
         from distributed import Client, wait
 
+        from autograder.cluster import Submission
         from autograder.submissions import discover
 
         tasks, _ = discover(submitted, {a: course.notebooks(ROOT / "solutions", a)
@@ -182,6 +186,47 @@ def dask_rows(submitted: Path, out: Path, count: int, local: float) -> None:
               f"{seconds:7.1f} s  {count / seconds * 60:6.1f} notebooks/min  "
               f"({local / seconds:.2f}x local); scheduler overhead "
               f"{overhead * 1000:.0f} ms/notebook")
+
+
+def coordinator_cost(graded: Path, scratch: Path) -> tuple[float, float]:
+    """Seconds per notebook the coordinator spends on the results in ``graded`` (a finished
+    run's output) when they arrive again: (recording each one, writing the class's
+    ``grades.csv`` and feedback pages at the end)."""
+    from autograder import cache, outputs
+    from autograder.gradebook import Book, sqlite_url
+    from autograder.scoring import NotebookResult
+    from autograder.submissions import Task
+
+    results = [NotebookResult.from_json(json.loads(path.read_text()))
+               for path in sorted((graded / "results").glob("[!.]*/*/*.json"))]
+    for result in results:  # as it arrives from a worker, with its autograded notebook
+        result.autograded = nbformat.read(graded / "autograded" / result.student
+                                          / result.assignment / f"{result.notebook}.ipynb", 4)
+    scratch.mkdir(parents=True)
+    book = Book(sqlite_url(scratch / "gradebook.db"))
+    try:
+        layouts = {a: book.layouts(ROOT / "solutions", a) for a in {r.assignment for r in results}}
+        started = time.perf_counter()
+        for result in results:
+            book.record(result, layouts[result.assignment][result.notebook])
+            outputs.write_autograded(scratch, result)
+            cache.save(scratch, Task(result.student, result.assignment, result.notebook,
+                                     scratch), result)
+        recorded = time.perf_counter() - started
+    finally:
+        book.close()
+    started = time.perf_counter()
+    outputs.write_class(scratch, results, [], sqlite_url(scratch / "gradebook.db"),
+                        ROOT / "solutions")
+    return recorded / len(results), (time.perf_counter() - started) / len(results)
+
+
+def coordinator_row(out: Path) -> None:
+    """Row 5, from the local run's results."""
+    record, end = coordinator_cost(out / "ours", out / "coordinator")
+    print(f"coordinator, serial, per notebook: {record * 1000:.0f} ms to record a result "
+          f"(gradebook, autograded notebook, cache), {end * 1000:.1f} ms for grades.csv and "
+          "feedback at the end")
 
 
 def bare_nbclient(path: Path) -> float:
@@ -226,6 +271,7 @@ def main() -> None:
         print(f"autograder grade --jobs {args.jobs}:   {parallel:7.1f} s  "
               f"{count / parallel * 60:6.1f} notebooks/min")
         dask_rows(submitted, args.out, count, parallel)
+        coordinator_row(args.out)
         return
     serial = nbgrader_serial(args.out, submitted)
     print(f"nbgrader autograde, serial:    {serial:7.1f} s  "
@@ -234,6 +280,7 @@ def main() -> None:
     print(f"autograder grade --jobs {args.jobs}:   {parallel:7.1f} s  "
           f"{count / parallel * 60:6.1f} notebooks/min  ({serial / parallel:.2f}x nbgrader)")
     dask_rows(submitted, args.out, count, parallel)
+    coordinator_row(args.out)
 
     sample = args.out / "sample"
     for name in names:
