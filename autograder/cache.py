@@ -18,10 +18,11 @@ from autograder.submissions import Task
 
 
 def fingerprint(context: RunContext, task: Task) -> str:
-    """The grader's code, the assignment's source, the key, the limits and the notebook."""
+    """The grader's code, the assignment's source, the key, the limits, the language of the
+    reasons and the notebook."""
     digest = hashlib.sha256()
     for part in (context.version, context.sources[task.assignment], context.key.decode(),
-                 repr(context.limits)):
+                 repr(context.limits), str(context.lang)):
         digest.update(part.encode() + b"\0")
     digest.update(task.path.read_bytes() if task.path.is_file() else b"<missing>")
     return digest.hexdigest()

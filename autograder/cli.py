@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from autograder import sandbox
+from autograder.learner.i18n import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 STOPPED = 3  # the exit status when grading itself failed
@@ -25,16 +26,34 @@ def _limits(args: argparse.Namespace) -> sandbox.Limits:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from autograder import course
+    from autograder import release
 
-    source, release = args.course / "solutions", args.course / "course"
-    names = course.assignments(source)
-    if not names:
-        print(f"No assignments in {source}.", file=sys.stderr)
-        return 1
-    for name in names:
-        course.generate(source, release, name)
-        print(f"released {name}: {source / name} -> {release / name}")
+    for lang in args.lang or release.FOLDERS:
+        out = args.course / release.FOLDERS[lang]
+        for name in release.release(args.course, lang):
+            print(f"released {name} ({lang}): {args.course / 'solutions' / name} -> {out / name}")
+    return 0
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from autograder import course, translation
+
+    solutions, i18n = args.course / "solutions", args.course / "i18n"
+    stale = []
+    for assignment in course.assignments(solutions):
+        for name in course.notebooks(solutions, assignment):
+            notebook = solutions / assignment / f"{name}.ipynb"
+            path = translation.translation_path(notebook, args.scaffold, solutions, i18n)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(translation.scaffold(notebook, args.scaffold, solutions, i18n),
+                            encoding="utf-8")
+            print(f"wrote {path}")
+            stale += translation.stale_report(notebook, args.scaffold, solutions, i18n)
+    for report in stale:
+        print(f"\n{report}")
+    if stale:
+        print(f"\n{len(stale)} entries are stale: the English above changed since they were "
+              "translated. Update each text, then set its en: hash to the new one shown.")
     return 0
 
 
@@ -44,7 +63,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     options = grading.Options(jobs=args.jobs, db_url=args.db, limits=_limits(args),
                               student=args.student, due=dict(map(late.parse_due, args.due)),
                               assignment=args.assignment, exercise=args.exercise,
-                              scheduler=args.scheduler)
+                              lang=args.lang, scheduler=args.scheduler)
     grader = grading.Grader(args.course, args.out, options)
     message = sandbox.warning(grader.level)
     if message:
@@ -75,7 +94,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from autograder import selfcheck
 
-    result = selfcheck.check(args.notebook, _limits(args), args.course)
+    result = selfcheck.check(args.notebook, _limits(args), args.course, args.lang)
     print(selfcheck.render(result))
     return 0 if all(s.passed for s in result.scores if s.points is not None) else 1
 
@@ -117,10 +136,22 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--course", type=Path, default=argparse.SUPPRESS,
                          help="folder holding solutions/ and course/ (default: this checkout)")
 
-    release = commands.add_parser("release", help="regenerate course/ from solutions/ "
-                                  "(nbgrader generate_assignment)")
+    release = commands.add_parser(
+        "release", help="regenerate the learners' notebooks from solutions/ (nbgrader "
+        "generate_assignment): course/ in English and course-zh/ in Chinese")
+    release.add_argument("--lang", action="append", choices=["en", "zh"],
+                         help="release this edition only (default: both, so one command "
+                         "keeps both fresh); may be repeated")
     course_option(release)
     release.set_defaults(run=cmd_release)
+
+    translate = commands.add_parser(
+        "translate", help="write or refresh the translation files i18n/<lang>/**.yml for "
+        "translators, and show what changed in the English of stale entries")
+    translate.add_argument("--scaffold", required=True, choices=["zh"], metavar="LANG",
+                           help="the language to scaffold (zh)")
+    course_option(translate)
+    translate.set_defaults(run=cmd_translate)
 
     def limits(sub: argparse.ArgumentParser, timeout: float, notebook_timeout: float) -> None:
         sub.add_argument("--timeout", type=float, default=timeout,
@@ -146,6 +177,9 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--due", action="append", default=[], metavar="ASSIGNMENT=ISO8601",
                        help="store this due date in the gradebook (over nbgrader's own); the "
                        "late policy is nbgrader's, set in the course's nbgrader_config.py")
+    grade.add_argument("--lang", choices=LANGUAGES,
+                       help="the language of the reasons and feedback pages (default: each "
+                       "notebook's edition, English or Chinese)")
     grade.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="grade on the workers of this Dask scheduler (each needs the "
                        "course at the same --course path, its Python and bubblewrap); "
@@ -156,6 +190,9 @@ def parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check your own notebook on the visible tests")
     check.add_argument("notebook", type=Path)
+    check.add_argument("--lang", choices=LANGUAGES,
+                       help="the language of the messages (default: $RNN_COURSE_LANG, else the "
+                       "notebook's edition)")
     limits(check, 300, 1800)
     course_option(check)
     check.set_defaults(run=cmd_check)

@@ -2,8 +2,8 @@
 
 A ``RunContext`` holds everything a notebook's grade depends on besides the notebook itself:
 the key that seeds its cases, the grader's, the assignments' and the exercises' versions
-(``versions``), the limits, the sandbox level, whether hidden cases are served, and where
-this process makes its jobs (``Jobs``). ``grade`` builds one for a class
+(``versions``), the limits, the sandbox level, whether hidden cases are served, the language
+of the messages, and where this process makes its jobs (``Jobs``). ``grade`` builds one for a class
 (``RunContext.for_class``), ``check`` one for a learner's self-check, and a Dask worker
 rebuilds one from the plain data a coordinator sends (``RunContext.plain``), so every
 notebook is graded by the same ``grade_notebook`` under whatever its context says.
@@ -98,11 +98,11 @@ class Jobs:
         copy = sandbox.copy_learner_side(root / "lib") if library else None
         return cls(root, copy, (os.getpid() % 4096) * 65536)
 
-    def new(self, level: str) -> sandbox.Job:
-        """The next job's folders, not yet created."""
+    def new(self, level: str, lang: str) -> sandbox.Job:
+        """The next job's folders, not yet created; its kernel's messages in ``lang``."""
         number = next(self._numbers)
         return sandbox.Job(self.root / f"job-{number}", self.uid_base + number, level,
-                           self.library)
+                           self.library, lang)
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -114,7 +114,8 @@ class RunContext:
     docstring. ``source_root`` is the course's ``solutions/`` (None for a self-check, which
     copies no assignment files over the learner's); ``hidden`` says whether hidden cases are
     served (a self-check refuses them); ``versions`` holds each assignment's exercise
-    versions, which the results cache keeps per test cell."""
+    versions, which the results cache keeps per test cell; ``lang`` is the language of the
+    reasons (None: each notebook's edition, ``translation.edition``)."""
 
     key: bytes
     version: str
@@ -125,10 +126,12 @@ class RunContext:
     jobs: Jobs | None = field(default=None, compare=False)  # None: kernels run elsewhere
     hidden: bool = True
     versions: dict[str, Versions] = field(default_factory=dict, compare=False)
+    lang: str | None = None
 
     @classmethod
     def for_class(cls, key: bytes, source_root: Path, assignments: list[str],
-                  limits: sandbox.Limits, level: str, jobs: Jobs | None) -> "RunContext":
+                  limits: sandbox.Limits, level: str, jobs: Jobs | None,
+                  lang: str | None = None) -> "RunContext":
         """The context that grades ``assignments`` of the course at ``source_root``: the
         exercise definitions versioned per exercise, everything else in the grader's and
         the assignments' versions."""
@@ -136,7 +139,7 @@ class RunContext:
         versioned = frozenset(p for v in exercise_versions.values() for p in v.files)
         return cls(key, grader_version(versioned),
                    {a: source_version(source_root, a, versioned) for a in assignments},
-                   limits, level, source_root, jobs, versions=exercise_versions)
+                   limits, level, source_root, jobs, versions=exercise_versions, lang=lang)
 
     def seed(self, task: Task, grade_id: str, exercise: str, hidden: bool, ordinal: int) -> int:
         """The seed of one request's cases: from the key and the notebook's identity only, so
@@ -148,7 +151,7 @@ class RunContext:
         """What a worker needs to rebuild this context (``on_worker``): plain data only."""
         return {"key": self.key, "version": self.version, "sources": dict(self.sources),
                 "exercises": {a: dict(v.exercise) for a, v in self.versions.items()},
-                "limits": self.limits, "source_root": str(self.source_root)}
+                "limits": self.limits, "source_root": str(self.source_root), "lang": self.lang}
 
     @classmethod
     def on_worker(cls, plain: dict, level: str, jobs: Jobs) -> "RunContext":
@@ -157,7 +160,7 @@ class RunContext:
         or course differs from the coordinator's: its grades would not be the run's."""
         source_root = Path(plain["source_root"])
         mine = cls.for_class(plain["key"], source_root, list(plain["sources"]),
-                             plain["limits"], level, jobs)
+                             plain["limits"], level, jobs, plain["lang"])
         if mine.version != plain["version"]:
             raise RuntimeError("this worker's autograder differs from the coordinator's; "
                                "install the same course checkout on every worker")

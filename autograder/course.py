@@ -112,13 +112,28 @@ def notebooks(source_root: Path, assignment: str) -> list[str]:
     return sorted(p.stem for p in (source_root / assignment).glob("*.ipynb"))
 
 
+@dataclass(frozen=True)
+class Stubs:
+    """What nbgrader leaves where it removed a solution: in a code cell, and in a written
+    answer. The defaults are nbgrader's own; an edition in another language words them in it."""
+
+    code: str = "# YOUR CODE HERE\nraise NotImplementedError()"
+    text: str = "YOUR ANSWER HERE"
+
+
 def generate(
-    source_root: Path, release_root: Path, assignment: str, db_url: str | None = None
+    source_root: Path,
+    release_root: Path,
+    assignment: str,
+    db_url: str | None = None,
+    stubs: Stubs = Stubs(),
 ) -> None:
     """nbgrader's ``generate_assignment`` of ``assignment`` from ``source_root`` into
     ``release_root``, recording it in the gradebook at ``db_url`` when one is given."""
     tools_on_path()
     config = Config()
+    config.ClearSolutions.code_stub = {"python": stubs.code}
+    config.ClearSolutions.text_stub = stubs.text
     config.CourseDirectory.root = str(source_root.resolve().parent)
     config.CourseDirectory.source_directory = str(source_root.resolve())
     config.CourseDirectory.release_directory = str(release_root.resolve())

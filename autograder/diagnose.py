@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from autograder.exercises import Exercise
+from autograder.i18n import _
 from autograder.learner.plain import Case, Named, to_plain
 
 
@@ -65,7 +66,7 @@ def _by_variant(exercise: Exercise, case: Case, received: Any) -> Diagnosis | No
         except Exception:  # a variant that cannot apply to this case says nothing
             continue
         if _matches(exercise, received, would):
-            return Diagnosis(f"diagnosis:{part}", f"The part that looks wrong: {variant.message}")
+            return Diagnosis(f"diagnosis:{part}", _looks_wrong(variant.message))
     return None
 
 
@@ -83,7 +84,11 @@ def _by_solving(exercise: Exercise, case: Case, received: Any, expected: Any) ->
     if found is None:
         return None
     part, message = found
-    return Diagnosis(f"diagnosis:{part}", f"The part that looks wrong: {message}")
+    return Diagnosis(f"diagnosis:{part}", _looks_wrong(message))
+
+
+def _looks_wrong(message: object) -> str:
+    return _("The part that looks wrong: {message}").format(message=message)
 
 
 def _leaves(value: Any, where: str = "") -> dict[str, Any]:
@@ -105,7 +110,7 @@ def _leaves(value: Any, where: str = "") -> dict[str, Any]:
 def _by_layout(exercise: Exercise, received: Any, expected: Any) -> Diagnosis | None:
     """What the error's shape says: right numbers misplaced, a constant factor, or which
     outputs are wrong while the others are right."""
-    root = "" if isinstance(expected, dict) else exercise.what  # as the judge words it
+    root = "" if isinstance(expected, dict) else str(exercise.what)  # as the judge words it
     got, want = _leaves(received, root), _leaves(expected, root)
     if got.keys() != want.keys():
         return None  # a different structure: the judge's own message already says how
@@ -120,11 +125,20 @@ def _by_layout(exercise: Exercise, received: Any, expected: Any) -> Diagnosis | 
             return found
     right = [k for k in want if k not in wrong and isinstance(want[k], np.ndarray)]
     if wrong and right:
+        if len(wrong) == 1:
+            message = _(
+                "Only {wrong} is wrong; {right} {verb} right. Look at the lines that compute "
+                "it and nothing else."
+            )
+        else:
+            message = _(
+                "Only {wrong} are wrong; {right} {verb} right. Look at the lines that compute "
+                "them and nothing else."
+            )
+        verb = _("is") if len(right) == 1 else _("are")
         return Diagnosis(
             f"diagnosis:only.{'+'.join(wrong)}",
-            f"Only {_and(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong; {_and(right)} "
-            f"{'is' if len(right) == 1 else 'are'} right. Look at the lines that compute "
-            f"{'it' if len(wrong) == 1 else 'them'} and nothing else.",
+            message.format(wrong=_and(wrong), right=_and(right), verb=verb),
         )
     return None
 
@@ -136,12 +150,17 @@ def _misplaced(exercise: Exercise, key: str, got: dict, want: dict) -> Diagnosis
     for other, theirs in want.items():
         if other != key and _matches(exercise, value, theirs):
             swapped = _matches(exercise, got[other], right)
-            return Diagnosis(
-                f"diagnosis:{key}.holds.{other}",
-                f"{key} holds the values that belong in {other}"
-                + (" and the other way round" if swapped else "")
-                + ": check which result goes where when you return them.",
-            )
+            if swapped:
+                message = _(
+                    "{key} holds the values that belong in {other} and the other way round: "
+                    "check which result goes where when you return them."
+                )
+            else:
+                message = _(
+                    "{key} holds the values that belong in {other}: check which result goes "
+                    "where when you return them."
+                )
+            return Diagnosis(f"diagnosis:{key}.holds.{other}", message.format(key=key, other=other))
     if not (isinstance(right, np.ndarray) and isinstance(value, np.ndarray)) or right.ndim < 2:
         return None
     for a, b in combinations(range(right.ndim), 2):
@@ -149,15 +168,19 @@ def _misplaced(exercise: Exercise, key: str, got: dict, want: dict) -> Diagnosis
         if moved.shape == value.shape and _matches(exercise, value, moved):
             return Diagnosis(
                 f"diagnosis:{key}.axes_swapped",
-                f"{key} has the right values with axes {a} and {b} swapped (batch-major "
-                "[B, T, ...] against time-major [T, B, ...]?): transpose it.",
+                _(
+                    "{key} has the right values with axes {a} and {b} swapped (batch-major "
+                    "[B, T, ...] against time-major [T, B, ...]?): transpose it."
+                ).format(key=key, a=a, b=b),
             )
         if moved.size == value.size and _matches(exercise, value, moved.reshape(value.shape)):
             return Diagnosis(
                 f"diagnosis:{key}.reshaped",
-                f"{key} has the right values in the wrong places: it looks reshaped where "
-                f"it should be transposed. reshape keeps the memory order; to exchange axes "
-                f"{a} and {b}, use transpose (np.transpose or tf.transpose).",
+                _(
+                    "{key} has the right values in the wrong places: it looks reshaped where "
+                    "it should be transposed. reshape keeps the memory order; to exchange axes "
+                    "{a} and {b}, use transpose (np.transpose or tf.transpose)."
+                ).format(key=key, a=a, b=b),
             )
     return None
 
@@ -172,8 +195,10 @@ def _overflowed(key: str, value: Any, right: Any) -> Diagnosis | None:
         return None
     return Diagnosis(
         f"diagnosis:{key}.overflow",
-        f"{key} holds nan or inf where the right values are finite: something overflows "
-        "(np.exp of a large number?). Compute it in the stable form the notebook shows.",
+        _(
+            "{key} holds nan or inf where the right values are finite: something overflows "
+            "(np.exp of a large number?). Compute it in the stable form the notebook shows."
+        ).format(key=key),
     )
 
 
@@ -196,10 +221,12 @@ def _scaled(exercise: Exercise, key: str, value: Any, right: Any) -> Diagnosis |
         return None
     return Diagnosis(
         f"diagnosis:{key}.scale",
-        f"every value of {key} is {factor:.4g} times the right one: one constant factor is "
-        "wrong (a scale or its inverse, a mean where a sum is meant, a sign).",
+        _(
+            "every value of {key} is {factor:.4g} times the right one: one constant factor is "
+            "wrong (a scale or its inverse, a mean where a sum is meant, a sign)."
+        ).format(key=key, factor=factor),
     )
 
 
 def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + _(" and ") + names[-1]

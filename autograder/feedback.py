@@ -13,6 +13,7 @@ from html import escape
 from pathlib import Path
 
 from autograder import late
+from autograder.i18n import _, using
 from autograder.scoring import NotebookResult
 
 _STYLE = """
@@ -31,20 +32,31 @@ _POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
+    """The feedback page, in the language the notebooks' reasons were written in."""
+    lang = results[0].lang if results else "en"
+    with using(lang):
+        return _page(student, assignment, results, lang)
+
+
+def _page(student: str, assignment: str, results: list[NotebookResult], lang: str) -> str:
     got = sum(r.points - (r.late_penalty or 0.0) for r in results)
     awaiting = sum(r.awaiting for r in results)
     out_of = sum(r.max_points for r in results) - awaiting  # what automatic grading can give
-    by_hand = (f" {awaiting:g} more are for written answers, awaiting the instructor."
-               if awaiting else "")
+    by_hand = _(" {points:g} more are for written answers, awaiting the instructor.").format(
+        points=awaiting
+    ) if awaiting else ""
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{lang}"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">',
-        f"<title>{escape(assignment)}: feedback for {escape(student)}</title>",
+        "<title>{}</title>".format(_("{assignment}: feedback for {student}").format(
+            assignment=escape(assignment), student=escape(student))),
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{escape(assignment)}</h1>",
-        f"<p>Student <strong>{escape(student)}</strong>: <strong>{got:g} of {out_of:g}"
-        f"</strong> points from automatic grading.{by_hand}</p>",
+        "<p>{}{}</p>".format(_(
+            "Student <strong>{student}</strong>: <strong>{got:g} of {out_of:g}</strong> points "
+            "from automatic grading."
+        ).format(student=escape(student), got=got, out_of=out_of), by_hand),
     ]
     for result in sorted(results, key=lambda r: r.notebook):
         parts.append(f"<h2>{escape(result.notebook)}.ipynb: {result.points:g} / "
@@ -52,12 +64,15 @@ def page(student: str, assignment: str, results: list[NotebookResult]) -> str:
         for note in result.notes:
             parts.append(f"<p>{escape(note)}</p>")
         if result.late_seconds > 0:
-            parts.append(f'<p class="late">Late: '
-                         f"{escape(late.describe(result.late_seconds, result.late_penalty))}.</p>")
-        parts.append("<table><tr><th>exercise</th><th>points</th><th>why</th></tr>")
+            described = escape(late.describe(result.late_seconds, result.late_penalty))
+            parts.append('<p class="late">{}</p>'.format(
+                _("Late: {late}.").format(late=described)))
+        parts.append("<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>".format(
+            _("exercise"), _("points"), _("why")))
         for score in result.scores:
             if score.points is None:
-                css, points = "hand", f"awaiting / {score.max_points:g}"
+                css = "hand"
+                points = _("awaiting / {points:g}").format(points=score.max_points)
             else:
                 css = "pass" if score.passed else "fail"
                 points = f"{score.points:g} / {score.max_points:g}"

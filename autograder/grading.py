@@ -65,6 +65,7 @@ class Options:
     due: dict[str, datetime] = field(default_factory=dict)  # --due, over the gradebook's
     assignment: str | None = None  # regrade this assignment only
     exercise: str | None = None  # regrade this exercise (name or grade_id) only; ``versions``
+    lang: str | None = None  # the feedback's language; None: each notebook's edition
     scheduler: str | None = None  # a Dask scheduler's address: grade on its workers
 
 
@@ -195,7 +196,7 @@ class Grader:
             db_url = self.options.db_url or sqlite_url(self.out / "gradebook.db")
             context = RunContext.for_class(read_key(self.out), self.source_root, involved,
                                            self.options.limits, self.level,
-                                           self.backend.jobs())
+                                           self.backend.jobs(), self.options.lang)
             try:
                 if involved:
                     self._preflight(context, involved[0])

@@ -17,6 +17,7 @@ import numpy as np
 
 from autograder.diagnose import diagnose
 from autograder.exercises import Exercise
+from autograder.i18n import _
 from autograder.learner.plain import Case, Named, Unsupported, to_plain
 from autograder.learner.wire import RemoteError, WireError
 
@@ -34,20 +35,22 @@ class Verdict:
 def describe(value: Any) -> str:
     """A learner-readable description of a plain value: its type and shape, not its numbers."""
     if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
+        return _("an array of shape {shape} and dtype {dtype}").format(
+            shape=value.shape, dtype=value.dtype
+        )
     if isinstance(value, Named):
         inner = ", ".join(
             f"{f}={describe(v)}" for f, v in zip(value.fields, value.values, strict=True)
         )
         return f"{value.type_name}({inner})"
     if isinstance(value, (tuple, list)):
-        return (
-            f"a {type(value).__name__} of {len(value)}: (" + ", ".join(map(describe, value)) + ")"
+        return _("a {type} of {count}: ({items})").format(
+            type=type(value).__name__, count=len(value), items=", ".join(map(describe, value))
         )
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {describe(v)}" for k, v in value.items()) + "}"
     if isinstance(value, Unsupported):
-        return f"an object of type {value.type_name}"
+        return _("an object of type {type}").format(type=value.type_name)
     return f"{type(value).__name__} {value!r}"
 
 
@@ -59,9 +62,7 @@ def difference(received: Any, expected: Any, where: str, atol: float, rtol: floa
     """None if ``received`` matches ``expected``; else what differs first, in words."""
     if isinstance(expected, dict):
         if not isinstance(received, dict) or set(received) != set(expected):
-            return f"{where or 'the result'} should be {describe(expected)}. Received: " + (
-                describe(received) + "."
-            )
+            return _should_be(where or _("the result"), expected, received)
         for key, e in expected.items():
             found = difference(received[key], e, _join(where, key), atol, rtol)
             if found:
@@ -69,7 +70,7 @@ def difference(received: Any, expected: Any, where: str, atol: float, rtol: floa
         return None
     if isinstance(expected, Named):
         if not isinstance(received, Named) or received.fields != expected.fields:
-            return f"{where} should be {describe(expected)}. Received: {describe(received)}."
+            return _should_be(where, expected, received)
         pairs = zip(received.values, expected.values, strict=True)
         for name, (r, e) in zip(expected.fields, pairs, strict=True):
             found = difference(r, e, f"{where}.{name}", atol, rtol)
@@ -78,7 +79,7 @@ def difference(received: Any, expected: Any, where: str, atol: float, rtol: floa
         return None
     if isinstance(expected, (tuple, list)):
         if type(received) is not type(expected) or len(received) != len(expected):
-            return f"{where} should be {describe(expected)}. Received: {describe(received)}."
+            return _should_be(where, expected, received)
         for index, (r, e) in enumerate(zip(received, expected, strict=True)):
             found = difference(r, e, f"{where}[{index}]", atol, rtol)
             if found:
@@ -86,11 +87,17 @@ def difference(received: Any, expected: Any, where: str, atol: float, rtol: floa
         return None
     if isinstance(expected, np.ndarray):
         if not isinstance(received, np.ndarray):
-            return f"{where} should be a NumPy array. Received: {describe(received)}."
+            return _("{where} should be a NumPy array. Received: {received}.").format(
+                where=where, received=describe(received)
+            )
         if received.shape != expected.shape:
-            return f"{where} should have shape {expected.shape}. Received: shape {received.shape}."
+            return _("{where} should have shape {expected}. Received: shape {received}.").format(
+                where=where, expected=expected.shape, received=received.shape
+            )
         if received.dtype != expected.dtype:
-            return f"{where} should have dtype {expected.dtype}. Received: dtype {received.dtype}."
+            return _("{where} should have dtype {expected}. Received: dtype {received}.").format(
+                where=where, expected=expected.dtype, received=received.dtype
+            )
         if np.issubdtype(expected.dtype, np.number):
             with np.errstate(invalid="ignore"):
                 error = np.abs(received.astype(np.float64) - expected.astype(np.float64))
@@ -99,18 +106,34 @@ def difference(received: Any, expected: Any, where: str, atol: float, rtol: floa
                 index = np.unravel_index(
                     np.argmax(np.where(bad, np.nan_to_num(error, nan=np.inf), -1)), error.shape
                 )
-                return (
-                    f"{where} has wrong values at {int(bad.sum())} of {bad.size} positions. "
-                    f"The largest error is at index {tuple(int(i) for i in index)}: expected "
-                    f"{expected[index]:.6g}, received {received[index]:.6g}."
+                return _(
+                    "{where} has wrong values at {wrong} of {size} positions. The largest error "
+                    "is at index {index}: expected {expected:.6g}, received {received:.6g}."
+                ).format(
+                    where=where,
+                    wrong=int(bad.sum()),
+                    size=bad.size,
+                    index=tuple(int(i) for i in index),
+                    expected=expected[index],
+                    received=received[index],
                 )
             return None
-        return None if np.array_equal(received, expected) else f"{where} has the wrong values."
+        if np.array_equal(received, expected):
+            return None
+        return _("{where} has the wrong values.").format(where=where)
     if type(expected) is int and isinstance(received, np.integer) and received == expected:
         return None  # a size computed with NumPy (``np.sum(...)``) is as good as a Python int
     if type(received) is not type(expected) or received != expected:
-        return f"{where} should be {expected!r}. Received: {describe(received)}."
+        return _("{where} should be {expected}. Received: {received}.").format(
+            where=where, expected=repr(expected), received=describe(received)
+        )
     return None
+
+
+def _should_be(where: str, expected: Any, received: Any) -> str:
+    return _("{where} should be {expected}. Received: {received}.").format(
+        where=where, expected=describe(expected), received=describe(received)
+    )
 
 
 def written_into(sent: Any, after: Any, where: str = "") -> list[str]:
@@ -131,12 +154,14 @@ def written_into(sent: Any, after: Any, where: str = "") -> list[str]:
 
 
 def _wrote_message(paths: list[str]) -> str:
-    named = " and ".join(f"`{p}`" for p in paths[:3]) + (" (and more)" if len(paths) > 3 else "")
-    return (
-        f"your call wrote into the {named} it was given: write new arrays instead of "
-        "changing the ones you receive (e.g. `state += ...` changes the caller's array; "
+    named = _(" and ").join(f"`{p}`" for p in paths[:3])
+    if len(paths) > 3:
+        named = _("{names} (and more)").format(names=named)
+    return _(
+        "your call wrote into the {names} it was given: write new arrays instead of changing "
+        "the ones you receive (e.g. `state += ...` changes the caller's array; "
         "`state = state + ...` makes a new one)."
-    )
+    ).format(names=named)
 
 
 def _also_broken(exercise: Exercise) -> str:
@@ -144,12 +169,18 @@ def _also_broken(exercise: Exercise) -> str:
     graded with a correct copy of it."""
     if not exercise.used_by:
         return ""
-    later = " and ".join(exercise.used_by)
-    call, they = ("call", "they were") if len(exercise.used_by) > 1 else ("calls", "it was")
-    return (
-        f"\nThis would also have broken {later}, which {call} your {exercise.answer}; "
-        f"{they} graded with a correct {exercise.answer} in its place."
-    )
+    later = _(" and ").join(exercise.used_by)
+    if len(exercise.used_by) > 1:
+        message = _(
+            "This would also have broken {later}, which call your {answer}; they were graded "
+            "with a correct {answer} in its place."
+        )
+    else:
+        message = _(
+            "This would also have broken {later}, which calls your {answer}; it was graded "
+            "with a correct {answer} in its place."
+        )
+    return "\n" + message.format(later=later, answer=exercise.answer)
 
 
 def unpack(report: Any) -> tuple[Any, Any]:
@@ -179,10 +210,10 @@ def _judge_outputs(exercise: Exercise, case: Case, received: Any) -> Verdict:
     if isinstance(received, RemoteError):
         return Verdict(False, _raised_message(exercise, received))
     expected = to_plain(exercise.expect(case))
-    where = "" if isinstance(expected, dict) else exercise.what
+    where = "" if isinstance(expected, dict) else str(exercise.what)
     found = difference(received, expected, where, exercise.atol, exercise.rtol)
     if found is None:
-        return Verdict(True, "passed")
+        return Verdict(True, _("passed"))
     matched = []
     for mistake in exercise.mistakes.values():
         try:
@@ -192,8 +223,10 @@ def _judge_outputs(exercise: Exercise, case: Case, received: Any) -> Verdict:
         if difference(received, would, where, exercise.atol, exercise.rtol) is None:
             matched.append(mistake)
     if matched:  # on some cases two mistakes give the same numbers: name them all
-        others = "".join(f"\nIt is also what happens when {m.message}" for m in matched[1:])
-        message = f"{found}\nThis is what happens when {matched[0].message}{others}"
+        also = _("It is also what happens when {mistake}")
+        others = "".join("\n" + also.format(mistake=m.message) for m in matched[1:])
+        named = _("This is what happens when {mistake}").format(mistake=matched[0].message)
+        message = f"{found}\n{named}{others}"
         return Verdict(False, message, matched[0].id)
     # No known mistake: name the wrong part of the equations, if the outputs tell it.
     try:
@@ -214,18 +247,21 @@ def _where_in(traceback_text: str) -> str:
     frames = re.findall(r'File "([^"]*)", line \d+, in (\S+)\n +([^\n]*)', traceback_text)
     for filename, function, line in reversed(frames):
         if not any(part in filename for part in _LIBRARY_PATHS):
-            return f"in {function}, at `{line.strip()}`"
+            return _("in {function}, at `{line}`").format(function=function, line=line.strip())
     return ""
 
 
 def _raised_message(exercise: Exercise, raised: RemoteError) -> str:
     """What to tell a learner whose answer raised, and where in their code it did."""
     if raised.type_name == "NotImplementedError":
-        return (
-            f"your {exercise.answer} is not written yet: it raised NotImplementedError. "
+        return _(
+            "your {answer} is not written yet: it raised NotImplementedError. "
             "Replace `raise NotImplementedError()` with your code."
-        )
+        ).format(answer=exercise.answer)
     where = _where_in(raised.traceback or "")
     where = f"\n  {where}" if where else ""
     message = str(raised.message)[:500]
-    return f"your {exercise.answer} raised {raised.type_name}: {message}{where}"
+    said = _("your {answer} raised {error}: {message}").format(
+        answer=exercise.answer, error=raised.type_name, message=message
+    )
+    return said + where

@@ -11,6 +11,7 @@ repair is noted so the grade's reason can say what happened.
 import copy
 import json
 import re
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_
 from nbgrader import utils as nbutils
 
 from autograder.course import Layout
+from autograder.release import STUBS
+from autograder.translation import code_skeleton
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
 _CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
@@ -135,6 +138,21 @@ def _canonical(layout_cell: Any, release: nbformat.NotebookNode) -> nbformat.Not
     return cell
 
 
+def _as_released(cell: nbformat.NotebookNode, released: str | None) -> bool:
+    """Whether an answer cell is as the release left it in any edition: a code cell whose code
+    is the released code (comments, the only thing an edition translates, aside), a written
+    answer still holding an edition's stub."""
+    if cell.cell_type == "markdown":
+        return cell.source.strip() in {stubs.text for stubs in STUBS.values()}
+    if released is None:
+        return False
+    try:
+        return (code_skeleton(cell.source, keep_strings=True)
+                == code_skeleton(released, keep_strings=True))
+    except (tokenize.TokenError, SyntaxError):
+        return False  # the learner's text is no Python: an answer, if a wrong one
+
+
 def prepare(nb: nbformat.NotebookNode, layout: Layout) -> Prepared:
     """``nb`` with the instructor's cells restored, per ``layout``; see the module docstring."""
     release = layout.release
@@ -185,7 +203,8 @@ def prepare(nb: nbformat.NotebookNode, layout: Layout) -> Prepared:
             canonical.source = cell.source
             canonical.id = cell.id
             cell = canonical
-            if nbutils.compute_checksum(cell) == known.checksum:
+            if (nbutils.compute_checksum(cell) == known.checksum
+                    or _as_released(cell, release_sources.get(known.grade_id))):
                 prepared.unanswered.add(known.grade_id)
         where[known.grade_id] = len(cells)
         cells.append(cell)

@@ -3,9 +3,10 @@ a Dask worker) and by the learner's ``check`` alike.
 
 Read and repair the notebook (``notebook``), copy its submission's files into a fresh job,
 run it in the job's sandboxed kernel (``execute``), serve each check the cases its context
-allows, and judge the outputs here in the grader (``scoring``). What differs between grading
-and a self-check is only what the ``RunContext`` says: the key, the sandbox level, whether
-hidden cases are served, whether the assignment's own files are copied over the learner's.
+allows, and judge the outputs here in the grader (``scoring``), the reasons in the
+learner's language. What differs between grading and a self-check is only what the
+``RunContext`` says: the key, the sandbox level, whether hidden cases are served, whether the
+assignment's own files are copied over the learner's.
 Nothing here writes outside the job, so grading the same notebook twice (a Dask task run
 again after its worker died) gives the same result and leaves nothing behind.
 """
@@ -24,9 +25,11 @@ from autograder.context import RunContext
 from autograder.course import Layout
 from autograder.execute import Runner
 from autograder.exercises import Exercise
+from autograder.i18n import using
 from autograder.notebook import Unreadable, prepare, read
 from autograder.scoring import NotebookResult, score_notebook, zero
 from autograder.submissions import Task
+from autograder.translation import edition
 
 MAX_COPIED_BYTES = 200 * 2**20
 
@@ -88,7 +91,8 @@ async def grade_notebook(
         result.seconds = time.monotonic() - started
         return result
     prepared = prepare(nb, layout)
-    job = context.jobs.new(context.level)
+    lang = context.lang or edition(nb)
+    job = context.jobs.new(context.level, lang)
     job.create()
     try:
         if not copy_files(task, job.work, context.source_root):
@@ -111,8 +115,13 @@ async def grade_notebook(
 
         runner = Runner(prepared.nb, job, context.limits, prepared.test_cells, make_cases)
         runs = await runner.run()
-        result = await asyncio.to_thread(
-            score_notebook, layout, prepared, runs, exercises, task.student)
+
+        def score() -> NotebookResult:
+            with using(lang):  # the reasons in the learner's language
+                return score_notebook(layout, prepared, runs, exercises, task.student)
+
+        result = await asyncio.to_thread(score)
+        result.lang = lang
         result.autograded = outputs.autograded(prepared, result, layout)
     finally:
         job.remove()

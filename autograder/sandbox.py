@@ -72,12 +72,14 @@ class Limits:
 class Job:
     """The folders of one kernel run: ``work`` (its cwd), ``inbox`` (cases), ``ipc`` (sockets).
     ``number`` picks the kernel's user id under ``root`` confinement; ``library`` is the copy
-    of the learner side (``copy_learner_side``) that the kernel imports."""
+    of the learner side (``copy_learner_side``) that the kernel imports; ``lang`` the
+    language of the messages the learner side writes in it (``RNN_COURSE_LANG``)."""
 
     root: Path
     number: int
     level: str
     library: Path | None = None
+    lang: str = "en"
 
     @property
     def work(self) -> Path:
@@ -436,6 +438,7 @@ def kernel_env(job: Job) -> dict[str, str]:
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         "JUPYTER_PLATFORM_DIRS": "1",
         "NBGRADER_EXECUTION": "autograde",
+        "RNN_COURSE_LANG": job.lang,
         "AUTOGRADER_CHANNEL": str(job.seen(job.inbox)),
         # One thread per pool: parallel kernels share the cores, and threads count as processes.
         "OMP_NUM_THREADS": "1",

@@ -16,6 +16,7 @@ from typing import Any
 from autograder.course import Cell, Layout
 from autograder.execute import CellRun, Request
 from autograder.exercises import Exercise
+from autograder.i18n import _
 from autograder.judge import judge, unpack
 from autograder.learner import wire
 from autograder.notebook import Prepared
@@ -68,6 +69,7 @@ class NotebookResult:
     late_seconds: float = 0.0
     late_penalty: float | None = None  # nbgrader's ``late_submission_penalty``
     versions: dict[str, str] = field(default_factory=dict)  # test cell -> its checks' version
+    lang: str = "en"  # the language of the reasons (and of the feedback page)
     # The autograded notebook (``outputs.autograded``), carried from where it was graded (a
     # Dask worker, say) to the coordinator that writes it; never saved with the result.
     autograded: dict[str, Any] | None = field(default=None, compare=False, repr=False)
@@ -111,8 +113,11 @@ def zero(layout: Layout, student: str, reason: str) -> NotebookResult:
 
 def _case_words(request: Request, exercise: Exercise, case: Any, index: int) -> str:
     """``basic_rnn_cell, hidden case 2 of 3 (B=4, D=3, H=5)``, as the self-check words it."""
-    which = "hidden case" if request.hidden else "case"
-    words = f"{exercise.name}, {which} {index + 1} of {len(request.cases or [])}"
+    if request.hidden:
+        words = _("{exercise}, hidden case {number} of {count}")
+    else:
+        words = _("{exercise}, case {number} of {count}")
+    words = words.format(exercise=exercise.name, number=index + 1, count=len(request.cases or []))
     try:
         label = exercise.label(case)
     except Exception:  # a label is a courtesy; never let it cost a grade
@@ -126,32 +131,40 @@ def judge_request(request: Request, exercises: dict[str, Exercise]) -> Failure |
         return Failure(request.problem)
     exercise = exercises.get(request.exercise)
     if exercise is None or request.cases is None:
-        return Failure(f"the check asked for an unknown exercise {request.exercise!r}")
+        return Failure(
+            _("the check asked for an unknown exercise {exercise}").format(
+                exercise=repr(request.exercise)
+            )
+        )
     if request.outputs is None:
         return Failure(
-            "the check asked for cases but never reported outputs (the cell stopped early)"
+            _("the check asked for cases but never reported outputs (the cell stopped early)")
         )
-    unreadable = "the check's report could not be read ({}); was the checks module changed?"
+    unreadable = _(
+        "the check's report could not be read ({error}); was the checks module changed?"
+    )
     try:
         outputs = wire.loads(request.outputs)
     except wire.WireError as error:
-        return Failure(unreadable.format(error))
+        return Failure(unreadable.format(error=error))
     if type(outputs) is not list or len(outputs) != len(request.cases):
         return Failure(
-            "the check reported the wrong number of outputs; was the checks module changed?"
+            _("the check reported the wrong number of outputs; was the checks module changed?")
         )
     for index, (case, report) in enumerate(zip(request.cases, outputs, strict=True)):
         where = _case_words(request, exercise, case, index)
         try:
             received, inputs_after = unpack(report)
         except wire.WireError as error:
-            return Failure(unreadable.format(error))
+            return Failure(unreadable.format(error=error))
         try:
             verdict = judge(exercise, case, received, inputs_after)
         except Exception as error:  # a bug in the exercise's reference, not in the answer
             return Failure(
-                f"GRADER ERROR in {exercise.name}: the reference failed with "
-                f"{type(error).__name__}: {error}. Tell your instructor; this is not your mistake."
+                _(
+                    "GRADER ERROR in {exercise}: the reference failed with {error}. Tell your "
+                    "instructor; this is not your mistake."
+                ).format(exercise=exercise.name, error=f"{type(error).__name__}: {error}")
             )
         if not verdict.passed:
             return Failure(f"{where}:\n{verdict.message}", verdict.mistake)
@@ -180,9 +193,9 @@ def _binding_problem(cell: Cell, requests: list[Request]) -> str | None:
 
 def _test_failure(cell: Cell, run: CellRun, exercises: dict[str, Exercise]) -> Failure | None:
     if run.status in ("timeout", "died", "output", "memory"):
-        return Failure(f"this test stopped: {run.error}")
+        return Failure(_("this test stopped: {error}").format(error=run.error))
     if run.status == "not run":
-        return Failure(run.error or "this test cell did not run")
+        return Failure(run.error or _("this test cell did not run"))
     binding = _binding_problem(cell, run.requests)
     if binding:
         return Failure(binding)
@@ -195,11 +208,13 @@ def _test_failure(cell: Cell, run: CellRun, exercises: dict[str, Exercise]) -> F
         if sum((r.exercise, r.hidden) == key for r in run.requests) < wanted
     ]
     if run.status == "error":
-        return Failure(f"the test cell raised {run.error}")
+        return Failure(_("the test cell raised {error}").format(error=run.error))
     if missing:
         return Failure(
-            f"a check of {missing[0][0]} in this test cell never reported; the check function "
-            "was replaced or not called, so the test cannot pass"
+            _(
+                "a check of {exercise} in this test cell never reported; the check function "
+                "was replaced or not called, so the test cannot pass"
+            ).format(exercise=missing[0][0])
         )
     return None
 
@@ -225,8 +240,14 @@ def _with_cause(
     earlier = _earlier_failure(prepared, runs, test_index)
     unjudged = not any(r.outputs for r in run.requests)
     if earlier and unjudged and earlier not in reason:
-        return f"an earlier cell failed ({earlier}), so {reason}"
+        return _("an earlier cell failed ({earlier}), so {reason}").format(
+            earlier=earlier, reason=reason
+        )
     return reason
+
+
+def _notes(notes: list[str]) -> str:
+    return "".join("\n" + _("note: {note}").format(note=note) for note in notes)
 
 
 def score_notebook(
@@ -260,17 +281,17 @@ def score_notebook(
         failure = Failure(verdict.refused) if verdict.refused else _test_failure(
             cell, run, exercises)
         if failure is None:
-            text = "passed" + "".join(f"\nnote: {n}" for n in extra)
+            text = _("passed") + _notes(extra)
             scores.append(Score(cell.grade_id, cell.points, cell.points, text,
                                 review=verdict.review))
             continue
         if cell.grade_id in unanswered_tests:
-            extra = extra + ["the answer cell was left as it was released"]
+            extra = extra + [_("the answer cell was left as it was released")]
         reason = failure.reason
         if not verdict.refused:
             reason = _with_cause(reason, verdict.unparsed, prepared, runs, run,
                                  index_of[cell.grade_id])
-        text = reason + "".join(f"\nnote: {n}" for n in extra)
+        text = reason + _notes(extra)
         scores.append(Score(cell.grade_id, 0.0, cell.points, text, review=verdict.review,
                             mistake=failure.mistake))
     return NotebookResult(

@@ -20,6 +20,7 @@ import numpy as np
 
 from autograder import judge, registry
 from autograder.exercises import Exercise
+from autograder.i18n import using
 from autograder.learner import wire
 
 _known: dict[str | None, dict[str, Exercise]] = {}
@@ -70,7 +71,8 @@ def answer(request: dict) -> dict:
             return {"cases": wire.dumps(cases)}
         if request.get("op") == "judge":
             outputs = wire.loads(request["outputs"])
-            return {"verdicts": _verdicts(exercise, cases, outputs)}
+            with using(request.get("lang", "en")):  # the kernel's language
+                return {"verdicts": _verdicts(exercise, cases, outputs)}
         return {"error": f"unknown request {request.get('op')!r}"}
     except Exception as error:  # the kernel shows it; this process keeps serving
         return {"error": f"the self-check could not judge this: {type(error).__name__}: {error}"}

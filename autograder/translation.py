@@ -14,10 +14,18 @@ When the English cell changes, its hash no longer matches and the entry is *stal
 needs a translation and has none is *missing*. Both fail the tests, so an edition never drifts
 silently from the source. Graded cells (test cells, and the code of answer cells) are never
 translated text: only their comments may differ.
+
+A translated notebook says which edition it is in its metadata, ``"rnn_course": {"lang":
+"zh"}``; an English one carries nothing, and ``edition`` reads it back (the grader and the
+learner's kernel choose their messages' language from it).
 """
 
+import difflib
 import hashlib
 import io
+import json
+import re
+import subprocess
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +36,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 I18N = ROOT / "i18n"
 LANGUAGES = ("en", "zh")
+SOURCE_LANGUAGE = "en"
+METADATA_KEY = "rnn_course"
+
+# Characters that mark a text as written in Chinese (CJK ideographs and full-width punctuation).
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+# nbgrader's region markers: comments a translation must keep exactly, or the release breaks.
+_NBGRADER_MARKER = re.compile(r"#+\s*(BEGIN|END) (SOLUTION|HIDDEN TESTS)\b")
 
 
 def source_hash(source: str) -> str:
@@ -35,11 +50,21 @@ def source_hash(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:12]
 
 
-def translation_path(notebook: Path, lang: str, solutions: Path | None = None) -> Path:
+def translation_path(
+    notebook: Path, lang: str, solutions: Path | None = None, i18n: Path = I18N
+) -> Path:
     """Where ``lang``'s translation of ``solutions/<assignment>/<notebook>.ipynb`` lives."""
     solutions = solutions or ROOT / "solutions"
     relative = notebook.resolve().relative_to(solutions.resolve())
-    return I18N / lang / relative.with_suffix(".yml")
+    return i18n / lang / relative.with_suffix(".yml")
+
+
+def edition(nb: nbformat.NotebookNode) -> str:
+    """The language a notebook was released in: ``"zh"`` for the Chinese edition, ``"en"``
+    for the English one (which carries no marker) and for anything unrecognised."""
+    meta = nb.get("metadata", {}).get(METADATA_KEY, {})
+    lang = meta.get("lang") if isinstance(meta, dict) else None
+    return lang if lang in LANGUAGES else SOURCE_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -68,23 +93,6 @@ def load(path: Path, lang: str) -> dict[str, Entry]:
     return entries
 
 
-def scaffold(notebook: Path, lang: str) -> str:
-    """A translation file for ``notebook`` with every translatable cell's English text in place
-    of the translation, for a translator to overwrite. Existing entries are kept."""
-    nb = nbformat.read(notebook, as_version=4)
-    existing = load(translation_path(notebook, lang), lang)
-    lines = [f"# {notebook.parent.name}/{notebook.name} ({lang})"]
-    for cell in nb.cells:
-        if not translatable(cell):
-            continue
-        entry = existing.get(cell.id) or Entry(source_hash(cell.source), cell.source)
-        lines.append(f"{cell.id}:")
-        lines.append(f"  en: '{entry.en}'")
-        lines.append(f"  {lang}: |-")
-        lines.extend(f"    {line}" if line else "" for line in entry.text.split("\n"))
-    return "\n".join(lines) + "\n"
-
-
 def translatable(cell: nbformat.NotebookNode) -> bool:
     """Whether a learner reads words in this cell: every markdown cell but the ones graded by
     hand (the learner writes those), and every code cell but the locked ones (tests, set-up)
@@ -98,3 +106,202 @@ def translatable(cell: nbformat.NotebookNode) -> bool:
         token.type == tokenize.COMMENT or (token.type == tokenize.STRING and " " in token.string)
         for token in tokenize.generate_tokens(io.StringIO(cell.source).readline)
     )
+
+
+def code_skeleton(source: str, keep_strings: bool) -> list[tuple[int, str]]:
+    """What a translation of a code cell may not change: its tokens without comments and
+    blank lines (nbgrader's region markers kept), and without the text of its strings unless
+    ``keep_strings`` (an answer cell's strings are code; a demo cell's printed lines are not)."""
+    text_tokens = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+    skeleton = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            if _NBGRADER_MARKER.match(token.string):
+                skeleton.append((token.type, token.string.strip()))
+        elif token.type == tokenize.NL:
+            continue
+        elif token.type in text_tokens and not keep_strings:
+            skeleton.append((token.type, "<text>"))
+        else:
+            skeleton.append((token.type, token.string))
+    return skeleton
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why one cell of one notebook has no usable translation, and what the translator does."""
+
+    notebook: str  # "<assignment>/<notebook>"
+    cell_id: str
+    kind: str  # missing, stale, untranslated, code changed, unused
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.notebook}, cell {self.cell_id}: {self.kind}: {self.detail}"
+
+
+def _is_answer(cell: nbformat.NotebookNode) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
+def _code_problem(cell: nbformat.NotebookNode, text: str) -> str | None:
+    keep_strings = _is_answer(cell)
+    try:
+        changed = code_skeleton(text, keep_strings) != code_skeleton(cell.source, keep_strings)
+    except (tokenize.TokenError, SyntaxError, IndentationError) as error:
+        return f"the translated code does not tokenize ({error}); translate only comments"
+    if not changed:
+        return None
+    what = "comments" if keep_strings else "comments and printed strings"
+    return (f"the translation changes the code itself; only {what} may be translated, and "
+            "nbgrader's ### BEGIN/END lines stay as they are")
+
+
+def problems(
+    nb: nbformat.NotebookNode, entries: dict[str, Entry], lang: str, name: str
+) -> list[Problem]:
+    """Every cell of ``nb`` (the English source, called ``name``) whose ``lang`` translation
+    is missing, stale (made from other English), untranslated (a markdown cell with no
+    Chinese in it), or changes code; and entries for cells the notebook no longer has."""
+    found = []
+    cells = {cell.id: cell for cell in nb.cells}
+    for cell in nb.cells:
+        if not translatable(cell):
+            continue
+        entry = entries.get(cell.id)
+        current = source_hash(cell.source)
+        if entry is None:
+            found.append(Problem(name, cell.id, "missing", (
+                f"no entry; run `python -m autograder translate --scaffold {lang}` to add one "
+                f"(with en: '{current}') and translate its text")))
+            continue
+        if entry.en != current:
+            found.append(Problem(name, cell.id, "stale", (
+                f"the English changed since it was translated (en: '{entry.en}', now "
+                f"'{current}'); `python -m autograder translate --scaffold {lang}` shows what "
+                f"changed: update the text, then set en: '{current}'")))
+            continue
+        if cell.cell_type == "markdown" and (
+            entry.text == cell.source or (lang == "zh" and not CJK.search(entry.text))
+        ):
+            found.append(Problem(name, cell.id, "untranslated", (
+                "the text is still the English (or has no Chinese in it); write the "
+                "translation over it")))
+        elif cell.cell_type == "code":
+            detail = _code_problem(cell, entry.text)
+            if detail:
+                found.append(Problem(name, cell.id, "code changed", detail))
+    for cell_id in entries:
+        if cell_id not in cells or not translatable(cells[cell_id]):
+            found.append(Problem(name, cell_id, "unused", (
+                "the notebook has no translatable cell with this id; delete the entry "
+                f"(`python -m autograder translate --scaffold {lang}` does)")))
+    return found
+
+
+def apply(
+    nb: nbformat.NotebookNode, entries: dict[str, Entry], lang: str, name: str = "notebook"
+) -> nbformat.NotebookNode:
+    """Put ``lang``'s text into the English source notebook ``nb`` (in place, and returned)
+    and mark its edition. Untranslated text is released as it is (the tests report it);
+    a missing or stale entry, or one that changes code, cannot be released.
+
+    Raises ValueError naming the notebook and its cells when any entry is unusable.
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"expected a language among {LANGUAGES}, got {lang!r}")
+    if lang == SOURCE_LANGUAGE:
+        return nb
+    blocking = [p for p in problems(nb, entries, lang, name)
+                if p.kind in ("missing", "stale", "code changed")]
+    if blocking:
+        raise ValueError(
+            f"the {lang} edition of {name} cannot be made: " + "; ".join(
+                f"cell {p.cell_id} is {p.kind}" for p in blocking)
+            + f". Run `python -m autograder translate --scaffold {lang}` and see its report "
+            "(or release the English alone with `release --lang en`)."
+        )
+    for cell in nb.cells:
+        if translatable(cell):
+            cell.source = entries[cell.id].text
+    nb.metadata[METADATA_KEY] = {"lang": lang}
+    return nb
+
+
+def entry_lines(cell_id: str, entry: Entry, lang: str) -> list[str]:
+    """One entry as YAML lines: a literal block a translator can edit, or (for the rare text a
+    block cannot hold exactly, such as leading spaces or a final newline) a quoted string."""
+    lines = [f"{cell_id}:", f"  en: '{entry.en}'", f"  {lang}: |-"]
+    lines.extend(f"    {line}" if line else "" for line in entry.text.split("\n"))
+    loaded = yaml.safe_load("\n".join(lines) + "\n")
+    if loaded != {cell_id: {"en": entry.en, lang: entry.text}}:
+        lines[2:] = [f"  {lang}: {json.dumps(entry.text, ensure_ascii=False)}"]
+    return lines
+
+
+def scaffold(
+    notebook: Path, lang: str, solutions: Path | None = None, i18n: Path = I18N
+) -> str:
+    """A translation file for ``notebook`` with every translatable cell's English text in place
+    of the translation, for a translator to overwrite. Existing entries are kept (stale ones
+    too, for the translator to update); entries of cells that are gone are dropped."""
+    nb = nbformat.read(notebook, as_version=4)
+    existing = load(translation_path(notebook, lang, solutions, i18n), lang)
+    lines = [f"# {notebook.parent.name}/{notebook.name} ({lang})"]
+    for cell in nb.cells:
+        if translatable(cell):
+            entry = existing.get(cell.id) or Entry(source_hash(cell.source), cell.source)
+            lines.extend(entry_lines(cell.id, entry, lang))
+    return "\n".join(lines) + "\n"
+
+
+def old_english(notebook: Path, cell_id: str, digest: str) -> str | None:
+    """The English source of ``cell_id`` whose hash is ``digest``, from the notebook's git
+    history (what a stale entry was translated from), or None when history has none."""
+    try:
+        log = subprocess.run(
+            ["git", "log", "--format=%H", "--", notebook.name], cwd=notebook.parent,
+            capture_output=True, text=True, check=True, timeout=60,
+        ).stdout.split()
+        prefix = subprocess.run(
+            ["git", "rev-parse", "--show-prefix"], cwd=notebook.parent,
+            capture_output=True, text=True, check=True, timeout=60,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for commit in log:
+        shown = subprocess.run(
+            ["git", "show", f"{commit}:{prefix}{notebook.name}"], cwd=notebook.parent,
+            capture_output=True, text=True, timeout=60,
+        )
+        if shown.returncode != 0:
+            continue
+        old = nbformat.reads(shown.stdout, as_version=4)
+        for cell in old.cells:
+            if cell.get("id") == cell_id and source_hash(cell.source) == digest:
+                return cell.source
+    return None
+
+
+def stale_report(notebook: Path, lang: str, solutions: Path | None = None,
+                 i18n: Path = I18N) -> list[str]:
+    """For each stale entry of ``notebook``: what changed in the English since it was
+    translated, as a unified diff (old English -> new English) the translator follows."""
+    nb = nbformat.read(notebook, as_version=4)
+    entries = load(translation_path(notebook, lang, solutions, i18n), lang)
+    name = f"{notebook.parent.name}/{notebook.stem}"
+    report = []
+    for problem in problems(nb, entries, lang, name):
+        if problem.kind != "stale":
+            continue
+        cell = next(c for c in nb.cells if c.id == problem.cell_id)
+        old = old_english(notebook, cell.id, entries[cell.id].en)
+        if old is None:
+            diff = "(the English it was translated from is not in git history; compare by eye)"
+        else:
+            diff = "\n".join(difflib.unified_diff(
+                old.split("\n"), cell.source.split("\n"),
+                f"{name} {cell.id} (translated, en: '{entries[cell.id].en}')",
+                f"{name} {cell.id} (now, en: '{source_hash(cell.source)}')", lineterm=""))
+        report.append(f"{problem}\n{diff}")
+    return report

@@ -89,6 +89,8 @@ def for_the_book(notebook, path: Path):
             continue
         if cell.cell_type == "markdown":
             cell.source = BRACKET_AFTER_BREAK.sub(r"\1\2{}[", cell.source)
+            # The release puts the glossary beside each notebook; the book has it as a page.
+            cell.source = cell.source.replace("](GLOSSARY.md)", "](../../glossary.md)")
             if role.get("solution"):
                 answer = SOLUTION_MARKER.sub("", cell.source).strip()
                 # Folded as the notebooks fold their hints: the book is the answers' book.

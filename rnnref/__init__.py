@@ -19,16 +19,7 @@ TF1's signatures are kept (argument names, positions, defaults); arguments that 
 steer TF1's graph machinery (``reuse``, ``parallel_iterations``, ``swap_memory``,
 ``num_unit_shards``, ``num_proj_shards``) are checked and change nothing. Weights are
 named as TF1 scopes them (``rnnref.naming``), so ``load_tf1_checkpoint`` reads a TF1
-checkpoint by name. Deliberately different from TF1:
-
-- A second cell made without ``name=`` gets the same name, not ``gru_cell_1``: rnnref keeps
-  no graph-wide counter of names. Pass ``name=`` to tell top-level cells apart.
-- Sharded weights (``num_unit_shards``) are stored whole, not as ``kernel/part_k``.
-- ``DropoutWrapper(variational_recurrent=True)`` draws its masks once, when made (as TF1
-  run eagerly); ``dtype`` is checked, and the masks take the dtype of what they drop.
-- Every bad argument fails when given, with ``ValueError``/``TypeError`` naming it, where
-  TF1 often fails later or not at all (e.g. ``time_major="yes"`` is truthy to TF1).
-- ``rnnref.np``'s ``raw_rnn`` returns the emitted arrays stacked, [T, B, ...], where TF1
-  (and ``rnnref.tf``) return TensorArrays; NumPy has no TensorArray.
-- ``dynamic_rnn`` over 0 time-major steps returns outputs [0, B, H]; TF1's are shaped (0,).
+checkpoint by name. A user's cell may nest its inputs, states and outputs (tuples,
+namedtuples, dicts) as TF1's ``nest`` allows. What still differs from TF1 on purpose, and
+why, is listed in the book's "From TF1 to here" (``docs/tf1.md``).
 """

@@ -195,14 +195,13 @@ def state(owner: str, value: Any, state_size: Any, batch: int | None, shape_of: 
 
 
 def _describe_value(value: Any, shape_of: Any) -> str:
-    if structure.is_nested(value):
-        parts = ", ".join(_describe_value(part, shape_of) for part in value)
-        name = type(value).__name__ if hasattr(value, "_fields") else ""
-        return f"{name}({parts}{',' if len(value) == 1 and not name else ''})"
-    try:
-        return f"an array of shape {tuple(shape_of(value))}"
-    except (AttributeError, TypeError):
-        return f"a {type(value).__name__}"
+    def leaf(part: Any) -> str:
+        try:
+            return f"an array of shape {tuple(shape_of(part))}"
+        except (AttributeError, TypeError, ValueError):
+            return f"a {type(part).__name__}"
+
+    return structure.describe_with(leaf, value)
 
 
 def sequence_inputs(owner: str, shape: tuple, time_major: bool) -> None:
@@ -649,3 +648,117 @@ def dims(size: Any) -> tuple:
     """A size of ``state_size`` or ``output_size`` as the dimensions after the batch: an int
     n -> (n,); a shape (a user's cell's, e.g. ``tf.TensorShape([])``) -> its dimensions."""
     return (int(size),) if isinstance(size, numbers.Integral) else tuple(size)
+
+
+def inputs_agree(owner: str, shapes: list, time_major: bool) -> None:
+    """The parts of nested sequence inputs share their time and batch sizes (where known)."""
+    axes = ("max_time", "batch_size") if time_major else ("batch_size", "max_time")
+    for axis, name in enumerate(axes):
+        known = {shape[axis] for shape in shapes if shape[axis] is not None}
+        if len(known) > 1:
+            raise ValueError(
+                f"{owner} expects every part of nested inputs to have the same {name} "
+                f"(axis {axis}). Received: parts of shapes {[tuple(s) for s in shapes]}."
+            )
+
+
+def output_parts(owner: str, fw_size: Any, bw_size: Any) -> None:
+    """``static_bidirectional_rnn`` concatenates the two cells' outputs part by part."""
+    if len(structure.flatten(fw_size)) != len(structure.flatten(bw_size)):
+        raise ValueError(
+            f"{owner} concatenates each part of the forward output with the backward "
+            "output's part at the same place, so both cells need outputs of as many parts. "
+            f"Received: cell_fw.output_size={fw_size!r}, cell_bw.output_size={bw_size!r}."
+        )
+
+
+def state_saver(owner: str, value: Any) -> None:
+    """A state saver reads with ``state(name)`` and writes with ``save_state(name, value)``."""
+    methods = (getattr(value, name, None) for name in ("state", "save_state"))
+    if not all(callable(method) for method in methods):
+        raise TypeError(
+            f"{owner} expects state_saver to have state(name) and save_state(name, value), "
+            f"e.g. rnnref's StateSaver. Received: state_saver of type {type(value).__name__}."
+        )
+
+
+def loop_fn(owner: str, value: Any) -> None:
+    if not callable(value):
+        raise TypeError(
+            f"{owner} expects loop_fn to be a function (time, cell_output, cell_state, "
+            f"loop_state) -> (finished, next_input, next_cell_state, emit_output, "
+            f"next_loop_state). Received: loop_fn={value!r} of type {type(value).__name__}."
+        )
+
+
+def finished(owner: str, shape: tuple, is_bool: bool, dtype: Any, batch: Any) -> None:
+    """``loop_fn``'s ``finished``: one bool per row, [B]."""
+    if not is_bool:
+        raise TypeError(
+            f"{owner} expects loop_fn to return finished as booleans, one per row. "
+            f"Received: finished of dtype {dtype}. Compare, e.g. time >= sequence_length."
+        )
+    if len(shape) != 1 or (None not in (shape[0], batch) and shape[0] != batch):
+        raise ValueError(
+            f"{owner} expects loop_fn to return finished of shape [batch_size] = [{batch}]. "
+            f"Received: finished.shape={tuple(shape)}."
+        )
+
+
+def loop_fn_results(owner: str, time: Any, keeps_loop_state: bool, results: dict) -> None:
+    """What ``loop_fn`` returns after time 0 nests as it did at time 0 (TF1's checks).
+
+    results: {name: (value returned now, the value it must nest like)}, with
+    ``next_loop_state`` last; a ``next_loop_state`` of None keeps the loop state.
+    """
+    *parts, last = results.items()
+    loop_state = last[1][0]
+    if loop_state is not None and not keeps_loop_state:
+        raise ValueError(
+            f"{owner} keeps no loop state, since loop_fn returned next_loop_state=None at "
+            f"time 0. Received at time {time}: a next_loop_state. Return the first loop "
+            "state at time 0, or None at every time."
+        )
+    if loop_state is not None:
+        parts.append(last)
+    for name, (value, like) in parts:
+        if not structure.same_structure(value, like):
+            raise ValueError(
+                f"{owner} expects loop_fn's {name} at every step to nest like "
+                f"{structure.describe_with(lambda _: '*', like)} (as at time 0). "
+                f"Received at time {time}: {structure.describe_with(lambda _: '*', value)}."
+            )
+
+
+def steps_alike(owner: str, steps: list, shape_of: Any) -> None:
+    """The nested steps of a static unroll nest alike, each part with one shape at every step."""
+    first = steps[0]
+    for t, step in enumerate(steps):
+        same = structure.same_structure(step, first) and all(
+            _compatible(shape_of(a), shape_of(b))
+            for a, b in zip(structure.flatten(step), structure.flatten(first), strict=True)
+        )
+        if not same:
+            raise ValueError(
+                f"{owner} expects every time step of inputs nested and shaped like the first, "
+                f"{_describe_value(first, shape_of)}. Received at step {t}: "
+                f"{_describe_value(step, shape_of)}."
+            )
+
+
+def _compatible(a: tuple, b: tuple) -> bool:
+    """Shapes that may be equal: the same rank, and equal wherever both are known."""
+    if len(a) != len(b):
+        return False
+    return all(x is None or y is None or x == y for x, y in zip(a, b, strict=True))
+
+
+def step_gradients(owner: str, d_steps: Any, steps: int) -> None:
+    """A static unroll's output gradients: a list of one per time step."""
+    if not isinstance(d_steps, (list, tuple)) or len(d_steps) != steps:
+        received = len(d_steps) if isinstance(d_steps, (list, tuple)) else type(d_steps).__name__
+        raise ValueError(
+            f"{owner} expects d_outputs as a list of {steps} gradients, one per time step "
+            f"shaped like that step's output. Received: {received}. Pass None for outputs "
+            "the loss does not use."
+        )

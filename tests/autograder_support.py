@@ -1,6 +1,7 @@
 """Shared by the autograder's tests: a pilot course in a temporary folder, learners made from
 its release, and the grader run as a person runs it (``python -m autograder``)."""
 
+import asyncio
 import csv
 import os
 import pathlib
@@ -10,7 +11,8 @@ import sys
 
 import nbformat
 
-from autograder import course
+from autograder import course, sandbox, scoring
+from autograder.execute import Runner
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PILOT = ROOT / "tests" / "fixtures" / "pilot"
@@ -118,3 +120,25 @@ def rows(out: pathlib.Path) -> list[dict[str, str]]:
     """``grades.csv``, one dict per row."""
     with open(out / "grades.csv", newline="", encoding="utf-8") as file:
         return list(csv.DictReader(file))
+
+
+def autograded(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rows the autograder scored: all but the written answers left to the instructor."""
+    return [r for r in rows_ if r["reason"] != scoring.AWAITING_INSTRUCTOR]
+
+
+def run_in_jail(
+    tmp: pathlib.Path, source: str, level: str, limits: sandbox.Limits
+) -> tuple:
+    """Run ``source`` as one cell in a grading kernel of a ``level`` job in ``tmp``, as
+    grading starts kernels; (the executed cell, the job)."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    library = sandbox.copy_learner_side(tmp / "lib")
+    job = sandbox.Job(tmp / "job-1", 41, level, library)
+    job.create()
+    try:
+        runs = asyncio.run(Runner(nb, job, limits, {}, lambda *_: []).run())
+    finally:
+        job.remove()
+    assert runs[0].status == "ok", runs[0].error
+    return nb.cells[0], job

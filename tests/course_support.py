@@ -1,7 +1,9 @@
 """Shared by the course tests: where the notebooks are, and their cells by nbgrader role."""
 
+import filecmp
 import os
 import pathlib
+import re
 import sys
 import time
 
@@ -10,6 +12,7 @@ import nbformat
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 COURSE = ROOT / "course"
+COURSE_ZH = ROOT / "course-zh"
 ASSIGNMENTS = sorted(p.name for p in SOLUTIONS.glob("*") if p.is_dir())
 
 
@@ -69,6 +72,34 @@ def execute(path: pathlib.Path, timeout: int = 120) -> tuple:
     return nb, time.perf_counter() - start
 
 
+def output_text(cell) -> str:
+    """What an executed cell printed, and its error if it raised."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type == "error":
+            parts.append(f"{out.ename}: {out.evalue}")
+    return "".join(parts)
+
+
+def assert_passes_every_check(nb, name: str) -> None:
+    """An executed solution notebook passed every check, visible and hidden, raised nothing
+    and wrote nothing on stderr."""
+    graded = graded_cells(nb)
+    assert graded, f"{name} has no graded cells"
+    for cell in graded:
+        text = output_text(cell)
+        grade_id = nbgrader_meta(cell)["grade_id"]
+        assert re.search(r"all \d+ cases passed", text), f"{name} {grade_id}: {text}"
+        assert re.search(r"all \d+ hidden cases passed", text), f"{name} {grade_id}: {text}"
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            assert out.output_type != "error", f"{name} {cell.id}: {output_text(cell)}"
+            assert not (out.output_type == "stream" and out.name == "stderr"), (
+                f"{name} {cell.id} wrote on stderr: {out.text}")
+
+
 def namespace_from(nb, upto_grade_id: str | None = None) -> dict:
     """Execute a notebook's setup and answer cells in-process, in a fresh ``__main__``-like
     namespace (no plots, no checks): what a mutation test injects mistakes into."""
@@ -96,3 +127,21 @@ def first_failure(check, value, hidden: bool) -> AssertionError | None:
         except AssertionError as failure:
             return failure
     return None
+
+
+def assert_same_tree(made: pathlib.Path, committed: pathlib.Path, regenerate: str) -> None:
+    """``made`` and ``committed`` hold the same files, byte for byte; else say how to
+    regenerate the committed tree."""
+    compared = filecmp.dircmp(made, committed, ignore=[".ipynb_checkpoints"])
+    _assert_same(compared, committed.name, regenerate)
+
+
+def _assert_same(compared: filecmp.dircmp, name: str, regenerate: str) -> None:
+    assert not compared.left_only, f"{name}/ lacks {compared.left_only}: {regenerate}"
+    assert not compared.right_only, f"{name}/ has stray {compared.right_only}"
+    _, mismatch, errors = filecmp.cmpfiles(
+        compared.left, compared.right, compared.common_files, shallow=False
+    )
+    assert not mismatch and not errors, f"{name}/ differs in {mismatch}: {regenerate}"
+    for sub in compared.subdirs.values():
+        _assert_same(sub, name, regenerate)

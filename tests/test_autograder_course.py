@@ -9,7 +9,7 @@ from nbgrader.api import Gradebook
 
 from autograder import course, scoring
 from autograder.gradebook import sqlite_url
-from tests.autograder_support import ROOT, autograder, rows
+from tests.autograder_support import ROOT, autograded, autograder, rows
 
 pytestmark = pytest.mark.kernel
 
@@ -71,20 +71,16 @@ def graded(tmp_path_factory):
 COURSE_POINTS = 100  # 82 autograded, 18 for the nine written answers graded by hand
 
 
-def _autograded(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
-    return [r for r in rows_ if r["reason"] != scoring.AWAITING_INSTRUCTOR]
-
-
 def test_the_solutions_earn_every_point(graded):
     mine = [r for r in graded if r["student"] == "perfect"]
     assert {r["assignment"] for r in mine} == set(ASSIGNMENTS)
     assert sum(float(r["max points"]) for r in mine) == COURSE_POINTS
-    for row in _autograded(mine):
+    for row in autograded(mine):
         assert row["points"] == row["max points"], row
 
 
 def test_the_untouched_release_earns_nothing(graded):
-    mine = _autograded([r for r in graded if r["student"] == "blank"])
+    mine = autograded([r for r in graded if r["student"] == "blank"])
     assert mine and all(r["points"] == "0" for r in mine), mine
 
 

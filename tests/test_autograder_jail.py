@@ -28,7 +28,15 @@ import pytest
 
 from autograder import sandbox
 from autograder.execute import Runner
-from tests.autograder_support import ROOT, grades, learner, pilot_course, release, submit
+from tests.autograder_support import (
+    ROOT,
+    grades,
+    learner,
+    pilot_course,
+    release,
+    run_in_jail,
+    submit,
+)
 
 LEVEL = sandbox.probe()
 pytestmark = [
@@ -95,16 +103,8 @@ print(json.dumps(report))
 def _run_probe(tmp: Path, level: str, args: dict) -> dict:
     """Run ``PROBE`` with ``args`` in a grading kernel of a ``level`` job in ``tmp``."""
     source = f"ARGS = {json.dumps(json.dumps(args))}\n{PROBE}"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-    library = sandbox.copy_learner_side(tmp / "lib")
-    job = sandbox.Job(tmp / "job-1", 41, level, library)
-    job.create()
-    try:
-        runs = asyncio.run(Runner(nb, job, LIMITS, {}, lambda *_: []).run())
-    finally:
-        job.remove()
-    assert runs[0].status == "ok", runs[0].error
-    text = "".join(o.get("text", "") for o in nb.cells[0].outputs if o.output_type == "stream")
+    cell, job = run_in_jail(tmp, source, level, LIMITS)
+    text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
     return {**json.loads(text.strip().splitlines()[-1]), "job": job}
 
 

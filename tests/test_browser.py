@@ -41,7 +41,7 @@ import pytest
 from nbgrader.api import Gradebook
 from playwright.sync_api import Page, expect, sync_playwright
 
-from autograder import course
+from autograder import course, release
 from autograder.gradebook import sqlite_url
 from tests.autograder_support import autograder
 
@@ -114,7 +114,7 @@ def _grade_a_submission(root: Path) -> None:
 def _start_lab(tmp: Path) -> tuple[subprocess.Popen, str, Path]:
     root = tmp / "class"
     root.mkdir()
-    for name in ("course", "solutions"):
+    for name in ("course", "course-zh", "solutions"):
         shutil.copytree(ROOT / name, root / name)
     shutil.copy(ROOT / "nbgrader_config.py", root)
     settings = tmp / "lab-settings"
@@ -419,3 +419,75 @@ def _grade(root: Path, grade_id: str) -> dict:
                 for name in ("auto_score", "manual_score", "score", "max_score")}
     finally:
         book.close()
+
+
+def _zh_learner(tmp: Path) -> Path:
+    """A learner of the Chinese edition whose notebook 01 has the typical mistake in
+    ``BasicRNNCell`` and the rest solved (each answer the zh solution's, comments in Chinese),
+    graded; the folder grading wrote."""
+    source = release.source_tree(ROOT / "solutions", "zh", tmp / "zh-source", ROOT / "i18n")
+    nb = nbformat.read(source / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    for cell in nb.cells:
+        role = cell.metadata.get("nbgrader", {})
+        if role.get("solution"):
+            cell.source = _solution(cell.source)
+        if role.get("grade_id") == "basic_rnn_cell_answer":
+            cell.source = cell.source.replace("[inputs, h_prev]", "[h_prev, inputs]")
+            assert "[h_prev, inputs]" in cell.source, "the solution changed: no [inputs, h_prev]"
+    submitted = tmp / "submitted" / "mei" / ASSIGNMENT
+    submitted.mkdir(parents=True)
+    nbformat.write(nb, submitted / f"{NOTEBOOK}.ipynb")
+    result = autograder("grade", str(tmp / "submitted"), "--out", str(tmp / "graded"),
+                        "--jobs", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return tmp / "graded"
+
+
+def test_a_chinese_edition_learner_in_jupyterlab(tmp_path):
+    """The Chinese edition, as its learner meets it: course-zh's notebook 01 opens with the
+    notes in Chinese (``zh-notes.png``); with the typical mistake typed in, its check fails
+    (``zh-check.png``); and the learner's feedback page after grading (``zh-feedback.png``).
+    Both pass whatever language the check's message is in: the messages' language follows the
+    notebook's edition where the catalogs exist."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's Chromium is missing: `apt-get install chromium` (.ci/run does)")
+    _, index, answers = _cells()  # course-zh has course's cells, in the same order
+    mistake = answers["basic_rnn_cell_answer"].replace("[inputs, h_prev]", "[h_prev, inputs]")
+    OUT.mkdir(parents=True, exist_ok=True)
+    graded = _zh_learner(tmp_path)
+    lab, base, log = _start_lab(tmp_path)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                 args=CHROMIUM_FLAGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(WAIT_MS)
+            expect.set_options(timeout=WAIT_MS)
+            steps = Steps(page)
+            try:
+                steps.current = "zh-check"
+                page.goto(f"{base}/lab/tree/course-zh/{ASSIGNMENT}/{NOTEBOOK}.ipynb"
+                          f"?token={TOKEN}")
+                expect(page.locator(".jp-Notebook")).to_contain_text("本课程的源头")
+                expect(page.get_by_role("button", name=re.compile(r"\| Idle$"))).to_be_visible()
+                page.screenshot(path=OUT / "zh-notes.png")  # the notes open notebook 01
+                _type_into(page, index["basic_rnn_cell_answer"], mistake)
+                _run_all(page)
+                failure = _output(page, index["basic_rnn_cell_test"])
+                expect(failure).to_contain_text("CheckFailed")
+                steps.shot_of(page.locator(".jp-Notebook .jp-Cell").nth(
+                    index["basic_rnn_cell_test"]), "zh-check")
+
+                steps.current = "zh-feedback"
+                page.goto((graded / "feedback" / "mei" / f"{ASSIGNMENT}.html").as_uri())
+                expect(page.locator("body")).to_contain_text("basic_rnn_cell_test")
+                page.screenshot(path=OUT / "zh-feedback.png", full_page=True)
+            except Exception:
+                steps.current += "-FAILED"
+                print(f"zh browser test failed; screenshot {steps.shot()}; server log:\n"
+                      f"{log.read_text()[-5000:]}")
+                raise
+            finally:
+                browser.close()
+    finally:
+        _stop(lab)

@@ -2,6 +2,9 @@
 
 import io
 import os
+import subprocess
+import sys
+import warnings
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
@@ -11,7 +14,7 @@ import pytest  # noqa: E402
 
 from rnnref.charrnn import CharRNNError, sample, train  # noqa: E402
 from rnnref.charrnn.__main__ import main  # noqa: E402
-from rnnref.charrnn.data import Vocabulary, default_text, unigram_entropy  # noqa: E402
+from rnnref.charrnn.data import Vocabulary, default_text, load_text, unigram_entropy  # noqa: E402
 from rnnref.charrnn.models import NumpyCharRNN, TensorFlowCharRNN  # noqa: E402
 
 TINY = "the cat sat on the mat. the dog sat on the log. " * 12
@@ -75,6 +78,37 @@ def test_chinese_text_is_modelled_character_by_character(tmp_path):
 def test_the_default_text_ships_with_python():
     text, source = default_text()
     assert len(text) > 100_000 and "pydoc_data" in source
+    assert load_text(None) == load_text("python-docs") == (text, source)
+
+
+def test_the_analects_ship_whole():
+    text, source = load_text("lunyu")
+    books = [line for line in text.splitlines() if line.endswith("篇") and len(line) <= 4]
+    assert len(books) == 20 and books[0] == "学而篇" and books[-1] == "尧曰篇"
+    assert 20_000 < len(text) < 25_000 and "论语" in source
+    assert not set(text) & set(":?,"), "half-width punctuation among the full-width"
+
+
+def test_the_analects_train_below_the_unigram_entropy_and_sample_utf8(tmp_path):
+    checkpoint = str(tmp_path / "lunyu.npz")
+    options = {**SMALL, "units": 64, "embedding_size": 32, "batch_size": 16, "num_steps": 32}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        losses = train(text="lunyu", steps=60, learning_rate=1e-2, checkpoint=checkpoint,
+                       out=io.StringIO(), **options)
+    # The plot's title is 《论语》: every glyph must be found (a CJK font is installed by make).
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+    text, _ = load_text("lunyu")
+    vocabulary = Vocabulary(text)
+    entropy = unigram_entropy(vocabulary.encode(text), vocabulary.size)
+    assert np.mean(losses[-10:]) < entropy, (np.mean(losses[-10:]), entropy)
+
+    sampled = subprocess.run(
+        [sys.executable, "-m", "rnnref.charrnn", "sample", "--checkpoint", checkpoint,
+         "--length", "40", "--prime", "子曰", "--seed", "0"],
+        capture_output=True, check=True, env={**os.environ, "LC_ALL": "C"},
+    ).stdout.decode("utf-8", errors="strict").rstrip("\n")
+    assert sampled.startswith("子曰") and len(sampled) == 42 and set(sampled) <= set(text)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import re
 import nbformat
 import pytest
 
-from autograder import registry
+from autograder import i18n, registry
 from tests.course_support import (
     ASSIGNMENTS,
     COURSE,
@@ -106,6 +106,39 @@ def test_mutation_fails_its_check_and_the_self_check_says_so(
         assert mutation.names in str(visible), visible
         # Named by its stable id too (grades.csv's mistake column), not by the words alone.
         assert getattr(visible, "mistake", None), f"no mistake id for:\n{visible}"
+
+
+# One mutation from each of three notebooks, by the words that name it in English.
+IN_CHINESE = [
+    ("02_lstm", "basic_lstm_cell_test", "forget_bias is missing"),
+    ("03_gru", "gru_cell_test", "r and u are swapped"),
+    ("09_char_rnn", "temperature_softmax_test", "the logits are multiplied by the temperature"),
+]
+
+
+@pytest.mark.parametrize(("assignment", "grade_id", "names"), IN_CHINESE)
+def test_a_mutation_is_named_in_chinese_with_the_same_mistake_id(
+    assignment, grade_id, names, monkeypatch, capsys
+):
+    """The self-check of a learner who reads Chinese (``RNN_COURSE_LANG=zh``) names the same
+    mistake, by the same id, in Chinese."""
+    [mutation] = [m for m in MUTATIONS[assignment][grade_id] if m.names == names]
+    [(nb, _, name, answer)] = [g for g in _graded(assignment) if g[1] == grade_id]
+    [cell] = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == mutation.answer]
+    cell.source = cell.source.replace(mutation.old, mutation.new, mutation.count)
+    namespace = namespace_from(nb)
+    check, value = getattr(namespace["check"], name), eval(answer, namespace)
+    said = {}
+    for lang in ("en", "zh"):
+        monkeypatch.setenv("RNN_COURSE_LANG", lang)
+        said[lang] = first_failure(check, value, hidden=False)
+    assert names in str(said["en"]) and names not in str(said["zh"])
+    assert said["zh"].mistake and said["zh"].mistake == said["en"].mistake
+    exercise = registry.exercises()[name]
+    [mistake] = [m for m in exercise.mistakes.values() if m.id == said["zh"].mistake]
+    with i18n.using("zh"):
+        assert str(mistake.message) in str(said["zh"]), said["zh"]
+    assert "这正是以下错误会得到的结果" in str(said["zh"])
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -64,3 +64,25 @@ def test_figure_writes_a_png(name, kwargs, tmp_path):
 def test_bad_numbers_are_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_every_figure_draws_its_chinese_labels_without_a_missing_glyph(monkeypatch):
+    """With ``RNN_COURSE_LANG=zh`` the labels are Chinese, and matplotlib finds every glyph
+    (the CJK font scripts/ci-setup.sh installs is the fallback after its default font)."""
+    import io
+    import re
+    import warnings
+
+    assert figures.CJK_FONT.exists(), f"install fonts-wqy-microhei ({figures.CJK_FONT})"
+    monkeypatch.setenv("RNN_COURSE_LANG", "zh")
+    chinese = 0
+    for name, calls in DRAWINGS.items():
+        for kwargs in calls:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # "Glyph ... missing from font(s)" fails here
+                fig = getattr(figures, name)(**kwargs)
+                fig.savefig(io.BytesIO(), format="png")
+            texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+            chinese += any(re.search(r"[\u4e00-\u9fff]", t) for t in texts)
+            matplotlib.pyplot.close(fig)
+    assert chinese >= len(DRAWINGS) - 1  # the cell contract's labels are all code

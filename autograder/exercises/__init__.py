@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.i18n import N_, Text
 from autograder.learner.drive import Driver
 from autograder.learner.plain import Case
 
@@ -38,11 +39,13 @@ class Mistake:
     """A typical mistake: what it would output on a case, and what to tell the learner.
 
     ``id`` is stable across gradings, so a class report can count who made it; an
-    ``Exercise`` fills it in as ``<exercise name>.<key in its mistakes>``.
+    ``Exercise`` fills it in as ``<exercise name>.<key in its mistakes>``. The ``message``
+    is translated when it is shown, into the learner's language (``autograder.i18n``); the
+    ``id`` is the same in every language.
     """
 
     outputs: Callable[[Case], Any]
-    message: str
+    message: Text
     id: str = ""
 
 
@@ -91,8 +94,8 @@ class Exercise:
     mistakes: dict[str, Mistake] = field(default_factory=dict)
     variants: dict[str, Mistake] = field(default_factory=dict)
     locate: Callable[[Case, Any], tuple[str, str] | None] | None = None
-    what: str = "the output"
-    answer: str = "answer"
+    what: str | Text = N_("the output")
+    answer: str | Text = "answer"
     label: Callable[[Case], str] = _summary
     atol: float = 1e-5
     rtol: float = 1e-5

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
+from autograder.i18n import N_, _
 from autograder.learner.cells import sigmoid
 from autograder.learner.checks.backprop import lstm_step_args, scalar_function
 
@@ -28,8 +29,13 @@ def _rnn_case(rng: np.random.Generator, batch: int, steps: int, depth: int, unit
 
 def _shape_label(case: dict) -> str:
     batch, steps, depth = case["x"].shape
-    return f"batch {batch}, input depth {depth}, {case['h0'].shape[1]} units" + (
-        f", {steps} steps" if steps > 1 else ""
+    units = case["h0"].shape[1]
+    if steps == 1:
+        return _("batch {batch}, input depth {depth}, {units} units").format(
+            batch=batch, depth=depth, units=units
+        )
+    return _("batch {batch}, input depth {depth}, {units} units, {steps} steps").format(
+        batch=batch, depth=depth, units=units, steps=steps
     )
 
 
@@ -60,11 +66,13 @@ def _kernel_rows(received: dict, right: dict, depth: int) -> tuple[str, str] | N
     wrong = _wrong_blocks(received["d_kernel"], right["d_kernel"], blocks)
     if len(wrong) != 1:
         return None
-    rows = "x, its first D rows" if wrong == ["input_rows"] else "h_prev, its last H rows"
+    rows = _("x, its first D rows") if wrong == ["input_rows"] else _("h_prev, its last H rows")
     return (
         f"d_kernel.{wrong[0]}",
-        f"only the rows of d_kernel that multiply {rows}, are wrong: d_kernel = "
-        "[x, h_prev].T @ d_z, so check which part of [x, h_prev] those rows take.",
+        _(
+            "only the rows of d_kernel that multiply {rows}, are wrong: d_kernel = "
+            "[x, h_prev].T @ d_z, so check which part of [x, h_prev] those rows take."
+        ).format(rows=rows),
     )
 
 
@@ -135,34 +143,34 @@ RNN_STEP_BACKWARD = Exercise(
     mistakes={
         "tanh_prime_of_z": _step_mistake(
             "tanh_prime_of_z",
-            "tanh' is computed from the pre-activation z: tanh'(z) = 1 - tanh(z)^2 "
-            "= 1 - new_h^2.",
+            N_("tanh' is computed from the pre-activation z: tanh'(z) = 1 - tanh(z)^2 "
+            "= 1 - new_h^2."),
         ),
         "no_tanh_prime": _step_mistake(
             "no_tanh_prime",
-            "the gradient skips the activation: d_z = d_new_h * (1 - new_h^2).",
+            N_("the gradient skips the activation: d_z = d_new_h * (1 - new_h^2)."),
         ),
         "bias_mean": _step_mistake(
             "bias_mean",
-            "d_bias is averaged over the batch: the bias is added to every row, so its "
-            "gradient is the sum of d_z over the batch.",
+            N_("d_bias is averaged over the batch: the bias is added to every row, so its "
+            "gradient is the sum of d_z over the batch."),
         ),
         "split_swapped": _step_mistake(
             "split_swapped",
-            "d_x and d_h_prev are swapped: d([x, h]) = d_z @ kernel.T splits with the first "
-            "D columns for x.",
+            N_("d_x and d_h_prev are swapped: d([x, h]) = d_z @ kernel.T splits with the first "
+            "D columns for x."),
         ),
     },
     variants={
         "d_kernel.tanh_derivative": _step_mistake(
             "d_kernel_skips_tanh",
-            "d_kernel skips tanh': it is [x, h_prev].T @ d_z, with d_z the gradient after "
-            "the activation's derivative, not d_new_h.",
+            N_("d_kernel skips tanh': it is [x, h_prev].T @ d_z, with d_z the gradient after "
+            "the activation's derivative, not d_new_h."),
         ),
         "d_xh.tanh_derivative": _step_mistake(
             "d_xh_skips_tanh",
-            "d_x and d_h_prev skip tanh': they come from d_z @ kernel.T, with d_z the "
-            "gradient after the activation's derivative, not d_new_h.",
+            N_("d_x and d_h_prev skip tanh': they come from d_z @ kernel.T, with d_z the "
+            "gradient after the activation's derivative, not d_new_h."),
         ),
     },
     locate=_locate_rnn(_expect_step),
@@ -241,30 +249,30 @@ RNN_BPTT = Exercise(
     mistakes={
         "no_carry": Mistake(
             lambda case: _bptt(case, "no_carry"),
-            "the gradient from later steps is not carried back: at step t, d_h is "
-            "d_outputs[:, t] plus the d_h_prev that step t+1 returned.",
+            N_("the gradient from later steps is not carried back: at step t, d_h is "
+            "d_outputs[:, t] plus the d_h_prev that step t+1 returned."),
         ),
         "not_accumulated": Mistake(
             lambda case: _bptt(case, "not_accumulated"),
-            "the weight gradients are not summed over time: every step uses the same kernel "
-            "and bias, so add up their gradients from all steps.",
+            N_("the weight gradients are not summed over time: every step uses the same kernel "
+            "and bias, so add up their gradients from all steps."),
         ),
         "forward_order": Mistake(
             lambda case: _bptt(case, "forward_order"),
-            "the backward loop runs forwards in time: go from t = T-1 down to 0, since step "
-            "t's gradient needs step t+1's first.",
+            N_("the backward loop runs forwards in time: go from t = T-1 down to 0, since step "
+            "t's gradient needs step t+1's first."),
         ),
         "d_h1_returned": Mistake(
             lambda case: _bptt(case, "d_h1_returned"),
-            "the gradient returned for h0 is the one for h1: pass it through step 0's "
-            "backward first (d_h0 is what step 0 returns as d_h_prev).",
+            N_("the gradient returned for h0 is the one for h1: pass it through step 0's "
+            "backward first (d_h0 is what step 0 returns as d_h_prev)."),
         ),
     },
     variants={
         "states.off_by_one": Mistake(
             lambda case: _bptt(case, "state_after"),
-            "step t's backward gets the state after step t: it needs the one step t started "
-            "from, h_{t-1} (hs[t] when hs[0] is h0).",
+            N_("step t's backward gets the state after step t: it needs the one step t started "
+            "from, h_{t-1} (hs[t] when hs[0] is h0)."),
         ),
     },
     locate=_locate_rnn(_expect_bptt),
@@ -301,9 +309,8 @@ def _lstm_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _lstm_label(case: dict) -> str:
     batch, depth = case["x"].shape
-    return (
-        f"batch {batch}, input depth {depth}, {case['h_prev'].shape[1]} units, "
-        f"forget_bias={case['forget_bias']}"
+    return _("batch {batch}, input depth {depth}, {units} units, forget_bias={forget_bias}").format(
+        batch=batch, depth=depth, units=case["h_prev"].shape[1], forget_bias=case["forget_bias"]
     )
 
 
@@ -379,33 +386,50 @@ def locate_lstm(case: dict, received: dict) -> tuple[str, str] | None:
     wrong = _wrong_blocks(received["d_bias"], right["d_bias"], blocks)
     wrong_columns = _wrong_blocks(received["d_kernel"].T, right["d_kernel"].T, blocks)
     if wrong and wrong == wrong_columns and len(wrong) < 4:
-        names = " and ".join(f"d_{g}" for g in wrong)
-        one = len(wrong) == 1
-        return (
-            "+".join(f"d_{g}" for g in wrong),
-            f"{names} {'is' if one else 'are'} wrong ({'its block' if one else 'their blocks'} "
-            "of d_bias and of d_kernel's columns) while the other gates' gradients are right: "
-            f"look at the line{'' if one else 's'} computing {names} and each factor there.",
-        )
+        names = _(" and ").join(f"d_{g}" for g in wrong)
+        if len(wrong) == 1:
+            message = _(
+                "{names} is wrong (its block of d_bias and of d_kernel's columns) while the "
+                "other gates' gradients are right: look at the line computing {names} and "
+                "each factor there."
+            )
+        else:
+            message = _(
+                "{names} are wrong (their blocks of d_bias and of d_kernel's columns) while the "
+                "other gates' gradients are right: look at the lines computing {names} and "
+                "each factor there."
+            )
+        return "+".join(f"d_{g}" for g in wrong), message.format(names=names)
     return _kernel_rows(received, right, case["x"].shape[1]) if not wrong else None
 
 
 def _lstm_variants() -> dict[str, Mistake]:
     """Each gate's gradient with one factor left out, for ``autograder.diagnose``."""
-    gates = {"i": "input gate i", "j": "candidate j", "f": "forget gate f", "o": "output gate o"}
+    gates = {
+        "i": N_("input gate i"),
+        "j": N_("candidate j"),
+        "f": N_("forget gate f"),
+        "o": N_("output gate o"),
+    }
     factors = {"i": "tanh(j)", "j": "sigmoid(i)", "f": "c_prev", "o": "tanh(new_c)"}
     variants = {}
     for g, name in gates.items():
         kind = "tanh" if g == "j" else "sigmoid"
         variants[f"d_{g}.derivative"] = Mistake(
             lambda case, g=g: _lstm(case, gate=g, left_out="derivative"),
-            f"d_{g}, the gradient of the {name}, skips the {kind}'s derivative: multiply by "
-            f"it, taken at the gate's value ({'1 - t^2' if g == 'j' else 's * (1 - s)'}).",
+            N_(
+                "d_{g}, the gradient of the {name}, skips the {kind}'s derivative: multiply by "
+                "it, taken at the gate's value ({derivative})."
+            ).format(
+                g=g, name=name, kind=kind, derivative="1 - t^2" if g == "j" else "s * (1 - s)"
+            ),
         )
         variants[f"d_{g}.factor"] = Mistake(
             lambda case, g=g: _lstm(case, gate=g, left_out="factor"),
-            f"d_{g}, the gradient of the {name}, misses {factors[g]}: in the forward step "
-            f"the gate is multiplied by {factors[g]}, so its gradient is too.",
+            N_(
+                "d_{g}, the gradient of the {name}, misses {factor}: in the forward step "
+                "the gate is multiplied by {factor}, so its gradient is too."
+            ).format(g=g, name=name, factor=factors[g]),
         )
     return variants
 
@@ -421,27 +445,27 @@ LSTM_STEP_BACKWARD = Exercise(
     mistakes={
         "no_h_to_c": Mistake(
             lambda case: _lstm(case, "no_h_to_c"),
-            "the path from new_h back to new_c is missing: new_h = tanh(new_c) * sigmoid(o), "
-            "so d_c = d_new_c + d_new_h * sigmoid(o) * (1 - tanh(new_c)^2).",
+            N_("the path from new_h back to new_c is missing: new_h = tanh(new_c) * sigmoid(o), "
+            "so d_c = d_new_c + d_new_h * sigmoid(o) * (1 - tanh(new_c)^2)."),
         ),
         "tanh_prime_of_c": Mistake(
             lambda case: _lstm(case, "tanh_prime_of_c"),
-            "tanh' is taken as 1 - new_c^2: it is 1 - tanh(new_c)^2.",
+            N_("tanh' is taken as 1 - new_c^2: it is 1 - tanh(new_c)^2."),
         ),
         "no_forget_factor": Mistake(
             lambda case: _lstm(case, "no_forget_factor"),
-            "d_c_prev misses the forget gate: new_c = c_prev * sigmoid(f + forget_bias) + ..., "
-            "so d_c_prev = d_c * sigmoid(f + forget_bias).",
+            N_("d_c_prev misses the forget gate: new_c = c_prev * sigmoid(f + forget_bias) + ..., "
+            "so d_c_prev = d_c * sigmoid(f + forget_bias)."),
         ),
         "forget_bias_in_grad": Mistake(
             lambda case: _lstm(case, "forget_bias_in_grad"),
-            "the forget gate's derivative leaves out forget_bias: it is s * (1 - s) with "
-            "s = sigmoid(f + forget_bias).",
+            N_("the forget gate's derivative leaves out forget_bias: it is s * (1 - s) with "
+            "s = sigmoid(f + forget_bias)."),
         ),
         "gate_order": Mistake(
             lambda case: _lstm(case, "gate_order"),
-            "the gate gradients are joined in the order i, f, j, o: d_z must follow the "
-            "kernel's columns, i, j, f, o.",
+            N_("the gate gradients are joined in the order i, f, j, o: d_z must follow the "
+            "kernel's columns, i, j, f, o."),
         ),
     },
     variants=_lstm_variants(),
@@ -468,7 +492,9 @@ def _numeric_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 
 def _numeric_label(case: dict) -> str:
-    return f"f = {case['function']}, x of shape {case['x'].shape}, eps={case['eps']}"
+    return _("f = {function}, x of shape {shape}, eps={eps}").format(
+        function=case["function"], shape=case["x"].shape, eps=case["eps"]
+    )
 
 
 def _numeric(case: dict, mistake: str = "") -> dict:
@@ -506,17 +532,17 @@ NUMERICAL_GRADIENT = Exercise(
     mistakes={
         "forward": Mistake(
             lambda case: _numeric(case, "forward"),
-            "the difference is one-sided, (f(x + eps) - f(x)) / eps: use the central "
-            "difference (f(x + eps) - f(x - eps)) / (2 eps), accurate to eps^2 instead of eps.",
+            N_("the difference is one-sided, (f(x + eps) - f(x)) / eps: use the central "
+            "difference (f(x + eps) - f(x - eps)) / (2 eps), accurate to eps^2 instead of eps."),
         ),
         "one_eps": Mistake(
             lambda case: _numeric(case, "one_eps"),
-            "the central difference is divided by eps: the two points are 2 eps apart.",
+            N_("the central difference is divided by eps: the two points are 2 eps apart."),
         ),
         "not_restored": Mistake(
             lambda case: _numeric(case, "not_restored"),
-            "x is not restored after each coordinate: put x[index] back before moving on, "
-            "or every later coordinate is measured at a shifted point.",
+            N_("x is not restored after each coordinate: put x[index] back before moving on, "
+            "or every later coordinate is measured at a shifted point."),
         ),
     },
 )

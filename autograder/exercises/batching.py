@@ -4,6 +4,7 @@ pairs, and running batches with the state carried from one batch to the next."""
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
+from autograder.i18n import N_, _
 from autograder.learner.cells import toy_cell
 
 
@@ -36,9 +37,11 @@ def _split_label(case: dict) -> str:
     shown = (
         f"1..{len(data)}"
         if np.array_equal(data, np.arange(1, len(data) + 1))
-        else f"{len(data)} values ({data.dtype})"
+        else _("{count} values ({dtype})").format(count=len(data), dtype=data.dtype)
     )
-    return f"data {shown}, batch_size={case['batch_size']}, num_steps={case['num_steps']}"
+    return _("data {shown}, batch_size={batch_size}, num_steps={num_steps}").format(
+        shown=shown, batch_size=case["batch_size"], num_steps=case["num_steps"]
+    )
 
 
 def _expect_split(case: dict):
@@ -69,31 +72,39 @@ def _split(case: dict, mistake: str = "", shift: int = 0) -> np.ndarray:
 SPLIT_BATCHES = Exercise(
     name="split_batches",
     answer="split_batches",
-    what="the batches",
+    what=N_("the batches"),
     cases=_split_cases,
     expect=_expect_split,
     label=_split_label,
     mistakes={
         "consecutive": Mistake(
             lambda case: _split(case, "consecutive"),
-            "each batch is the next batch_size * num_steps consecutive elements. Then row r "
-            "of batch k+1 does not continue row r of batch k; lay the data out as batch_size "
-            "contiguous rows first, and let batch k take columns [k*S, (k+1)*S) of every row.",
+            N_(
+                "each batch is the next batch_size * num_steps consecutive elements. Then row r "
+                "of batch k+1 does not continue row r of batch k; lay the data out as batch_size "
+                "contiguous rows first, and let batch k take columns [k*S, (k+1)*S) of every row."
+            ),
         ),
         "interleaved": Mistake(
             lambda case: _split(case, "interleaved"),
-            "the rows are interleaved (row r = data[r::batch_size]): each row must be one "
-            "contiguous stretch, data.reshape(batch_size, -1) after trimming to a multiple.",
+            N_(
+                "the rows are interleaved (row r = data[r::batch_size]): each row must be one "
+                "contiguous stretch, data.reshape(batch_size, -1) after trimming to a multiple."
+            ),
         ),
         "cut_short": Mistake(
             lambda case: _split(case, "cut_short"),
-            "the leftover elements are dropped before the rows are made: make the rows from "
-            "all batch_size * (len(data) // batch_size) elements, then drop each row's tail.",
+            N_(
+                "the leftover elements are dropped before the rows are made: make the rows from "
+                "all batch_size * (len(data) // batch_size) elements, then drop each row's tail."
+            ),
         ),
         "batch_axis": Mistake(
             lambda case: _split(case, "batch_axis"),
-            "the axes are [batch_size, num_batches, num_steps]: the first axis counts "
-            "batches, so transpose to [num_batches, batch_size, num_steps].",
+            N_(
+                "the axes are [batch_size, num_batches, num_steps]: the first axis counts "
+                "batches, so transpose to [num_batches, batch_size, num_steps]."
+            ),
         ),
     },
 )
@@ -159,18 +170,24 @@ INPUT_TARGET_BATCHES = Exercise(
     mistakes={
         "no_shift": Mistake(
             lambda case: _pairs(case, "no_shift"),
-            "the targets are the inputs themselves: y is x shifted one step ahead, the "
-            "element that comes next in the same row.",
+            N_(
+                "the targets are the inputs themselves: y is x shifted one step ahead, the "
+                "element that comes next in the same row."
+            ),
         ),
         "swapped": Mistake(
             lambda case: _pairs(case, "swapped"),
-            "x and y are swapped: the input is x = row[k*S : (k+1)*S] and its target is "
-            "y = row[k*S + 1 : (k+1)*S + 1].",
+            N_(
+                "x and y are swapped: the input is x = row[k*S : (k+1)*S] and its target is "
+                "y = row[k*S + 1 : (k+1)*S + 1]."
+            ),
         ),
         "consecutive": Mistake(
             lambda case: _pairs(case, "consecutive"),
-            "the pairs are cut from consecutive chunks of the data: lay it out as batch_size "
-            "contiguous rows first, as split_batches does.",
+            N_(
+                "the pairs are cut from consecutive chunks of the data: lay it out as batch_size "
+                "contiguous rows first, as split_batches does."
+            ),
         ),
     },
 )
@@ -207,8 +224,9 @@ def _carry_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _carry_label(case: dict) -> str:
     n, batch, steps, depth = case["batches"].shape
-    kind = "an LSTMStateTuple state" if case["cell"]["tuple_state"] else "one state array"
-    return f"{n} batches of [{batch}, {steps}, {depth}], a cell with {kind}"
+    return _("{count} batches of [{batch}, {steps}, {depth}], a cell with {kind}").format(
+        count=n, batch=batch, steps=steps, depth=depth, kind=support.state_kind(case["cell"])
+    )
 
 
 def _expect_carry(case: dict) -> dict:
@@ -250,24 +268,30 @@ RUN_BATCHES = Exercise(
     mistakes={
         "reset": Mistake(
             lambda case: _carry(case, "reset"),
-            "the state is reset to zeros at every batch: carry the final state of batch k "
-            "into batch k+1 (only the very first batch starts from zero_state).",
+            N_(
+                "the state is reset to zeros at every batch: carry the final state of batch k "
+                "into batch k+1 (only the very first batch starts from zero_state)."
+            ),
         ),
         "batch_start": Mistake(
             lambda case: _carry(case, "batch_start"),
-            "every step of a batch starts from the batch's initial state: carry the state "
-            "from step to step inside a batch too.",
+            N_(
+                "every step of a batch starts from the batch's initial state: carry the state "
+                "from step to step inside a batch too."
+            ),
         ),
         "carry_output": Mistake(
             lambda case: _carry(case, "carry_output"),
-            "the output is carried instead of the state: (output, state) = cell(x, state).",
+            N_("the output is carried instead of the state: (output, state) = cell(x, state)."),
         ),
     },
     variants={
         "state.never_carried": Mistake(
             lambda case: _carry(case, "never_carried"),
-            "the state is never updated: every step starts from zero_state. Keep the new "
-            "state each step returns and pass it to the next step.",
+            N_(
+                "the state is never updated: every step starts from zero_state. Keep the new "
+                "state each step returns and pass it to the next step."
+            ),
         ),
     },
 )

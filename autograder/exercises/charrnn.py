@@ -5,6 +5,7 @@ temperature softmax used for sampling."""
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
+from autograder.i18n import N_, _
 
 # ---- encoding ---------------------------------------------------------------------------
 
@@ -27,7 +28,8 @@ def _encode_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _encode_label(case: dict) -> str:
     text = case["text"]
-    return f"text {text[:24]!r}{'...' if len(text) > 24 else ''} ({len(text)} characters)"
+    shown = repr(text[:24]) + ("..." if len(text) > 24 else "")
+    return _("text {text} ({count} characters)").format(text=shown, count=len(text))
 
 
 def _encode(case: dict, mistake: str = "") -> dict:
@@ -52,17 +54,17 @@ ENCODE = Exercise(
     mistakes={
         "first_seen": Mistake(
             lambda case: _encode(case, "first_seen"),
-            "the vocabulary is in order of first appearance: sort it, "
-            "''.join(sorted(set(text))), so the same text always gives the same ids.",
+            N_("the vocabulary is in order of first appearance: sort it, "
+            "''.join(sorted(set(text))), so the same text always gives the same ids."),
         ),
         "one_based": Mistake(
             lambda case: _encode(case, "one_based"),
-            "the ids start at 1: character chars[k] has id k, from 0 to len(chars) - 1 (the "
-            "rows of the embedding and the columns of the logits).",
+            N_("the ids start at 1: character chars[k] has id k, from 0 to len(chars) - 1 (the "
+            "rows of the embedding and the columns of the logits)."),
         ),
         "duplicates": Mistake(
             lambda case: _encode(case, "duplicates"),
-            "the vocabulary repeats characters: keep each character once, set(text).",
+            N_("the vocabulary repeats characters: keep each character once, set(text)."),
         ),
     },
 )
@@ -133,32 +135,32 @@ SEQUENCE_LOSS = Exercise(
     mistakes={
         "sum": Mistake(
             lambda case: _loss(case, "sum"),
-            "the loss is summed over every position: take the mean, so it does not grow with "
-            "batch_size and num_steps (and the learning rate means the same for any size).",
+            N_("the loss is summed over every position: take the mean, so it does not grow with "
+            "batch_size and num_steps (and the learning rate means the same for any size)."),
         ),
         "time_mean": Mistake(
             lambda case: _loss(case, "time_mean"),
-            "the loss is averaged over time but summed over the batch: average over both.",
+            N_("the loss is averaged over time but summed over the batch: average over both."),
         ),
         "batch_axis": Mistake(
             lambda case: _loss(case, "batch_axis"),
-            "the softmax runs over the batch axis: it is over the vocabulary, the last axis.",
+            N_("the softmax runs over the batch axis: it is over the vocabulary, the last axis."),
         ),
         "probabilities": Mistake(
             lambda case: _loss(case, "probabilities"),
-            "the loss uses -p(target) instead of -log p(target).",
+            N_("the loss uses -p(target) instead of -log p(target)."),
         ),
         "unnormalised": Mistake(
             lambda case: _loss(case, "unnormalised"),
-            "the logits are used as log-probabilities: subtract their log-sum-exp "
-            "(tf.nn.log_softmax) first.",
+            N_("the logits are used as log-probabilities: subtract their log-sum-exp "
+            "(tf.nn.log_softmax) first."),
         ),
     },
     variants={
         "softmax.time_axis": Mistake(
             lambda case: _loss(case, "time_axis"),
-            "the softmax runs over the time axis: it is over the vocabulary, the last axis "
-            "of logits [B, T, V].",
+            N_("the softmax runs over the time axis: it is over the vocabulary, the last axis "
+            "of logits [B, T, V]."),
         ),
     },
 )
@@ -184,7 +186,9 @@ def _softmax_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 
 def _softmax_label(case: dict) -> str:
-    return f"logits of shape {case['logits'].shape}, temperature={case['temperature']}"
+    return _("logits of shape {shape}, temperature={temperature}").format(
+        shape=case["logits"].shape, temperature=case["temperature"]
+    )
 
 
 def _softmax(case: dict, mistake: str = "") -> dict:
@@ -213,24 +217,24 @@ TEMPERATURE_SOFTMAX = Exercise(
     mistakes={
         "multiplied": Mistake(
             lambda case: _softmax(case, "multiplied"),
-            "the logits are multiplied by the temperature: divide them, softmax(logits / T), "
-            "so a low temperature sharpens the distribution and a high one flattens it.",
+            N_("the logits are multiplied by the temperature: divide them, softmax(logits / T), "
+            "so a low temperature sharpens the distribution and a high one flattens it."),
         ),
         "ignored": Mistake(
             lambda case: _softmax(case, "ignored"),
-            "the temperature is ignored: use softmax(logits / temperature).",
+            N_("the temperature is ignored: use softmax(logits / temperature)."),
         ),
         "power_unnormalised": Mistake(
             lambda case: _softmax(case, "power_unnormalised"),
-            "p ** (1 / T) is not normalised again: probabilities must sum to 1 over the last "
-            "axis.",
+            N_("p ** (1 / T) is not normalised again: probabilities must sum to 1 over the last "
+            "axis."),
         ),
     },
     variants={
         "softmax.first_axis": Mistake(
             lambda case: _softmax(case, "first_axis"),
-            "the softmax runs over the first axis: each row of logits (the last axis) is one "
-            "distribution, so take the max and the sum over axis=-1.",
+            N_("the softmax runs over the first axis: each row of logits (the last axis) is one "
+            "distribution, so take the max and the sum over axis=-1."),
         ),
     },
 )

@@ -6,6 +6,7 @@ from functools import partial
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
+from autograder.i18n import N_, _
 from autograder.learner.cells import map_state, toy_cell
 from autograder.learner.checks.common import as_course_state
 
@@ -43,17 +44,21 @@ def _case(
     }
 
 
-def _label(case: dict) -> str:
+def _label(case: dict, listed: bool = False) -> str:
+    """The case in words; ``listed``: the inputs are handed over as a list of T steps."""
     x = case["inputs"]
-    layout = "[T, B, D], time_major=True" if case["time_major"] else "[B, T, D]"
-    parts = [f"inputs {x.shape} as {layout}"]
+    if listed:
+        parts = [_("inputs {shape} as a list of T").format(shape=x.shape)]
+    else:
+        layout = "[T, B, D], time_major=True" if case["time_major"] else "[B, T, D]"
+        parts = [_("inputs {shape} as {layout}").format(shape=x.shape, layout=layout)]
     if case["sequence_length"] is not None:
         parts.append(f"sequence_length={case['sequence_length'].tolist()}")
-    cell = case["cell"]
-    parts.append("an LSTMStateTuple state" if cell["tuple_state"] else "one state array")
-    parts.append("initial_state given" if case["initial_state"] is not None else "zero state")
+    parts.append(support.state_kind(case["cell"]))
+    parts.append(_("initial_state given") if case["initial_state"] is not None else _("zero state"))
     if np.issubdtype(x.dtype, np.integer):
-        parts.append(f"integer ids read by an embedding, dtype={case['dtype']}")
+        ids = _("integer ids read by an embedding, dtype={dtype}")
+        parts.append(ids.format(dtype=case["dtype"]))
         return ", ".join(parts)
     return ", ".join(parts + [case["dtype"]])
 
@@ -122,49 +127,63 @@ def _mistake(key: str, message: str) -> Mistake:
 UNROLL_MISTAKES = {
     "time_major_ignored": _mistake(
         "time_major_ignored",
-        "time_major is ignored: with time_major=True the inputs are already [T, B, D], so "
-        "do not transpose them (nor the outputs).",
+        N_(
+            "time_major is ignored: with time_major=True the inputs are already [T, B, D], so "
+            "do not transpose them (nor the outputs)."
+        ),
     ),
     "not_transposed_back": _mistake(
         "not_transposed_back",
-        "the outputs are returned time-major: transpose them back to [B, T, output_size] "
-        "when time_major is False (a reshape would keep the time-major order).",
+        N_(
+            "the outputs are returned time-major: transpose them back to [B, T, output_size] "
+            "when time_major is False (a reshape would keep the time-major order)."
+        ),
     ),
     "initial_ignored": _mistake(
         "initial_ignored",
-        "initial_state is ignored: start from it when it is given (zero_state only when "
-        "it is None).",
+        N_(
+            "initial_state is ignored: start from it when it is given (zero_state only when "
+            "it is None)."
+        ),
     ),
     "from_initial": _mistake(
         "from_initial",
-        "every step starts from the initial state: carry the state from step to step.",
+        N_("every step starts from the initial state: carry the state from step to step."),
     ),
 }
 
 MASK_MISTAKES = {
     "outputs_unmasked": _mistake(
         "outputs_unmasked",
-        "the outputs past a row's sequence_length are not zeroed: where t >= "
-        "sequence_length[b] the output is 0.",
+        N_(
+            "the outputs past a row's sequence_length are not zeroed: where t >= "
+            "sequence_length[b] the output is 0."
+        ),
     ),
     "state_unmasked": _mistake(
         "state_unmasked",
-        "the state keeps changing past a row's sequence_length: there it must be carried "
-        "unchanged, so the final state is the one at the row's last valid step.",
+        N_(
+            "the state keeps changing past a row's sequence_length: there it must be carried "
+            "unchanged, so the final state is the one at the row's last valid step."
+        ),
     ),
     "state_zeroed": _mistake(
         "state_zeroed",
-        "the state is zeroed past a row's sequence_length instead of carried: keep the "
-        "previous state there, np.where(live, new_state, state).",
+        N_(
+            "the state is zeroed past a row's sequence_length instead of carried: keep the "
+            "previous state there, np.where(live, new_state, state)."
+        ),
     ),
     "off_by_one": _mistake(
         "off_by_one",
-        "the mask is off by one: step t is live for t < sequence_length[b] (a row of "
-        "length 2 has steps 0 and 1).",
+        N_(
+            "the mask is off by one: step t is live for t < sequence_length[b] (a row of "
+            "length 2 has steps 0 and 1)."
+        ),
     ),
     "ignore_lengths": _mistake(
         "ignore_lengths",
-        "sequence_length is ignored: mask outputs and carry states past each row's length.",
+        N_("sequence_length is ignored: mask outputs and carry states past each row's length."),
     ),
 }
 
@@ -173,16 +192,20 @@ MASK_MISTAKES = {
 UNROLL_VARIANTS = {
     "inputs.reshaped": _mistake(
         "inputs_reshaped",
-        "the inputs are reshaped to [T, B, D] instead of transposed: reshape keeps the "
-        "memory order, so each step gets numbers from several rows and steps. Use "
-        "transpose to exchange the batch and time axes.",
+        N_(
+            "the inputs are reshaped to [T, B, D] instead of transposed: reshape keeps the "
+            "memory order, so each step gets numbers from several rows and steps. Use "
+            "transpose to exchange the batch and time axes."
+        ),
     ),
 }
 MASK_VARIANTS = {
     "mask.short_by_one": _mistake(
         "short_by_one",
-        "the mask ends one step early: step t is live for t < sequence_length[b] (a row of "
-        "length 2 has steps 0 and 1).",
+        N_(
+            "the mask ends one step early: step t is live for t < sequence_length[b] (a row of "
+            "length 2 has steps 0 and 1)."
+        ),
     ),
 }
 
@@ -202,15 +225,19 @@ def locate_steps(case: dict, received: dict) -> tuple[str, str] | None:
         if not (wrong & ~padding).any():
             return (
                 "mask.padding",
-                "the outputs are right up to each row's sequence_length and wrong past it: "
-                "look at how the steps past a row's length are masked (their output is 0).",
+                _(
+                    "the outputs are right up to each row's sequence_length and wrong past it: "
+                    "look at how the steps past a row's length are masked (their output is 0)."
+                ),
             )
     if not wrong[:, 0].any():
         first = int(np.argmax(wrong.any(axis=0)))
         return (
             "steps.carry",
-            f"the outputs are right at step 0 and go wrong from step {first}: look at what "
-            "one step hands to the next (the state carried from step to step).",
+            _(
+                "the outputs are right at step 0 and go wrong from step {first}: look at what "
+                "one step hands to the next (the state carried from step to step)."
+            ).format(first=first),
         )
     return None
 
@@ -388,20 +415,22 @@ STATIC_RNN = Exercise(
     isolated_from=("dynamic_rnn", "dynamic_rnn_masking"),
     cases=_static_cases,
     expect=_expect_static,
-    label=lambda case: _label(case).replace(" as [T, B, D], time_major=True", " as a list of T"),
+    label=lambda case: _label(case, listed=True),
     mistakes={
         "time_major_ignored": Mistake(
             lambda case: _static(case, "time_major_ignored"),
-            "the stacked steps are read batch-major: np.stack(inputs) is [T, B, D], so run "
-            "dynamic_rnn with time_major=True.",
+            N_(
+                "the stacked steps are read batch-major: np.stack(inputs) is [T, B, D], so run "
+                "dynamic_rnn with time_major=True."
+            ),
         ),
         "ignore_lengths": Mistake(
             lambda case: _static(case, "ignore_lengths"),
-            "sequence_length is not passed on: static_rnn masks exactly as dynamic_rnn does.",
+            N_("sequence_length is not passed on: static_rnn masks exactly as dynamic_rnn does."),
         ),
         "initial_ignored": Mistake(
             lambda case: _static(case, "initial_ignored"),
-            "initial_state is not passed on to the unroll.",
+            N_("initial_state is not passed on to the unroll."),
         ),
     },
 )
@@ -456,10 +485,9 @@ def _bidi_label(case: dict) -> str:
     lengths = case["sequence_length"]
     extra = "" if lengths is None else f", sequence_length={lengths.tolist()}"
     given = case["initial_state_fw"] is not None
-    return (
-        f"inputs {x.shape} as {layout}{extra}, "
-        f"{'initial states given' if given else 'zero states'}, {case['dtype']}"
-    )
+    states = _("initial states given") if given else _("zero states")
+    inputs = _("inputs {shape} as {layout}").format(shape=x.shape, layout=layout)
+    return f"{inputs}{extra}, {states}, {case['dtype']}"
 
 
 def _expect_bidi(case: dict) -> dict:
@@ -535,22 +563,26 @@ BIDIRECTIONAL = Exercise(
     mistakes={
         "flip_whole": Mistake(
             lambda case: _bidi(case, "flip_whole"),
-            "the whole padded sequence is reversed: reverse each row only within its "
-            "sequence_length, so the backward cell starts at the row's last valid step, not "
-            "on padding.",
+            N_(
+                "the whole padded sequence is reversed: reverse each row only within its "
+                "sequence_length, so the backward cell starts at the row's last valid step, not "
+                "on padding."
+            ),
         ),
         "not_reversed_back": Mistake(
             lambda case: _bidi(case, "not_reversed_back"),
-            "the backward outputs are left reversed: reverse them back (within each row's "
-            "length) so output t of both directions belongs to input t.",
+            N_(
+                "the backward outputs are left reversed: reverse them back (within each row's "
+                "length) so output t of both directions belongs to input t."
+            ),
         ),
         "no_reversal": Mistake(
             lambda case: _bidi(case, "no_reversal"),
-            "the backward cell reads the sequence forwards: feed it each row reversed.",
+            N_("the backward cell reads the sequence forwards: feed it each row reversed."),
         ),
         "states_swapped": Mistake(
             lambda case: _bidi(case, "states_swapped"),
-            "the final states are swapped: return (state_fw, state_bw).",
+            N_("the final states are swapped: return (state_fw, state_bw)."),
         ),
     },
 )

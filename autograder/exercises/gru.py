@@ -3,6 +3,7 @@
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
+from autograder.i18n import N_, _
 from autograder.learner.cells import sigmoid
 from autograder.learner.checks import common
 from autograder.learner.checks.gru import KINDS
@@ -96,13 +97,13 @@ def locate(case: dict, received: dict) -> tuple[str, str] | None:
     if act is None:  # tanh can be undone; relu cannot below 0
         valid = (1 - u > 0.05) & (np.abs(c_implied) < 0.98)
         found = support.constant_shift(
-            "candidate", "candidate c", pre_c, np.arctanh(np.where(valid, c_implied, 0)), valid
+            "candidate", _("candidate c"), pre_c, np.arctanh(np.where(valid, c_implied, 0)), valid
         )
         if found:
             return found
     valid = (np.abs(h_prev - c) > 0.05) & (u_implied > 0.02) & (u_implied < 0.98)
     implied = support.logit(np.where(valid, u_implied, 0.5))
-    return support.constant_shift("u_gate", "update gate u", pre_u, implied, valid)
+    return support.constant_shift("u_gate", _("update gate u"), pre_u, implied, valid)
 
 
 GRU_CELL = Exercise(
@@ -114,55 +115,55 @@ GRU_CELL = Exercise(
     mistakes={
         "reset_after_matmul": Mistake(
             lambda case: _gru(case, reset="after"),
-            "the reset gate is applied after the matrix product, r * (h_prev @ W_h). TF1's "
-            "GRUCell resets the state before it: [x, r * h_prev] @ candidate_kernel.",
+            N_("the reset gate is applied after the matrix product, r * (h_prev @ W_h). TF1's "
+            "GRUCell resets the state before it: [x, r * h_prev] @ candidate_kernel."),
         ),
         "no_reset": Mistake(
             lambda case: _gru(case, reset="none"),
-            "the reset gate is not used: the candidate is act([x, r * h_prev] @ W_c + b_c).",
+            N_("the reset gate is not used: the candidate is act([x, r * h_prev] @ W_c + b_c)."),
         ),
         "gates_swapped": Mistake(
             lambda case: _gru(case, gate_order="ur"),
-            "r and u are swapped: the gates kernel holds the reset gate first, "
-            "r, u = np.split(sigmoid(...), 2, axis=1).",
+            N_("r and u are swapped: the gates kernel holds the reset gate first, "
+            "r, u = np.split(sigmoid(...), 2, axis=1)."),
         ),
         "mix_swapped": Mistake(
             lambda case: _gru(case, mix="u_moves"),
-            "the update gate mixes the other way round: TF1 keeps the old state with u, "
-            "new_h = u * h_prev + (1 - u) * c.",
+            N_("the update gate mixes the other way round: TF1 keeps the old state with u, "
+            "new_h = u * h_prev + (1 - u) * c."),
         ),
         "h_x_order": Mistake(
             lambda case: _gru(case, concat="hx"),
-            "the kernels multiply [h, x] instead of [x, h]: the input rows come first.",
+            N_("the kernels multiply [h, x] instead of [x, h]: the input rows come first."),
         ),
         "candidate_sigmoid": Mistake(
             lambda case: _gru(case, act="sigmoid"),
-            "the candidate uses a sigmoid: it uses the activation (tanh by default); only "
-            "the gates use sigmoids.",
+            N_("the candidate uses a sigmoid: it uses the activation (tanh by default); only "
+            "the gates use sigmoids."),
         ),
         "activation_ignored": Mistake(
             lambda case: _gru(case, act="tanh"),
-            "the cell always uses np.tanh: apply self.activation to the candidate.",
+            N_("the cell always uses np.tanh: apply self.activation to the candidate."),
         ),
     },
     variants={
         "gates.bias": Mistake(
             lambda case: _gru(case, no_bias="gates"),
-            "the gates r and u have no bias: sigmoid([x, h_prev] @ gates_kernel + gates_bias).",
+            N_("the gates r and u have no bias: sigmoid([x, h_prev] @ gates_kernel + gates_bias)."),
         ),
         "candidate.bias": Mistake(
             lambda case: _gru(case, no_bias="candidate"),
-            "the candidate c has no bias: add candidate_bias before the activation.",
+            N_("the candidate c has no bias: add candidate_bias before the activation."),
         ),
         "mix.h_prev_weight": Mistake(
             lambda case: _gru(case, mix="one_minus_u_both"),
-            "the old state h_prev is weighted by 1 - u: u keeps the old state and 1 - u lets "
-            "the candidate in, and the two weights add up to 1.",
+            N_("the old state h_prev is weighted by 1 - u: u keeps the old state and 1 - u lets "
+            "the candidate in, and the two weights add up to 1."),
         ),
         "mix.candidate_weight": Mistake(
             lambda case: _gru(case, mix="u_both"),
-            "the candidate c is weighted by u: u keeps the old state and 1 - u lets the "
-            "candidate in, and the two weights add up to 1.",
+            N_("the candidate c is weighted by u: u keeps the old state and 1 - u lets the "
+            "candidate in, and the two weights add up to 1."),
         ),
     },
     locate=locate,
@@ -180,7 +181,9 @@ def _count_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 
 def _count_label(case: dict) -> str:
-    return f"input depth {case['input_depth']}, num_units={case['num_units']}"
+    return _("input depth {depth}, num_units={units}").format(
+        depth=case["input_depth"], units=case["num_units"]
+    )
 
 
 def _expect_count(case: dict) -> dict:
@@ -214,26 +217,26 @@ COUNT_PARAMS = Exercise(
     mistakes={
         "no_biases": Mistake(
             lambda case: _count(case, biases=False),
-            "the biases are not counted: each block of H units has a bias of H.",
+            N_("the biases are not counted: each block of H units has a bias of H."),
         ),
         "no_recurrent": Mistake(
             lambda case: _count(case, recurrent=False),
-            "the recurrent rows are not counted: every kernel is [D + H, k * H], since it "
-            "multiplies [x, h_prev].",
+            N_("the recurrent rows are not counted: every kernel is [D + H, k * H], since it "
+            "multiplies [x, h_prev]."),
         ),
         "gru_two_blocks": Mistake(
             lambda case: _count(case, blocks={"BasicRNNCell": 1, "GRUCell": 2, "BasicLSTMCell": 4}),
-            "the GRU's candidate is not counted: besides the gates kernel [D + H, 2H] it has "
-            "a candidate kernel [D + H, H] and bias [H].",
+            N_("the GRU's candidate is not counted: besides the gates kernel [D + H, 2H] it has "
+            "a candidate kernel [D + H, H] and bias [H]."),
         ),
         "gru_four_blocks": Mistake(
             lambda case: _count(case, blocks={"BasicRNNCell": 1, "GRUCell": 4, "BasicLSTMCell": 4}),
-            "the GRU is counted like an LSTM: it has three blocks (r, u and the candidate), "
-            "not four.",
+            N_("the GRU is counted like an LSTM: it has three blocks (r, u and the candidate), "
+            "not four."),
         ),
         "lstm_three_blocks": Mistake(
             lambda case: _count(case, blocks={"BasicRNNCell": 1, "GRUCell": 3, "BasicLSTMCell": 3}),
-            "the LSTM is counted with three blocks: it has four, i, j, f and o.",
+            N_("the LSTM is counted with three blocks: it has four, i, j, f and o."),
         ),
     },
 )

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
+from autograder.i18n import N_, Text, _
 from autograder.learner.cells import LSTMStateTuple, sigmoid
 from autograder.learner.checks import common
 from autograder.learner.checks.lstm import lstm_options
@@ -52,8 +53,9 @@ def _lstm_cases(rng: np.random.Generator, configs: list[dict]) -> list[dict]:
 def _label(case: dict) -> str:
     o = case["options"]
     parts = [
-        f"batch {case['x'].shape[0]}",
-        f"input depth {case['input_depth']}",
+        _("batch {batch}, input depth {depth}").format(
+            batch=case["x"].shape[0], depth=case["input_depth"]
+        ),
         f"num_units={case['num_units']}",
     ]
     for key, default in [
@@ -184,7 +186,12 @@ def _lstm(
     }
 
 
-_GATES = {"i": "input gate i", "j": "candidate j", "f": "forget gate f", "o": "output gate o"}
+_GATES = {
+    "i": N_("input gate i"),
+    "j": N_("candidate j"),
+    "f": N_("forget gate f"),
+    "o": N_("output gate o"),
+}
 
 
 def lstm_variants(peepholes: bool) -> dict[str, Mistake]:
@@ -192,41 +199,48 @@ def lstm_variants(peepholes: bool) -> dict[str, Mistake]:
     gate's activation and bias block, forget_bias twice, the input or recurrent rows of z,
     and (``peepholes``) each peephole and which cell the o peephole sees."""
 
-    def variant(message: str, **flags: str) -> Mistake:
+    def variant(message: Text, **flags: str) -> Mistake:
         return Mistake(lambda case: _lstm(case, **flags), message)
 
     variants = {}
     for g, name in _GATES.items():
-        right = "the activation (tanh by default)" if g == "j" else "a sigmoid"
+        right = N_("the activation (tanh by default)") if g == "j" else N_("a sigmoid")
         variants[f"{g}_gate.activation"] = variant(
-            f"the {name} goes through the wrong function: it takes {right}.", gate_act=g
+            N_("the {name} goes through the wrong function: it takes {right}.").format(
+                name=name, right=right
+            ),
+            gate_act=g,
         )
         variants[f"{g}_gate.bias"] = variant(
-            f"the {name} has no bias: its block of the bias is added to z like the others "
-            "(z = [x, h_prev] @ kernel + bias, then split).",
+            N_(
+                "the {name} has no bias: its block of the bias is added to z like the others "
+                "(z = [x, h_prev] @ kernel + bias, then split)."
+            ).format(name=name),
             no_bias=g,
         )
     variants["forget_gate.forget_bias_twice"] = variant(
-        "forget_bias is added twice to the forget gate: once, inside the sigmoid, "
-        "sigmoid(f + forget_bias).",
+        N_("forget_bias is added twice to the forget gate: once, inside the sigmoid, "
+        "sigmoid(f + forget_bias)."),
         forget="twice",
     )
     variants["z.input_rows"] = variant(
-        "the inputs x do not reach z: z = [x, h_prev] @ kernel + bias uses both.", dropped="x"
+        N_("the inputs x do not reach z: z = [x, h_prev] @ kernel + bias uses both."), dropped="x"
     )
     variants["z.recurrent_rows"] = variant(
-        "the previous h does not reach z: z = [x, h_prev] @ kernel + bias uses both.",
+        N_("the previous h does not reach z: z = [x, h_prev] @ kernel + bias uses both."),
         dropped="h",
     )
     if peepholes:
         for g in "ifo":
             variants[f"{g}_peephole.missing"] = variant(
-                f"the {_GATES[g]} has no peephole: add w_{g}_diag times the cell to it.",
+                N_("the {name} has no peephole: add w_{g}_diag times the cell to it.").format(
+                    name=_GATES[g], g=g
+                ),
                 no_peephole=g,
             )
         variants["o_peephole.unclipped_c"] = variant(
-            "the o peephole sees the new cell before clipping: clip c first, then "
-            "o += w_o_diag * c with the clipped c.",
+            N_("the o peephole sees the new cell before clipping: clip c first, then "
+            "o += w_o_diag * c with the clipped c."),
             peep_o="unclipped",
         )
     return variants
@@ -236,52 +250,53 @@ def _common_mistakes() -> dict:
     return {
         "gate_order": Mistake(
             lambda case: _lstm(case, order="ifjo"),
-            "the gates are split in the order i, f, j, o (Keras's and PyTorch's order). TF1's "
-            "kernel holds them as i, j, f, o: i, j, f, o = np.split(z, 4, axis=1).",
+            N_("the gates are split in the order i, f, j, o (Keras's and PyTorch's order). TF1's "
+            "kernel holds them as i, j, f, o: i, j, f, o = np.split(z, 4, axis=1)."),
         ),
         "forget_bias_missing": Mistake(
             lambda case: _lstm(case, forget="missing"),
-            "forget_bias is missing: the forget gate is sigmoid(f + forget_bias).",
+            N_("forget_bias is missing: the forget gate is sigmoid(f + forget_bias)."),
         ),
         "forget_bias_after": Mistake(
             lambda case: _lstm(case, forget="after"),
-            "forget_bias is added after the sigmoid: add it inside, sigmoid(f + forget_bias), "
-            "so the gate stays between 0 and 1.",
+            N_("forget_bias is added after the sigmoid: add it inside, sigmoid(f + forget_bias), "
+            "so the gate stays between 0 and 1."),
         ),
         "h_x_order": Mistake(
             lambda case: _lstm(case, concat="hx"),
-            "the kernel multiplies [h, x] instead of [x, h]: TF1 stacks the input rows first, "
-            "so concatenate [inputs, h_prev].",
+            N_("the kernel multiplies [h, x] instead of [x, h]: TF1 stacks the input rows first, "
+            "so concatenate [inputs, h_prev]."),
         ),
         "h_from_old_c": Mistake(
             lambda case: _lstm(case, h_from="old"),
-            "the new h is computed from the old cell c_prev: new_h = act(new_c) * sigmoid(o).",
+            N_("the new h is computed from the old cell c_prev: new_h = act(new_c) * sigmoid(o)."),
         ),
         "state_order": Mistake(
             lambda case: _lstm(case, state_order="hc"),
-            "the state's parts are swapped: LSTMStateTuple(c, h) holds the memory c first.",
+            N_("the state's parts are swapped: LSTMStateTuple(c, h) holds the memory c first."),
         ),
         "no_h_activation": Mistake(
             lambda case: _lstm(case, h_activation=False),
-            "the activation of the new cell is missing: new_h = act(new_c) * sigmoid(o).",
+            N_("the activation of the new cell is missing: new_h = act(new_c) * sigmoid(o)."),
         ),
         "activation_ignored": Mistake(
             lambda case: _lstm(case, act="tanh"),
-            "the cell always uses np.tanh: apply self.activation (tanh only by default) to j "
-            "and to the new cell.",
+            N_("the cell always uses np.tanh: apply self.activation (tanh only by default) to j "
+            "and to the new cell."),
         ),
     }
 
 
 def _shift(gate: str, right: np.ndarray, implied: np.ndarray, valid: np.ndarray) -> Any:
-    hint = " (forget_bias? use self.forget_bias, not a number)" if gate == "f" else ""
+    hint = _(" (forget_bias? use self.forget_bias, not a number)") if gate == "f" else ""
     return support.constant_shift(f"{gate}_gate", _GATES[gate], right, implied, valid, hint)
 
 
-_RIGHT_C = (
+_RIGHT_C = N_(
     "the new cell c is right, so the gates i, j, f and forget_bias are; the mistake comes "
-    "after it: "
+    "after it: {after}."
 )
+_AFTER_O = N_("the output gate o (and its peephole), new_h = act(new_c) * sigmoid(o)")
 
 
 def locate(case: dict, received: Any) -> Any:
@@ -309,15 +324,15 @@ def locate(case: dict, received: Any) -> Any:
     if np.allclose(c_new, c, atol=1e-5, rtol=1e-5):
         if np.allclose(h_new, h, atol=1e-5, rtol=1e-5):
             return None  # the state is right: what is wrong is elsewhere (output, sizes)
-        after = "the output gate o (and its peephole), new_h = act(new_c) * sigmoid(o)"
         if o_["num_proj"]:  # the projection hides the output gate
-            return ("after_new_c", _RIGHT_C + f"{after}, or the projection and its clip.")
+            after = N_("{gate}, or the projection and its clip").format(gate=_AFTER_O)
+            return ("after_new_c", str(_RIGHT_C.format(after=after)))
         o = o + peep["w_o"] * c if peep is not None else o
         t_c = act(c)
         s_o = np.divide(h_new, t_c, out=np.full_like(c, np.nan), where=np.abs(t_c) > 0.05)
         valid = (s_o > 0.02) & (s_o < 0.98)
         found = _shift("o", o, support.logit(np.where(valid, s_o, 0.5)), valid)
-        return found or ("after_new_c", _RIGHT_C + f"{after}.")
+        return found or ("after_new_c", str(_RIGHT_C.format(after=_AFTER_O)))
     with np.errstate(divide="ignore", invalid="ignore"):
         solved = {  # each gate's value if the other two are right
             "f": ((c_new - s_i * t_j) / c_prev, f, support.logit),
@@ -448,28 +463,28 @@ def _peephole_mistakes() -> dict:
     return {
         "peephole_new_c": Mistake(
             lambda case: _lstm(case, peep_if="new"),
-            "the i and f peepholes look at the new cell: they see the previous one, "
-            "i += w_i_diag * c_prev and f += w_f_diag * c_prev, before the new c exists.",
+            N_("the i and f peepholes look at the new cell: they see the previous one, "
+            "i += w_i_diag * c_prev and f += w_f_diag * c_prev, before the new c exists."),
         ),
         "o_peephole_old_c": Mistake(
             lambda case: _lstm(case, peep_o="prev"),
-            "the o peephole looks at the previous cell: the output gate sees the new "
-            "(clipped) one, o += w_o_diag * c.",
+            N_("the o peephole looks at the previous cell: the output gate sees the new "
+            "(clipped) one, o += w_o_diag * c."),
         ),
         "peepholes_swapped": Mistake(
             lambda case: _lstm(case, peep_if="swapped"),
-            "w_i_diag and w_f_diag are swapped: w_i_diag goes with the input gate i and "
-            "w_f_diag with the forget gate f.",
+            N_("w_i_diag and w_f_diag are swapped: w_i_diag goes with the input gate i and "
+            "w_f_diag with the forget gate f."),
         ),
         "cell_clip_ignored": Mistake(
             lambda case: _lstm(case, cell_clip="ignored"),
-            "cell_clip is ignored: clip the new cell to [-cell_clip, cell_clip] when it is "
-            "given.",
+            N_("cell_clip is ignored: clip the new cell to [-cell_clip, cell_clip] when it is "
+            "given."),
         ),
         "cell_clip_after_m": Mistake(
             lambda case: _lstm(case, cell_clip="after_m"),
-            "the cell is clipped only after the output is computed: clip c first, then use "
-            "the clipped c for the o peephole and for m.",
+            N_("the cell is clipped only after the output is computed: clip c first, then use "
+            "the clipped c for the o peephole and for m."),
         ),
         **mistakes,
     }
@@ -551,12 +566,12 @@ def _projection_mistakes() -> dict:
     return {
         "proj_clip_before": Mistake(
             lambda case: _lstm(case, proj_clip="before"),
-            "proj_clip is applied before the projection: project first, m @ projection_kernel, "
-            "then clip the projected m to [-proj_clip, proj_clip].",
+            N_("proj_clip is applied before the projection: project first, m @ projection_kernel, "
+            "then clip the projected m to [-proj_clip, proj_clip]."),
         ),
         "proj_clip_ignored": Mistake(
             lambda case: _lstm(case, proj_clip="ignored"),
-            "proj_clip is ignored: clip the projected output when it is given.",
+            N_("proj_clip is ignored: clip the projected output when it is given."),
         ),
         **mistakes,
     }

@@ -4,6 +4,7 @@ hand."""
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
+from autograder.i18n import N_, _
 from autograder.learner.cells import sigmoid, toy_cell
 from autograder.learner.checks import common
 
@@ -79,46 +80,54 @@ BASIC_RNN_CELL = Exercise(
     mistakes={
         "h_x_order": Mistake(
             lambda case: _basic_rnn(case, order="hx"),
-            "the kernel multiplies [h, x] instead of [x, h]. TF1's kernel stacks the input "
-            "rows on top of the recurrent rows, W = [W_x; W_h], so concatenate "
-            "[inputs, state] (inputs first) along axis 1.",
+            N_(
+                "the kernel multiplies [h, x] instead of [x, h]. TF1's kernel stacks the input "
+                "rows on top of the recurrent rows, W = [W_x; W_h], so concatenate "
+                "[inputs, state] (inputs first) along axis 1."
+            ),
         ),
         "no_bias": Mistake(
             lambda case: _basic_rnn(case, bias=0),
-            "the bias is left out: add self.bias to the matrix product, before the activation.",
+            N_("the bias is left out: add self.bias to the matrix product, before the activation."),
         ),
         "no_activation": Mistake(
             lambda case: _basic_rnn(case, activation="none"),
-            "the activation is left out: h_t = act([x_t, h_{t-1}] @ W + b).",
+            N_("the activation is left out: h_t = act([x_t, h_{t-1}] @ W + b)."),
         ),
         "activation_ignored": Mistake(
             lambda case: _basic_rnn(case, activation="tanh"),
-            "the cell always uses np.tanh: apply self.activation, which is tanh only by "
-            "default (BasicRNNCell(num_units, activation=...)).",
+            N_(
+                "the cell always uses np.tanh: apply self.activation, which is tanh only by "
+                "default (BasicRNNCell(num_units, activation=...))."
+            ),
         ),
         "sigmoid": Mistake(
             lambda case: _basic_rnn(case, activation="sigmoid"),
-            "the activation is a sigmoid: BasicRNNCell uses tanh by default.",
+            N_("the activation is a sigmoid: BasicRNNCell uses tanh by default."),
         ),
         "old_state": Mistake(
             lambda case: _basic_rnn(case, state="old"),
-            "the state is not updated: a BasicRNNCell's new state is its output, new_h, "
-            "and it must be returned as both.",
+            N_(
+                "the state is not updated: a BasicRNNCell's new state is its output, new_h, "
+                "and it must be returned as both."
+            ),
         ),
     },
     variants={
         "bias.twice": Mistake(
             lambda case: _basic_rnn(case, bias=2),
-            "the bias is added twice: once, to [x, h] @ kernel, before the activation.",
+            N_("the bias is added twice: once, to [x, h] @ kernel, before the activation."),
         ),
         "z.input_rows": Mistake(
             lambda case: _basic_rnn(case, dropped="x"),
-            "the inputs x do not reach the new state: the kernel multiplies [x, h_prev].",
+            N_("the inputs x do not reach the new state: the kernel multiplies [x, h_prev]."),
         ),
         "z.recurrent_rows": Mistake(
             lambda case: _basic_rnn(case, dropped="h"),
-            "the previous state h_prev does not reach the new state: the kernel multiplies "
-            "[x, h_prev].",
+            N_(
+                "the previous state h_prev does not reach the new state: the kernel multiplies "
+                "[x, h_prev]."
+            ),
         ),
     },
 )
@@ -158,11 +167,16 @@ def _unroll_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _unroll_label(case: dict) -> str:
     cell = case["cell"]
-    kind = "an LSTMStateTuple state" if cell["tuple_state"] else "one state array"
-    return (
-        f"{len(case['inputs'])} steps, batch {case['batch']}, a cell with "
-        f"{cell['units']} units, output size {cell['output_size']} and {kind}, "
-        f"{cell['weights'][0].dtype}"
+    return _(
+        "{steps} steps, batch {batch}, a cell with {units} units, output size {size} and "
+        "{kind}, {dtype}"
+    ).format(
+        steps=len(case["inputs"]),
+        batch=case["batch"],
+        units=cell["units"],
+        size=cell["output_size"],
+        kind=support.state_kind(cell),
+        dtype=cell["weights"][0].dtype,
     )
 
 
@@ -202,32 +216,42 @@ UNROLL = Exercise(
     mistakes={
         "from_initial": Mistake(
             lambda case: _unroll_wrong(case, "from_initial"),
-            "every step starts from the initial state: pass each step the state the "
-            "previous step returned (h0 -> h1 -> h2 ...).",
+            N_(
+                "every step starts from the initial state: pass each step the state the "
+                "previous step returned (h0 -> h1 -> h2 ...)."
+            ),
         ),
         "never_updated": Mistake(
             lambda case: _unroll_wrong(case, "never_updated"),
-            "every step starts from the initial state, and it is returned as the final "
-            "state: keep the state each step returns, `output, state = cell(x, state)`.",
+            N_(
+                "every step starts from the initial state, and it is returned as the final "
+                "state: keep the state each step returns, `output, state = cell(x, state)`."
+            ),
         ),
         "carry_output": Mistake(
             lambda case: _unroll_wrong(case, "carry_output"),
-            "the output is carried to the next step instead of the state: "
-            "(output, state) = cell(x, state) keeps the two apart.",
+            N_(
+                "the output is carried to the next step instead of the state: "
+                "(output, state) = cell(x, state) keeps the two apart."
+            ),
         ),
         "collect_state": Mistake(
             lambda case: _unroll_wrong(case, "collect_state"),
-            "the states are collected as outputs: the outputs list holds what the cell "
-            "returns first, its output.",
+            N_(
+                "the states are collected as outputs: the outputs list holds what the cell "
+                "returns first, its output."
+            ),
         ),
         "first_state": Mistake(
             lambda case: _unroll_wrong(case, "first_state"),
-            "the final state is the first step's: return the state after the last step.",
+            N_("the final state is the first step's: return the state after the last step."),
         ),
         "initial_state": Mistake(
             lambda case: _unroll_wrong(case, "initial_state"),
-            "the initial state is returned as the final state: return the state after "
-            "the last step.",
+            N_(
+                "the initial state is returned as the final state: return the state after "
+                "the last step."
+            ),
         ),
     },
 )

@@ -5,6 +5,7 @@ inside; the reference wraps the same toys in rnnref's own ``MultiRNNCell`` and w
 import numpy as np
 
 from autograder.exercises import Exercise, Mistake, Mutation, support
+from autograder.i18n import N_, _
 from autograder.learner.cells import LSTMStateTuple, toy_cell
 from autograder.learner.checks import common
 
@@ -48,12 +49,19 @@ def _multi_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _multi_label(case: dict) -> str:
     layers = ", ".join(
-        f"{s['units']} units" + (" (LSTMStateTuple)" if s["tuple_state"] else "")
+        _("{units} units").format(units=s["units"])
+        + (" (LSTMStateTuple)" if s["tuple_state"] else "")
         for s in case["layers"]
     )
-    return (
-        f"batch {case['x'].shape[0]}, input depth {case['x'].shape[1]}, layers [{layers}], "
-        f"state_is_tuple={case['state_is_tuple']}, {case['x'].dtype}"
+    return _(
+        "batch {batch}, input depth {depth}, layers [{layers}], state_is_tuple={is_tuple}, "
+        "{dtype}"
+    ).format(
+        batch=case["x"].shape[0],
+        depth=case["x"].shape[1],
+        layers=layers,
+        is_tuple=case["state_is_tuple"],
+        dtype=case["x"].dtype,
     )
 
 
@@ -107,21 +115,21 @@ MULTI_RNN_CELL = Exercise(
     mistakes={
         "not_chained": Mistake(
             lambda case: _multi(case, "not_chained"),
-            "every layer reads the stack's inputs: layer k reads layer k-1's output, so pass "
-            "each layer the output of the one below.",
+            N_("every layer reads the stack's inputs: layer k reads layer k-1's output, so pass "
+            "each layer the output of the one below."),
         ),
         "first_output": Mistake(
             lambda case: _multi(case, "first_output"),
-            "the stack returns the first layer's output: its output is the last layer's.",
+            N_("the stack returns the first layer's output: its output is the last layer's."),
         ),
         "states_reversed": Mistake(
             lambda case: _multi(case, "states_reversed"),
-            "the layers get each other's states: state[k] belongs to layer k (the first "
-            "layer's state comes first), in the stack's state and in its new state.",
+            N_("the layers get each other's states: state[k] belongs to layer k (the first "
+            "layer's state comes first), in the stack's state and in its new state."),
         ),
         "state_not_updated": Mistake(
             lambda case: _multi(case, "state_not_updated"),
-            "the old states are returned: collect each layer's new state.",
+            N_("the old states are returned: collect each layer's new state."),
         ),
     },
 )
@@ -162,8 +170,9 @@ def _dropout_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _dropout_label(case: dict) -> str:
     keeps = ", ".join(f"{k}={v}" for k, v in case["keep"].items())
-    kind = "an LSTMStateTuple state" if case["cell"]["tuple_state"] else "one state array"
-    return f"batch {case['xs'][0].shape[0]}, a cell with {kind}, {keeps}, two steps"
+    return _("batch {batch}, a cell with {kind}, {keeps}, two steps").format(
+        batch=case["xs"][0].shape[0], kind=support.state_kind(case["cell"]), keeps=keeps
+    )
 
 
 def _expect_dropout(case: dict) -> dict:
@@ -225,39 +234,39 @@ DROPOUT_WRAPPER = Exercise(
     mistakes={
         "no_scale": Mistake(
             lambda case: _dropout(case, "no_scale"),
-            "the kept units are not scaled: divide by keep_prob, so the expected value of "
-            "each unit stays what it was without dropout.",
+            N_("the kept units are not scaled: divide by keep_prob, so the expected value of "
+            "each unit stays what it was without dropout."),
         ),
         "inverted": Mistake(
             lambda case: _dropout(case, "inverted"),
-            "a unit is kept when noise >= keep_prob: keep it when noise < keep_prob, which "
-            "happens with probability keep_prob.",
+            N_("a unit is kept when noise >= keep_prob: keep it when noise < keep_prob, which "
+            "happens with probability keep_prob."),
         ),
         "drops_c": Mistake(
             lambda case: _dropout(case, "drops_c"),
-            "the memory c of an LSTMStateTuple is dropped too: TF1 drops only its h.",
+            N_("the memory c of an LSTMStateTuple is dropped too: TF1 drops only its h."),
         ),
         "always_draw": Mistake(
             lambda case: _dropout(case, "always_draw"),
-            "noise is drawn even for a keep probability of 1.0: skip a quantity entirely "
-            "(draw nothing) when its keep probability is 1.0.",
+            N_("noise is drawn even for a keep probability of 1.0: skip a quantity entirely "
+            "(draw nothing) when its keep probability is 1.0."),
         ),
         "order": Mistake(
             lambda case: _dropout(case, "order"),
-            "the output is dropped before the state: draw the masks in the order inputs, "
-            "new state, output.",
+            N_("the output is dropped before the state: draw the masks in the order inputs, "
+            "new state, output."),
         ),
         "same_mask": Mistake(
             lambda case: _dropout(case, "same_mask"),
-            "every step reuses the same masks (the generator is made anew at each call): "
-            "make it once, in __init__, so each call draws fresh noise.",
+            N_("every step reuses the same masks (the generator is made anew at each call): "
+            "make it once, in __init__, so each call draws fresh noise."),
         ),
     },
     variants={
         "drop.scale": Mistake(
             lambda case: _dropout(case, "scaled_by_keep_prob"),
-            "the kept units are multiplied by keep_prob: divide by it (scale by 1 / keep_prob), "
-            "so the expected value of each unit stays what it was without dropout.",
+            N_("the kept units are multiplied by keep_prob: divide by it (scale by 1 / keep_prob), "
+            "so the expected value of each unit stays what it was without dropout."),
         ),
     },
 )
@@ -302,11 +311,17 @@ def _input_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 
 def _input_label(case: dict) -> str:
-    return (
-        f"batch {case['x'].shape[0]}, input depth {case['x'].shape[1]}, "
-        f"num_proj={case['num_proj']}; embedding_classes={case['classes']}, "
-        f"embedding_size={case['embedding'][0].shape[1]}, ids {case['ids'].shape}, "
-        f"{case['x'].dtype}"
+    return _(
+        "batch {batch}, input depth {depth}, num_proj={num_proj}; "
+        "embedding_classes={classes}, embedding_size={size}, ids {ids}, {dtype}"
+    ).format(
+        batch=case["x"].shape[0],
+        depth=case["x"].shape[1],
+        num_proj=case["num_proj"],
+        classes=case["classes"],
+        size=case["embedding"][0].shape[1],
+        ids=case["ids"].shape,
+        dtype=case["x"].dtype,
     )
 
 
@@ -371,33 +386,33 @@ def _input(case: dict, mistake: str = "") -> dict:
 
 INPUT_WRAPPERS = Exercise(
     name="input_wrappers",
-    answer="input wrapper",
+    answer=N_("input wrapper"),
     cases=_input_cases,
     expect=_expect_input,
     label=_input_label,
     mistakes={
         "no_bias": Mistake(
             lambda case: _input(case, "no_bias"),
-            "the projection's bias is left out: the cell reads inputs @ projection_kernel "
-            "+ projection_bias.",
+            N_("the projection's bias is left out: the cell reads inputs @ projection_kernel "
+            "+ projection_bias."),
         ),
         "raw_inputs": Mistake(
             lambda case: _input(case, "raw_inputs"),
-            "the cell gets the raw inputs: feed it the projected inputs.",
+            N_("the cell gets the raw inputs: feed it the projected inputs."),
         ),
         "transposed": Mistake(
             lambda case: _input(case, "transposed"),
-            "the projection kernel is used transposed: it is [D, num_proj], so "
-            "inputs @ projection_kernel.",
+            N_("the projection kernel is used transposed: it is [D, num_proj], so "
+            "inputs @ projection_kernel."),
         ),
         "columns": Mistake(
             lambda case: _input(case, "columns"),
-            "the embedding is looked up by column: row k of the [embedding_classes, "
-            "embedding_size] matrix is the vector of id k, embedding[ids].",
+            N_("the embedding is looked up by column: row k of the [embedding_classes, "
+            "embedding_size] matrix is the vector of id k, embedding[ids]."),
         ),
         "off_by_one": Mistake(
             lambda case: _input(case, "off_by_one"),
-            "the ids are shifted by one: ids start at 0, so id k is row k, embedding[ids].",
+            N_("the ids are shifted by one: ids start at 0, so id k is row k, embedding[ids]."),
         ),
     },
 )
@@ -437,9 +452,15 @@ def _output_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 
 def _output_label(case: dict) -> str:
-    return (
-        f"batch {case['x'].shape[0]}, input depth {case['x'].shape[1]}, cell output size "
-        f"{case['cell']['output_size']}, projected to {case['output_size']}, {case['x'].dtype}"
+    return _(
+        "batch {batch}, input depth {depth}, cell output size {size}, projected to "
+        "{projected}, {dtype}"
+    ).format(
+        batch=case["x"].shape[0],
+        depth=case["x"].shape[1],
+        size=case["cell"]["output_size"],
+        projected=case["output_size"],
+        dtype=case["x"].dtype,
     )
 
 
@@ -492,28 +513,28 @@ def _output(case: dict, mistake: str = "") -> dict:
 
 OUTPUT_WRAPPERS = Exercise(
     name="output_wrappers",
-    answer="output wrapper",
+    answer=N_("output wrapper"),
     cases=_output_cases,
     expect=_expect_output,
     label=_output_label,
     mistakes={
         "no_bias": Mistake(
             lambda case: _output(case, "no_bias"),
-            "the projection's bias is left out: output @ projection_kernel + projection_bias.",
+            N_("the projection's bias is left out: output @ projection_kernel + projection_bias."),
         ),
         "projects_state": Mistake(
             lambda case: _output(case, "projects_state"),
-            "the state is projected instead of the output: project what the cell returns "
-            "first, and pass its state through unchanged.",
+            N_("the state is projected instead of the output: project what the cell returns "
+            "first, and pass its state through unchanged."),
         ),
         "no_residual": Mistake(
             lambda case: _output(case, "no_residual"),
-            "the residual is missing: ResidualWrapper returns inputs + the cell's output.",
+            N_("the residual is missing: ResidualWrapper returns inputs + the cell's output."),
         ),
         "residual_state": Mistake(
             lambda case: _output(case, "residual_state"),
-            "the inputs are added to the cell's state: add them to its output, and pass the "
-            "state through unchanged.",
+            N_("the inputs are added to the cell's state: add them to its output, and pass the "
+            "state through unchanged."),
         ),
     },
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.i18n import _
 from autograder.learner.cells import LSTMStateTuple, ToyCell, toy_cell
 from autograder.learner.checks.common import (
     ACTIVATIONS,
@@ -129,10 +130,15 @@ def output_is_state_cases(
 
 def output_is_state_label(case: dict) -> str:
     act = "" if case["activation"] == "default" else f", activation={case['activation']}"
-    return (
-        f"batch {case['x'].shape[0]}, input depth {case['input_depth']}, "
-        f"num_units={case['num_units']}, {case['dtype']}{act}"
+    where = _("batch {batch}, input depth {depth}").format(
+        batch=case["x"].shape[0], depth=case["input_depth"]
     )
+    return f"{where}, num_units={case['num_units']}, {case['dtype']}{act}"
+
+
+def state_kind(spec: dict) -> str:
+    """How a toy cell ``spec`` holds its state, in words for a case's label."""
+    return _("an LSTMStateTuple state") if spec["tuple_state"] else _("one state array")
 
 
 def expect_output_is_state(reference_class: type, case: dict) -> dict:
@@ -152,7 +158,12 @@ def logit(p: np.ndarray) -> np.ndarray:
 
 
 def constant_shift(
-    part: str, name: str, right: np.ndarray, implied: np.ndarray, valid: np.ndarray, hint: str = ""
+    part: str,
+    name: object,
+    right: np.ndarray,
+    implied: np.ndarray,
+    valid: np.ndarray,
+    hint: str = "",
 ) -> tuple[str, str] | None:
     """(id, message) when the pre-activation ``implied`` by a learner's outputs differs from
     the ``right`` one [B, H] by a constant per unit (a bias-like term), else None.
@@ -171,11 +182,15 @@ def constant_shift(
     if np.ptp(mean) < 1e-3:
         return (
             f"{part}.constant",
-            f"the {name} is off by the same constant ({float(mean[0]):.3g}) in every unit, "
-            f"before its activation: a constant term is wrong there{hint}.",
+            _(
+                "the {name} is off by the same constant ({constant:.3g}) in every unit, "
+                "before its activation: a constant term is wrong there{hint}."
+            ).format(name=name, constant=float(mean[0]), hint=hint),
         )
     return (
         f"{part}.bias",
-        f"the {name} is off by a different constant in each unit, before its activation: "
-        "its block of the bias is wrong.",
+        _(
+            "the {name} is off by a different constant in each unit, before its activation: "
+            "its block of the bias is wrong."
+        ).format(name=name),
     )

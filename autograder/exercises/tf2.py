@@ -15,6 +15,7 @@ from autograder.exercises import (
     lstm,
     support,
 )
+from autograder.i18n import N_, _
 from autograder.learner.cells import LSTMStateTuple, import_tensorflow, sigmoid
 
 # ---- BasicLSTMCell as a tf.Module -------------------------------------------------------
@@ -153,9 +154,15 @@ def _keras_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
 
 def _keras_label(case: dict) -> str:
     batch, steps, depth = case["x"].shape
-    return (
-        f"batch {batch}, {steps} steps, input depth {depth}, {case['h0'].shape[1]} units, "
-        f"forget_bias={case['forget_bias']}"
+    return _(
+        "batch {batch}, {steps} steps, input depth {depth}, {units} units, "
+        "forget_bias={forget_bias}"
+    ).format(
+        batch=batch,
+        steps=steps,
+        depth=depth,
+        units=case["h0"].shape[1],
+        forget_bias=case["forget_bias"],
     )
 
 
@@ -212,23 +219,31 @@ KERAS_LSTM_WEIGHTS = Exercise(
     mistakes={
         "no_reorder": Mistake(
             lambda case: _keras_lstm(case, "no_reorder"),
-            "the gate blocks keep TF1's order i, j, f, o: Keras reads them as i, f, c, o, so "
-            "move TF1's f block second and its j block third, in the kernels and the bias.",
+            N_(
+                "the gate blocks keep TF1's order i, j, f, o: Keras reads them as i, f, c, o, so "
+                "move TF1's f block second and its j block third, in the kernels and the bias."
+            ),
         ),
         "no_fold": Mistake(
             lambda case: _keras_lstm(case, "no_fold"),
-            "forget_bias is not folded in: Keras has no forget_bias, so add it to the bias of "
-            "the forget gate.",
+            N_(
+                "forget_bias is not folded in: Keras has no forget_bias, so add it to the bias of "
+                "the forget gate."
+            ),
         ),
         "wrong_gate": Mistake(
             lambda case: _keras_lstm(case, "wrong_gate"),
-            "forget_bias is added to the wrong block: in Keras's order i, f, c, o the forget "
-            "gate's bias is bias[H:2H].",
+            N_(
+                "forget_bias is added to the wrong block: in Keras's order i, f, c, o the forget "
+                "gate's bias is bias[H:2H]."
+            ),
         ),
         "rows_swapped": Mistake(
             lambda case: _keras_lstm(case, "rows_swapped"),
-            "the kernel's rows are split the wrong way: TF1's first D rows multiply x (Keras's "
-            "kernel), the last H rows multiply h (its recurrent_kernel).",
+            N_(
+                "the kernel's rows are split the wrong way: TF1's first D rows multiply x (Keras's "
+                "kernel), the last H rows multiply h (its recurrent_kernel)."
+            ),
         ),
     },
 )

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from autograder.learner.i18n import _
+
 LSTMStateTuple = namedtuple("LSTMStateTuple", ("c", "h"))
 LSTMStateTuple.__doc__ = "An LSTM's state: memory ``c`` [B, H] and output ``h`` [B, H]."
 
@@ -53,8 +55,8 @@ def import_tensorflow() -> Any:
 
 def map_state(fn: Any, state: Any, *others: Any) -> Any:
     """``fn`` applied array by array to states of the same nesting (an array, an
-    ``LSTMStateTuple``, a tuple of states), keeping the nesting: e.g.
-    ``map_state(lambda new, old: np.where(live, new, old), new_state, state)``."""
+    ``LSTMStateTuple``, a tuple of states), keeping the nesting: ``map_state(np.zeros_like, state)``
+    is a zero state, ``map_state(lambda a, b: a + b, s1, s2)`` adds two states part by part."""
     if isinstance(state, tuple):
         parts = [map_state(fn, *group) for group in zip(state, *others, strict=True)]
         return type(state)(*parts) if hasattr(state, "_fields") else tuple(parts)
@@ -132,19 +134,29 @@ class RNNCell:
     def set_weights(self, weights: list) -> None:
         """Replace every weight by a copy of ``weights`` (shaped like ``self.weights``)."""
         if not self.built:
-            raise ValueError(f"{type(self).__name__} has no weights yet: call build first.")
+            raise ValueError(
+                _("{cell} has no weights yet: call build first.").format(cell=type(self).__name__)
+            )
         weights = list(weights)
         shapes = [w.shape for w in self.weights]
         if len(weights) != len(shapes):
             raise ValueError(
-                f"{type(self).__name__} has {len(shapes)} weights {shapes}. "
-                f"Received: {len(weights)} arrays."
+                _("{cell} has {count} weights {shapes}. Received: {received} arrays.").format(
+                    cell=type(self).__name__,
+                    count=len(shapes),
+                    shapes=shapes,
+                    received=len(weights),
+                )
             )
         for index, (w, shape) in enumerate(zip(weights, shapes, strict=True)):
             if np.shape(w) != shape:
                 raise ValueError(
-                    f"{type(self).__name__} expects weight {index} of shape {shape}. "
-                    f"Received: shape {np.shape(w)}."
+                    _(
+                        "{cell} expects weight {index} of shape {shape}. Received: shape "
+                        "{received}."
+                    ).format(
+                        cell=type(self).__name__, index=index, shape=shape, received=np.shape(w)
+                    )
                 )
         remaining = iter(weights)
         self._assign(remaining)

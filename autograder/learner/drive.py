@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from autograder.learner import wire
+from autograder.learner.i18n import _
 from autograder.learner.plain import Case, Named, to_plain
 
 # A driver: calls the learner's answer on one case and returns what the judge compares,
@@ -110,9 +111,11 @@ def answer_from(calls: list[dict], arguments: dict, piece: str, caller: str) -> 
             return copy.deepcopy(call["result"])
         nearest = min(nearest, differ, key=len)
     raise LookupError(
-        f"{caller} is graded with a correct {piece} in place of yours, which answers the "
-        f"calls a correct {caller} makes; this call's {', '.join(nearest)} differ from "
-        "theirs. Check what you pass to " + piece + "."
+        _(
+            "{caller} is graded with a correct {piece} in place of yours, which answers the "
+            "calls a correct {caller} makes; this call's {arguments} differ from theirs. Check "
+            "what you pass to {piece}."
+        ).format(caller=caller, piece=piece, arguments=", ".join(nearest))
     )
 
 

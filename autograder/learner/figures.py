@@ -27,6 +27,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyBboxPatch
 
+from autograder.learner.fonts import use_cjk_fallback
+from autograder.learner.i18n import _
+
 GATE_MAP = "viridis"  # a gate in [0, 1]: dark is shut, yellow is open
 SIGNED_MAP = "RdBu_r"  # a tanh value in [-1, 1]: blue negative, red positive
 STATE_COLOUR = "#fde9c8"
@@ -34,6 +37,8 @@ INPUT_COLOUR = "#dbe9f6"
 OUTPUT_COLOUR = "#e2f0d9"
 PLAIN_COLOUR = "#eeeeee"
 MASK_COLOUR = "#d9d9d9"
+
+use_cjk_fallback()  # Chinese labels draw in a CJK font where one is installed
 
 
 # ---- drawing primitives ---------------------------------------------------------------------
@@ -116,9 +121,9 @@ def _gate_box(ax: Axes, x: float, y: float, gates: Mapping[str, np.ndarray] | No
 
 def _colourbars(fig: Figure, ax: Axes, signed: bool = True) -> None:
     """The scales the gate colours are read on: sigmoid gates, and ``tanh`` if ``signed``."""
-    scales = [(GATE_MAP, 0, 1, "σ gates (mean)")]
+    scales = [(GATE_MAP, 0, 1, _("σ gates (mean)"))]
     if signed:
-        scales.append((SIGNED_MAP, -1, 1, "tanh j (mean)"))
+        scales.append((SIGNED_MAP, -1, 1, _("tanh j (mean)")))
     for row, (cmap, low, high, label) in enumerate(scales):
         mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(low, high))
         bar = fig.colorbar(mappable, cax=ax.inset_axes((0.74, 0.03 + 0.18 * row, 0.24, 0.025)),
@@ -145,15 +150,15 @@ def cell_contract(name: str = "RNNCell") -> Figure:
     _arrow(ax, (6, 2), (8.4, 2), "next_state", where="above")
     ax.text(7.2, 1.6, "[B, state_size]", ha="center", fontsize=8)
     _arrow(ax, (4.5, 0.1), (4.5, 1.3), "")
-    ax.text(4.65, 0.45, "inputs [B, D]", ha="left", fontsize=9)
+    ax.text(4.65, 0.45, _("inputs [B, D]"), ha="left", fontsize=9)
     _arrow(ax, (4.5, 2.7), (4.5, 3.9), "")
-    ax.text(4.65, 3.5, "output [B, output_size]", ha="left", fontsize=9)
+    ax.text(4.65, 3.5, _("output [B, output_size]"), ha="left", fontsize=9)
     return fig
 
 
 def basic_rnn_cell() -> Figure:
     """``BasicRNNCell``: ``new_h = act([x, h_prev] @ kernel + bias)``; the output is the state."""
-    fig, ax = _canvas(9, 4.2, "BasicRNNCell: output = new state")
+    fig, ax = _canvas(9, 4.2, _("BasicRNNCell: output = new state"))
     _box(ax, 2.4, 1.5, 1.5, 0.8, "[x, h_prev]\n[B, D + H]", INPUT_COLOUR, size=9)
     _box(ax, 4.6, 1.5, 1.6, 0.8, "@ kernel + bias\n[D+H, H]", size=9)
     _op(ax, 6.3, 1.5, "tanh")
@@ -164,7 +169,7 @@ def basic_rnn_cell() -> Figure:
     _arrow(ax, (3.15, 1.5), (3.8, 1.5))
     _arrow(ax, (5.4, 1.5), (6.0, 1.5))
     _arrow(ax, (6.6, 1.5), (8.6, 1.5))
-    ax.text(8.6, 1.05, "new_h [B, H]: the next state", ha="right", fontsize=9)
+    ax.text(8.6, 1.05, _("new_h [B, H]: the next state"), ha="right", fontsize=9)
     _arrow(ax, (7.3, 1.5), (7.3, 3.7))
     ax.text(7.45, 3.3, "output = new_h", fontsize=9)
     return fig
@@ -196,7 +201,7 @@ def lstm_cell(gates: Mapping[str, np.ndarray] | None = None, *, peepholes: bool 
     _arrow(ax, (6.8, top), (10.7, top), "new_c", where="above")
     # [x, h_prev] feeds the four gates, in TF1's column order i, j, f, o.
     _box(ax, 1.6, low, 1.6, 0.8, "[x, h_prev]\n@ kernel + bias", INPUT_COLOUR, size=8)
-    ax.text(1.6, 0.2, "kernel [D + H, 4H]: columns i | j | f | o", ha="center", fontsize=8)
+    ax.text(1.6, 0.2, _("kernel [D + H, 4H]: columns i | j | f | o"), ha="center", fontsize=8)
     _arrow(ax, (0.3, low), (0.8, low))
     ax.text(0.2, low + 0.25, "h_prev", fontsize=8)
     xs = {"i": 5.2, "j": 6.5, "f": 4.0, "o": 8.2}
@@ -225,12 +230,12 @@ def lstm_cell(gates: Mapping[str, np.ndarray] | None = None, *, peepholes: bool 
         _arrow(ax, (11.55, mid), (out_x, mid))
     else:
         _arrow(ax, (9.6, mid), (out_x, mid))
-    ax.text(out_x, mid - 0.45, "new_h: output\nand state.h", ha="right", va="top", fontsize=8)
+    ax.text(out_x, mid - 0.45, _("new_h: output\nand state.h"), ha="right", va="top", fontsize=8)
     if peepholes:
         for name in "if":
             _arrow(ax, (2.6, top), (xs[name] - 0.35, mid + 0.5), colour="#9b2d86", style="--")
         _arrow(ax, (7.6, top), (xs["o"], mid + 0.55), colour="#9b2d86", style="--")
-        ax.text(0.3, 3.3, "peepholes\nw_i, w_f see c_prev;\nw_o sees new_c", fontsize=7,
+        ax.text(0.3, 3.3, _("peepholes\nw_i, w_f see c_prev;\nw_o sees new_c"), fontsize=7,
                 color="#9b2d86")
     if gates is not None:
         _colourbars(fig, ax)
@@ -244,13 +249,13 @@ def gru_cell(gates: Mapping[str, np.ndarray] | None = None) -> Figure:
     ``gates``: the learner's own values ``{"r": ..., "u": ...}`` after the sigmoid, any shape.
     """
     _check_gates(gates, "ru")
-    fig, ax = _canvas(11, 6.2, "GRUCell: reset r, update u (TF1's order in gates_kernel)")
+    fig, ax = _canvas(11, 6.2, _("GRUCell: reset r, update u (TF1's order in gates_kernel)"))
     top, mid, low = 5.2, 2.9, 1.0
     _arrow(ax, (0.3, top), (5.2, top), "h_prev", where="above")
     _op(ax, 5.5, top, "×")
     _arrow(ax, (5.8, top), (7.9, top), "u · h_prev", where="above")
     _op(ax, 8.2, top, "+")
-    _arrow(ax, (8.5, top), (10.7, top), "new_h (output and state)", where="above")
+    _arrow(ax, (8.5, top), (10.7, top), _("new_h (output and state)"), where="above")
     _box(ax, 1.6, low, 1.6, 0.8, "[x, h_prev]\n@ gates_kernel", INPUT_COLOUR, size=8)
     _arrow(ax, (0.3, low), (0.8, low))
     _line(ax, [(2.4, low), (5.5, low)])
@@ -290,17 +295,21 @@ def unroll(num_steps: int = 5, sequence_length: Sequence[int] | None = None) -> 
                          f"Received: sequence_length={lengths}")
     rows = len(lengths)
     width = 1.8 * num_steps + 2.2
-    title = ("the unroll: the same cell at every step" if sequence_length is None else
-             f"dynamic_rnn with sequence_length={lengths}: grey steps copy the state")
+    if sequence_length is None:
+        title = _("the unroll: the same cell at every step")
+    else:
+        title = _("dynamic_rnn with sequence_length={lengths}: grey steps copy the state")
+        title = title.format(lengths=lengths)
     fig, ax = _canvas(width, 2.4 * rows + 0.6, title)
     for row, length in enumerate(lengths):
         y = 2.4 * (rows - row) - 1.0
-        ax.text(0.1, y + 0.55, f"row {row}" if sequence_length is not None else "", fontsize=8)
+        named = _("row {row}").format(row=row) if sequence_length is not None else ""
+        ax.text(0.1, y + 0.55, named, fontsize=8)
         _arrow(ax, (0.2, y), (1.1, y), "h0" if row == 0 else "")
         for t in range(num_steps):
             x = 1.8 + 1.8 * t
             live = t < length
-            _box(ax, x, y, 1.1, 0.8, f"cell\nt={t}" if live else "copy\nstate",
+            _box(ax, x, y, 1.1, 0.8, _("cell\nt={t}").format(t=t) if live else _("copy\nstate"),
                  STATE_COLOUR if live else MASK_COLOUR, size=8)
             ax.annotate("", xy=(x, y - 0.45), xytext=(x, y - 1.0),
                         arrowprops={"arrowstyle": "-|>", "color": "#333333"})
@@ -315,7 +324,7 @@ def unroll(num_steps: int = 5, sequence_length: Sequence[int] | None = None) -> 
 def multi_rnn_cell(num_layers: int = 3, state_is_tuple: bool = True) -> Figure:
     """``MultiRNNCell``: each layer's output is the next layer's input; the stack's state is
     the tuple of the layers' states (or, with ``state_is_tuple=False``, one concatenation)."""
-    fig, ax = _canvas(9, 1.6 * num_layers + 2.0, "MultiRNNCell: one step through the stack")
+    fig, ax = _canvas(9, 1.6 * num_layers + 2.0, _("MultiRNNCell: one step through the stack"))
     for layer in range(num_layers):
         y = 1.3 + 1.6 * layer
         _box(ax, 4.5, y, 2.4, 0.9, f"cells[{layer}]", STATE_COLOUR)
@@ -325,9 +334,9 @@ def multi_rnn_cell(num_layers: int = 3, state_is_tuple: bool = True) -> Figure:
     ax.text(4.65, 0.35, "inputs", fontsize=9)
     top = 1.3 + 1.6 * (num_layers - 1)
     _arrow(ax, (4.5, top + 0.45), (4.5, top + 1.2))
-    ax.text(4.65, top + 0.9, "output (the last layer's)", fontsize=9)
-    kind = "a tuple of states" if state_is_tuple else "one array: the states concatenated"
-    ax.text(0.2, 0.15, f"state in and out: {kind}", fontsize=9)
+    ax.text(4.65, top + 0.9, _("output (the last layer's)"), fontsize=9)
+    kind = _("a tuple of states") if state_is_tuple else _("one array: the states concatenated")
+    ax.text(0.2, 0.15, _("state in and out: {kind}").format(kind=kind), fontsize=9)
     return fig
 
 
@@ -347,16 +356,16 @@ def batch_rows(sequence: Sequence[float], batches: Sequence[np.ndarray]) -> Figu
     n = len(sequence)
     rows, steps = batches[0].shape
     width = max(n, len(batches) * (steps + 1)) + 1
-    fig, ax = _canvas(width, rows + 4, "the sequence, and the batches cut from it")
+    fig, ax = _canvas(width, rows + 4, _("the sequence, and the batches cut from it"))
     for k, value in enumerate(sequence):
         row = row_of.get(float(value))
         colour = colours(row) if row is not None else "white"
         _box(ax, 0.8 + k, rows + 2.6, 0.8, 0.8, f"{value:g}", colour, size=9)
-    ax.text(0.4, rows + 3.3, "sequence (colour: the batch row it lands in; white: dropped)",
+    ax.text(0.4, rows + 3.3, _("sequence (colour: the batch row it lands in; white: dropped)"),
             fontsize=8)
     for index, batch in enumerate(batches):
         left = 0.8 + index * (steps + 1)
-        ax.text(left - 0.4, rows + 1.1, f"batch {index}", fontsize=8)
+        ax.text(left - 0.4, rows + 1.1, _("batch {index}").format(index=index), fontsize=8)
         for r in range(batch.shape[0]):
             for s in range(batch.shape[1]):
                 _box(ax, left + s, rows - r, 0.8, 0.8, f"{batch[r, s]:g}", colours(r), size=9)
@@ -373,11 +382,11 @@ def bptt(num_steps: int = 4, gradient_norms: Sequence[float] | None = None) -> F
     if gradient_norms is not None and len(gradient_norms) != num_steps:
         raise ValueError(f"Expected {num_steps} gradient norms. "
                          f"Received: {len(gradient_norms)}")
-    fig, ax = _canvas(2.2 * num_steps + 1.6, 5.6, "backpropagation through time")
+    fig, ax = _canvas(2.2 * num_steps + 1.6, 5.6, _("backpropagation through time"))
     red = "#c0392b"
     for t in range(num_steps):
         x = 1.6 + 2.2 * t
-        _box(ax, x, 2.4, 1.2, 0.8, f"cell t={t}", STATE_COLOUR, size=8)
+        _box(ax, x, 2.4, 1.2, 0.8, _("cell t={t}").format(t=t), STATE_COLOUR, size=8)
         _arrow(ax, (x, 0.7), (x, 1.95))
         ax.text(x + 0.1, 0.75, f"x{t}", fontsize=8)
         _box(ax, x, 4.6, 1.2, 0.7, f"loss{t}", OUTPUT_COLOUR, size=8)
@@ -387,15 +396,15 @@ def bptt(num_steps: int = 4, gradient_norms: Sequence[float] | None = None) -> F
         if t > 0:
             label = "dh" if gradient_norms is None else f"{gradient_norms[t]:.2g}"
             _arrow(ax, (x - 0.65, 2.2), (x - 1.55, 2.2), label, colour=red, where="below")
-    ax.text(0.2, 0.1, "black: forward (h_t to the right)   red: backward (dloss, dh_t to the "
-            "left)", fontsize=8)
+    ax.text(0.2, 0.1, _("black: forward (h_t to the right)   red: backward (dloss, dh_t to "
+                        "the left)"), fontsize=8)
     return fig
 
 
 # ---- the learner's numbers over time --------------------------------------------------------
 
 def gate_heatmap(gates: Mapping[str, np.ndarray], inputs: np.ndarray | None = None,
-                 title: str = "gate activations over time") -> Figure:
+                 title: str | None = None) -> Figure:
     """One heat map per gate, units down and time across: ``gates`` maps a gate's name to the
     learner's recorded values [T, H] (after the activation), e.g. ``{"i": ..., "f": ...}``.
     ``inputs`` [T, D] or [T], when given, is drawn on top so that events line up with the
@@ -415,8 +424,8 @@ def gate_heatmap(gates: Mapping[str, np.ndarray], inputs: np.ndarray | None = No
         ax.set_ylabel(name, rotation=0, ha="right", va="center")
         ax.set_yticks([])
         fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
-    axes[-1, 0].set_xlabel("time step")
-    axes[0, 0].set_title(title, fontsize=11)
+    axes[-1, 0].set_xlabel(_("time step"))
+    axes[0, 0].set_title(_("gate activations over time") if title is None else title, fontsize=11)
     return fig
 
 
@@ -439,7 +448,8 @@ def hidden_unit_text(text: str, activations: np.ndarray, units: Sequence[int],
     cmap = plt.get_cmap(SIGNED_MAP)
     y = 0.0
     for unit in units:
-        ax.text(0, y + 0.5, f"hidden unit {unit}", fontsize=8, va="center", weight="bold")
+        ax.text(0, y + 0.5, _("hidden unit {unit}").format(unit=unit), fontsize=8, va="center",
+                weight="bold")
         y += 1.2
         for row, line in enumerate(lines):
             for col, char in enumerate(line):

@@ -9,7 +9,8 @@ per line over the judge's stdin and stdout:
 
     -> {"op": "cases", "exercise": name, "hidden": bool, "seed": int, "local": folder|null}
     <- {"cases": wire text of the list of cases}
-    -> {"op": "judge", ...the same four keys..., "outputs": wire text of the reports}
+    -> {"op": "judge", ...the same four keys..., "outputs": wire text of the reports,
+        "lang": the kernel's language (``i18n.language``), for the verdicts' messages}
     <- {"verdicts": [{"passed": bool, "label": str, "message": str, "mistake": id|null}, ...]}
 
 Any request may instead be answered ``{"error": message}``. ``local`` is the folder of an
@@ -25,6 +26,7 @@ from typing import IO, Any
 
 from autograder.learner import wire
 from autograder.learner.drive import Driver, outputs, payload
+from autograder.learner.i18n import _, language
 
 MODULE = "autograder.selfjudge"
 
@@ -87,12 +89,12 @@ class _Judge:
         self.log.seek(0)
         lines = self.log.read().decode("utf-8", "replace").strip().splitlines()
         last = lines[-1] if lines else f"it exited with status {self.process.returncode}"
-        return (
+        return _(
             "Checking your work outside grading needs the course installed in this kernel's "
-            f"Python ({sys.executable}): the check's judge (`python -m {MODULE}`) stopped. "
-            f"It said: {last}\nInstall the course (`pip install -e .` in its folder) in this "
-            "environment, or use the kernel your instructor set up."
-        )
+            "Python ({python}): the check's judge (`python -m {module}`) stopped. It said: "
+            "{last}\nInstall the course (`pip install -e .` in its folder) in this environment, "
+            "or use the kernel your instructor set up."
+        ).format(python=sys.executable, module=MODULE, last=last)
 
 
 _judge: _Judge | None = None
@@ -115,15 +117,25 @@ def self_check(
     request = {"exercise": name, "hidden": bool(hidden), "seed": seed, "local": local}
     cases = wire.loads(_ask({"op": "cases", **request})["cases"], namedtuples=True)
     found = payload(outputs(run, answer, cases))
-    verdicts = _ask({"op": "judge", **request, "outputs": found})["verdicts"]
-    kind = "hidden case" if hidden else "case"
+    verdicts = _ask({"op": "judge", **request, "outputs": found, "lang": language()})
+    verdicts = verdicts["verdicts"]
+    count = len(verdicts)
     for number, verdict in enumerate(verdicts, start=1):
+        where = {"name": name, "number": number, "count": count, "label": verdict["label"]}
         if not verdict["passed"]:
-            failed = CheckFailed(
-                f"{name}, {kind} {number} of {len(verdicts)} ({verdict['label']}):\n"
-                f"{verdict['message']}\n(cases drawn with seed={seed})"
-            )
+            if hidden:
+                head = _("{name}, hidden case {number} of {count} ({label}):")
+            else:
+                head = _("{name}, case {number} of {count} ({label}):")
+            seeded = _("(cases drawn with seed={seed})").format(seed=seed)
+            failed = CheckFailed(f"{head.format(**where)}\n{verdict['message']}\n{seeded}")
             failed.mistake = verdict.get("mistake")
             raise failed from None
-        print(f"  ok  {kind} {number}: {verdict['label']}")
-    print(f"{name}: all {len(verdicts)} {kind}s passed.")
+        if hidden:
+            print(_("  ok  hidden case {number}: {label}").format(**where))
+        else:
+            print(_("  ok  case {number}: {label}").format(**where))
+    if hidden:
+        print(_("{name}: all {count} hidden cases passed.").format(name=name, count=count))
+    else:
+        print(_("{name}: all {count} cases passed.").format(name=name, count=count))

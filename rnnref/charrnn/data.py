@@ -1,10 +1,13 @@
 """The text a character model learns from, and its vocabulary.
 
 Text is read as UTF-8 and split into Unicode characters, so Chinese (or any script) is
-modelled one character at a time. Without a file, the default text is the Python
-documentation's topic pages, which every CPython installation ships in the standard
-library (``pydoc_data.topics``, what ``help("if")`` prints): about 0.7 million
-characters of English prose and code, with no download.
+modelled one character at a time. Two texts need no file and no download:
+
+- ``python-docs``, the default: the Python documentation's topic pages, which every CPython
+  installation ships in the standard library (``pydoc_data.topics``, what ``help("if")``
+  prints), about 0.7 million characters of English prose and code;
+- ``lunyu``: 《论语》, the Analects, about 22,000 characters of classical Chinese shipped with
+  this package (``texts/README.md`` says where the transcription comes from).
 """
 
 import hashlib
@@ -31,13 +34,32 @@ def default_text() -> tuple[str, str]:
     return "\n\n".join(pages), "Python's documentation topics (pydoc_data.topics)"
 
 
+TEXTS = pathlib.Path(__file__).parent / "texts"
+
+
+def lunyu() -> tuple[str, str]:
+    """(text, where it comes from): 《论语》, the Analects, one passage a line."""
+    text = (TEXTS / "lunyu.txt").read_text(encoding="utf-8")
+    return text, "《论语》, the Analects (rnnref/charrnn/texts/lunyu.txt)"
+
+BUILT_IN = {"python-docs": default_text, "lunyu": lunyu}
+
+
+def load_text(text: str | None) -> tuple[str, str]:
+    """(text, where it comes from) for ``--text``: a built-in text's name (``python-docs``, the
+    default, or ``lunyu``) or the path of a UTF-8 file (``./lunyu`` for a file of that name)."""
+    if text is None or text in BUILT_IN:
+        return BUILT_IN[text or "python-docs"]()
+    return read_text(text), text
+
+
 def read_text(path: str | pathlib.Path) -> str:
     """The whole of a UTF-8 text file."""
     path = pathlib.Path(path)
     if not path.is_file():
         raise CharRNNError(
-            f"--text {path}: no such file. Give the path of a UTF-8 text file, or leave "
-            "--text out to train on Python's own documentation."
+            f"--text {path}: no such file. Give the path of a UTF-8 text file, or one of the "
+            f"built-in texts: {', '.join(BUILT_IN)} (the default)."
         )
     try:
         text = path.read_text(encoding="utf-8")

@@ -25,9 +25,8 @@ from rnnref import structure
 from rnnref.charrnn.data import (
     CharRNNError,
     Vocabulary,
-    default_text,
     fingerprint,
-    read_text,
+    load_text,
     unigram_entropy,
 )
 from rnnref.charrnn.models import NumpyCharRNN, make_model
@@ -63,7 +62,7 @@ def train(
     ``steps`` counts batches in total, those of a resumed checkpoint included. The loss
     curve goes to ``plot`` (default: the checkpoint's name with .png) at every checkpoint.
     """
-    corpus, source = default_text() if text is None else (read_text(text), text)
+    corpus, source = load_text(text)
     vocab = Vocabulary(corpus)
     ids = vocab.encode(corpus)
     needed = batch_size * (num_steps + 1)
@@ -195,25 +194,36 @@ def _restore(path: pathlib.Path, config: dict, model: Any, optimizer: Any) -> tu
     return [float(v) for v in data["losses"]], structure.pack_like(zero, leaves)
 
 
+# The title names the text, which may be Chinese (《论语》, a file name): Debian's WenQuanYi
+# font, when installed, draws the glyphs matplotlib's DejaVu Sans lacks.
+CJK_FONT = pathlib.Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
 def _plot(path: pathlib.Path, losses: list, entropy: float, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
+    from matplotlib import font_manager
 
-    fig, ax = plt.subplots(figsize=(7, 4))
-    steps = np.arange(1, len(losses) + 1)
-    ax.plot(steps, losses, lw=0.6, alpha=0.5, label="loss per batch")
-    window = max(1, len(losses) // 50)
-    if window > 1:
-        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
-        ax.plot(steps[window - 1 :], smooth, lw=1.5, label=f"mean of {window}")
-    ax.axhline(entropy, color="grey", ls="--", lw=1, label="unigram entropy (no context)")
-    ax.set(xlabel="step", ylabel="cross-entropy (nats/char)", title=title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    families = ["DejaVu Sans"]
+    if CJK_FONT.exists():
+        font_manager.fontManager.addfont(str(CJK_FONT))
+        families.append(font_manager.FontProperties(fname=str(CJK_FONT)).get_name())
+    with plt.rc_context({"font.family": families}):
+        fig, ax = plt.subplots(figsize=(7, 4))
+        steps = np.arange(1, len(losses) + 1)
+        ax.plot(steps, losses, lw=0.6, alpha=0.5, label="loss per batch")
+        window = max(1, len(losses) // 50)
+        if window > 1:
+            smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+            ax.plot(steps[window - 1 :], smooth, lw=1.5, label=f"mean of {window}")
+        ax.axhline(entropy, color="grey", ls="--", lw=1, label="unigram entropy (no context)")
+        ax.set(xlabel="step", ylabel="cross-entropy (nats/char)", title=title)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
 
 
 def sample(

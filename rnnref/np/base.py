@@ -35,7 +35,8 @@ def as_array(value: Any, owner: str, name: str) -> np.ndarray:
         array = np.asarray(value)
     except ValueError:
         validation.ragged(owner, name)
-    if isinstance(value, (list, tuple, float, int)):
+    if isinstance(value, (list, tuple, float, int)) and not isinstance(value, np.generic):
+        # (a NumPy scalar such as np.float64(0.5), a float too, keeps its dtype, as in TF)
         array = array.astype(
             {"float64": np.float32, "int64": np.int32}.get(array.dtype.name, array.dtype)
         )

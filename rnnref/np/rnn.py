@@ -95,10 +95,11 @@ def dynamic_rnn_backward(
     d_outputs = _gradient_like(owner, "d_outputs", d_outputs, tape["outputs"])
     d_final_state = _gradient_like(owner, "d_final_state", d_final_state, tape["final_state"])
     if not time_major:
-        d_outputs = d_outputs.transpose(1, 0, 2)  # (B, T, H) -> (T, B, H)
+        # (B, T, H) -> (T, B, H), in every part of nested outputs
+        d_outputs = structure.map_structure(_swap_batch_and_time, d_outputs)
     d_inputs, d_initial_state, d_weights = _unroll_backward(tape, d_outputs, d_final_state)
     if not time_major and d_inputs is not None:
-        d_inputs = d_inputs.transpose(1, 0, 2)  # (T, B, D) -> (B, T, D)
+        d_inputs = structure.map_structure(_swap_batch_and_time, d_inputs)  # (T, B, D) -> (B, T, D)
     return d_inputs, d_initial_state, d_weights
 
 
@@ -116,8 +117,10 @@ def _dynamic_rnn(
     validation.is_cell(cell, RNNCell, owner)
     time_major = validation.boolean(time_major, "time_major", owner)
     inputs = as_arrays(inputs, owner, "inputs")  # an array, or a tuple of them for a user's cell
-    for leaf in structure.flatten(inputs):
-        validation.sequence_inputs(owner, leaf.shape, time_major)
+    shapes = [leaf.shape for leaf in structure.flatten(inputs)]
+    for shape in shapes:
+        validation.sequence_inputs(owner, shape, time_major)
+    validation.inputs_agree(owner, shapes, time_major)
     if not time_major:
         inputs = structure.map_structure(_swap_batch_and_time, inputs)  # (B, T, D) -> (T, B, D)
     args = (sequence_length, initial_state, dtype, scope)
@@ -163,6 +166,7 @@ def _stack_steps(owner: str, inputs: Any) -> Any:
     validation.step_list(owner, inputs)
     if structure.is_nested(inputs[0]):
         steps = [as_arrays(x, owner, "inputs") for x in inputs]
+        validation.steps_alike(owner, steps, np.shape)
         return structure.map_structure(lambda *xs: np.stack(xs), *steps)
     steps = [as_array(x, owner, "inputs") for x in inputs]
     # An EmbeddingWrapper's ids may come as [B] per step, as in TF1's seq2seq code: [B] -> [B, 1].
@@ -189,7 +193,8 @@ def bidirectional_dynamic_rnn(
     """A forward and a backward ``dynamic_rnn``; the backward one reads each row reversed.
 
     Each row is reversed within its own length, so its first valid step is read last; the
-    backward outputs are reversed back, aligned with the inputs. Returns
+    backward outputs are reversed back, aligned with the inputs. Inputs, states and
+    outputs may nest for a user's cell (every part reversed alike). Returns
     ((outputs_fw, outputs_bw), (state_fw, state_bw)). Weights built here are named under
     ``scope/fw`` and ``scope/bw`` (default scope "bidirectional_rnn", as TF1).
     """
@@ -197,8 +202,7 @@ def bidirectional_dynamic_rnn(
     validation.graph_options(owner, parallel_iterations, swap_memory)
     validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
     time_major = validation.boolean(time_major, "time_major", owner)
-    inputs = as_array(inputs, owner, "inputs")
-    validation.sequence_inputs(owner, inputs.shape, time_major)
+    inputs = as_arrays(inputs, owner, "inputs")  # nested for a user's cell, as TF1's nest
     scope = validation.scope(scope, "bidirectional_rnn")
     fw = (sequence_length, initial_state_fw, dtype, time_major, f"{scope}fw/")
     out_fw, state_fw = _dynamic_rnn(owner, cell_fw, inputs, *fw, tape=None)
@@ -223,18 +227,26 @@ def static_bidirectional_rnn(
 
     Returns (outputs, state_fw, state_bw), as TF1: a list of T arrays
     [B, fw output_size + bw output_size], each step's forward and backward outputs
-    concatenated.
+    concatenated. For a user's cell, steps may nest; nested outputs are concatenated part
+    by part and nest like the forward cell's.
     """
     owner = "static_bidirectional_rnn"
     validation.is_cell(cell_fw, RNNCell, owner, "cell_fw")
     validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
+    validation.output_parts(owner, cell_fw.output_size, cell_bw.output_size)
     stacked = _stack_steps(owner, inputs)  # [T, B, D]
     (out_fw, out_bw), (state_fw, state_bw) = bidirectional_dynamic_rnn(
         cell_fw, cell_bw, stacked, sequence_length, initial_state_fw, initial_state_bw, dtype,
         time_major=True, scope=scope,
     )  # fmt: skip
-    outputs = np.concatenate([out_fw, out_bw], axis=2)  # 2 x [T, B, H] -> [T, B, H_fw + H_bw]
-    return list(outputs), state_fw, state_bw
+    return _per_step(_concat_parts(out_fw, out_bw), len(inputs)), state_fw, state_bw
+
+
+def _concat_parts(out_fw: Any, out_bw: Any) -> Any:
+    """Each forward output part beside the backward part at the same place, nested like the
+    forward outputs (as TF1): 2 x [T, B, H] -> [T, B, H_fw + H_bw]."""
+    parts = zip(structure.flatten(out_fw), structure.flatten(out_bw), strict=True)
+    return structure.pack_like(out_fw, [np.concatenate(pair, axis=2) for pair in parts])
 
 
 def static_state_saving_rnn(
@@ -247,13 +259,18 @@ def static_state_saving_rnn(
 ) -> tuple[list, Any]:
     """``static_rnn`` that reads its initial state from ``state_saver`` and saves its final one.
 
-    ``state_name``: a name (or names nested like ``cell.state_size``, one per state array);
+    ``state_name``: a name for a single-array state, else names nested in any way with one
+    per state array (in the order of ``cell.state_size``'s leaves);
     ``state_saver`` has ``state(name)`` and ``save_state(name, value)``, e.g.
     ``rnnref.StateSaver``. Returns (outputs, final state) as ``static_rnn``.
     """
     owner = "static_state_saving_rnn"
+    validation.is_cell(cell, RNNCell, owner)
+    validation.state_saver(owner, state_saver)
     names = validation.state_names(owner, state_name, cell.state_size)
-    initial_state = structure.pack_like(state_name, [state_saver.state(n) for n in names])
+    # As TF1: the saved parts take the state_size's nesting (state_name only has to flatten
+    # to one name per part).
+    initial_state = structure.pack_like(cell.state_size, [state_saver.state(n) for n in names])
     outputs, state = static_rnn(cell, inputs, initial_state, None, sequence_length, scope)
     for name, value in zip(names, structure.flatten(state), strict=True):
         state_saver.save_state(name, value)
@@ -270,40 +287,74 @@ def raw_rnn(
     """TF1's ``raw_rnn``: ``loop_fn`` chooses every step's inputs and when each row stops.
 
     ``loop_fn(time, cell_output, cell_state, loop_state)`` returns ``(finished [B] bools,
-    next_input [B, D], next_cell_state, emit_output, next_loop_state)``; at time 0 it is
-    called with ``None`` for the last three and returns the initial state and, as
-    ``emit_output``, the structure of what to emit (None: the cell's output). The loop
-    runs until every row is finished; a finished row emits zeros and keeps its state.
+    next_input [B, D] (nested for a user's cell), next_cell_state, emit_output,
+    next_loop_state)``. At time 0 it is called with ``None`` for the last three and returns
+    the initial state, the first loop state (None: none is kept) and, as ``emit_output``,
+    what one row of each emitted part looks like: arrays shaped [...] without the batch
+    axis, whose dtypes and nesting the emitted values keep (None: the cell's output, in
+    the state's dtype). Later, a ``next_loop_state`` of None keeps the loop state, and an
+    ``emit_output`` of None emits the cell's output. The loop runs until every row is
+    finished; a finished row emits zeros and keeps its state (a scalar state part, with
+    no rows, takes the new value).
     Returns (emitted, final_state, final_loop_state); ``emitted`` is what TF1's
     ``emit_ta.stack()`` gives, arrays [T, B, ...] nested like the emitted values.
     """
     owner = "raw_rnn"
     validation.is_cell(cell, RNNCell, owner)
+    validation.loop_fn(owner, loop_fn)
     validation.graph_options(owner, parallel_iterations, swap_memory)
     finished, next_input, state, emit_structure, loop_state = loop_fn(0, None, None, None)
     validation.raw_rnn_start(owner, next_input, state)
-    finished = np.asarray(finished, bool)
+    next_input = as_arrays(next_input, owner, "next_input")
+    batch = np.shape(structure.flatten(next_input)[0])[0]
+    state = as_arrays(state, owner, "initial_state")
+    validation.state(owner, state, cell.state_size, batch, np.shape)
+    finished = _finished(owner, finished, batch)
+    dtype = structure.flatten(state)[0].dtype
+    # What a finished row emits: zeros [B, ...] shaped like one row of emit_structure (as
+    # TF1, its values are ignored), or like the cell's output in the state's dtype.
+    zero_emit = (
+        structure.map_structure(lambda size: np.zeros((batch, *validation.dims(size)), dtype),
+                                cell.output_size)
+        if emit_structure is None
+        else structure.map_structure(
+            lambda e: np.zeros((batch, *np.shape(e)), np.asarray(e).dtype), emit_structure
+        )
+    )  # fmt: skip
     time, emitted = 0, []
     while not finished.all():
         if not cell.built:
-            cell._build(np.shape(next_input)[1], structure.flatten(state)[0].dtype,
-                        validation.scope(scope, "rnn"))  # fmt: skip
+            first = structure.flatten(next_input)[0]
+            build_dtype = dtype if np.issubdtype(dtype, np.floating) else first.dtype
+            cell._build(first.shape[-1], build_dtype, validation.scope(scope, "rnn"))
         output, cell_state = cell(next_input, state)
         time += 1
-        next_finished, next_input, next_state, emit, loop_state = loop_fn(
+        next_finished, new_input, next_state, emit, next_loop_state = loop_fn(
             time, output, cell_state, loop_state
         )
-        emit = output if emit is None else emit
-        done = finished[:, None]  # [B, 1]: rows finished before this step
-        emitted.append(structure.map_structure(partial(np.where, done, 0), emit))
-        state = structure.map_structure(partial(np.where, done), state, next_state)
-        finished = finished | np.asarray(next_finished, bool)
-    if not emitted:  # no step ran: [0, B, n], n from the emit structure or the output size
-        batch = len(finished)
-        like = np.zeros((batch, cell.output_size)) if emit_structure is None else emit_structure
-        emitted = structure.map_structure(lambda e: np.zeros((0, *np.shape(e))), like)
-        return emitted, state, loop_state
+        emit = output if emit is None else emit  # the docstring's example emits cell_output
+        validation.loop_fn_results(owner, time, loop_state is not None, {
+            "next_cell_state": (next_state, state), "next_input": (new_input, next_input),
+            "emit_output": (emit, zero_emit), "next_loop_state": (next_loop_state, loop_state),
+        })  # fmt: skip
+        emit = as_arrays(emit, owner, "emit_output")
+        next_state = as_arrays(next_state, owner, "next_cell_state")
+        # Rows finished before this step emit zeros and keep their state.
+        emitted.append(structure.map_structure(partial(_carry, ~finished), emit, zero_emit))
+        state = structure.map_structure(partial(_carry, ~finished), next_state, state)
+        next_input = as_arrays(new_input, owner, "next_input")
+        finished = finished | _finished(owner, next_finished, batch)
+        loop_state = loop_state if next_loop_state is None else next_loop_state
+    if not emitted:  # no step ran: [0, B, ...] per emitted part
+        return structure.map_structure(lambda z: z[None][:0], zero_emit), state, loop_state
     return structure.map_structure(lambda *steps: np.stack(steps), *emitted), state, loop_state
+
+
+def _finished(owner: str, finished: Any, batch: int) -> np.ndarray:
+    """``loop_fn``'s ``finished`` checked: bools [B]."""
+    finished = as_array(finished, owner, "finished")
+    validation.finished(owner, finished.shape, finished.dtype == bool, finished.dtype, batch)
+    return finished
 
 
 def static_rnn_forward(
@@ -329,15 +380,26 @@ def static_rnn_backward(
     tape: dict, d_outputs: Any = None, d_final_state: Any = None
 ) -> tuple[list | None, Any, list[np.ndarray]]:
     """Backpropagation through ``static_rnn_forward``: d_outputs is a list of T arrays
-    [B, output_size] (or None); returns (d_inputs, a list of T arrays [B, D] (None for
-    integer ids), d_initial_state, d_weights in the order of ``cell.weights``)."""
+    [B, output_size] (nested like the outputs, for a user's cell), or None; returns
+    (d_inputs, a list of T arrays [B, D] nested like the steps (None for integer ids),
+    d_initial_state, d_weights in the order of ``cell.weights``)."""
     owner = "static_rnn_backward"
     validation.tape_from(owner, tape, "static_rnn_forward")
-    stacked = None if d_outputs is None else np.stack([np.asarray(d) for d in d_outputs])
+    stacked = _stack_gradients(owner, d_outputs, tape["outputs"])
     d_outputs = _gradient_like(owner, "d_outputs", stacked, tape["outputs"])  # [T, B, H]
     d_final_state = _gradient_like(owner, "d_final_state", d_final_state, tape["final_state"])
     d_inputs, d_initial_state, d_weights = _unroll_backward(tape, d_outputs, d_final_state)
-    return (None if d_inputs is None else list(d_inputs)), d_initial_state, d_weights
+    steps = len(structure.flatten(tape["outputs"])[0])
+    return (None if d_inputs is None else _per_step(d_inputs, steps)), d_initial_state, d_weights
+
+
+def _stack_gradients(owner: str, d_steps: Any, outputs: Any) -> Any:
+    """A static unroll's T gradients (each nested like one step's output) -> arrays
+    [T, B, ...] nested like the outputs; None stays None (zeros)."""
+    if d_steps is None:
+        return None
+    validation.step_gradients(owner, d_steps, len(structure.flatten(outputs)[0]))
+    return structure.map_structure(lambda *ds: np.stack([np.asarray(d) for d in ds]), *d_steps)
 
 
 def bidirectional_dynamic_rnn_forward(
@@ -357,8 +419,7 @@ def bidirectional_dynamic_rnn_forward(
     owner = "bidirectional_dynamic_rnn_forward"
     validation.graph_options(owner, parallel_iterations, swap_memory)
     time_major = validation.boolean(time_major, "time_major", owner)
-    inputs = as_array(inputs, owner, "inputs")
-    validation.sequence_inputs(owner, inputs.shape, time_major)
+    inputs = as_arrays(inputs, owner, "inputs")  # nested for a user's cell
     scope = validation.scope(scope, "bidirectional_rnn")
     time_axis = 0 if time_major else 1
     out_fw, state_fw, tape_fw = dynamic_rnn_forward(
@@ -393,10 +454,14 @@ def bidirectional_dynamic_rnn_backward(
     d_state_fw, d_state_bw = (None, None) if d_final_states is None else d_final_states
     lengths, time_axis = tape["sequence_length"], tape["time_axis"]
     if d_bw is not None:
-        d_bw = _reverse_sequence(np.asarray(d_bw), lengths, time_axis)
+        d_bw = _reverse_sequence(structure.map_structure(np.asarray, d_bw), lengths, time_axis)
     d_x_fw, d_init_fw, d_w_fw = dynamic_rnn_backward(tape["fw"], d_fw, d_state_fw)
     d_x_bw, d_init_bw, d_w_bw = dynamic_rnn_backward(tape["bw"], d_bw, d_state_bw)
-    d_inputs = None if d_x_fw is None else d_x_fw + _reverse_sequence(d_x_bw, lengths, time_axis)
+    d_inputs = (
+        None
+        if d_x_fw is None
+        else structure.map_structure(np.add, d_x_fw, _reverse_sequence(d_x_bw, lengths, time_axis))
+    )
     return d_inputs, (d_init_fw, d_init_bw), (d_w_fw, d_w_bw)
 
 
@@ -413,36 +478,54 @@ def static_bidirectional_rnn_forward(
     """``static_bidirectional_rnn`` that also returns the tape its backward pass needs."""
     owner = "static_bidirectional_rnn_forward"
     validation.is_cell(cell_fw, RNNCell, owner, "cell_fw")
+    validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
+    validation.output_parts(owner, cell_fw.output_size, cell_bw.output_size)
     stacked = _stack_steps(owner, inputs)  # [T, B, D]
     (out_fw, out_bw), (state_fw, state_bw), tape = bidirectional_dynamic_rnn_forward(
         cell_fw, cell_bw, stacked, sequence_length, initial_state_fw, initial_state_bw, dtype,
         time_major=True, scope=scope,
     )  # fmt: skip
-    outputs = np.concatenate([out_fw, out_bw], axis=2)  # 2 x [T, B, H] -> [T, B, H_fw + H_bw]
-    tape = {"made_by": owner, "bidirectional": tape, "split": out_fw.shape[2]}
-    return list(outputs), state_fw, state_bw, tape
+    outputs = _concat_parts(out_fw, out_bw)
+    widths = [structure.map_structure(lambda out: out.shape[2], out) for out in (out_fw, out_bw)]
+    tape = {"made_by": owner, "bidirectional": tape, "outputs": outputs,
+            "widths": widths}  # fmt: skip
+    return _per_step(outputs, len(inputs)), state_fw, state_bw, tape
 
 
 def static_bidirectional_rnn_backward(
     tape: dict, d_outputs: Any = None, d_state_fw: Any = None, d_state_bw: Any = None
 ) -> tuple[list | None, tuple[Any, Any], tuple[list, list]]:
     """Backpropagation through ``static_bidirectional_rnn_forward``: d_outputs is a list of
-    T arrays [B, H_fw + H_bw] (or None). Returns (d_inputs, a list of T arrays [B, D],
+    T arrays [B, H_fw + H_bw] (nested like the outputs, for a user's cell), or None.
+    Returns (d_inputs, a list of T arrays [B, D] nested like the steps,
     (d_initial_state_fw, d_initial_state_bw), (d_weights_fw, d_weights_bw))."""
     owner = "static_bidirectional_rnn_backward"
     validation.tape_from(owner, tape, "static_bidirectional_rnn_forward")
     halves = None
-    if d_outputs is not None:
-        stacked = np.stack([np.asarray(d) for d in d_outputs])  # [T, B, H_fw + H_bw]
-        halves = (stacked[..., : tape["split"]], stacked[..., tape["split"] :])
+    stacked = _stack_gradients(owner, d_outputs, tape["outputs"])  # [T, B, H_fw + H_bw]
+    if stacked is not None:
+        stacked = _gradient_like(owner, "d_outputs", stacked, tape["outputs"])
+        # Each part [T, B, H_fw + H_bw] -> its forward [T, B, H_fw] and backward halves,
+        # nested like each cell's outputs.
+        fw_widths, bw_widths = tape["widths"]
+        pairs = zip(structure.flatten(stacked), structure.flatten(fw_widths), strict=True)
+        fw_parts, bw_parts = zip(*[(d[:, :, :h], d[:, :, h:]) for d, h in pairs], strict=True)
+        halves = (structure.pack_like(fw_widths, list(fw_parts)),
+                  structure.pack_like(bw_widths, list(bw_parts)))  # fmt: skip
     d_inputs, d_initial, d_weights = bidirectional_dynamic_rnn_backward(
         tape["bidirectional"], halves, (d_state_fw, d_state_bw)
     )
-    return (None if d_inputs is None else list(d_inputs)), d_initial, d_weights
+    steps = len(structure.flatten(tape["outputs"])[0])
+    return (None if d_inputs is None else _per_step(d_inputs, steps)), d_initial, d_weights
 
 
-def _reverse_sequence(x: np.ndarray, sequence_length: Any, time_axis: int) -> np.ndarray:
-    """Reverse the first sequence_length[b] steps of each row b (all steps if None)."""
+def _reverse_sequence(x: Any, sequence_length: Any, time_axis: int) -> Any:
+    """Reverse the first sequence_length[b] steps of each row b (all steps if None), in
+    every part of ``x`` (an array, or arrays nested for a user's cell)."""
+    return structure.map_structure(partial(_reverse_rows, sequence_length, time_axis), x)
+
+
+def _reverse_rows(sequence_length: Any, time_axis: int, x: np.ndarray) -> np.ndarray:
     if sequence_length is None:
         return np.flip(x, axis=time_axis)
     batch_axis = 1 - time_axis
@@ -517,44 +600,64 @@ def _zero_past(live: np.ndarray, output: np.ndarray) -> np.ndarray:
 
 
 def _carry(live: np.ndarray, new: np.ndarray, old: np.ndarray) -> np.ndarray:
-    """A row past its length keeps its old state; a scalar state (a user's cell's, with no
-    rows) takes the new value, as TF1."""
-    return new if np.ndim(new) == 0 else np.where(_rows(live, new), new, old)
+    """A row past its length keeps its old state. A scalar state part (a user's cell's, with
+    no rows) takes the new value while any row is live, as TF1's graph loop, which stops at
+    the longest row (TF1's static_rnn too; its eager dynamic_rnn runs every step)."""
+    if np.ndim(new) == 0:
+        return new if live.any() else old
+    return np.where(_rows(live, new), new, old)
 
 
 def _empty_output(batch: int, dtype: Any, size: Any) -> np.ndarray:
     return np.zeros((0, batch, *validation.dims(size)), dtype)
 
 
-def _unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:
+def _unroll_backward(tape: dict, d_outputs: Any, d_state: Any) -> tuple:
     """``_unroll``'s loop run backwards, t = T-1 ... 0, through ``cell.backward``.
 
-    d_outputs: [T, B, output_size]; d_state: dL/d final state. Returns d_inputs [T, B, D]
-    (None for integer ids), dL/d initial state and d_weights (like ``cell.weights``).
+    d_outputs: [T, B, output_size] (nested like the outputs, for a user's cell); d_state:
+    dL/d final state. Returns d_inputs [T, B, D] nested like the inputs (None for integer
+    ids), dL/d initial state and d_weights (like ``cell.weights``).
     """
     if tape["fused"] is not None:
         return fused.unroll_backward(tape, d_outputs, d_state)
     cell, inputs, lengths, steps = tape["cell"], tape["inputs"], tape["lengths"], tape["steps"]
     d_weights = [np.zeros_like(w) for w in cell.weights]
-    ids = not np.issubdtype(inputs.dtype, np.floating)  # an EmbeddingWrapper's: no gradient
-    d_inputs = None if ids else np.zeros(inputs.shape, dtype=d_outputs.dtype)
+    d_steps = []  # dL/d inputs at t = T-1 ... 0
     for t in reversed(range(len(steps))):
-        d_output, d_carried = d_outputs[t], None
+        d_output, d_carried = structure.map_structure(itemgetter(t), d_outputs), None
         if lengths is not None:
             # Past a row's length the output is a constant 0 and the state is carried: the
-            # step gets no gradient there, and the state's gradient passes through unchanged.
-            live = (t < lengths)[:, None]  # [B, 1]
-            d_output = np.where(live, d_output, 0)
-            d_carried = structure.map_structure(lambda d, live=live: np.where(live, 0, d), d_state)
-            d_state = structure.map_structure(lambda d, live=live: np.where(live, d, 0), d_state)
+            # step gets no gradient there, and the state's gradient passes through unchanged
+            # (a scalar state part, with no rows, by the rule of ``_carry``).
+            live = t < lengths  # [B]
+            d_output = structure.map_structure(partial(_zero_past, live), d_output)
+            d_carried = structure.map_structure(partial(_carried_part, live), d_state)
+            d_state = structure.map_structure(partial(_live_part, live), d_state)
         d_x, d_state, grads = cell.backward(steps[t], d_output, d_state)
-        if d_inputs is not None:
-            d_inputs[t] = d_x
+        d_steps.append(d_x)
         for total, grad in zip(d_weights, grads, strict=True):
             total += grad
         if d_carried is not None:
             d_state = structure.map_structure(np.add, d_state, d_carried)
+    ids = not np.issubdtype(structure.flatten(inputs)[0].dtype, np.floating)
+    if ids or any(d is None for d in d_steps):  # an EmbeddingWrapper's ids: no gradient
+        return None, d_state, d_weights
+    if not d_steps:  # 0 steps
+        return structure.map_structure(np.zeros_like, inputs), d_state, d_weights
+    d_inputs = structure.map_structure(lambda *ds: np.stack(ds[::-1]), *d_steps)  # [T, B, D]
     return d_inputs, d_state, d_weights
+
+
+def _live_part(live: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """The rows of a state's gradient that reach the step (all of a scalar part's, if any
+    row was live: see ``_carry``)."""
+    return _carry(live, d, np.zeros_like(d))
+
+
+def _carried_part(live: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """The rows of a state's gradient that go around the step, past their length."""
+    return _carry(live, np.zeros_like(d), d)
 
 
 def _check_lengths(

@@ -58,8 +58,10 @@ def _dynamic_rnn(
     validation.is_cell(cell, RNNCell, owner)
     time_major = validation.boolean(time_major, "time_major", owner)
     inputs = as_tensors(inputs, owner, "inputs")  # a tensor, or a tuple of them for a user's cell
-    for leaf in structure.flatten(inputs):
-        validation.sequence_inputs(owner, shape_of(leaf, owner), time_major)
+    shapes = [shape_of(leaf, owner) for leaf in structure.flatten(inputs)]
+    for shape in shapes:
+        validation.sequence_inputs(owner, shape, time_major)
+    validation.inputs_agree(owner, shapes, time_major)
     if not time_major:
         inputs = structure.map_structure(_swap_batch_and_time, inputs)  # (B, T, D) -> (T, B, D)
     outputs, state = _unroll(owner, cell, inputs, sequence_length, initial_state, dtype, scope)
@@ -105,6 +107,7 @@ def _stack_steps(owner: str, inputs: Any) -> Any:
     validation.step_list(owner, inputs)
     if structure.is_nested(inputs[0]):
         steps = [as_tensors(x, owner, "inputs") for x in inputs]
+        validation.steps_alike(owner, steps, partial(shape_of, owner=owner))
         return structure.map_structure(lambda *xs: tf.stack(xs), *steps)
     steps = [as_tensor(x, owner, "inputs") for x in inputs]
     # An EmbeddingWrapper's ids may come as [B] per step, as in TF1's seq2seq code: [B] -> [B, 1].
@@ -131,7 +134,8 @@ def bidirectional_dynamic_rnn(
     """A forward and a backward ``dynamic_rnn``; the backward one reads each row reversed.
 
     Each row is reversed within its own length, so its first valid step is read last; the
-    backward outputs are reversed back, aligned with the inputs. Returns
+    backward outputs are reversed back, aligned with the inputs. Inputs, states and
+    outputs may nest for a user's cell (every part reversed alike). Returns
     ((outputs_fw, outputs_bw), (state_fw, state_bw)). Weights built here are named under
     ``scope/fw`` and ``scope/bw`` (default scope "bidirectional_rnn", as TF1).
     """
@@ -139,8 +143,7 @@ def bidirectional_dynamic_rnn(
     validation.graph_options(owner, parallel_iterations, swap_memory)
     validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
     time_major = validation.boolean(time_major, "time_major", owner)
-    inputs = as_tensor(inputs, owner, "inputs")
-    validation.sequence_inputs(owner, shape_of(inputs, owner), time_major)
+    inputs = as_tensors(inputs, owner, "inputs")  # nested for a user's cell, as TF1's nest
     scope = validation.scope(scope, "bidirectional_rnn")
     fw = (sequence_length, initial_state_fw, dtype, time_major, f"{scope}fw/")
     out_fw, state_fw = _dynamic_rnn(owner, cell_fw, inputs, *fw)
@@ -165,18 +168,26 @@ def static_bidirectional_rnn(
 
     Returns (outputs, state_fw, state_bw), as TF1: a list of T tensors
     [B, fw output_size + bw output_size], each step's forward and backward outputs
-    concatenated.
+    concatenated. For a user's cell, steps may nest; nested outputs are concatenated part
+    by part and nest like the forward cell's.
     """
     owner = "static_bidirectional_rnn"
     validation.is_cell(cell_fw, RNNCell, owner, "cell_fw")
     validation.is_cell(cell_bw, RNNCell, owner, "cell_bw")
+    validation.output_parts(owner, cell_fw.output_size, cell_bw.output_size)
     stacked = _stack_steps(owner, inputs)  # [T, B, D]
     (out_fw, out_bw), (state_fw, state_bw) = bidirectional_dynamic_rnn(
         cell_fw, cell_bw, stacked, sequence_length, initial_state_fw, initial_state_bw, dtype,
         time_major=True, scope=scope,
     )  # fmt: skip
-    outputs = tf.concat([out_fw, out_bw], axis=2)  # 2 x [T, B, H] -> [T, B, H_fw + H_bw]
-    return tf.unstack(outputs, num=len(inputs)), state_fw, state_bw
+    return _per_step(_concat_parts(out_fw, out_bw), len(inputs)), state_fw, state_bw
+
+
+def _concat_parts(out_fw: Any, out_bw: Any) -> Any:
+    """Each forward output part beside the backward part at the same place, nested like the
+    forward outputs (as TF1): 2 x [T, B, H] -> [T, B, H_fw + H_bw]."""
+    parts = zip(structure.flatten(out_fw), structure.flatten(out_bw), strict=True)
+    return structure.pack_like(out_fw, [tf.concat(pair, axis=2) for pair in parts])
 
 
 def static_state_saving_rnn(
@@ -189,13 +200,18 @@ def static_state_saving_rnn(
 ) -> tuple[list, Any]:
     """``static_rnn`` that reads its initial state from ``state_saver`` and saves its final one.
 
-    ``state_name``: a name (or names nested like ``cell.state_size``, one per state array);
+    ``state_name``: a name for a single-array state, else names nested in any way with one
+    per state array (in the order of ``cell.state_size``'s leaves);
     ``state_saver`` has ``state(name)`` and ``save_state(name, value)``, e.g.
     ``rnnref.StateSaver``. Returns (outputs, final state) as ``static_rnn``.
     """
     owner = "static_state_saving_rnn"
+    validation.is_cell(cell, RNNCell, owner)
+    validation.state_saver(owner, state_saver)
     names = validation.state_names(owner, state_name, cell.state_size)
-    initial_state = structure.pack_like(state_name, [state_saver.state(n) for n in names])
+    # As TF1: the saved parts take the state_size's nesting (state_name only has to flatten
+    # to one name per part).
+    initial_state = structure.pack_like(cell.state_size, [state_saver.state(n) for n in names])
     outputs, state = static_rnn(cell, inputs, initial_state, None, sequence_length, scope)
     for name, value in zip(names, structure.flatten(state), strict=True):
         state_saver.save_state(name, value)
@@ -212,34 +228,53 @@ def raw_rnn(
     """TF1's ``raw_rnn``: ``loop_fn`` chooses every step's inputs and when each row stops.
 
     ``loop_fn(time, cell_output, cell_state, loop_state)`` returns ``(finished [B] bools,
-    next_input [B, D], next_cell_state, emit_output, next_loop_state)``; at time 0 it is
-    called with ``None`` for the last three and returns the initial state and, as
-    ``emit_output``, the structure of what to emit (None: the cell's output). The loop
-    runs until every row is finished; a finished row emits zeros and keeps its state.
+    next_input [B, D] (nested for a user's cell), next_cell_state, emit_output,
+    next_loop_state)``. At time 0 it is called with ``None`` for the last three and returns
+    the initial state, the first loop state (None: none is kept) and, as ``emit_output``,
+    what one row of each emitted part looks like: tensors shaped [...] without the batch
+    axis, whose dtypes and nesting the emitted values keep (None: the cell's output, in
+    the state's dtype). Later, a ``next_loop_state`` of None keeps the loop state, and an
+    ``emit_output`` of None emits the cell's output. The loop runs until every row is
+    finished; a finished row emits zeros and keeps its state (a scalar state part, with
+    no rows, takes the new value).
     Returns (emit_ta, final_state, final_loop_state) as TF1: ``emit_ta`` holds
     ``tf.TensorArray``s nested like the emitted values (``.stack()`` gives [T, B, ...]).
     """
     owner = "raw_rnn"
     validation.is_cell(cell, RNNCell, owner)
+    validation.loop_fn(owner, loop_fn)
     validation.graph_options(owner, parallel_iterations, swap_memory)
     finished, next_input, state, emit_structure, loop_state = loop_fn(
         tf.constant(0), None, None, None
     )
     validation.raw_rnn_start(owner, next_input, state)
-    next_input = as_tensor(next_input, owner, "next_input")
+    next_input = as_tensors(next_input, owner, "next_input")
+    first = structure.flatten(next_input)[0]
+    B = shape_of(first, owner, "next_input")[0]  # None until run when unknown now
+    batch = B if B is not None else tf.shape(first)[0]
     state = as_tensors(state, owner, "initial_state")
+    state_shape = partial(shape_of, owner=owner, name="initial_state")
+    validation.state(owner, state, cell.state_size, B, state_shape)
+    finished = _finished(owner, finished, B)
     dtype = structure.flatten(state)[0].dtype
-    if not cell.built:
-        cell._build(shape_of(next_input, owner)[1], dtype, validation.scope(scope, "rnn"))
-    batch = tf.shape(next_input)[0]
-    like = (
-        tf.zeros(tf.stack([batch, cell.output_size]), dtype)
+    if not cell.built:  # in the state's dtype, or the inputs' if a user's state is not float
+        build_dtype = dtype if dtype.is_floating else first.dtype
+        cell._build(shape_of(first)[-1], build_dtype, validation.scope(scope, "rnn"))
+    # What a finished row emits: zeros [B, ...] shaped like one row of emit_structure (as
+    # TF1, its values are ignored), or like the cell's output in the state's dtype.
+    zero_emit = (
+        structure.map_structure(
+            lambda size: tf.zeros([batch, *validation.dims(size)], dtype), cell.output_size
+        )
         if emit_structure is None
-        else as_tensors(emit_structure, owner, "emit_structure")
+        else structure.map_structure(
+            lambda e: tf.zeros(tf.concat([[batch], tf.shape(e)], 0), e.dtype),
+            as_tensors(emit_structure, owner, "emit_structure"),
+        )
     )
-    zeros = structure.map_structure(tf.zeros_like, like)
     emit_tas = structure.map_structure(
-        lambda e: tf.TensorArray(e.dtype, size=0, dynamic_size=True, element_shape=e.shape), like
+        lambda z: tf.TensorArray(z.dtype, size=0, dynamic_size=True, element_shape=z.shape),
+        zero_emit,
     )
     keeps_loop_state = loop_state is not None  # None cannot be a loop variable
 
@@ -249,16 +284,26 @@ def raw_rnn(
         next_finished, next_input, next_state, emit, next_loop_state = loop_fn(
             time + 1, output, cell_state, given_loop_state
         )
-        emit = output if emit is None else emit
-        done = tf.expand_dims(finished, 1)  # [B, 1]: rows finished before this step
-        emit = structure.map_structure(partial(tf.where, done), zeros, emit)
-        next_state = structure.map_structure(partial(tf.where, done), state, next_state)
+        emit = output if emit is None else emit  # the docstring's example emits cell_output
+        validation.loop_fn_results(owner, "t > 0", keeps_loop_state, {
+            "next_cell_state": (next_state, state), "next_input": (next_input, inputs),
+            "emit_output": (emit, zero_emit), "next_loop_state": (next_loop_state, loop_state),
+        })  # fmt: skip
+        live = tf.logical_not(finished)  # [B]: rows not finished before this step
+        emit = structure.map_structure(
+            partial(_carry, live), as_tensors(emit, owner, "emit_output"), zero_emit
+        )
+        next_state = structure.map_structure(
+            partial(_carry, live), as_tensors(next_state, owner, "next_cell_state"), state
+        )
         emit_tas = structure.map_structure(lambda ta, e: ta.write(time, e), emit_tas, emit)
-        finished = tf.logical_or(finished, next_finished)
-        next_loop_state = next_loop_state if keeps_loop_state else loop_state
-        return time + 1, finished, next_input, next_state, emit_tas, next_loop_state
+        finished = tf.logical_or(finished, _finished(owner, next_finished, B))
+        if keeps_loop_state and next_loop_state is not None:
+            loop_state = next_loop_state
+        next_input = as_tensors(next_input, owner, "next_input")
+        return time + 1, finished, next_input, next_state, emit_tas, loop_state
 
-    start = (tf.constant(0), tf.cast(finished, tf.bool), next_input, state, emit_tas,
+    start = (tf.constant(0), finished, next_input, state, emit_tas,
              loop_state if keeps_loop_state else tf.constant(0))  # fmt: skip
     *_, state, emit_tas, loop_state = tf.while_loop(
         lambda time, finished, *_: tf.logical_not(tf.reduce_all(finished)), body, start
@@ -266,8 +311,21 @@ def raw_rnn(
     return emit_tas, state, loop_state if keeps_loop_state else None
 
 
-def _reverse_sequence(x: tf.Tensor, sequence_length: Any, time_axis: int) -> tf.Tensor:
-    """Reverse the first sequence_length[b] steps of each row b (all steps if None)."""
+def _finished(owner: str, finished: Any, batch: int | None) -> tf.Tensor:
+    """``loop_fn``'s ``finished`` checked: bools [B]."""
+    finished = as_tensor(finished, owner, "finished")
+    shape = shape_of(finished, owner, "finished")
+    validation.finished(owner, shape, finished.dtype == tf.bool, finished.dtype.name, batch)
+    return finished
+
+
+def _reverse_sequence(x: Any, sequence_length: Any, time_axis: int) -> Any:
+    """Reverse the first sequence_length[b] steps of each row b (all steps if None), in
+    every part of ``x`` (a tensor, or tensors nested for a user's cell)."""
+    return structure.map_structure(partial(_reverse_rows, sequence_length, time_axis), x)
+
+
+def _reverse_rows(sequence_length: Any, time_axis: int, x: tf.Tensor) -> tf.Tensor:
     if sequence_length is None:
         return tf.reverse(x, axis=[time_axis])
     lengths = tf.cast(as_tensor(sequence_length, "bidirectional_rnn", "sequence_length"), tf.int32)
@@ -366,9 +424,12 @@ def _zero_past(live: tf.Tensor, output: tf.Tensor) -> tf.Tensor:
 
 
 def _carry(live: tf.Tensor, new: tf.Tensor, old: tf.Tensor) -> tf.Tensor:
-    """A row past its length keeps its old state; a scalar state (a user's cell's, with no
-    rows) takes the new value, as TF1."""
-    return new if new.shape.rank == 0 else tf.where(_rows(live, new), new, old)
+    """A row past its length keeps its old state. A scalar state part (a user's cell's, with
+    no rows) takes the new value while any row is live, as TF1's graph loop, which stops at
+    the longest row (TF1's static_rnn too; its eager dynamic_rnn runs every step)."""
+    if new.shape.rank == 0:
+        return tf.where(tf.reduce_any(live), new, old)
+    return tf.where(_rows(live, new), new, old)
 
 
 def _check_lengths(

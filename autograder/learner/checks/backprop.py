@@ -10,6 +10,11 @@ import numpy as np
 
 from autograder.learner import drive
 from autograder.learner.checks import Check
+from autograder.learner.i18n import _
+
+
+def _must_return(function: str, result: str) -> str:
+    return _("{function} must return {result}.").format(function=function, result=result)
 
 
 def _run_step(rnn_step_backward, case: dict) -> dict:
@@ -17,7 +22,7 @@ def _run_step(rnn_step_backward, case: dict) -> dict:
         case["x"][:, 0], case["h0"], case["kernel"], case["bias"], case["d_outputs"][:, 0]
     )
     if not isinstance(result, tuple) or len(result) != 4:
-        raise TypeError("rnn_step_backward must return (d_x, d_h_prev, d_kernel, d_bias).")
+        raise TypeError(_must_return("rnn_step_backward", "(d_x, d_h_prev, d_kernel, d_bias)"))
     d_x, d_h_prev, d_kernel, d_bias = result
     return {"d_x": d_x, "d_h_prev": d_h_prev, "d_kernel": d_kernel, "d_bias": d_bias}
 
@@ -30,7 +35,7 @@ def _run_bptt(rnn_bptt, case: dict) -> dict:
     with drive.standing_in(rnn_bptt, "rnn_step_backward", rnn_step_backward):
         result = rnn_bptt(case["x"], case["h0"], case["kernel"], case["bias"], case["d_outputs"])
     if not isinstance(result, tuple) or len(result) != 4:
-        raise TypeError("rnn_bptt must return (d_x, d_h0, d_kernel, d_bias).")
+        raise TypeError(_must_return("rnn_bptt", "(d_x, d_h0, d_kernel, d_bias)"))
     d_x, d_h0, d_kernel, d_bias = result
     return {"d_x": d_x, "d_h0": d_h0, "d_kernel": d_kernel, "d_bias": d_bias}
 
@@ -45,7 +50,7 @@ def _run_lstm(lstm_step_backward, case: dict) -> dict:
     result = lstm_step_backward(*lstm_step_args(case))
     if not isinstance(result, tuple) or len(result) != 5:
         raise TypeError(
-            "lstm_step_backward must return (d_x, d_c_prev, d_h_prev, d_kernel, d_bias)."
+            _must_return("lstm_step_backward", "(d_x, d_c_prev, d_h_prev, d_kernel, d_bias)")
         )
     keys = ("d_x", "d_c_prev", "d_h_prev", "d_kernel", "d_bias")
     return dict(zip(keys, result, strict=True))

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from autograder.learner.cells import LSTMStateTuple
+from autograder.learner.i18n import _
 
 # The activations a case may name: None is the cell's default (tanh).
 ACTIVATIONS = {"default": None, "relu": lambda x: np.maximum(x, 0)}
@@ -17,8 +18,15 @@ ACTIVATIONS = {"default": None, "relu": lambda x: np.maximum(x, 0)}
 def pair(result: Any, what: str) -> tuple:
     """``result`` as ``(first, second)``, or a TypeError that says what was expected."""
     if not isinstance(result, tuple) or len(result) != 2:
-        kind = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
-        raise TypeError(f"{what} must return a pair (a tuple of two). Received: {kind}.")
+        if isinstance(result, tuple):
+            kind = _("a tuple of {count}").format(count=len(result))
+        else:
+            kind = type(result).__name__
+        raise TypeError(
+            _("{what} must return a pair (a tuple of two). Received: {kind}.").format(
+                what=what, kind=kind
+            )
+        )
     return result
 
 
