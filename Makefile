@@ -20,7 +20,7 @@ demo: $(STAMP)
 	@bash scripts/ci-setup.sh grading
 	$(PY) -m autograder demo
 
-# tests/test_book.py builds the book too (two to four minutes cold, seconds when cached).
+# tests/system/test_book.py builds the book too (two to four minutes cold, seconds when cached).
 test: system $(STAMP) $(HUB_PROXY) $(MATHJAX)
 	$(PY) -m pytest
 
@@ -37,7 +37,7 @@ lab: $(STAMP)
 	$(PY) scripts/lab.py
 
 # JupyterHub's proxy, configurable-http-proxy, from the npm registry into deploy/jupyterhub/
-# (tests/test_jupyterhub.py runs it); again only when package.json changes.
+# (tests/system/test_jupyterhub.py runs it); again only when package.json changes.
 $(HUB_PROXY): deploy/jupyterhub/package.json | system
 	npm install --prefix deploy/jupyterhub --no-audit --no-fund --no-package-lock --silent
 	@touch $(HUB_PROXY)
@@ -56,7 +56,7 @@ book: $(STAMP) $(MATHJAX)
 
 # The book's tests alone: builds it (cached) and checks links, figures, MathJax, search.
 book-check: $(STAMP) $(MATHJAX)
-	$(PY) -m pytest -q tests/test_book.py
+	$(PY) -m pytest -q tests/system/test_book.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -64,7 +64,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_np.py
 
-TF_TESTS := tests/test_tf_parity.py tests/test_tf_graph.py tests/test_tf_errors.py
+TF_TESTS := tests/rnnref/test_tf_parity.py tests/rnnref/test_tf_graph.py tests/rnnref/test_errors.py
 
 # rnnref.tf against Keras and TF1 on the CPU: default threads, then one thread.
 bench-tf: $(STAMP)
@@ -87,7 +87,7 @@ gpu-check: $(STAMP)
 
 # The program messages' catalogs: extract every marked message again (babel.cfg,
 # autograder/learner/babel.cfg) and merge them into the Chinese catalogs, new ones untranslated.
-# tests/test_i18n_messages.py fails while a catalog lacks a message or a translation.
+# tests/autograder/test_i18n.py fails while a catalog lacks a message or a translation.
 messages: $(STAMP)
 	@mkdir -p build
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output \

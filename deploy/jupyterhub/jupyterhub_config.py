@@ -14,7 +14,7 @@ two roles:
 
 Run as root (it starts servers as other users), from the environment the course is
 installed in:  ``jupyterhub -f deploy/jupyterhub/jupyterhub_config.py``. The instructors'
-README beside this file says how to set the machine up; tests/test_jupyterhub.py runs this
+README beside this file says how to set the machine up; tests/system/test_jupyterhub.py runs this
 file as it is, with its own ports, folders, accounts and a shared-password login.
 """
 

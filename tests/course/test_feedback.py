@@ -3,7 +3,7 @@ a hook for diagnoses, answers that write into their arguments named, one bug cos
 exercise, a self-check that fails what grading fails, and correct alternatives at full marks.
 
 Answers are the solutions with one piece of source replaced, run in-process and self-checked
-(judged by the self-judge process), as in ``test_course_mutations``.
+(judged by the self-judge process), as in ``tests/course/test_mutations.py``.
 """
 
 import csv

@@ -28,14 +28,14 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 from playwright.sync_api import sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_FLAGS
 
 import rnnref.np
 import rnnref.tf
+from tests.system.browser_support import CHROMIUM, CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.system
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "build" / "book"
 HTML = BOOK / "html"
 OUT = ROOT / "out" / "book"

@@ -44,17 +44,12 @@ from playwright.sync_api import Page, expect, sync_playwright
 from autograder import course, release
 from autograder.gradebook import sqlite_url
 from tests.autograder_support import autograder
+from tests.system.browser_support import CHROMIUM, CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.system
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "out" / "browser"
-CHROMIUM = Path("/usr/bin/chromium")
-# What this machine's Chromium needs headless as root, and nothing that reaches the network.
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 ASSIGNMENT, NOTEBOOK = "01_rnn_cell", "rnn_cell"
 LEARNER, QUESTION = "ada", "contract_question"  # the submission step 8 grades by hand
 # A learner's written answer to QUESTION, as they would type it.

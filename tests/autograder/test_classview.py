@@ -32,7 +32,7 @@ from autograder.cli import main
 from autograder.report import COLUMNS, LATE
 from tests.autograder_support import PILOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "report"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

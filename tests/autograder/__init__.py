@@ -1,0 +1,1 @@
+"""The grader: jail, screen, intake, wire, binding, class view, late work, diagnosis."""

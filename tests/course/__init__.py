@@ -1,0 +1,1 @@
+"""The course: its notebooks, checks, feedback, mutations, figures and written answers, graded."""
