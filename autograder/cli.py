@@ -63,18 +63,19 @@ def cmd_grade(args: argparse.Namespace) -> int:
     options = grading.Options(jobs=args.jobs, db_url=args.db, limits=_limits(args),
                               student=args.student, due=dict(map(late.parse_due, args.due)),
                               assignment=args.assignment, exercise=args.exercise,
-                              lang=args.lang)
+                              lang=args.lang, scheduler=args.scheduler)
     grader = grading.Grader(args.course, args.out, options)
     message = sandbox.warning(grader.level)
     if message:
         print(message, file=sys.stderr)
     outcome = grader.run(args.submissions)
+    where = (f"on the workers of {args.scheduler}" if args.scheduler
+             else f"with {args.jobs} kernels at a time")
     print()
     print(report.summary(outcome.results))
     print()
     print(f"graded {outcome.graded} notebooks ({outcome.reused} unchanged since the last run) "
-          f"in {outcome.seconds:.0f} s with {args.jobs} kernels at a time "
-          f"(sandbox: {outcome.level})")
+          f"in {outcome.seconds:.0f} s {where} (sandbox: {outcome.level})")
     if outcome.problems:
         print(f"{len(outcome.problems)} things could not be graded; see grades.csv:")
         for problem in outcome.problems:
@@ -179,6 +180,10 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--lang", choices=LANGUAGES,
                        help="the language of the reasons and feedback pages (default: each "
                        "notebook's edition, English or Chinese)")
+    grade.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="grade on the workers of this Dask scheduler (each needs the "
+                       "course at the same --course path, its Python and bubblewrap); "
+                       "--jobs is then the cluster's to decide")
     limits(grade, 120, 300)
     course_option(grade)
     grade.set_defaults(run=cmd_grade)

@@ -10,7 +10,7 @@ judge accepts, and the cell itself raised nothing. Otherwise it earns 0 and the 
 why in a learner's words. Code the screen flags keeps its points and carries a ``review``.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from autograder.course import Cell, Layout
@@ -78,6 +78,9 @@ class NotebookResult:
     late_penalty: float | None = None  # nbgrader's ``late_submission_penalty``
     versions: dict[str, str] = field(default_factory=dict)  # test cell -> its checks' version
     lang: str = "en"  # the language of the reasons (and of the feedback page)
+    # The autograded notebook (``outputs.autograded``), carried from where it was graded (a
+    # Dask worker, say) to the coordinator that writes it; never saved with the result.
+    autograded: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def points(self) -> float:
@@ -93,7 +96,8 @@ class NotebookResult:
         return sum(s.max_points for s in self.scores if s.points is None)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = asdict(replace(self, autograded=None))
+        del data["autograded"]
         data["scores"] = [asdict(s) for s in self.scores]
         return data
 

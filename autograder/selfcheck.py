@@ -7,23 +7,25 @@ files; the learner's code runs with resource limits, in a kernel of its own.
 """
 
 import asyncio
-import hashlib
 import os
-import shutil
-import tempfile
 import unicodedata
 from pathlib import Path
 
 import nbformat
-import numpy as np
 
 from autograder import course, registry, sandbox
-from autograder.execute import Runner
+from autograder.context import Jobs, RunContext
 from autograder.i18n import N_, _, using
 from autograder.learner.i18n import ENVIRONMENT, supported
-from autograder.notebook import Unreadable, prepare, read
-from autograder.scoring import NotebookResult, score_notebook, zero
+from autograder.notebook import Unreadable, read
+from autograder.pipeline import grade_notebook
+from autograder.scoring import NotebookResult, zero
+from autograder.submissions import Task
 from autograder.translation import edition
+
+# What names the learner in the result, and seeds the visible cases with no secret in it.
+LEARNER = "you"
+KEY = b"self-check"
 
 
 def _release_for(path: Path) -> nbformat.NotebookNode | None:
@@ -47,7 +49,6 @@ def check(
     exercises (``registry.grader_side_file``). The messages are in ``lang``; else in
     ``RNN_COURSE_LANG``; else in the notebook's edition (``translation.edition``).
     """
-    limits = limits or sandbox.Limits()
     assignment, name = path.resolve().parent.name, path.stem
     asked = lang or os.environ.get(ENVIRONMENT)  # else the notebook's edition, once read
     with using(supported(asked or "en")):
@@ -69,40 +70,20 @@ def check(
         except ValueError as error:
             raise SystemExit(_("Cannot check {path}: {error}.").format(path=path, error=error)
                              ) from None
-        prepared = prepare(nb, layout)
-
-    def make_cases(exercise: str, hidden: bool, grade_id: str, ordinal: int) -> list:
-        if hidden:
-            raise PermissionError(_("hidden tests run only when your instructor grades"))
-        refused = layout.cell(grade_id).refuses(exercise)
-        if refused:
-            raise LookupError(refused)
-        if exercise not in exercises:
-            raise LookupError(_("no exercise named {exercise}").format(exercise=repr(exercise)))
-        digest = hashlib.sha256(f"{assignment}/{name}/{grade_id}/{ordinal}".encode()).digest()
-        seed = int.from_bytes(digest[:8], "big")
-        return exercises[exercise].cases(np.random.default_rng(seed), False)
-
-    scratch = Path(tempfile.mkdtemp(prefix="autograder-check-"))
-    job = sandbox.Job(scratch / "job", 0, "none", lang=lang)
-    job.create()
+    # What makes this a self-check rather than grading: visible cases only, resource limits
+    # without a jail or a user of its own (no root needed), the installed package imported,
+    # no assignment files copied over the learner's.
+    context = RunContext(key=KEY, version="", sources={}, limits=limits or sandbox.Limits(),
+                         level="none", source_root=None, jobs=Jobs.make(library=False),
+                         hidden=False, lang=lang)
+    task = Task(LEARNER, assignment, name, path.resolve())
     try:
-        for extra in path.resolve().parent.iterdir():
-            if extra.is_file() and extra.suffix != ".ipynb":
-                shutil.copyfile(extra, job.work / extra.name)
-        with using(lang):  # the cells' errors and refusals, which reasons quote
-            runs = asyncio.run(
-                Runner(prepared.nb, job, limits, prepared.test_cells, make_cases).run())
+        return asyncio.run(grade_notebook(context, task, layout, exercises))
     except Exception as error:  # report, as grading would, rather than crash
-        result = zero(layout, "you",
-                      N_("the notebook could not be run: {error}").format(error=error), lang)
-    else:
-        with using(lang):
-            result = score_notebook(layout, prepared, runs, exercises, "you")
+        return zero(layout, LEARNER,
+                    N_("the notebook could not be run: {error}").format(error=error), lang)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    result.lang = lang
-    return result
+        context.jobs.remove()
 
 
 def render(result: NotebookResult) -> str:

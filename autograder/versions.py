@@ -1,7 +1,7 @@
 """Which version of its checks produced a cached result, and regrading one exercise.
 
-A result is reused while its notebook and everything grading it are unchanged (the grader's
-``_fingerprint``). The files that define exercises are left out of that fingerprint and
+A result is reused while its notebook and everything grading it are unchanged (the cache's
+``fingerprint``). The files that define exercises are left out of that fingerprint and
 versioned per exercise instead: an exercise's version hashes its two defining modules (the
 grader's half with its cases, reference and mistakes, and the learner's half with its
 driver; ``registry.definitions``), and a test cell's version hashes the versions of the

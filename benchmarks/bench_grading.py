@@ -9,15 +9,29 @@ release, so kernels both pass and fail. In one run, on the same machine and file
 3. per-notebook cost: one perfect notebook per assignment run bare with nbclient (kernel
    start to finish, the checks judged by their self-judge process) against the time our
    grader spends on the same notebook (read, sandbox, kernel, judging, gradebook) with
-   ``--jobs 1``.
+   ``--jobs 1``;
+4. Dask: ``grade --scheduler`` on a scheduler and 1, then 2, workers started here
+   (``dask worker --nthreads 1``), against the local ``--jobs`` row, and the scheduler's
+   overhead per notebook: the round trip of a task carrying each packed submission and
+   sending its notebook back, the part of a notebook's time that is
+   the cluster's rather than its kernel's;
+5. the coordinator's own serial work per notebook, whatever the number of workers: each
+   result recorded in a fresh gradebook, its autograded notebook and cache file written,
+   then ``grades.csv`` and the feedback pages for the class. One process does it for the
+   whole cluster, so it bounds a cluster's rate.
+
+``--dask-only`` runs rows 2, 4 and 5 alone.
 
 Usage: python benchmarks/bench_grading.py [--students 30] [--jobs 2] [--out build/bench]
+       [--dask-only]
 """
 
 import argparse
 import json
 import os
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -95,6 +109,126 @@ def ours(submitted: Path, out: Path, jobs: int) -> float:
     return time.perf_counter() - started
 
 
+def _echo(submission):  # a cluster.Submission; Dask is imported only for its rows
+    """A task that only sends the notebook back, about an autograded notebook's size: what it
+    costs is the scheduler's and the wire's."""
+    return submission.content
+
+
+class DaskProcesses:
+    """A ``dask scheduler`` and ``workers`` ``dask worker --nthreads 1`` on 127.0.0.1, as
+    processes (as a real cluster's are), each in a session of its own."""
+
+    def __init__(self, workers: int, logs: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.address = f"tcp://127.0.0.1:{port}"
+        dask = str(Path(sys.executable).parent / "dask")
+        variables = dict(env(), PYTHONPATH=str(ROOT))
+        logs.mkdir(parents=True, exist_ok=True)
+        commands = [["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]]
+        commands += [["worker", self.address, "--nthreads", "1", "--no-nanny", "--host",
+                      "127.0.0.1", "--no-dashboard"]] * workers
+        self.processes = [
+            subprocess.Popen([dask, *command], cwd=ROOT, env=variables,
+                             stdout=open(logs / f"{n}-{command[0]}.log", "w"),
+                             stderr=subprocess.STDOUT, start_new_session=True)
+            for n, command in enumerate(commands)
+        ]
+        from distributed import Client
+
+        with Client(self.address, timeout="60s") as client:
+            client.wait_for_workers(workers, timeout=120)
+
+    def overhead(self, submitted: Path) -> float:
+        """Seconds per notebook of the cluster's own work: each notebook's packed submission
+        sent to a worker by a task that does nothing, and its answer back."""
+        from distributed import Client, wait
+
+        from autograder.cluster import Submission
+        from autograder.submissions import discover
+
+        tasks, _ = discover(submitted, {a: course.notebooks(ROOT / "solutions", a)
+                                        for a in course.assignments(ROOT / "solutions")})
+        with Client(self.address, timeout="60s") as client:
+            started = time.perf_counter()
+            wait([client.submit(_echo, Submission.pack(t), pure=False) for t in tasks])
+            return (time.perf_counter() - started) / len(tasks)
+
+    def close(self) -> None:
+        for process in self.processes:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            process.wait()
+
+
+def on_dask(submitted: Path, out: Path, address: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "autograder", "grade", str(submitted), "--out",
+                    str(out), "--scheduler", address], check=True, capture_output=True,
+                   env=env(), cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def dask_rows(submitted: Path, out: Path, count: int, local: float) -> None:
+    """Row 4: 1 and 2 workers against the local run of ``local`` seconds."""
+    for workers in (1, 2):
+        cluster = DaskProcesses(workers, out / f"dask-{workers}-logs")
+        try:
+            seconds = on_dask(submitted, out / f"dask-{workers}", cluster.address)
+            overhead = cluster.overhead(submitted)
+        finally:
+            cluster.close()
+        print(f"grade --scheduler, {workers} worker{'s' if workers > 1 else ' '}:"
+              f"{seconds:7.1f} s  {count / seconds * 60:6.1f} notebooks/min  "
+              f"({local / seconds:.2f}x local); scheduler overhead "
+              f"{overhead * 1000:.0f} ms/notebook")
+
+
+def coordinator_cost(graded: Path, scratch: Path) -> tuple[float, float]:
+    """Seconds per notebook the coordinator spends on the results in ``graded`` (a finished
+    run's output) when they arrive again: (recording each one, writing the class's
+    ``grades.csv`` and feedback pages at the end)."""
+    from autograder import cache, outputs
+    from autograder.gradebook import Book, sqlite_url
+    from autograder.scoring import NotebookResult
+    from autograder.submissions import Task
+
+    results = [NotebookResult.from_json(json.loads(path.read_text()))
+               for path in sorted((graded / "results").glob("[!.]*/*/*.json"))]
+    for result in results:  # as it arrives from a worker, with its autograded notebook
+        result.autograded = nbformat.read(graded / "autograded" / result.student
+                                          / result.assignment / f"{result.notebook}.ipynb", 4)
+    scratch.mkdir(parents=True)
+    book = Book(sqlite_url(scratch / "gradebook.db"))
+    try:
+        layouts = {a: book.layouts(ROOT / "solutions", a) for a in {r.assignment for r in results}}
+        started = time.perf_counter()
+        for result in results:
+            book.record(result, layouts[result.assignment][result.notebook])
+            outputs.write_autograded(scratch, result)
+            cache.save(scratch, Task(result.student, result.assignment, result.notebook,
+                                     scratch), result)
+        recorded = time.perf_counter() - started
+    finally:
+        book.close()
+    started = time.perf_counter()
+    outputs.write_class(scratch, results, [], sqlite_url(scratch / "gradebook.db"),
+                        ROOT / "solutions")
+    return recorded / len(results), (time.perf_counter() - started) / len(results)
+
+
+def coordinator_row(out: Path) -> None:
+    """Row 5, from the local run's results."""
+    record, end = coordinator_cost(out / "ours", out / "coordinator")
+    print(f"coordinator, serial, per notebook: {record * 1000:.0f} ms to record a result "
+          f"(gradebook, autograded notebook, cache), {end * 1000:.1f} ms for grades.csv and "
+          "feedback at the end")
+
+
 def bare_nbclient(path: Path) -> float:
     """Seconds to execute ``path`` with nbclient in a fresh kernel, as nbgrader would."""
     from nbclient import NotebookClient
@@ -121,6 +255,8 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench_grading")
+    parser.add_argument("--dask-only", action="store_true",
+                        help="only the local --jobs row and the Dask rows")
     args = parser.parse_args()
     if args.out.exists():
         shutil.rmtree(args.out)
@@ -130,12 +266,21 @@ def main() -> None:
     print(f"class: {args.students} students x {len(names)} assignments = {count} notebooks "
           f"({os.cpu_count()} CPUs)")
 
+    if args.dask_only:
+        parallel = ours(submitted, args.out / "ours", args.jobs)
+        print(f"autograder grade --jobs {args.jobs}:   {parallel:7.1f} s  "
+              f"{count / parallel * 60:6.1f} notebooks/min")
+        dask_rows(submitted, args.out, count, parallel)
+        coordinator_row(args.out)
+        return
     serial = nbgrader_serial(args.out, submitted)
     print(f"nbgrader autograde, serial:    {serial:7.1f} s  "
           f"{count / serial * 60:6.1f} notebooks/min")
     parallel = ours(submitted, args.out / "ours", args.jobs)
     print(f"autograder grade --jobs {args.jobs}:   {parallel:7.1f} s  "
           f"{count / parallel * 60:6.1f} notebooks/min  ({serial / parallel:.2f}x nbgrader)")
+    dask_rows(submitted, args.out, count, parallel)
+    coordinator_row(args.out)
 
     sample = args.out / "sample"
     for name in names:
