@@ -28,7 +28,7 @@ def _limits(args: argparse.Namespace) -> sandbox.Limits:
 def cmd_release(args: argparse.Namespace) -> int:
     from autograder import release
 
-    for lang in args.lang or release.FOLDERS:
+    for lang in args.lang or release.editions(args.course):
         out = args.course / release.FOLDERS[lang]
         for name in release.release(args.course, lang):
             print(f"released {name} ({lang}): {args.course / 'solutions' / name} -> {out / name}")
@@ -140,8 +140,9 @@ def parser() -> argparse.ArgumentParser:
         "release", help="regenerate the learners' notebooks from solutions/ (nbgrader "
         "generate_assignment): course/ in English and course-zh/ in Chinese")
     release.add_argument("--lang", action="append", choices=["en", "zh"],
-                         help="release this edition only (default: both, so one command "
-                         "keeps both fresh); may be repeated")
+                         help="release this edition only (default: English and every "
+                         "language the course has translations of in i18n/, so one command "
+                         "keeps them all fresh); may be repeated")
     course_option(release)
     release.set_defaults(run=cmd_release)
 

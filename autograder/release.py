@@ -83,6 +83,13 @@ def source_tree(solutions: Path, lang: str, scratch: Path, i18n: Path) -> Path:
     return tree
 
 
+def editions(root: Path) -> list[str]:
+    """The editions ``root`` has: English, and each language with translations in
+    ``root/i18n/<lang>/`` (a course of one's own, with none, releases English only)."""
+    return [lang for lang in FOLDERS
+            if lang == translation.SOURCE_LANGUAGE or (root / "i18n" / lang).is_dir()]
+
+
 def release(root: Path, lang: str) -> list[str]:
     """Generate every assignment of ``root/solutions`` into ``lang``'s edition folder
     (``root/course`` or ``root/course-zh``), translated with ``root/i18n``; the assignments
