@@ -21,8 +21,13 @@ def fingerprint(context: RunContext, task: Task) -> str:
     """The grader's code, the assignment's source, the key, the limits, the language of the
     reasons and the notebook."""
     digest = hashlib.sha256()
-    for part in (context.version, context.sources[task.assignment], context.key.decode(),
-                 repr(context.limits), str(context.lang)):
+    for part in (
+        context.version,
+        context.sources[task.assignment],
+        context.key.decode(),
+        repr(context.limits),
+        str(context.lang),
+    ):
         digest.update(part.encode() + b"\0")
     digest.update(task.path.read_bytes() if task.path.is_file() else b"<missing>")
     return digest.hexdigest()
@@ -41,13 +46,15 @@ def load(out: Path, task: Task) -> NotebookResult | None:
         return None
 
 
-def current(out: Path, context: RunContext, task: Task, layout: Layout
-            ) -> NotebookResult | None:
+def current(out: Path, context: RunContext, task: Task, layout: Layout) -> NotebookResult | None:
     """The saved result for ``task`` when it is still valid: its fingerprint matches, and
     each of its test cells was judged by the checks as they are now."""
     previous = load(out, task)
-    if (previous is not None and previous.fingerprint == fingerprint(context, task)
-            and previous.versions == context.versions[task.assignment].cells(layout)):
+    if (
+        previous is not None
+        and previous.fingerprint == fingerprint(context, task)
+        and previous.versions == context.versions[task.assignment].cells(layout)
+    ):
         return previous
     return None
 

@@ -81,8 +81,10 @@ def read(out: Path) -> Class:
     """``out/grades.csv`` gathered per assignment, exercise and mistake."""
     path = out / "grades.csv"
     if not path.is_file():
-        raise FileNotFoundError(f"No grades.csv in {out}: run python -m autograder grade "
-                                f"SUBMISSIONS --out {out} first, then report on the same folder.")
+        raise FileNotFoundError(
+            f"No grades.csv in {out}: run python -m autograder grade "
+            f"SUBMISSIONS --out {out} first, then report on the same folder."
+        )
     view = Class()
     with open(path, newline="", encoding="utf-8") as file:
         for row in csv.DictReader(file):
@@ -114,8 +116,13 @@ def _histogram(path: Path, assignment: str, totals: dict[str, list[float]]) -> N
     points = [got for got, _ in totals.values()]
     most = max(out_of for _, out_of in totals.values())
     figure, axes = plt.subplots(figsize=(6, 2.6), dpi=100)
-    axes.hist(points, bins=min(20, max(int(most), 1)), range=(0, max(most, 1)),
-              color="#3465a4", edgecolor="white")
+    axes.hist(
+        points,
+        bins=min(20, max(int(most), 1)),
+        range=(0, max(most, 1)),
+        color="#3465a4",
+        edgecolor="white",
+    )
     axes.set_xlabel(f"points (of {most:g})")
     axes.set_ylabel("students")
     axes.set_title(assignment)
@@ -129,8 +136,9 @@ def _table(header: list[str], rows: list[list[str]], classes: list[str] | None =
     classes = classes or [""] * len(header)
     head = "".join(f"<th>{h}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(f'<td class="{c}">{cell}</td>'
-                         for c, cell in zip(classes, row, strict=True)) + "</tr>"
+        "<tr>"
+        + "".join(f'<td class="{c}">{cell}</td>' for c, cell in zip(classes, row, strict=True))
+        + "</tr>"
         for row in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
@@ -143,49 +151,108 @@ def _percent(value: float) -> str:
 def page(view: Class, images: dict[str, str], top: int = 10) -> str:
     """The report as HTML; every learner-controlled text escaped."""
     e = escape
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">',
-             "<title>Class report</title>", f"<style>{_STYLE}</style></head><body>",
-             "<h1>Class report</h1>"]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">',
+        "<title>Class report</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        "<h1>Class report</h1>",
+    ]
     for assignment, totals in sorted(view.totals.items()):
         points = [got for got, _ in totals.values()]
         parts.append(f"<h2>{e(assignment)}</h2>")
-        parts.append(f"<p>{len(points)} students; mean {statistics.mean(points):.1f}, median "
-                     f"{statistics.median(points):g} points.</p>")
-        parts.append(f'<img src="{e(images[assignment])}" alt="score distribution of '
-                     f'{e(assignment)}">')
+        parts.append(
+            f"<p>{len(points)} students; mean {statistics.mean(points):.1f}, median "
+            f"{statistics.median(points):g} points.</p>"
+        )
+        parts.append(
+            f'<img src="{e(images[assignment])}" alt="score distribution of {e(assignment)}">'
+        )
         exercises = [x for x in view.exercises.values() if x.assignment == assignment]
         parts.append("<h3>Pass rate per exercise</h3>")
-        parts.append(_table(
-            ["notebook", "exercise", "passed", "pass rate"],
-            [[e(x.notebook), e(x.grade_id), f"{x.passed}/{x.graded}",
-              f'<span class="{"low" if x.pass_rate < 0.5 else ""}">{_percent(x.pass_rate)}'
-              "</span>"] for x in exercises],
-            ["", "", "num", "num"]))
+        parts.append(
+            _table(
+                ["notebook", "exercise", "passed", "pass rate"],
+                [
+                    [
+                        e(x.notebook),
+                        e(x.grade_id),
+                        f"{x.passed}/{x.graded}",
+                        f'<span class="{"low" if x.pass_rate < 0.5 else ""}">'
+                        f"{_percent(x.pass_rate)}</span>",
+                    ]
+                    for x in exercises
+                ],
+                ["", "", "num", "num"],
+            )
+        )
         common = [(k, n) for k, n in view.mistakes.most_common() if k[0] == assignment][:top]
         parts.append("<h3>Most common mistakes</h3>")
-        parts.append(_table(["exercise", "mistake", "students"],
-                            [[e(k[1]), e(k[2]), str(n)] for k, n in common],
-                            ["", "text", "num"]) if common else "<p>None.</p>")
+        parts.append(
+            _table(
+                ["exercise", "mistake", "students"],
+                [[e(k[1]), e(k[2]), str(n)] for k, n in common],
+                ["", "text", "num"],
+            )
+            if common
+            else "<p>None.</p>"
+        )
     parts.append("<h2>Late submissions</h2>")
-    parts.append(_table(["student", "assignment", "notebook", "points", "what"],
-                        [[e(r["student"]), e(r["assignment"]), e(r["notebook"]),
-                          e(r["points"]), e(r["reason"])] for r in view.late],
-                        ["", "", "", "num", ""]) if view.late else "<p>None.</p>")
+    parts.append(
+        _table(
+            ["student", "assignment", "notebook", "points", "what"],
+            [
+                [
+                    e(r["student"]),
+                    e(r["assignment"]),
+                    e(r["notebook"]),
+                    e(r["points"]),
+                    e(r["reason"]),
+                ]
+                for r in view.late
+            ],
+            ["", "", "", "num", ""],
+        )
+        if view.late
+        else "<p>None.</p>"
+    )
     parts.append("<h2>Flagged for review</h2>")
-    parts.append(_table(["student", "assignment", "exercise", "why"],
-                        [[e(r["student"]), e(r["assignment"]), e(r["exercise"]),
-                          e(r["review"])] for r in view.review],
-                        ["", "", "", "text"]) if view.review else "<p>None.</p>")
+    parts.append(
+        _table(
+            ["student", "assignment", "exercise", "why"],
+            [
+                [e(r["student"]), e(r["assignment"]), e(r["exercise"]), e(r["review"])]
+                for r in view.review
+            ],
+            ["", "", "", "text"],
+        )
+        if view.review
+        else "<p>None.</p>"
+    )
     parts.append("<h2>Similar answers</h2>")
-    parts.append(f"<p>Pairs whose answers overlap by {_percent(similarity.THRESHOLD)} or "
-                 "more beyond the solution and the release, for you to read: similarity is "
-                 "not proof, and no points were taken.</p>")
-    parts.append(_table(["assignment", "notebook", "students", "overlap"],
-                        [[e(p.assignment), e(p.notebook), f"{e(p.first)} and {e(p.second)}",
-                          f"{_percent(p.first_share)} / {_percent(p.second_share)}"]
-                         for p in view.pairs],
-                        ["", "", "", "num"]) if view.pairs else "<p>None.</p>")
+    parts.append(
+        f"<p>Pairs whose answers overlap by {_percent(similarity.THRESHOLD)} or "
+        "more beyond the solution and the release, for you to read: similarity is "
+        "not proof, and no points were taken.</p>"
+    )
+    parts.append(
+        _table(
+            ["assignment", "notebook", "students", "overlap"],
+            [
+                [
+                    e(p.assignment),
+                    e(p.notebook),
+                    f"{e(p.first)} and {e(p.second)}",
+                    f"{_percent(p.first_share)} / {_percent(p.second_share)}",
+                ]
+                for p in view.pairs
+            ],
+            ["", "", "", "num"],
+        )
+        if view.pairs
+        else "<p>None.</p>"
+    )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -195,16 +262,22 @@ def summary(view: Class, top: int = 5) -> str:
     lines = []
     for assignment, totals in sorted(view.totals.items()):
         points = [got for got, _ in totals.values()]
-        lines.append(f"{assignment}: {len(points)} students, mean "
-                     f"{statistics.mean(points):.1f}, median {statistics.median(points):g}")
+        lines.append(
+            f"{assignment}: {len(points)} students, mean "
+            f"{statistics.mean(points):.1f}, median {statistics.median(points):g}"
+        )
         for x in (x for x in view.exercises.values() if x.assignment == assignment):
-            lines.append(f"  {x.notebook}/{x.grade_id}: {_percent(x.pass_rate)} passed "
-                         f"({x.passed}/{x.graded})")
+            lines.append(
+                f"  {x.notebook}/{x.grade_id}: {_percent(x.pass_rate)} passed "
+                f"({x.passed}/{x.graded})"
+            )
         common = [(k, n) for k, n in view.mistakes.most_common() if k[0] == assignment][:top]
         for (_, exercise, text), count in common:
             lines.append(f"  {count} x {exercise}: {text}")
-    lines.append(f"late: {len(view.late)}; flagged for review: {len(view.review)}; "
-                 f"similar pairs: {len(view.pairs)}")
+    lines.append(
+        f"late: {len(view.late)}; flagged for review: {len(view.review)}; "
+        f"similar pairs: {len(view.pairs)}"
+    )
     return report.clean("\n".join(lines), newlines=True)
 
 

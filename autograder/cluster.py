@@ -71,8 +71,7 @@ class Submission:
                 break
             files.append((str(relative), path.read_bytes()))
         content = task.path.read_bytes() if task.path.is_file() else None
-        return cls(task.student, task.assignment, task.notebook, content, tuple(files),
-                   overflow)
+        return cls(task.student, task.assignment, task.notebook, content, tuple(files), overflow)
 
     def unpack(self, folder: Path) -> Task:
         """The submission written into ``folder``; the task that grades it from there."""
@@ -100,8 +99,9 @@ def _worker() -> tuple[str, Jobs]:
 
 
 @functools.cache
-def _exercises(assignment_folder: Path, version: str, checks: tuple[tuple[str, str], ...]
-               ) -> dict[str, Exercise]:
+def _exercises(
+    assignment_folder: Path, version: str, checks: tuple[tuple[str, str], ...]
+) -> dict[str, Exercise]:
     """An assignment's exercises, loaded once per worker, source ``version`` and exercise
     versions (``checks``: each exercise's name and version)."""
     return registry.exercises(assignment_folder)
@@ -111,9 +111,11 @@ def grade_remotely(plain: dict, submission: Submission, layout: Layout) -> Noteb
     """Run on a worker: grade ``submission`` under the coordinator's context (``plain``)."""
     level, jobs = _worker()
     context = RunContext.on_worker(plain, level, jobs)
-    exercises = _exercises(context.source_root / submission.assignment,
-                           context.sources[submission.assignment],
-                           tuple(sorted(context.versions[submission.assignment].exercise.items())))
+    exercises = _exercises(
+        context.source_root / submission.assignment,
+        context.sources[submission.assignment],
+        tuple(sorted(context.versions[submission.assignment].exercise.items())),
+    )
     with tempfile.TemporaryDirectory(prefix="autograder-submission-") as scratch:
         task = submission.unpack(Path(scratch))
         return asyncio.run(grade_or_report(context, task, layout, exercises))
@@ -126,22 +128,27 @@ class Cluster:
         try:
             self.client = Client(address, timeout="30s")
         except OSError as error:
-            raise ValueError(f"Cannot reach the Dask scheduler at {address}: {error}. Start "
-                             "it (dask scheduler) and its workers first.") from None
+            raise ValueError(
+                f"Cannot reach the Dask scheduler at {address}: {error}. Start "
+                "it (dask scheduler) and its workers first."
+            ) from None
 
     def probe(self) -> str:
         """The weakest sandbox level among the workers (each probes its own machine)."""
         levels = self.client.run(sandbox.probe)
         if not levels:
-            raise ValueError(f"The Dask scheduler at {self.client.scheduler.address} has no "
-                             "workers: start some (dask worker ADDRESS --nthreads 1).")
+            raise ValueError(
+                f"The Dask scheduler at {self.client.scheduler.address} has no "
+                "workers: start some (dask worker ADDRESS --nthreads 1)."
+            )
         return min(levels.values(), key=LEVELS.index)
 
     def jobs(self) -> None:
         """Kernels run on the workers, in jobs of their own."""
 
-    def grade(self, context: RunContext, todo: list[Task], layouts: Layouts,
-              record: Record) -> None:
+    def grade(
+        self, context: RunContext, todo: list[Task], layouts: Layouts, record: Record
+    ) -> None:
         """One task per notebook, the results recorded as they complete. Only a window of
         tasks is out at a time (twice the cluster's threads, as it grows or shrinks), so the
         coordinator never holds a whole class's submissions in memory. A task that fails (a
@@ -150,8 +157,11 @@ class Cluster:
         # Sent to every worker once, not with each task (a list: scatter reads a dict's keys
         # as names).
         plain = self.client.scatter([context.plain()], broadcast=True)[0]
-        shared = {(a, n): self.client.scatter([layout], broadcast=True)[0]
-                  for a, notebooks in layouts.items() for n, layout in notebooks.items()}
+        shared = {
+            (a, n): self.client.scatter([layout], broadcast=True)[0]
+            for a, notebooks in layouts.items()
+            for n, layout in notebooks.items()
+        }
         waiting = iter(todo)
         out: dict = {}
         running = as_completed()
@@ -163,9 +173,12 @@ class Cluster:
                 if task is None:
                     return
                 future = self.client.submit(
-                    grade_remotely, plain, Submission.pack(task),
+                    grade_remotely,
+                    plain,
+                    Submission.pack(task),
                     shared[task.assignment, task.notebook],
-                    key=f"grade-notebook-{uuid.uuid4().hex}")
+                    key=f"grade-notebook-{uuid.uuid4().hex}",
+                )
                 out[future] = task
                 running.add(future)
 
@@ -176,10 +189,12 @@ class Cluster:
                 result = future.result()
             except Exception as error:
                 self.client.cancel(list(out))
-                raise Stopped(f"a Dask worker could not grade {task.student}/"
-                              f"{task.assignment}/{task.notebook}.ipynb, so the run stopped "
-                              f"(what was graded is kept; run grade again to resume): "
-                              f"{error!r}") from error
+                raise Stopped(
+                    f"a Dask worker could not grade {task.student}/"
+                    f"{task.assignment}/{task.notebook}.ipynb, so the run stopped "
+                    f"(what was graded is kept; run grade again to resume): "
+                    f"{error!r}"
+                ) from error
             record(task, result)
             top_up()
 

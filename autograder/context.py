@@ -40,18 +40,28 @@ def grader_version(versioned: frozenset[Path] = frozenset()) -> str:
     ``versioned`` files (exercise definitions, versioned per exercise by ``versions``).
     Hashed once per process and set of files: a long-running Dask worker keeps running the
     code it loaded, whatever is later written over its files."""
-    files = [p for folder in autograder.__path__ for p in Path(folder).rglob("*.py")
-             if p.resolve() not in versioned]
+    files = [
+        p
+        for folder in autograder.__path__
+        for p in Path(folder).rglob("*.py")
+        if p.resolve() not in versioned
+    ]
     return hash_files(files)
 
 
-def source_version(source_root: Path, assignment: str,
-                   versioned: frozenset[Path] = frozenset()) -> str:
+def source_version(
+    source_root: Path, assignment: str, versioned: frozenset[Path] = frozenset()
+) -> str:
     """A hash of an assignment's source (its notebooks, hidden tests included, and files
     but the ``versioned`` ones): a change to it regrades the assignment."""
-    return hash_files([p for p in course.assignment_files(source_root, assignment)
-                       if p.resolve() not in versioned]
-                      + list((source_root / assignment).glob("*.ipynb")))
+    return hash_files(
+        [
+            p
+            for p in course.assignment_files(source_root, assignment)
+            if p.resolve() not in versioned
+        ]
+        + list((source_root / assignment).glob("*.ipynb"))
+    )
 
 
 def read_key(out: Path) -> bytes:
@@ -101,8 +111,9 @@ class Jobs:
     def new(self, level: str, lang: str) -> sandbox.Job:
         """The next job's folders, not yet created; its kernel's messages in ``lang``."""
         number = next(self._numbers)
-        return sandbox.Job(self.root / f"job-{number}", self.uid_base + number, level,
-                           self.library, lang)
+        return sandbox.Job(
+            self.root / f"job-{number}", self.uid_base + number, level, self.library, lang
+        )
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -129,29 +140,58 @@ class RunContext:
     lang: str | None = None
 
     @classmethod
-    def for_class(cls, key: bytes, source_root: Path, assignments: list[str],
-                  limits: sandbox.Limits, level: str, jobs: Jobs | None,
-                  lang: str | None = None) -> "RunContext":
+    def for_class(
+        cls,
+        key: bytes,
+        source_root: Path,
+        assignments: list[str],
+        limits: sandbox.Limits,
+        level: str,
+        jobs: Jobs | None,
+        lang: str | None = None,
+    ) -> "RunContext":
         """The context that grades ``assignments`` of the course at ``source_root``: the
         exercise definitions versioned per exercise, everything else in the grader's and
         the assignments' versions."""
         exercise_versions = {a: Versions(source_root / a) for a in assignments}
         versioned = frozenset(p for v in exercise_versions.values() for p in v.files)
-        return cls(key, grader_version(versioned),
-                   {a: source_version(source_root, a, versioned) for a in assignments},
-                   limits, level, source_root, jobs, versions=exercise_versions, lang=lang)
+        return cls(
+            key,
+            grader_version(versioned),
+            {a: source_version(source_root, a, versioned) for a in assignments},
+            limits,
+            level,
+            source_root,
+            jobs,
+            versions=exercise_versions,
+            lang=lang,
+        )
 
     def seed(self, task: Task, grade_id: str, exercise: str, hidden: bool, ordinal: int) -> int:
         """The seed of one request's cases: from the key and the notebook's identity only, so
         regrading, on this machine or any worker, gives the same cases."""
-        return derive_seed(self.key, task.student, task.assignment, task.notebook, grade_id,
-                           exercise, hidden, ordinal)
+        return derive_seed(
+            self.key,
+            task.student,
+            task.assignment,
+            task.notebook,
+            grade_id,
+            exercise,
+            hidden,
+            ordinal,
+        )
 
     def plain(self) -> dict:
         """What a worker needs to rebuild this context (``on_worker``): plain data only."""
-        return {"key": self.key, "version": self.version, "sources": dict(self.sources),
-                "exercises": {a: dict(v.exercise) for a, v in self.versions.items()},
-                "limits": self.limits, "source_root": str(self.source_root), "lang": self.lang}
+        return {
+            "key": self.key,
+            "version": self.version,
+            "sources": dict(self.sources),
+            "exercises": {a: dict(v.exercise) for a, v in self.versions.items()},
+            "limits": self.limits,
+            "source_root": str(self.source_root),
+            "lang": self.lang,
+        }
 
     @classmethod
     def on_worker(cls, plain: dict, level: str, jobs: Jobs) -> "RunContext":
@@ -159,16 +199,29 @@ class RunContext:
         with its sandbox level and jobs. Raises ``RuntimeError`` when this machine's grader
         or course differs from the coordinator's: its grades would not be the run's."""
         source_root = Path(plain["source_root"])
-        mine = cls.for_class(plain["key"], source_root, list(plain["sources"]),
-                             plain["limits"], level, jobs, plain["lang"])
+        mine = cls.for_class(
+            plain["key"],
+            source_root,
+            list(plain["sources"]),
+            plain["limits"],
+            level,
+            jobs,
+            plain["lang"],
+        )
         if mine.version != plain["version"]:
-            raise RuntimeError("this worker's autograder differs from the coordinator's; "
-                               "install the same course checkout on every worker")
+            raise RuntimeError(
+                "this worker's autograder differs from the coordinator's; "
+                "install the same course checkout on every worker"
+            )
         for assignment, version in plain["sources"].items():
-            if (mine.sources[assignment] != version
-                    or mine.versions[assignment].exercise != plain["exercises"][assignment]):
-                raise RuntimeError(f"this worker's {source_root / assignment} or its "
-                                   "exercises differ from the coordinator's (or are missing); "
-                                   "every worker needs the course at the path given with "
-                                   "--course")
+            if (
+                mine.sources[assignment] != version
+                or mine.versions[assignment].exercise != plain["exercises"][assignment]
+            ):
+                raise RuntimeError(
+                    f"this worker's {source_root / assignment} or its "
+                    "exercises differ from the coordinator's (or are missing); "
+                    "every worker needs the course at the path given with "
+                    "--course"
+                )
         return mine

@@ -105,9 +105,7 @@ def assignments(source_root: Path) -> list[str]:
     """The assignments in ``source_root`` (folders holding at least one notebook), sorted."""
     if not source_root.is_dir():
         return []
-    return sorted(
-        p.name for p in source_root.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))
-    )
+    return sorted(p.name for p in source_root.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
 def notebooks(source_root: Path, assignment: str) -> list[str]:
@@ -245,8 +243,12 @@ def layouts_from_gradebook(
     """Generate ``assignment`` into ``gradebook`` with nbgrader and read back every notebook."""
     with tempfile.TemporaryDirectory(prefix="autograder-release-") as scratch:
         release_root = Path(scratch) / "release"
-        generate(source_root, release_root, assignment, str(gradebook.engine.url.render_as_string(
-            hide_password=False)))
+        generate(
+            source_root,
+            release_root,
+            assignment,
+            str(gradebook.engine.url.render_as_string(hide_password=False)),
+        )
         result = {}
         for name in notebooks(source_root, assignment):
             release = nbformat.read(release_root / assignment / f"{name}.ipynb", as_version=4)
@@ -271,7 +273,10 @@ def assignment_files(source_root: Path, assignment: str) -> list[Path]:
     which nbgrader copies over a submission's own before grading."""
     folder = source_root / assignment
     return sorted(
-        p for p in folder.rglob("*")
-        if p.is_file() and p.suffix != ".ipynb" and "__pycache__" not in p.parts
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix != ".ipynb"
+        and "__pycache__" not in p.parts
         and ".ipynb_checkpoints" not in p.parts
     )

@@ -39,17 +39,26 @@ except ImportError as error:
 
 
 def _answers(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")
-            and not c.metadata.get("nbgrader", {}).get("grade")]
+    return [
+        c
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+        and not c.metadata.get("nbgrader", {}).get("grade")
+    ]
 
 
 def _tests(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
-            and not c.metadata.get("nbgrader", {}).get("solution")]
+    return [
+        c
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+        and not c.metadata.get("nbgrader", {}).get("solution")
+    ]
 
 
-def _typical(solution: nbformat.NotebookNode, release: nbformat.NotebookNode,
-             mistakes: dict[str, list]) -> nbformat.NotebookNode:
+def _typical(
+    solution: nbformat.NotebookNode, release: nbformat.NotebookNode, mistakes: dict[str, list]
+) -> nbformat.NotebookNode:
     nb = nbformat.from_dict(solution)
     blanks = {c.metadata.nbgrader["grade_id"]: c.source for c in _answers(release)}
     by_id = {c.metadata.nbgrader["grade_id"]: c for c in _answers(nb)}
@@ -73,8 +82,9 @@ def _typical(solution: nbformat.NotebookNode, release: nbformat.NotebookNode,
     return nb
 
 
-def _hostile(solution: nbformat.NotebookNode, source_file: Path, loop: bool
-             ) -> nbformat.NotebookNode:
+def _hostile(
+    solution: nbformat.NotebookNode, source_file: Path, loop: bool
+) -> nbformat.NotebookNode:
     nb = nbformat.from_dict(solution)
     answers = _answers(nb)
     if not answers:
@@ -132,8 +142,10 @@ def main(root: Path, out: Path, jobs: int = 2) -> int:
         course.generate(source_root, release_root, name)
     submitted = out / "submitted"
     make_class(root, release_root, submitted)
-    print(f"2. A class of four in {submitted}: perfect (the solutions), blank (the release), "
-          "typical (typical mistakes), hostile (attacks the grader).")
+    print(
+        f"2. A class of four in {submitted}: perfect (the solutions), blank (the release), "
+        "typical (typical mistakes), hostile (attacks the grader)."
+    )
     level = sandbox.probe()
     warning = sandbox.warning(level)
     if warning:
@@ -145,18 +157,26 @@ def main(root: Path, out: Path, jobs: int = 2) -> int:
     print(report.summary(outcome.results))
     print()
     for student in ("typical", "hostile"):
-        failed = [(r, s) for r in outcome.results if r.student == student
-                  for s in r.scores if not s.passed][:3]
+        failed = [
+            (r, s)
+            for r in outcome.results
+            if r.student == student
+            for s in r.scores
+            if not s.passed
+        ][:3]
         if failed:
             print(f"Why {student} lost points (first {len(failed)}):")
             for result, score in failed:
-                lines = [line for line in score.reason.splitlines()
-                         if not line.startswith("note:")] or [""]
+                lines = [
+                    line for line in score.reason.splitlines() if not line.startswith("note:")
+                ] or [""]
                 print(f"  {result.assignment}/{score.grade_id}: {lines[-1][:150]}")
     print()
     print(f"Graded {len(outcome.results)} notebooks in {time.monotonic() - started:.0f} s.")
     print(f"grades.csv: {outcome.csv}")
     print(f"feedback:   {outcome.feedback}/<student>/<assignment>.html")
-    print(f"gradebook:  {outcome.out / 'gradebook.db'} (nbgrader's; `nbgrader formgrader` "
-          f"in {outcome.out} shows it)")
+    print(
+        f"gradebook:  {outcome.out / 'gradebook.db'} (nbgrader's; `nbgrader formgrader` "
+        f"in {outcome.out} shows it)"
+    )
     return 0

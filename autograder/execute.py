@@ -111,13 +111,20 @@ class _Client(NotebookClient):
     def process_message(self, msg: dict, cell: Any, cell_index: int) -> Any:
         content = msg.get("content") or {}
         data = content.get("data") if isinstance(content, dict) else None
-        size = len(json.dumps(content, default=str)) if msg.get("msg_type") not in (
-            "status",
-            "execute_input",
-        ) else 0
-        if msg.get("msg_type") in ("display_data", "update_display_data") and isinstance(
-            data, dict
-        ) and MIME in data:
+        size = (
+            len(json.dumps(content, default=str))
+            if msg.get("msg_type")
+            not in (
+                "status",
+                "execute_input",
+            )
+            else 0
+        )
+        if (
+            msg.get("msg_type") in ("display_data", "update_display_data")
+            and isinstance(data, dict)
+            and MIME in data
+        ):
             self.runner.count_output(size, store=False)
             if not self.runner.runaway:
                 self.runner.on_channel(data[MIME], cell_index, size)
@@ -125,14 +132,16 @@ class _Client(NotebookClient):
         kept = self.runner.count_output(size)
         # Past the cap the cell's error and its end still count: they decide its status.
         ends = msg.get("msg_type") == "error" or (
-            msg.get("msg_type") == "status" and content.get("execution_state") == "idle")
+            msg.get("msg_type") == "status" and content.get("execution_state") == "idle"
+        )
         if kept or ends:
             return super().process_message(msg, cell, cell_index)
         if not self.runner.runaway and not self.runner.truncated:
             self.runner.truncated = True
             note = "\n[autograder: the rest of the output is not kept]\n"
             cell.setdefault("outputs", []).append(
-                nbformat.v4.new_output("stream", name="stdout", text=note))
+                nbformat.v4.new_output("stream", name="stdout", text=note)
+            )
         return None
 
 
@@ -202,8 +211,12 @@ class Runner:
             if request_id in self.pending or malformed:
                 return
             if cell_index not in self.test_cells:
-                self._answer(request_id, wire.RemoteError(
-                    "Refused", _("While grading, checks run only in the notebook's test cells.")))
+                self._answer(
+                    request_id,
+                    wire.RemoteError(
+                        "Refused", _("While grading, checks run only in the notebook's test cells.")
+                    ),
+                )
                 return
             request = Request(exercise, hidden)
             self.pending[request_id] = request
@@ -233,8 +246,9 @@ class Runner:
         (``store`` is False for channel messages, which are never stored)."""
         self.printed += size
         if self.printed > self.limits.output_mb * 2**20:
-            self.stop_runaway(_("the cell printed more than {limit:g} MB").format(
-                limit=self.limits.output_mb))
+            self.stop_runaway(
+                _("the cell printed more than {limit:g} MB").format(limit=self.limits.output_mb)
+            )
         if self.runaway or not store:
             return False
         self.stored += size
@@ -272,8 +286,15 @@ class Runner:
         await self.client.async_start_new_kernel_client()
         kc = self.client.kc
         self.disconnected = False
-        self.watching = [asyncio.ensure_future(self._watch(channel.socket)) for channel in (
-            kc.iopub_channel, kc.shell_channel, kc.control_channel, kc.stdin_channel)]
+        self.watching = [
+            asyncio.ensure_future(self._watch(channel.socket))
+            for channel in (
+                kc.iopub_channel,
+                kc.shell_channel,
+                kc.control_channel,
+                kc.stdin_channel,
+            )
+        ]
 
     async def _watch(self, socket: zmq.Socket) -> None:
         """Stop the kernel as a runaway when libzmq drops its connection to ``socket`` while
@@ -285,10 +306,12 @@ class Runner:
             await asyncio.sleep(0.5)  # a kernel that died closes its sockets too
             km = self.client.km if self.client else None
             if km is not None and await km.is_alive():
-                self.stop_runaway(_(
-                    "the cell printed more than {limit:g} MB in one message, which was "
-                    "dropped unread"
-                ).format(limit=self.limits.output_mb))
+                self.stop_runaway(
+                    _(
+                        "the cell printed more than {limit:g} MB in one message, which was "
+                        "dropped unread"
+                    ).format(limit=self.limits.output_mb)
+                )
         finally:
             with contextlib.suppress(zmq.ZMQError):  # the socket may be closed already
                 socket.disable_monitor()
@@ -337,7 +360,8 @@ class Runner:
             if self._out_of_time():
                 return "timeout", self._notebook_time()
             return "timeout", _("the cell ran for more than {limit:g} seconds").format(
-                limit=self.limits.timeout)
+                limit=self.limits.timeout
+            )
         except DeadKernelError:
             if self.runaway:
                 return "output", self.runaway
@@ -366,14 +390,20 @@ class Runner:
         process = getattr(getattr(km, "provisioner", None), "process", None)
         if process is not None:
             code = process.poll()
-        signals = {6: _("aborted"), 9: _("was killed"), 11: _("segmentation fault"),
-                   7: _("bus error")}
+        signals = {
+            6: _("aborted"),
+            9: _("was killed"),
+            11: _("segmentation fault"),
+            7: _("bus error"),
+        }
         if code is not None and code > 128 and code - 128 in signals:
             return _("the kernel died ({what}, signal {signal})").format(
-                what=signals[code - 128], signal=code - 128)
+                what=signals[code - 128], signal=code - 128
+            )
         if code is not None:
             return _("the kernel exited with status {code} (sys.exit or os._exit?)").format(
-                code=code)
+                code=code
+            )
         return _("the kernel died")
 
     def _notebook_time(self) -> str:
@@ -391,8 +421,7 @@ class Runner:
             await self._start()
             for index in code_cells:
                 if self._out_of_time():
-                    self.runs[index].error = _("not run: {why}").format(
-                        why=self._notebook_time())
+                    self.runs[index].error = _("not run: {why}").format(why=self._notebook_time())
                     continue
                 if failures >= MAX_FAILURES:
                     self.runs[index].error = _(

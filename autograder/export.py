@@ -29,10 +29,14 @@ def parse_canvas_id(text: str) -> tuple[str, str]:
     """``ASSIGNMENT=ID`` (``--canvas-id``) as (assignment, Canvas's numeric id)."""
     name, _, number = text.partition("=")
     if not name or not number.isdigit():
-        raise ValueError("--canvas-id expects ASSIGNMENT=ID with the number from the "
-                         "assignment's Canvas URL (.../assignments/12345), such as "
-                         f"01_rnn_cell=12345. Received: {text!r}")
+        raise ValueError(
+            "--canvas-id expects ASSIGNMENT=ID with the number from the "
+            "assignment's Canvas URL (.../assignments/12345), such as "
+            f"01_rnn_cell=12345. Received: {text!r}"
+        )
     return name, number
+
+
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 
 
@@ -40,8 +44,7 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def rows(out: Path, format: str, canvas_ids: dict[str, str] | None = None
-         ) -> list[list[str]]:
+def rows(out: Path, format: str, canvas_ids: dict[str, str] | None = None) -> list[list[str]]:
     """The export of the class graded into ``out`` in ``format``, header first;
     ``canvas_ids`` maps an assignment to its Canvas id."""
     if format not in FORMATS:
@@ -51,24 +54,31 @@ def rows(out: Path, format: str, canvas_ids: dict[str, str] | None = None
     students = sorted({s for by_student in totals.values() for s in by_student})
     if format == "csv":
         return [["student", "assignment", "points", "max points"]] + [
-            [spreadsheet_cell(s), spreadsheet_cell(a), _number(totals[a][s][0]),
-             _number(totals[a][s][1])]
-            for s in students for a in assignments if s in totals[a]
+            [
+                spreadsheet_cell(s),
+                spreadsheet_cell(a),
+                _number(totals[a][s][0]),
+                _number(totals[a][s][1]),
+            ]
+            for s in students
+            for a in assignments
+            if s in totals[a]
         ]
     possible = [max(m for _, m in totals[a].values()) for a in assignments]
     # A student without a submission gets an empty cell: "not graded", not a zero.
-    grades = {s: [_number(totals[a][s][0]) if s in totals[a] else "" for a in assignments]
-              for s in students}
+    grades = {
+        s: [_number(totals[a][s][0]) if s in totals[a] else "" for a in assignments]
+        for s in students
+    }
     names = [spreadsheet_cell(a) for a in assignments]
     if format == "moodle":
         return [["Username", *names]] + [[spreadsheet_cell(s), *grades[s]] for s in students]
     ids = canvas_ids or {}
-    names = [f"{n} ({ids[a]})" if a in ids else n
-             for a, n in zip(assignments, names, strict=True)]
-    return ([CANVAS_COLUMNS + names,
-             ["    Points Possible", "", "", "", "", *map(_number, possible)]]
-            + [[spreadsheet_cell(s), "", "", spreadsheet_cell(s), "", *grades[s]]
-               for s in students])
+    names = [f"{n} ({ids[a]})" if a in ids else n for a, n in zip(assignments, names, strict=True)]
+    return [
+        CANVAS_COLUMNS + names,
+        ["    Points Possible", "", "", "", "", *map(_number, possible)],
+    ] + [[spreadsheet_cell(s), "", "", spreadsheet_cell(s), "", *grades[s]] for s in students]
 
 
 def write(out: Path, format: str, canvas_ids: dict[str, str] | None = None) -> Path:

@@ -42,33 +42,46 @@ def _page(student: str, assignment: str, results: list[NotebookResult], lang: st
     got = sum(r.points - (r.late_penalty or 0.0) for r in results)
     awaiting = sum(r.awaiting for r in results)
     out_of = sum(r.max_points for r in results) - awaiting  # what automatic grading can give
-    by_hand = _(" {points:g} more are for written answers, awaiting the instructor.").format(
-        points=awaiting
-    ) if awaiting else ""
+    by_hand = (
+        _(" {points:g} more are for written answers, awaiting the instructor.").format(
+            points=awaiting
+        )
+        if awaiting
+        else ""
+    )
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{lang}"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">',
-        "<title>{}</title>".format(_("{assignment}: feedback for {student}").format(
-            assignment=escape(assignment), student=escape(student))),
+        "<title>{}</title>".format(
+            _("{assignment}: feedback for {student}").format(
+                assignment=escape(assignment), student=escape(student)
+            )
+        ),
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{escape(assignment)}</h1>",
-        "<p>{}{}</p>".format(_(
-            "Student <strong>{student}</strong>: <strong>{got:g} of {out_of:g}</strong> points "
-            "from automatic grading."
-        ).format(student=escape(student), got=got, out_of=out_of), by_hand),
+        "<p>{}{}</p>".format(
+            _(
+                "Student <strong>{student}</strong>: <strong>{got:g} of {out_of:g}</strong> points "
+                "from automatic grading."
+            ).format(student=escape(student), got=got, out_of=out_of),
+            by_hand,
+        ),
     ]
     for result in sorted(results, key=lambda r: r.notebook):
-        parts.append(f"<h2>{escape(result.notebook)}.ipynb: {result.points:g} / "
-                     f"{result.max_points:g}</h2>")
+        parts.append(
+            f"<h2>{escape(result.notebook)}.ipynb: {result.points:g} / {result.max_points:g}</h2>"
+        )
         for note in result.notes:
             parts.append(f"<p>{escape(note)}</p>")
         if result.late_seconds > 0:
             described = escape(late.describe(result.late_seconds, result.late_penalty))
-            parts.append('<p class="late">{}</p>'.format(
-                _("Late: {late}.").format(late=described)))
-        parts.append("<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>".format(
-            _("exercise"), _("points"), _("why")))
+            parts.append('<p class="late">{}</p>'.format(_("Late: {late}.").format(late=described)))
+        parts.append(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>".format(
+                _("exercise"), _("points"), _("why")
+            )
+        )
         for score in result.scores:
             if score.points is None:
                 css = "hand"
@@ -78,9 +91,11 @@ def _page(student: str, assignment: str, results: list[NotebookResult], lang: st
                 points = f"{score.points:g} / {score.max_points:g}"
             why = "\n".join(filter(None, [score.reason, score.review]))
             # The mistake's id, small: what to quote when asking about it.
-            tag = f'\n<span class="mistake">({escape(score.mistake)})</span>' if (
-                score.mistake
-            ) else ""
+            tag = (
+                f'\n<span class="mistake">({escape(score.mistake)})</span>'
+                if (score.mistake)
+                else ""
+            )
             parts.append(
                 f'<tr class="{css}"><td>{escape(score.grade_id)}</td><td>{points}</td>'
                 f'<td class="reason">{escape(why)}{tag}</td></tr>'

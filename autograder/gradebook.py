@@ -50,8 +50,9 @@ class Book:
     (``late.plugin``; no penalty when None) and ``due`` due dates to store over the
     gradebook's own (``--due``)."""
 
-    def __init__(self, db_url: str, policy: BasePlugin | None = None,
-                 due: dict[str, datetime] | None = None) -> None:
+    def __init__(
+        self, db_url: str, policy: BasePlugin | None = None, due: dict[str, datetime] | None = None
+    ) -> None:
         course.tools_on_path()
         # nbgrader 0.9's submission code trips SQLAlchemy 2's autoflush warnings; they are
         # about nbgrader's session handling, not our data, and would bury the progress lines.
@@ -71,8 +72,9 @@ class Book:
             self.gb.update_or_create_assignment(assignment, duedate=self.due[assignment])
         return layouts
 
-    def record(self, result: NotebookResult, layout: Layout,
-               submitted_at: datetime | None = None) -> None:
+    def record(
+        self, result: NotebookResult, layout: Layout, submitted_at: datetime | None = None
+    ) -> None:
         """Store ``result``'s scores; every write of one notebook is one transaction.
         ``submitted_at`` is the submission's ``timestamp.txt``: formgrader counts a
         submission as autograded only when the gradebook holds the same time."""
@@ -82,12 +84,14 @@ class Book:
             extra = {"timestamp": submitted_at} if submitted_at is not None else {}
             gb.update_or_create_submission(result.assignment, result.student, **extra)
             for score in result.scores:
-                grade = gb.find_grade(score.grade_id, result.notebook, result.assignment,
-                                      result.student)
+                grade = gb.find_grade(
+                    score.grade_id, result.notebook, result.assignment, result.student
+                )
                 grade.auto_score = score.points
                 # What the screen flagged is for a person to read, as nbgrader flags a grade.
-                grade.needs_manual_grade = (score.points is None or grade.manual_score is not None
-                                            or bool(score.review))
+                grade.needs_manual_grade = (
+                    score.points is None or grade.manual_score is not None or bool(score.review)
+                )
             comments = {s.grade_id: comment_text(s) for s in result.scores}
             pending: list[str] = []
             for cell in layout.cells:
@@ -97,8 +101,9 @@ class Book:
                 if cell.kind not in ("test", "manual", "task"):
                     continue
                 for answer in pending:
-                    comment = gb.find_comment(answer, result.notebook, result.assignment,
-                                              result.student)
+                    comment = gb.find_comment(
+                        answer, result.notebook, result.assignment, result.student
+                    )
                     if answer in result.unanswered:
                         comment.auto_comment = "No response."
                     else:
@@ -115,11 +120,11 @@ class Book:
         and the penalty onto ``result`` for grades.csv and feedback."""
         gb = self.gb
         submission = gb.find_submission(result.assignment, result.student)
-        notebook = gb.find_submission_notebook(result.notebook, result.assignment,
-                                               result.student)
+        notebook = gb.find_submission_notebook(result.notebook, result.assignment, result.student)
         gb.db.flush()
         gb.db.refresh(notebook)  # its score is computed by the database from the new grades
         result.late_seconds = submission.total_seconds_late
-        result.late_penalty = late.penalty(self.policy, result.student, notebook.score,
-                                           result.late_seconds)
+        result.late_penalty = late.penalty(
+            self.policy, result.student, notebook.score, result.late_seconds
+        )
         notebook.late_submission_penalty = result.late_penalty

@@ -103,8 +103,9 @@ class Backend(Protocol):
     def jobs(self) -> Jobs | None:
         """A jobs folder for this process's kernels; None when they run elsewhere."""
 
-    def grade(self, context: RunContext, todo: list[Task], layouts: Layouts,
-              record: Record) -> None: ...
+    def grade(
+        self, context: RunContext, todo: list[Task], layouts: Layouts, record: Record
+    ) -> None: ...
 
     def close(self) -> None: ...
 
@@ -121,10 +122,13 @@ class Local:
     def jobs(self) -> Jobs:
         return Jobs.make()
 
-    def grade(self, context: RunContext, todo: list[Task], layouts: Layouts,
-              record: Record) -> None:
-        exercises = {a: registry.exercises(context.source_root / a)
-                     for a in sorted({t.assignment for t in todo})}
+    def grade(
+        self, context: RunContext, todo: list[Task], layouts: Layouts, record: Record
+    ) -> None:
+        exercises = {
+            a: registry.exercises(context.source_root / a)
+            for a in sorted({t.assignment for t in todo})
+        }
 
         async def grade_all() -> None:
             kernels = asyncio.Semaphore(self.kernels)
@@ -132,8 +136,11 @@ class Local:
             async def one(task: Task) -> None:
                 async with kernels:
                     result = await grade_or_report(
-                        context, task, layouts[task.assignment][task.notebook],
-                        exercises[task.assignment])
+                        context,
+                        task,
+                        layouts[task.assignment][task.notebook],
+                        exercises[task.assignment],
+                    )
                 # One coroutine at a time reaches here: ``record`` needs no lock.
                 record(task, result)
 
@@ -159,8 +166,10 @@ class Grader:
             a: course.notebooks(self.source_root, a) for a in course.assignments(self.source_root)
         }
         if not self.known:
-            raise ValueError(f"No assignments found in {self.source_root}: nothing to grade "
-                             "against. Pass --course, the folder holding solutions/.")
+            raise ValueError(
+                f"No assignments found in {self.source_root}: nothing to grade "
+                "against. Pass --course, the folder holding solutions/."
+            )
         self.backend: Backend
         if options.scheduler is not None:
             from autograder.cluster import Cluster  # only a cluster's run needs Dask
@@ -182,23 +191,31 @@ class Grader:
                 problems += unpack(submissions, unpacked, self.known)
                 root = unpacked / "submitted"
             if not root.is_dir():
-                raise ValueError(f"{submissions} is neither a folder of submissions nor a zip "
-                                 "file")
+                raise ValueError(f"{submissions} is neither a folder of submissions nor a zip file")
             tasks, found = discover(root, self.known)
             problems += found
             if self.options.student is not None:
                 if not any(t.student == self.options.student for t in tasks):
-                    raise ValueError(f"No submissions from student {self.options.student!r} "
-                                     f"in {submissions}")
+                    raise ValueError(
+                        f"No submissions from student {self.options.student!r} in {submissions}"
+                    )
             if self.options.assignment not in (None, *self.known):
-                raise ValueError(f"--assignment {self.options.assignment!r} is not an "
-                                 f"assignment of {self.source_root}; it has "
-                                 f"{', '.join(sorted(self.known))}")
+                raise ValueError(
+                    f"--assignment {self.options.assignment!r} is not an "
+                    f"assignment of {self.source_root}; it has "
+                    f"{', '.join(sorted(self.known))}"
+                )
             involved = sorted({t.assignment for t in tasks})
             db_url = self.options.db_url or sqlite_url(self.out / "gradebook.db")
-            context = RunContext.for_class(read_key(self.out), self.source_root, involved,
-                                           self.options.limits, self.level,
-                                           self.backend.jobs(), self.options.lang)
+            context = RunContext.for_class(
+                read_key(self.out),
+                self.source_root,
+                involved,
+                self.options.limits,
+                self.level,
+                self.backend.jobs(),
+                self.options.lang,
+            )
             try:
                 if involved:
                     self._preflight(context, involved[0])
@@ -211,17 +228,28 @@ class Grader:
         ordered = [results[k] for k in sorted(results)]
         outputs.write_class(self.out, ordered, problems, db_url, self.source_root)
         graded = [results[t.key] for t in todo if t.key in results]
-        return Outcome(ordered, problems, self.out, self.level, len(todo),
-                       len(results) - len(todo), time.monotonic() - started,
-                       _infrastructure_failure(graded))
+        return Outcome(
+            ordered,
+            problems,
+            self.out,
+            self.level,
+            len(todo),
+            len(results) - len(todo),
+            time.monotonic() - started,
+            _infrastructure_failure(graded),
+        )
 
-    def _grade_tasks(self, context: RunContext, tasks: list[Task], involved: list[str],
-                     db_url: str, problems: list[Problem]
-                     ) -> tuple[dict[tuple, NotebookResult], list[Task]]:
+    def _grade_tasks(
+        self,
+        context: RunContext,
+        tasks: list[Task],
+        involved: list[str],
+        db_url: str,
+        problems: list[Problem],
+    ) -> tuple[dict[tuple, NotebookResult], list[Task]]:
         """Grade what changed since the last run into the gradebook; every result by task
         key, and the tasks graded this time."""
-        book = Book(db_url, late.plugin(late.course_config(self.course_root)),
-                    self.options.due)
+        book = Book(db_url, late.plugin(late.course_config(self.course_root)), self.options.due)
         try:
             layouts = {a: book.layouts(self.source_root, a) for a in involved}
             self._check_exercise_option(layouts)
@@ -235,8 +263,14 @@ class Grader:
                     if previous is not None:
                         results[task.key] = previous
                     else:
-                        problems.append(Problem(task.student, task.assignment, task.notebook,
-                                                f"not graded yet: run grade without {left_out}"))
+                        problems.append(
+                            Problem(
+                                task.student,
+                                task.assignment,
+                                task.notebook,
+                                f"not graded yet: run grade without {left_out}",
+                            )
+                        )
                     continue
                 previous = cache.current(self.out, context, task, layout)
                 if previous is not None:
@@ -252,8 +286,9 @@ class Grader:
                 result.fingerprint = cache.fingerprint(context, task)
                 result.versions = context.versions[task.assignment].cells(layout)
                 if self.options.exercise is not None:
-                    result = versions.merge(cache.load(self.out, task), result, layout,
-                                            self.options.exercise)
+                    result = versions.merge(
+                        cache.load(self.out, task), result, layout, self.options.exercise
+                    )
                 book.record(result, layout, submitted_at(task.path.parent))
                 outputs.write_autograded(self.out, result)
                 cache.save(self.out, task, result)
@@ -271,12 +306,19 @@ class Grader:
     def _check_exercise_option(self, layouts: Layouts) -> None:
         """Refuse an ``--exercise`` that no test cell of the graded notebooks asks for."""
         wanted = self.options.exercise
-        cells = [c for by_name in layouts.values() for layout in by_name.values()
-                 for c in layout.cells if c.kind == "test"]
+        cells = [
+            c
+            for by_name in layouts.values()
+            for layout in by_name.values()
+            for c in layout.cells
+            if c.kind == "test"
+        ]
         if wanted is not None and not any(versions.asks(c, wanted) for c in cells):
             known = sorted({c.grade_id for c in cells} | {n for c in cells for n in c.checked})
-            raise ValueError(f"--exercise {wanted!r} is neither an exercise nor a test cell "
-                             f"of the notebooks graded; they have {', '.join(known)}")
+            raise ValueError(
+                f"--exercise {wanted!r} is neither an exercise nor a test cell "
+                f"of the notebooks graded; they have {', '.join(known)}"
+            )
 
     def _left_out(self, task: Task, layout: Layout) -> str | None:
         """The option (``--student``, ``--assignment``, ``--exercise``) that leaves ``task``
@@ -286,8 +328,9 @@ class Grader:
             return "--student"
         if options.assignment is not None and task.assignment != options.assignment:
             return "--assignment"
-        if options.exercise is not None and not any(versions.asks(c, options.exercise)
-                                                    for c in layout.cells):
+        if options.exercise is not None and not any(
+            versions.asks(c, options.exercise) for c in layout.cells
+        ):
             return "--exercise"
         return None
 
@@ -303,7 +346,8 @@ class Grader:
         task = Task(PREFLIGHT, assignment, name, self.source_root / assignment / f"{name}.ipynb")
         # The exercises' versions too: a changed check must grade the solution again.
         stamp = cache.fingerprint(context, task) + "".join(
-            sorted(context.versions[assignment].exercise.values()))
+            sorted(context.versions[assignment].exercise.values())
+        )
         if cache.preflight_passed(self.out, PREFLIGHT, stamp):
             return
         with tempfile.TemporaryDirectory(prefix="autograder-preflight-") as scratch:
@@ -314,8 +358,9 @@ class Grader:
                 book.close()
         print(f"preflight: grading the solution of {assignment}/{name}.ipynb", file=sys.stderr)
         graded: list[NotebookResult] = []
-        self.backend.grade(context, [task], {assignment: {name: layout}},
-                           lambda _, result: graded.append(result))
+        self.backend.grade(
+            context, [task], {assignment: {name: layout}}, lambda _, result: graded.append(result)
+        )
         result = graded[0]
         failed = [s for s in result.scores if s.points is not None and not s.passed]
         if failed:
@@ -329,22 +374,32 @@ def _preflight_failure(task: Task, result: NotebookResult, failed: list) -> str:
     text = " ".join(s.reason for s in failed)
     where = f"{task.assignment}/{task.notebook}.ipynb"
     if "ModuleNotFoundError" in text and "autograder" in text:
-        cause = (f"kernels cannot import the learner-side package: the kernel's Python "
-                 f"({sys.executable}) does not have autograder installed from this course. "
-                 "Install it there (pip install -e . in the course's checkout) or run the "
-                 "grader with the Python that has it")
+        cause = (
+            f"kernels cannot import the learner-side package: the kernel's Python "
+            f"({sys.executable}) does not have autograder installed from this course. "
+            "Install it there (pip install -e . in the course's checkout) or run the "
+            "grader with the Python that has it"
+        )
     elif _opening(GRADER_ERROR, result.lang) in text:
-        cause = ("grading the solution raised an error in the grader itself (its traceback "
-                 "is on stderr, above); no learner could have been graded")
+        cause = (
+            "grading the solution raised an error in the grader itself (its traceback "
+            "is on stderr, above); no learner could have been graded"
+        )
     elif _opening(KERNEL_FAILED, result.lang) in text:
-        cause = ("grading kernels cannot start; the kernel's log, below, says why. Check the "
-                 "sandbox (run as root, or where user namespaces are allowed) and --memory")
+        cause = (
+            "grading kernels cannot start; the kernel's log, below, says why. Check the "
+            "sandbox (run as root, or where user namespaces are allowed) and --memory"
+        )
     else:
-        cause = (f"the instructor's solution {where} scores {result.points:g} of "
-                 f"{result.max_points:g} in the grading jail. Fix the solution, or raise "
-                 "--timeout, --notebook-timeout or --memory if it needs more")
-    return (f"preflight failed, so no notebook was graded and the gradebook was not touched: "
-            f"{cause}.\nWhat grading the solution of {where} said:\n{reasons}")
+        cause = (
+            f"the instructor's solution {where} scores {result.points:g} of "
+            f"{result.max_points:g} in the grading jail. Fix the solution, or raise "
+            "--timeout, --notebook-timeout or --memory if it needs more"
+        )
+    return (
+        f"preflight failed, so no notebook was graded and the gradebook was not touched: "
+        f"{cause}.\nWhat grading the solution of {where} said:\n{reasons}"
+    )
 
 
 def _opening(message: Text, lang: str) -> str:
@@ -359,20 +414,28 @@ def _infrastructure_failure(results: list[NotebookResult]) -> str | None:
     kinds = set()
     for result in results:
         reasons = [s.reason for s in result.scores if s.kind == "test"]  # not written answers
-        kind = next((k for k in _INFRASTRUCTURE if reasons
-                     and all(r.startswith(_opening(k, result.lang)) for r in reasons)), None)
+        kind = next(
+            (
+                k
+                for k in _INFRASTRUCTURE
+                if reasons and all(r.startswith(_opening(k, result.lang)) for r in reasons)
+            ),
+            None,
+        )
         if kind is None:
             return None
         kinds.add(kind)
     if len(kinds) != 1:
         return None
-    return (f"every notebook graded failed for the same reason, which no learner causes: "
-            f"{results[0].scores[0].reason}")
+    return (
+        f"every notebook graded failed for the same reason, which no learner causes: "
+        f"{results[0].scores[0].reason}"
+    )
 
 
-def grade(submissions: Path, out: Path, course_root: Path, options: Options | None = None
-          ) -> Outcome:
+def grade(
+    submissions: Path, out: Path, course_root: Path, options: Options | None = None
+) -> Outcome:
     """Grade every notebook under ``submissions`` into ``out``; see the module docstring.
     Raises ``Stopped`` when the preflight fails, before the gradebook is touched."""
     return Grader(course_root, out, options or Options()).run(submissions)
-

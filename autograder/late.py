@@ -34,15 +34,18 @@ class LatePolicy(LateSubmissionPlugin):
     per hour is that example). Reads ``c.LateSubmissionPlugin.*`` like nbgrader's own."""
 
     penalty_method = Enum(
-        ("none", "zero", "subtract"), default_value="none",
+        ("none", "zero", "subtract"),
+        default_value="none",
         help="'none': no penalty; 'zero': the notebook scores 0; 'subtract': points_per_hour "
         "for each hour late, rounded to whole hours.",
     ).tag(config=True)
-    points_per_hour = Float(1.0, min=0.0, help="Points taken per hour late by 'subtract'."
-                            ).tag(config=True)
+    points_per_hour = Float(1.0, min=0.0, help="Points taken per hour late by 'subtract'.").tag(
+        config=True
+    )
 
-    def late_submission_penalty(self, student_id: str, score: float,
-                                total_seconds_late: float) -> float | None:
+    def late_submission_penalty(
+        self, student_id: str, score: float, total_seconds_late: float
+    ) -> float | None:
         if self.penalty_method == "subtract":
             return self.points_per_hour * round(total_seconds_late / 3600, 0)
         return super().late_submission_penalty(student_id, score, total_seconds_late)
@@ -66,8 +69,7 @@ def plugin(config: Config) -> BasePlugin:
     return assign.plugin_inst
 
 
-def penalty(policy: BasePlugin, student: str, score: float, seconds_late: float
-            ) -> float | None:
+def penalty(policy: BasePlugin, student: str, score: float, seconds_late: float) -> float | None:
     """What nbgrader's ``AssignLatePenalties`` stores as ``late_submission_penalty``: None
     when on time or when the plugin gives none, else the plugin's penalty kept within
     [0, score]."""
@@ -84,14 +86,17 @@ def parse_due(text: str) -> tuple[str, datetime]:
     ``parse_utc`` as it reads due dates and ``timestamp.txt``."""
     name, sep, when = text.partition("=")
     if not sep or not name or not when:
-        raise ValueError(f"--due expects ASSIGNMENT=DATE, such as 01_rnn_cell=2026-03-01T23:59"
-                         f"+00:00. Received: {text!r}")
+        raise ValueError(
+            f"--due expects ASSIGNMENT=DATE, such as 01_rnn_cell=2026-03-01T23:59"
+            f"+00:00. Received: {text!r}"
+        )
     try:
         return name, parse_utc(when)
     except (ValueError, OverflowError) as error:
-        raise ValueError(f"--due {text!r}: {when!r} is not a date nbgrader can read "
-                         f"({error}); write it as ISO 8601, such as 2026-03-01T23:59+00:00"
-                         ) from error
+        raise ValueError(
+            f"--due {text!r}: {when!r} is not a date nbgrader can read "
+            f"({error}); write it as ISO 8601, such as 2026-03-01T23:59+00:00"
+        ) from error
 
 
 def describe(seconds_late: float, penalty_points: float | None) -> str:

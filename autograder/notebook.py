@@ -63,8 +63,11 @@ def read(path: Path) -> nbformat.NotebookNode:
     if size == 0:
         raise Unreadable(_("the notebook file is empty (0 bytes)"))
     if size > MAX_NOTEBOOK_BYTES:
-        raise Unreadable(_("the notebook file is larger than {limit} MB").format(
-            limit=MAX_NOTEBOOK_BYTES // 2**20))
+        raise Unreadable(
+            _("the notebook file is larger than {limit} MB").format(
+                limit=MAX_NOTEBOOK_BYTES // 2**20
+            )
+        )
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
@@ -72,10 +75,12 @@ def read(path: Path) -> nbformat.NotebookNode:
     except UnicodeDecodeError:
         raise Unreadable(_("the notebook file is not UTF-8 text")) from None
     except json.JSONDecodeError as error:
-        raise Unreadable(_(
-            "the notebook file is not valid JSON (line {line}, column {column}: {what}); it "
-            "may have been saved while broken or edited by hand"
-        ).format(line=error.lineno, column=error.colno, what=error.msg)) from None
+        raise Unreadable(
+            _(
+                "the notebook file is not valid JSON (line {line}, column {column}: {what}); it "
+                "may have been saved while broken or edited by hand"
+            ).format(line=error.lineno, column=error.colno, what=error.msg)
+        ) from None
     if not isinstance(data, dict):
         raise Unreadable(_("the notebook file holds JSON, but not a notebook"))
     version = data.get("nbformat", 4)
@@ -83,12 +88,17 @@ def read(path: Path) -> nbformat.NotebookNode:
         try:
             data = nbformat.reads(text, as_version=4)
         except Exception as error:  # nbformat's converters raise many kinds
-            raise Unreadable(_(
-                "the nbformat {version} notebook could not be upgraded: {error}"
-            ).format(version=version, error=error)) from None
+            raise Unreadable(
+                _("the nbformat {version} notebook could not be upgraded: {error}").format(
+                    version=version, error=error
+                )
+            ) from None
     elif version != 4:
-        raise Unreadable(_("nbformat version {version} is not one this grader can read").format(
-            version=repr(version)))
+        raise Unreadable(
+            _("nbformat version {version} is not one this grader can read").format(
+                version=repr(version)
+            )
+        )
     return _rebuild(data)
 
 
@@ -129,8 +139,9 @@ def _rebuild(data: Any) -> nbformat.NotebookNode:
 def _canonical(layout_cell: Any, release: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The instructor's version of a cell: release metadata, gradebook source (hidden tests)."""
     original = next(
-        c for c in release.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        == layout_cell.grade_id
+        c
+        for c in release.cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == layout_cell.grade_id
     )
     cell = nbformat.from_dict(copy.deepcopy(original))
     if layout_cell.kind in ("test", "locked"):
@@ -150,8 +161,9 @@ def _as_released(cell: nbformat.NotebookNode, released: str | None) -> bool:
     if released is None:
         return False
     try:
-        return (code_skeleton(cell.source, keep_strings=True)
-                == code_skeleton(released, keep_strings=True))
+        return code_skeleton(cell.source, keep_strings=True) == code_skeleton(
+            released, keep_strings=True
+        )
     except (tokenize.TokenError, SyntaxError):
         return False  # the learner's text is no Python: an answer, if a wrong one
 
@@ -184,8 +196,12 @@ def prepare(nb: nbformat.NotebookNode, layout: Layout) -> Prepared:
             # A copied cell or one the learner tagged: keep it, but it grades nothing.
             del cell.metadata["nbgrader"]
             label = known.grade_id if known is not None else ""
-            prepared.note(label, _("a second cell claiming to be '{grade_id}' was ignored").format(
-                grade_id=grade_id))
+            prepared.note(
+                label,
+                _("a second cell claiming to be '{grade_id}' was ignored").format(
+                    grade_id=grade_id
+                ),
+            )
             cells.append(cell)
             continue
         if known is None:
@@ -193,26 +209,36 @@ def prepare(nb: nbformat.NotebookNode, layout: Layout) -> Prepared:
             continue
         if known.kind in ("test", "locked"):
             if cell.cell_type != known.cell_type:
-                prepared.note(known.grade_id, _(
-                    "its test cell had been changed to {kind} and was restored"
-                ).format(kind=cell.cell_type))
+                prepared.note(
+                    known.grade_id,
+                    _("its test cell had been changed to {kind} and was restored").format(
+                        kind=cell.cell_type
+                    ),
+                )
             elif cell.source not in (release_sources.get(known.grade_id), known.source):
-                prepared.note(known.grade_id, _("its test cell had been edited and was restored")
-                              if known.kind == "test"
-                              else _("its read-only cell had been edited and was restored"))
+                prepared.note(
+                    known.grade_id,
+                    _("its test cell had been edited and was restored")
+                    if known.kind == "test"
+                    else _("its read-only cell had been edited and was restored"),
+                )
             cell = _canonical(known, release)
         else:
             canonical = _canonical(known, release)
             if cell.cell_type != known.cell_type:
-                prepared.note(known.grade_id, _(
-                    "the answer cell had been changed to {kind} and was turned back into "
-                    "{released}"
-                ).format(kind=cell.cell_type, released=known.cell_type))
+                prepared.note(
+                    known.grade_id,
+                    _(
+                        "the answer cell had been changed to {kind} and was turned back into "
+                        "{released}"
+                    ).format(kind=cell.cell_type, released=known.cell_type),
+                )
             canonical.source = cell.source
             canonical.id = cell.id
             cell = canonical
-            if (nbutils.compute_checksum(cell) == known.checksum
-                    or _as_released(cell, release_sources.get(known.grade_id))):
+            if nbutils.compute_checksum(cell) == known.checksum or _as_released(
+                cell, release_sources.get(known.grade_id)
+            ):
                 prepared.unanswered.add(known.grade_id)
         where[known.grade_id] = len(cells)
         cells.append(cell)

@@ -18,8 +18,7 @@ from autograder.scoring import NotebookResult
 from autograder.submissions import Problem
 
 
-def _neutralise(nb: nbformat.NotebookNode, release: nbformat.NotebookNode
-                ) -> nbformat.NotebookNode:
+def _neutralise(nb: nbformat.NotebookNode, release: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """``nb`` as safe to open in the instructor's browser (formgrader renders it as HTML
     without sanitising): nbconvert's ``SanitizeHTML`` keeps plain text and PNG/JPEG images,
     passes the learner's ``text/html`` and ``text/markdown`` outputs, markdown and raw cells
@@ -27,16 +26,14 @@ def _neutralise(nb: nbformat.NotebookNode, release: nbformat.NotebookNode
     (JavaScript, SVG, widget views). Markdown cells as the instructor released them are
     left alone."""
     released = {c.source for c in release.cells if c.cell_type == "markdown"}
-    sanitizer = SanitizeHTML(safe_output_keys={"metadata", "text/plain", "image/png",
-                                               "image/jpeg"})
+    sanitizer = SanitizeHTML(safe_output_keys={"metadata", "text/plain", "image/png", "image/jpeg"})
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown" or cell.source not in released:
             sanitizer.preprocess_cell(cell, {}, index)
     return nb
 
 
-def autograded(prepared: Prepared, result: NotebookResult, layout: Layout
-               ) -> nbformat.NotebookNode:
+def autograded(prepared: Prepared, result: NotebookResult, layout: Layout) -> nbformat.NotebookNode:
     """The executed notebook with each test cell's output replaced by its verdict, so that
     nbgrader's own ``determine_grade`` and formgrader read the same scores, and with the
     learner's HTML made harmless (``_neutralise``)."""
@@ -45,15 +42,26 @@ def autograded(prepared: Prepared, result: NotebookResult, layout: Layout
     for index, grade_id in prepared.test_cells.items():
         cell = nb.cells[index]
         score = scores.get(grade_id)
-        kept = [o for o in cell.get("outputs", [])
-                if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+        kept = [
+            o
+            for o in cell.get("outputs", [])
+            if o.get("output_type") == "stream" and o.get("name") == "stdout"
+        ]
         if score is not None and score.passed:
-            kept.append(nbformat.v4.new_output("stream", name="stdout",
-                                               text=f"autograder: {score.reason}\n"))
+            kept.append(
+                nbformat.v4.new_output(
+                    "stream", name="stdout", text=f"autograder: {score.reason}\n"
+                )
+            )
         elif score is not None:
-            kept.append(nbformat.v4.new_output(
-                "error", ename="GradingFailed", evalue=score.reason,
-                traceback=[f"GradingFailed: {score.reason}"]))
+            kept.append(
+                nbformat.v4.new_output(
+                    "error",
+                    ename="GradingFailed",
+                    evalue=score.reason,
+                    traceback=[f"GradingFailed: {score.reason}"],
+                )
+            )
         cell.outputs = kept
     return nb
 
@@ -69,8 +77,13 @@ def write_autograded(out: Path, result: NotebookResult) -> None:
     result.autograded = None
 
 
-def write_class(out: Path, results: list[NotebookResult], problems: list[Problem],
-                db_url: str, source_root: Path) -> None:
+def write_class(
+    out: Path,
+    results: list[NotebookResult],
+    problems: list[Problem],
+    db_url: str,
+    source_root: Path,
+) -> None:
     """``grades.csv``, the feedback pages and ``nbgrader_config.py`` for a graded class."""
     report.write_csv(out / "grades.csv", results, problems)
     feedback.write(out / "feedback", results)

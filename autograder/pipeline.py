@@ -82,8 +82,10 @@ async def grade_notebook(
     (``NotebookResult.autograded``). An unreadable notebook scores 0 with the reason; a
     failure of the grader's own raises."""
     if context.jobs is None:
-        raise ValueError("this run context has no jobs folder, so it cannot run kernels "
-                         "(a Dask coordinator's context grades on its workers)")
+        raise ValueError(
+            "this run context has no jobs folder, so it cannot run kernels "
+            "(a Dask coordinator's context grades on its workers)"
+        )
     started = time.monotonic()
     try:
         with using(context.lang or "en"):  # a notebook unread has no edition
@@ -100,8 +102,12 @@ async def grade_notebook(
     try:
         if not copy_files(task, job.work, context.source_root):
             with using(lang):
-                prepared.note("", _("the submission's files passed {limit} MB; the rest "
-                                    "were not copied").format(limit=MAX_COPIED_BYTES // 2**20))
+                prepared.note(
+                    "",
+                    _("the submission's files passed {limit} MB; the rest were not copied").format(
+                        limit=MAX_COPIED_BYTES // 2**20
+                    ),
+                )
         job.give(job.work)
 
         def make_cases(name: str, hidden: bool, grade_id: str, ordinal: int) -> list:
@@ -145,5 +151,9 @@ async def grade_or_report(
     except Exception as error:
         detail = "".join(traceback.format_exception_only(type(error), error))
         traceback.print_exc()
-        return zero(layout, task.student, GRADER_ERROR.format(error=detail.strip()),
-                    context.lang or file_edition(task.path))
+        return zero(
+            layout,
+            task.student,
+            GRADER_ERROR.format(error=detail.strip()),
+            context.lang or file_edition(task.path),
+        )

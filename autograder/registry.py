@@ -110,8 +110,9 @@ def _by_name(modules: list[ModuleType], kind: type) -> dict:
     return found
 
 
-def _modules(assignment_folder: Path | None, course_root: Path | None
-             ) -> tuple[list[ModuleType], list[ModuleType]]:
+def _modules(
+    assignment_folder: Path | None, course_root: Path | None
+) -> tuple[list[ModuleType], list[ModuleType]]:
     """The modules holding the grader's halves and those holding the learner's halves."""
     grader = _package_modules(autograder.exercises)
     learner = _package_modules(autograder.learner.checks)
@@ -134,8 +135,11 @@ def definitions(
     grader, learner = _modules(assignment_folder, course_root)
 
     def files(modules: list[ModuleType], kind: type) -> dict[str, Path]:
-        return {item.name: Path(module.__file__).resolve()
-                for module in modules for item in _found_in(module, kind)}
+        return {
+            item.name: Path(module.__file__).resolve()
+            for module in modules
+            for item in _found_in(module, kind)
+        }
 
     halves, checks = files(grader, Exercise), files(learner, Check)
     return {name: (halves[name], checks[name]) for name in halves.keys() & checks.keys()}

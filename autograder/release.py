@@ -25,8 +25,9 @@ FOLDERS = {"en": "course", "zh": "course-zh"}
 GLOSSARY_FILES = {"en": "GLOSSARY.md", "zh": "术语表.md"}
 STUBS = {
     "en": course.Stubs(),
-    "zh": course.Stubs(code="# 在这里写你的代码\nraise NotImplementedError()",
-                       text="在这里写下你的回答"),
+    "zh": course.Stubs(
+        code="# 在这里写你的代码\nraise NotImplementedError()", text="在这里写下你的回答"
+    ),
 }
 GLOSSARY_TITLE = "# 术语表 · Glossary"
 
@@ -71,12 +72,16 @@ def source_tree(solutions: Path, lang: str, scratch: Path, i18n: Path) -> Path:
         return solutions
     tree = scratch / "source"
     for assignment in course.assignments(solutions):
-        shutil.copytree(solutions / assignment, tree / assignment,
-                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        shutil.copytree(
+            solutions / assignment,
+            tree / assignment,
+            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+        )
         for name in course.notebooks(solutions, assignment):
             notebook = solutions / assignment / f"{name}.ipynb"
             entries = translation.load(
-                translation.translation_path(notebook, lang, solutions, i18n), lang)
+                translation.translation_path(notebook, lang, solutions, i18n), lang
+            )
             nb = nbformat.read(notebook, as_version=4)
             translation.apply(nb, entries, lang, f"{assignment}/{name}")
             nbformat.write(nb, tree / assignment / f"{name}.ipynb")
@@ -86,8 +91,11 @@ def source_tree(solutions: Path, lang: str, scratch: Path, i18n: Path) -> Path:
 def editions(root: Path) -> list[str]:
     """The editions ``root`` has: English, and each language with translations in
     ``root/i18n/<lang>/`` (a course of one's own, with none, releases English only)."""
-    return [lang for lang in FOLDERS
-            if lang == translation.SOURCE_LANGUAGE or (root / "i18n" / lang).is_dir()]
+    return [
+        lang
+        for lang in FOLDERS
+        if lang == translation.SOURCE_LANGUAGE or (root / "i18n" / lang).is_dir()
+    ]
 
 
 def release(root: Path, lang: str) -> list[str]:

@@ -18,7 +18,14 @@ from autograder.scoring import NotebookResult
 from autograder.submissions import Problem
 
 COLUMNS = [
-    "student", "assignment", "notebook", "exercise", "points", "max points", "reason", "review",
+    "student",
+    "assignment",
+    "notebook",
+    "exercise",
+    "points",
+    "max points",
+    "reason",
+    "review",
     "mistake",
 ]
 # The exercise of the row that flags a late notebook (nbgrader's name for its penalty); its
@@ -58,8 +65,17 @@ def write_csv(path: Path, results: Iterable[NotebookResult], problems: Iterable[
     same grades always give the same file."""
     rows = []
 
-    def row(student: str, assignment: str, notebook: str, exercise: str, points: str,
-            max_points: str, reason: str, review: str, mistake: str) -> list[str]:
+    def row(
+        student: str,
+        assignment: str,
+        notebook: str,
+        exercise: str,
+        points: str,
+        max_points: str,
+        reason: str,
+        review: str,
+        mistake: str,
+    ) -> list[str]:
         names = [spreadsheet_cell(t) for t in (student, assignment, notebook, exercise)]
         texts = [spreadsheet_cell(t, newlines=True) for t in (reason, review)]
         return [*names, points, max_points, *texts, spreadsheet_cell(mistake)]
@@ -69,16 +85,47 @@ def write_csv(path: Path, results: Iterable[NotebookResult], problems: Iterable[
             # A flag on the notebook as a whole shows on each of its rows, so that filtering
             # the review column finds every notebook an instructor should read.
             review = "\n".join(filter(None, [score.review, *result.review]))
-            rows.append(row(result.student, result.assignment, result.notebook, score.grade_id,
-                            _number(score.points), _number(score.max_points), score.reason,
-                            review, score.mistake or ""))
+            rows.append(
+                row(
+                    result.student,
+                    result.assignment,
+                    result.notebook,
+                    score.grade_id,
+                    _number(score.points),
+                    _number(score.max_points),
+                    score.reason,
+                    review,
+                    score.mistake or "",
+                )
+            )
         if result.late_seconds > 0:
-            rows.append(row(result.student, result.assignment, result.notebook, LATE,
-                            _number(0.0 - (result.late_penalty or 0.0)), "",
-                            late.describe(result.late_seconds, result.late_penalty), "", ""))
+            rows.append(
+                row(
+                    result.student,
+                    result.assignment,
+                    result.notebook,
+                    LATE,
+                    _number(0.0 - (result.late_penalty or 0.0)),
+                    "",
+                    late.describe(result.late_seconds, result.late_penalty),
+                    "",
+                    "",
+                )
+            )
     for problem in problems:
-        rows.append(row(problem.student, problem.assignment, problem.notebook, "", "", "",
-                        problem.reason, "", ""))
+        rows.append(
+            row(
+                problem.student,
+                problem.assignment,
+                problem.notebook,
+                "",
+                "",
+                "",
+                problem.reason,
+                "",
+                "",
+            )
+        )
     rows.sort(key=lambda row: row[:4])
     temporary = path.with_suffix(".tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as file:

@@ -146,8 +146,9 @@ def copy_learner_side(folder: Path) -> Path:
     shutil.copyfile(package / "__init__.py", target / "__init__.py")
     for name in LEARNER_SIDE:
         if (package / name).is_dir():
-            shutil.copytree(package / name, target / name,
-                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                package / name, target / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
         else:
             shutil.copyfile(package / name, target / name)
     for path in [folder, *folder.rglob("*")]:
@@ -186,8 +187,10 @@ def _inside(path: Path) -> Path:
         return VENV / path.relative_to(venv)
     if path.is_relative_to(base):
         return PYTHON / path.relative_to(base)
-    raise RuntimeError(f"{path} lies outside this Python ({base}) and its virtual "
-                       "environment; grading kernels could not import it")
+    raise RuntimeError(
+        f"{path} lies outside this Python ({base}) and its virtual "
+        "environment; grading kernels could not import it"
+    )
 
 
 def _own_entries(site: Path) -> list[Path]:
@@ -196,8 +199,9 @@ def _own_entries(site: Path) -> list[Path]:
     # Looked up in ``site`` itself: a checkout's own ``rnn_course.egg-info`` (left by an
     # editable install) is on ``sys.path`` when the grader runs from the checkout, and its
     # file list is the source tree's, not what was installed.
-    found = [d for d in metadata.distributions(path=[str(site)])
-             if d.metadata["Name"] == DISTRIBUTION]
+    found = [
+        d for d in metadata.distributions(path=[str(site)]) if d.metadata["Name"] == DISTRIBUTION
+    ]
     if not found:
         return []
     files = found[0].files or []
@@ -216,8 +220,10 @@ def _masks(site: Path) -> list[Bind]:
     kernel finds no ``rnnref`` or grader code there, nor the path of an editable checkout.
     One bind and a few masks, because bubblewrap's set-up time grows with every mount
     (one bind per entry of a full site-packages took about 0.7 s per kernel)."""
-    return [Bind(None if path.is_dir() else Path(os.devnull), _inside(path))
-            for path in _own_entries(site)]
+    return [
+        Bind(None if path.is_dir() else Path(os.devnull), _inside(path))
+        for path in _own_entries(site)
+    ]
 
 
 @functools.cache
@@ -228,8 +234,10 @@ def runtime() -> Runtime:
     base = Path(sys.base_prefix).resolve()
     executable = Path(os.path.realpath(sys.executable))
     if not executable.is_relative_to(base):
-        raise RuntimeError(f"{sys.executable} is not a link into {base}: grading kernels "
-                           "need a virtual environment made with symlinks (python -m venv)")
+        raise RuntimeError(
+            f"{sys.executable} is not a link into {base}: grading kernels "
+            "need a virtual environment made with symlinks (python -m venv)"
+        )
     venv = Path(sys.prefix).resolve()
     binds = [Bind(base, PYTHON)]
     sites = {Path(sysconfig.get_paths()[key]).resolve() for key in ("purelib", "platlib")}
@@ -240,8 +248,9 @@ def runtime() -> Runtime:
     pyvenv_cfg = None
     if venv != base:
         version = platform.python_version()
-        pyvenv_cfg = (f"home = {PYTHON / 'bin'}\ninclude-system-site-packages = false\n"
-                      f"version = {version}\n")
+        pyvenv_cfg = (
+            f"home = {PYTHON / 'bin'}\ninclude-system-site-packages = false\nversion = {version}\n"
+        )
     # A shared libpython is found through an absolute RUNPATH into the host prefix.
     shared = sysconfig.get_config_var("Py_ENABLE_SHARED")
     libdir = Path(sysconfig.get_config_var("LIBDIR") or base / "lib")
@@ -274,7 +283,7 @@ def _write_generated(job: Job) -> list[Bind]:
     uid = job.uid if job.uid is not None else os.getuid()
     files = {
         "passwd": f"root:x:0:0::/:/usr/sbin/nologin\nlearner:x:{uid}:{uid}::{JOB / 'work'}"
-                  ":/usr/sbin/nologin\n",
+        ":/usr/sbin/nologin\n",
         "group": f"root:x:0:\nlearner:x:{uid}:\n",
     }
     targets = {"passwd": Path("/etc/passwd"), "group": Path("/etc/group")}
@@ -309,15 +318,27 @@ def _bwrap(job: Job, limits: Limits, binds: list[Bind]) -> list[str]:
         links.append((str(runtime().python), VENV / "bin" / "python"))
     args = [
         shutil.which("bwrap") or "bwrap",
-        "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
         "--unshare-cgroup-try",  # its own cgroup root, where the kernel supports it
-        "--hostname", "grading",
+        "--hostname",
+        "grading",
         # Dies with the grader; its own PID 1 reaps, and takes every process with it.
         "--die-with-parent",
         # A new session: no terminal to push keystrokes into (TIOCSTI).
         "--new-session",
-        "--proc", "/proc", "--dev", "/dev",
-        "--size", str(limits.scratch_mb * 2**20), "--perms", "1777", "--tmpfs", "/tmp",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(limits.scratch_mb * 2**20),
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/tmp",
     ]
     # Left to itself bwrap makes the folders that hold mount points 0700, closed to the
     # kernel's user: make them first (those a bind brings along are the host's).
@@ -363,8 +384,14 @@ def _confine(job: Job, limits: Limits) -> list[str]:
     ]
     drop = ["--no-new-privs"]
     if job.uid is not None:
-        drop = [f"--reuid={job.uid}", f"--regid={job.uid}", "--clear-groups",
-                "--inh-caps=-all", "--bounding-set=-all", *drop]
+        drop = [
+            f"--reuid={job.uid}",
+            f"--regid={job.uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            *drop,
+        ]
     elif not job.confined:
         drop = ["--pdeathsig", "SIGKILL", *drop]  # if the grader dies, so does its kernel
     return ["prlimit", *rlimits, "--", "setpriv", *drop, "--"]
@@ -487,9 +514,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def __init__(self, job: Job, limits: Limits, **kwargs: Any) -> None:
         self.job = job
         self.limits = limits
-        super().__init__(
-            transport="ipc", connection_file=str(job.ipc / "kernel.json"), **kwargs
-        )
+        super().__init__(transport="ipc", connection_file=str(job.ipc / "kernel.json"), **kwargs)
 
     def write_connection_file(self, **kwargs: Any) -> None:
         """The grader's connection file, and the kernel's: the same sockets and key, with

@@ -115,12 +115,12 @@ def zero(layout: Layout, student: str, reason: str | Text, lang: str = "en") -> 
     with using(lang):
         said, awaiting = str(reason), str(AWAITING_INSTRUCTOR)
     scores = [
-        Score(c.grade_id, 0.0, c.points, said, c.kind) if c.kind == "test"
+        Score(c.grade_id, 0.0, c.points, said, c.kind)
+        if c.kind == "test"
         else Score(c.grade_id, None, c.points, awaiting, c.kind)
         for c in layout.graded
     ]
-    return NotebookResult(student, layout.assignment, layout.name, scores, notes=[said],
-                          lang=lang)
+    return NotebookResult(student, layout.assignment, layout.name, scores, notes=[said], lang=lang)
 
 
 def _case_words(request: Request, exercise: Exercise, case: Any, index: int) -> str:
@@ -152,9 +152,7 @@ def judge_request(request: Request, exercises: dict[str, Exercise]) -> Failure |
         return Failure(
             _("the check asked for cases but never reported outputs (the cell stopped early)")
         )
-    unreadable = _(
-        "the check's report could not be read ({error}); was the checks module changed?"
-    )
+    unreadable = _("the check's report could not be read ({error}); was the checks module changed?")
     try:
         outputs = wire.loads(request.outputs)
     except wire.WireError as error:
@@ -172,8 +170,13 @@ def judge_request(request: Request, exercises: dict[str, Exercise]) -> Failure |
         try:
             verdict = judge(exercise, case, received, inputs_after)
         except Exception as error:  # a bug in the exercise's reference, not in the answer
-            return Failure(str(REFERENCE_FAILED.format(
-                exercise=exercise.name, error=f"{type(error).__name__}: {error}")))
+            return Failure(
+                str(
+                    REFERENCE_FAILED.format(
+                        exercise=exercise.name, error=f"{type(error).__name__}: {error}"
+                    )
+                )
+            )
         if not verdict.passed:
             return Failure(f"{where}:\n{verdict.message}", verdict.mistake)
     return None
@@ -218,7 +221,8 @@ def _test_failure(cell: Cell, run: CellRun, exercises: dict[str, Exercise]) -> F
         if failure:
             return failure
     missing = [
-        key for key, wanted in cell.expected_checks.items()
+        key
+        for key, wanted in cell.expected_checks.items()
         if sum((r.exercise, r.hidden) == key for r in run.requests) < wanted
     ]
     if run.status == "error":
@@ -244,7 +248,11 @@ def _earlier_failure(prepared: Prepared, runs: list[CellRun], test_index: int) -
 
 
 def _with_cause(
-    reason: str, unparsed: str | None, prepared: Prepared, runs: list[CellRun], run: CellRun,
+    reason: str,
+    unparsed: str | None,
+    prepared: Prepared,
+    runs: list[CellRun],
+    run: CellRun,
     test_index: int,
 ) -> str:
     """``reason`` with its cause first, when the test could not even reach the answer: the
@@ -287,28 +295,40 @@ def score_notebook(
     for cell in layout.graded:
         extra = notes.get(cell.grade_id, [])
         if cell.kind != "test":
-            scores.append(Score(cell.grade_id, None, cell.points, str(AWAITING_INSTRUCTOR),
-                                cell.kind))
+            scores.append(
+                Score(cell.grade_id, None, cell.points, str(AWAITING_INSTRUCTOR), cell.kind)
+            )
             continue
         run = runs[index_of[cell.grade_id]]
         verdict = screening.verdict(cell.grade_id)
         # A refused answer earns nothing, however right its outputs were.
-        failure = Failure(verdict.refused) if verdict.refused else _test_failure(
-            cell, run, exercises)
+        failure = (
+            Failure(verdict.refused) if verdict.refused else _test_failure(cell, run, exercises)
+        )
         if failure is None:
             text = _("passed") + _notes(extra)
-            scores.append(Score(cell.grade_id, cell.points, cell.points, text,
-                                review=verdict.review))
+            scores.append(
+                Score(cell.grade_id, cell.points, cell.points, text, review=verdict.review)
+            )
             continue
         if cell.grade_id in unanswered_tests:
             extra = extra + [_("the answer cell was left as it was released")]
         reason = failure.reason
         if not verdict.refused:
-            reason = _with_cause(reason, verdict.unparsed, prepared, runs, run,
-                                 index_of[cell.grade_id])
+            reason = _with_cause(
+                reason, verdict.unparsed, prepared, runs, run, index_of[cell.grade_id]
+            )
         text = reason + _notes(extra)
-        scores.append(Score(cell.grade_id, 0.0, cell.points, text, review=verdict.review,
-                            mistake=failure.mistake))
+        scores.append(
+            Score(
+                cell.grade_id,
+                0.0,
+                cell.points,
+                text,
+                review=verdict.review,
+                mistake=failure.mistake,
+            )
+        )
     return NotebookResult(
         student,
         layout.assignment,

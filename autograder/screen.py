@@ -61,14 +61,43 @@ REFUSED_MODULES = {
 # door into the kernel, not a building block of an answer.
 ALLOWED_MODULES = ("autograder.learner.cells",)
 # A part of a dotted ``tensorflow....`` name that makes it RNN code.
-REFUSED_TF_PARTS = frozenset({
-    "rnn", "rnn_cell", "rnn_cell_impl", "contrib", "dynamic_rnn", "static_rnn",
-    "bidirectional_dynamic_rnn", "static_bidirectional_rnn", "static_state_saving_rnn",
-    "raw_rnn", "RNN", "SimpleRNN", "SimpleRNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell",
-    "StackedRNNCells", "AbstractRNNCell", "Bidirectional", "PeepholeLSTMCell", "ConvLSTM1D",
-    "ConvLSTM2D", "ConvLSTM3D", "CuDNNLSTM", "CuDNNGRU", "BlockLSTM", "BlockLSTMV2",
-    "LSTMBlockCell", "GRUBlockCell", "CudnnRNN", "CudnnRNNV2", "CudnnRNNV3",
-})
+REFUSED_TF_PARTS = frozenset(
+    {
+        "rnn",
+        "rnn_cell",
+        "rnn_cell_impl",
+        "contrib",
+        "dynamic_rnn",
+        "static_rnn",
+        "bidirectional_dynamic_rnn",
+        "static_bidirectional_rnn",
+        "static_state_saving_rnn",
+        "raw_rnn",
+        "RNN",
+        "SimpleRNN",
+        "SimpleRNNCell",
+        "LSTM",
+        "LSTMCell",
+        "GRU",
+        "GRUCell",
+        "StackedRNNCells",
+        "AbstractRNNCell",
+        "Bidirectional",
+        "PeepholeLSTMCell",
+        "ConvLSTM1D",
+        "ConvLSTM2D",
+        "ConvLSTM3D",
+        "CuDNNLSTM",
+        "CuDNNGRU",
+        "BlockLSTM",
+        "BlockLSTMV2",
+        "LSTMBlockCell",
+        "GRUBlockCell",
+        "CudnnRNN",
+        "CudnnRNNV2",
+        "CudnnRNNV3",
+    }
+)
 # In a NumPy notebook the gradients are the exercise (notebook 08): TensorFlow may not take them.
 REFUSED_TF_AUTODIFF = frozenset({"GradientTape", "gradients", "autodiff"})
 
@@ -101,13 +130,33 @@ FLAGGED_MODULES = {
     "os.popen": N_("os.popen runs shell commands"),
     "os.fork": N_("os.fork starts processes"),
 }
-FLAGGED_MODULE_PREFIXES = {"os.exec": N_("os.exec* runs other programs"),
-                           "os.spawn": N_("os.spawn* runs other programs")}
-FLAGGED_ATTRIBUTES = frozenset({
-    "__dict__", "__globals__", "__builtins__", "__subclasses__", "__code__", "__closure__",
-    "__getattribute__", "__import__", "__loader__", "__spec__", "__bases__", "__mro__",
-    "f_globals", "f_locals", "f_builtins", "f_back", "tb_frame", "gi_frame", "cr_frame",
-})
+FLAGGED_MODULE_PREFIXES = {
+    "os.exec": N_("os.exec* runs other programs"),
+    "os.spawn": N_("os.spawn* runs other programs"),
+}
+FLAGGED_ATTRIBUTES = frozenset(
+    {
+        "__dict__",
+        "__globals__",
+        "__builtins__",
+        "__subclasses__",
+        "__code__",
+        "__closure__",
+        "__getattribute__",
+        "__import__",
+        "__loader__",
+        "__spec__",
+        "__bases__",
+        "__mro__",
+        "f_globals",
+        "f_locals",
+        "f_builtins",
+        "f_back",
+        "tb_frame",
+        "gi_frame",
+        "cr_frame",
+    }
+)
 # Modules whose every name an answer may use, so ``from numpy import *`` hides nothing.
 STAR_IMPORTS = ("numpy", "math", *ALLOWED_MODULES)
 # IPython magics that run no code of their own (``%matplotlib inline``), and those whose
@@ -210,8 +259,9 @@ class _Aliases:
                             changed |= self.add(bound, {path})
                     elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                         for alias in node.names:
-                            changed |= self.add(alias.asname or alias.name,
-                                                {f"{node.module}.{alias.name}"})
+                            changed |= self.add(
+                                alias.asname or alias.name, {f"{node.module}.{alias.name}"}
+                            )
                 for node in tree.body:
                     if isinstance(node, ast.Assign):
                         paths = self.resolve(node.value, {})
@@ -234,7 +284,8 @@ class _Aliases:
         if isinstance(node, ast.Call):
             function = self.resolve(node.func, local) | (
                 {"builtins." + node.func.id}
-                if isinstance(node.func, ast.Name) and node.func.id not in local else set()
+                if isinstance(node.func, ast.Name) and node.func.id not in local
+                else set()
             )
             first = _literal(node.args[0]) if node.args else None
             second = _literal(node.args[1]) if len(node.args) > 1 else None
@@ -242,8 +293,10 @@ class _Aliases:
                 return {f"{p}.{second}" for p in self.resolve(node.args[0], local)}
             if function & {"builtins.__import__", "importlib.import_module"} and first:
                 return {first}
-            if any(p.endswith(".import_tensorflow") and _qualified(p, ALLOWED_MODULES)
-                   for p in function):
+            if any(
+                p.endswith(".import_tensorflow") and _qualified(p, ALLOWED_MODULES)
+                for p in function
+            ):
                 return {"tensorflow"}
         return set()
 
@@ -258,8 +311,10 @@ def _refusal(path: str, tensorflow: bool) -> str | Text | None:
         if parts & REFUSED_TF_PARTS:
             return _("one of TensorFlow's RNN layers, cells or loops")
         if not tensorflow and parts & REFUSED_TF_AUTODIFF:
-            return _("TensorFlow's automatic differentiation, and this notebook asks you to "
-                     "derive the gradients yourself")
+            return _(
+                "TensorFlow's automatic differentiation, and this notebook asks you to "
+                "derive the gradients yourself"
+            )
     return None
 
 
@@ -285,8 +340,7 @@ class _Reader(ast.NodeVisitor):
         self.changes: set[str] = set()  # globals whose attributes or items it sets
         self.findings: list[_Finding] = []
 
-    def _found(self, node: ast.AST, refuse: bool, text: str | Text, imports: bool = False
-               ) -> None:
+    def _found(self, node: ast.AST, refuse: bool, text: str | Text, imports: bool = False) -> None:
         self.findings.append(_Finding(getattr(node, "lineno", 1), refuse, str(text), imports))
 
     def _paths(self, node: ast.AST, paths: set[str], imported: bool = False) -> None:
@@ -294,8 +348,7 @@ class _Reader(ast.NodeVisitor):
             why = _refusal(path, self.tensorflow)
             if why:
                 module = imported and path.split(".")[0] in REFUSED_MODULES
-                self._found(node, True, _("`{path}` is {why}").format(path=path, why=why),
-                            module)
+                self._found(node, True, _("`{path}` is {why}").format(path=path, why=why), module)
             flag = _flag(path)
             if flag:
                 self._found(node, False, flag)
@@ -318,8 +371,9 @@ class _Reader(ast.NodeVisitor):
         names = {a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
         names |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
         body = [node.body] if isinstance(node, ast.Lambda) else node.body
-        declared = {n for b in body for s in ast.walk(b) if isinstance(s, ast.Global)
-                    for n in s.names}
+        declared = {
+            n for b in body for s in ast.walk(b) if isinstance(s, ast.Global) for n in s.names
+        }
         names |= _stored(body) - declared
         self._scoped(node, names, body)
 
@@ -333,8 +387,11 @@ class _Reader(ast.NodeVisitor):
         for child in node.body:
             if isinstance(child, methods):
                 self.visit(child)
-        self._scoped(node, _stored([c for c in node.body if not isinstance(c, methods)]),
-                     [c for c in node.body if not isinstance(c, methods)])
+        self._scoped(
+            node,
+            _stored([c for c in node.body if not isinstance(c, methods)]),
+            [c for c in node.body if not isinstance(c, methods)],
+        )
 
     def _comprehension(self, node: ast.AST) -> None:
         generators = node.generators
@@ -385,9 +442,13 @@ class _Reader(ast.NodeVisitor):
         if not isinstance(node.ctx, ast.Load):
             self._changed(node)
         if node.attr in FLAGGED_ATTRIBUTES:
-            self._found(node, False, _(
-                "`.{attribute}` reaches names by strings or other code's variables"
-            ).format(attribute=node.attr))
+            self._found(
+                node,
+                False,
+                _("`.{attribute}` reaches names by strings or other code's variables").format(
+                    attribute=node.attr
+                ),
+            )
         self._paths(node, self.aliases.resolve(node, self.local[-1]))
         self.visit(node.value)
 
@@ -401,15 +462,23 @@ class _Reader(ast.NodeVisitor):
         self._paths(node, {node.module} | names, imported=True)
         starred = any(a.name == "*" for a in node.names)
         if starred and not _qualified(node.module, STAR_IMPORTS):
-            self._found(node, False, _(
-                "`from {module} import *` brings in names the screen cannot see"
-            ).format(module=node.module))
+            self._found(
+                node,
+                False,
+                _("`from {module} import *` brings in names the screen cannot see").format(
+                    module=node.module
+                ),
+            )
 
     def visit_Expr(self, node: ast.Expr) -> None:
         call = node.value
-        if (len(self.local) == 1 and isinstance(call, ast.Call)
-                and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
-                and call.func.value.id in self.checks):
+        if (
+            len(self.local) == 1
+            and isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in self.checks
+        ):
             # ``check.unroll(unroll)`` on a line of its own, at a cell's top level, is a
             # learner trying the check (only test cells may, while grading): its result
             # feeds no answer.
@@ -429,8 +498,7 @@ class _Reader(ast.NodeVisitor):
         if name in ("getattr", "setattr", "delattr") and (
             len(node.args) < 2 or _literal(node.args[1]) is None
         ):
-            self._found(node, False, _("{call} with a name built at run time").format(
-                call=name))
+            self._found(node, False, _("{call} with a name built at run time").format(call=name))
         if name == "open" and node.args:
             path = _literal(node.args[0]) or ""
             if path.startswith(("/", "~")) or ".." in path.split("/"):
@@ -441,9 +509,12 @@ class _Reader(ast.NodeVisitor):
 
     def _ipython(self, node: ast.Call, function: ast.AST) -> None:
         """``!cmd`` and magics: IPython turns them into ``get_ipython().<call>(...)``."""
-        if not (isinstance(function, ast.Attribute) and isinstance(function.value, ast.Call)
-                and isinstance(function.value.func, ast.Name)
-                and function.value.func.id == "get_ipython"):
+        if not (
+            isinstance(function, ast.Attribute)
+            and isinstance(function.value, ast.Call)
+            and isinstance(function.value.func, ast.Name)
+            and function.value.func.id == "get_ipython"
+        ):
             return
         if function.attr in _SHELL_CALLS:
             self._found(node, False, _("a shell command (`!`) runs other programs"))
@@ -453,9 +524,13 @@ class _Reader(ast.NodeVisitor):
             if magic in TIMING_MAGICS and code is not None and self._timed(node, code):
                 return
             if magic not in SAFE_MAGICS:
-                self._found(node, False, _(
-                    "the IPython magic %{magic} runs code the screen cannot read"
-                ).format(magic=magic))
+                self._found(
+                    node,
+                    False,
+                    _("the IPython magic %{magic} runs code the screen cannot read").format(
+                        magic=magic
+                    ),
+                )
 
     def _timed(self, node: ast.Call, code: str) -> bool:
         """``%time f(x)``, ``%%timeit`` and their code, read as the code of this line; False
@@ -480,8 +555,9 @@ def _stored(nodes: list[ast.AST]) -> set[str]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
             continue
-        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.GeneratorExp,
-                             ast.DictComp)):
+        if isinstance(
+            node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+        ):
             continue
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
@@ -546,16 +622,19 @@ class _Notebook:
                     "`{quoted}`); fix it and run it again"
                 ).format(cell=index + 1, line=line, what=what, quoted=_quote(source, line))
         self.aliases = _Aliases()
-        self.aliases.learn([self.trees[i] for i, _, kind in self.kinds
-                            if kind != "learner" and i in self.trees])
+        self.aliases.learn(
+            [self.trees[i] for i, _, kind in self.kinds if kind != "learner" and i in self.trees]
+        )
         # What the instructor's own cells import decides the notebook's kind.
-        self.tensorflow = any(_qualified(p, ["tensorflow"])
-                              for paths in self.aliases.paths.values() for p in paths)
+        self.tensorflow = any(
+            _qualified(p, ["tensorflow"]) for paths in self.aliases.paths.values() for p in paths
+        )
         self.aliases.learn(list(self.trees.values()))
         self.checks = check_aliases(layout.cells)
         self.statements = [
             self._read(index, node)
-            for index, _, kind in self.kinds if kind == "learner" and index in self.trees
+            for index, _, kind in self.kinds
+            if kind == "learner" and index in self.trees
             for node in self.trees[index].body
         ]
         self.binders: dict[str, list[_Statement]] = {}
@@ -572,18 +651,22 @@ class _Notebook:
             reader.visit(node)
         except RecursionError:  # legal Python nested past what a walk can follow
             names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-            return _Statement(index, node, _binds(node) | names, names, [_Finding(
-                node.lineno, False, _("code nested too deeply for the screen to read"))])
-        return _Statement(index, node, _binds(node) | reader.changes, reader.uses,
-                          reader.findings)
+            return _Statement(
+                index,
+                node,
+                _binds(node) | names,
+                names,
+                [_Finding(node.lineno, False, _("code nested too deeply for the screen to read"))],
+            )
+        return _Statement(index, node, _binds(node) | reader.changes, reader.uses, reader.findings)
 
     def where(self, statement: _Statement, finding: _Finding) -> str:
         quoted = _quote(self.cells[statement.cell].source, finding.line)
         return _("cell {cell}, line {line}: `{quoted}`").format(
-            cell=statement.cell + 1, line=finding.line, quoted=quoted)
+            cell=statement.cell + 1, line=finding.line, quoted=quoted
+        )
 
-    def closure(self, roots: list[_Statement], names: set[str], before: int
-                ) -> list[_Statement]:
+    def closure(self, roots: list[_Statement], names: set[str], before: int) -> list[_Statement]:
         """``roots``, and every statement binding a global they (or ``names``) use, and so on,
         in notebook order; only cells before index ``before`` have run when it is tested."""
         included = {id(s): s for s in roots}
@@ -599,8 +682,9 @@ class _Notebook:
     def verdict(self, statements: list[_Statement], owned: list[int]) -> Verdict:
         """The first refusal and every flag in ``statements``, in the learner's words."""
         fix = _TENSORFLOW_FIX if self.tensorflow else _NUMPY_FIX
-        verdict = Verdict(unparsed=next((self.unparsed[i] for i in owned
-                                         if i in self.unparsed), None))
+        verdict = Verdict(
+            unparsed=next((self.unparsed[i] for i in owned if i in self.unparsed), None)
+        )
         for statement in statements:
             for finding in statement.findings:
                 if finding.refuse and verdict.refused is None:
@@ -628,11 +712,15 @@ class _Notebook:
                 if finding.refuse and not finding.imports_refused_module:
                     continue
                 if finding.refuse:
-                    note = _("flagged for review: code that no exercise uses imports a module "
-                             "no answer may use ({where}): {what}")
+                    note = _(
+                        "flagged for review: code that no exercise uses imports a module "
+                        "no answer may use ({where}): {what}"
+                    )
                 else:
-                    note = _("flagged for review: code that no exercise uses does something "
-                             "the grader cannot check ({where}): {what}")
+                    note = _(
+                        "flagged for review: code that no exercise uses does something "
+                        "the grader cannot check ({where}): {what}"
+                    )
                 note = note.format(where=self.where(statement, finding), what=finding.text)
                 if note not in notes:
                     notes.append(note)
@@ -649,8 +737,11 @@ def screen(prepared: Prepared, layout: Layout) -> Screening:
     for cell in layout.graded:
         if cell.kind != "test" or cell.grade_id not in index_of:
             continue
-        owned = [i for i, grade_id, kind in notebook.kinds
-                 if kind == "learner" and grade_id and owners.get(grade_id) == cell.grade_id]
+        owned = [
+            i
+            for i, grade_id, kind in notebook.kinds
+            if kind == "learner" and grade_id and owners.get(grade_id) == cell.grade_id
+        ]
         test = notebook.reader()  # what the test cell passes to its check: the answers' names
         if index_of[cell.grade_id] in notebook.trees:
             test.visit(notebook.trees[index_of[cell.grade_id]])

@@ -55,33 +55,46 @@ def check(
         try:
             nb = read(path)
         except Unreadable as error:
-            raise SystemExit(_("Cannot check {path}: {error}.").format(path=path, error=error)
-                             ) from None
+            raise SystemExit(
+                _("Cannot check {path}: {error}.").format(path=path, error=error)
+            ) from None
     lang = supported(asked or edition(nb))
     release = _release_for(path) or nb
     layout = course.layout_from_release(release, assignment, name)
     with using(lang):
         if not layout.graded:
-            raise SystemExit(_(
-                "{path} has no graded cells (no nbgrader test cells): nothing to check."
-            ).format(path=path))
+            raise SystemExit(
+                _("{path} has no graded cells (no nbgrader test cells): nothing to check.").format(
+                    path=path
+                )
+            )
         try:
             exercises = registry.exercises(path.resolve().parent, course_root)
         except ValueError as error:
-            raise SystemExit(_("Cannot check {path}: {error}.").format(path=path, error=error)
-                             ) from None
+            raise SystemExit(
+                _("Cannot check {path}: {error}.").format(path=path, error=error)
+            ) from None
     # What makes this a self-check rather than grading: visible cases only, resource limits
     # without a jail or a user of its own (no root needed), the installed package imported,
     # no assignment files copied over the learner's.
-    context = RunContext(key=KEY, version="", sources={}, limits=limits or sandbox.Limits(),
-                         level="none", source_root=None, jobs=Jobs.make(library=False),
-                         hidden=False, lang=lang)
+    context = RunContext(
+        key=KEY,
+        version="",
+        sources={},
+        limits=limits or sandbox.Limits(),
+        level="none",
+        source_root=None,
+        jobs=Jobs.make(library=False),
+        hidden=False,
+        lang=lang,
+    )
     task = Task(LEARNER, assignment, name, path.resolve())
     try:
         return asyncio.run(grade_notebook(context, task, layout, exercises))
     except Exception as error:  # report, as grading would, rather than crash
-        return zero(layout, LEARNER,
-                    N_("the notebook could not be run: {error}").format(error=error), lang)
+        return zero(
+            layout, LEARNER, N_("the notebook could not be run: {error}").format(error=error), lang
+        )
     finally:
         context.jobs.remove()
 
@@ -103,8 +116,11 @@ def _padded(text: str, width: int) -> str:
 
 def _render(result: NotebookResult) -> str:
     width = max(_columns(mark) for mark in ("?", _("PASS"), _("FAIL")))
-    lines = [_("{notebook} (visible tests only)").format(
-        notebook=f"{result.assignment}/{result.notebook}.ipynb")]
+    lines = [
+        _("{notebook} (visible tests only)").format(
+            notebook=f"{result.assignment}/{result.notebook}.ipynb"
+        )
+    ]
     lines += ["  " + _("note: {note}").format(note=note) for note in result.notes]
     for score in result.scores:
         if score.points is None:
@@ -115,7 +131,10 @@ def _render(result: NotebookResult) -> str:
         lines.append(f"  {_padded(mark, width)}  {points:>7}  {score.grade_id}")
         if not score.passed:
             lines += [f"                 {line}" for line in score.reason.splitlines()]
-    lines.append("  " + _(
-        "total {points:g}/{max_points:g} on the visible tests; grading adds hidden tests."
-    ).format(points=result.points, max_points=result.max_points))
+    lines.append(
+        "  "
+        + _(
+            "total {points:g}/{max_points:g} on the visible tests; grading adds hidden tests."
+        ).format(points=result.points, max_points=result.max_points)
+    )
     return "\n".join(lines)

@@ -34,10 +34,12 @@ def _exercise(request: dict) -> Exercise:
         _known[local] = registry.exercises(None if local is None else Path(local))
     name = request.get("exercise")
     if name not in _known[local]:
-        raise LookupError(_(
-            "there is no exercise named {name}: the checks module and the installed course "
-            "do not match. Update the course, or ask your instructor."
-        ).format(name=repr(name)))
+        raise LookupError(
+            _(
+                "there is no exercise named {name}: the checks module and the installed course "
+                "do not match. Update the course, or ask your instructor."
+            ).format(name=repr(name))
+        )
     return _known[local][name]
 
 
@@ -85,8 +87,11 @@ def _answer(request: dict) -> dict:
             return {"verdicts": _verdicts(exercise, cases, outputs)}
         return {"error": _("unknown request {op}").format(op=repr(request.get("op")))}
     except Exception as error:  # the kernel shows it; this process keeps serving
-        return {"error": _("the self-check could not judge this: {error}").format(
-            error=f"{type(error).__name__}: {error}")}
+        return {
+            "error": _("the self-check could not judge this: {error}").format(
+                error=f"{type(error).__name__}: {error}"
+            )
+        }
 
 
 def serve(requests: IO[str], answers: IO[str]) -> None:

@@ -53,8 +53,14 @@ def answers(nb: nbformat.NotebookNode) -> str:
 
 
 def _fingerprint(code: str, boilerplate: np.ndarray) -> CodeFingerprint:
-    return CodeFingerprint("answers.py", NOISE, GUARANTEE - NOISE + 1, boilerplate,
-                           language="python", fp=io.StringIO(code))
+    return CodeFingerprint(
+        "answers.py",
+        NOISE,
+        GUARANTEE - NOISE + 1,
+        boilerplate,
+        language="python",
+        fp=io.StringIO(code),
+    )
 
 
 def boilerplate(texts: list[str]) -> np.ndarray:
@@ -66,8 +72,9 @@ def boilerplate(texts: list[str]) -> np.ndarray:
     return np.array(sorted(hashes), dtype=np.int64)
 
 
-def similar(code: dict[str, str], common: np.ndarray, threshold: float = THRESHOLD
-            ) -> list[tuple[str, str, float, float]]:
+def similar(
+    code: dict[str, str], common: np.ndarray, threshold: float = THRESHOLD
+) -> list[tuple[str, str, float, float]]:
     """``(first, second, first_share, second_share)`` for each pair of students in ``code``
     (student -> answers) whose answers overlap by ``threshold`` or more, beyond ``common``."""
     prints = {student: _fingerprint(text, common) for student, text in sorted(code.items())}
@@ -79,8 +86,7 @@ def similar(code: dict[str, str], common: np.ndarray, threshold: float = THRESHO
     return found
 
 
-def class_pairs(autograded: Path, course_root: Path, threshold: float = THRESHOLD
-                ) -> list[Pair]:
+def class_pairs(autograded: Path, course_root: Path, threshold: float = THRESHOLD) -> list[Pair]:
     """Similar pairs in every notebook under ``autograded/<student>/<assignment>/``, with
     the solution (``course_root/solutions``) and release (``course_root/course``) answer
     cells as boilerplate; most similar first."""
@@ -88,13 +94,16 @@ def class_pairs(autograded: Path, course_root: Path, threshold: float = THRESHOL
     for path in sorted(autograded.glob("*/*/*.ipynb")):
         student, assignment = path.parent.parent.name, path.parent.name
         groups.setdefault((assignment, path.stem), {})[student] = answers(
-            nbformat.read(path, as_version=4))
+            nbformat.read(path, as_version=4)
+        )
     pairs = []
     for (assignment, notebook), code in sorted(groups.items()):
-        given = [course_root / folder / assignment / f"{notebook}.ipynb"
-                 for folder in ("solutions", "course")]
-        common = boilerplate([answers(nbformat.read(p, as_version=4))
-                              for p in given if p.is_file()])
-        pairs += [Pair(assignment, notebook, *found)
-                  for found in similar(code, common, threshold)]
+        given = [
+            course_root / folder / assignment / f"{notebook}.ipynb"
+            for folder in ("solutions", "course")
+        ]
+        common = boilerplate(
+            [answers(nbformat.read(p, as_version=4)) for p in given if p.is_file()]
+        )
+        pairs += [Pair(assignment, notebook, *found) for found in similar(code, common, threshold)]
     return sorted(pairs, key=lambda p: (-p.share, p.assignment, p.notebook, p.first))

@@ -75,14 +75,18 @@ def _link_in(folder: Path) -> str | None:
 
 
 def _refused_link(link: str) -> str:
-    return (f"not graded: {link} is a symbolic link, and links in a submission are never "
-            "followed; submit the file itself")
+    return (
+        f"not graded: {link} is a symbolic link, and links in a submission are never "
+        "followed; submit the file itself"
+    )
 
 
 def _not_a_student(entry: Path) -> Problem:
     if not _visible(entry):
-        why = ("its name starts with '.' or '__', which marks a system folder "
-               "(.ipynb_checkpoints, __MACOSX), not a student; rename it if it is a student's")
+        why = (
+            "its name starts with '.' or '__', which marks a system folder "
+            "(.ipynb_checkpoints, __MACOSX), not a student; rename it if it is a student's"
+        )
     elif entry.is_symlink():
         return Problem(entry.name, "", "", _refused_link(_link_in(entry) or entry.name))
     else:
@@ -90,9 +94,7 @@ def _not_a_student(entry: Path) -> Problem:
     return Problem(entry.name, "", "", f"not graded: {why}")
 
 
-def discover(
-    root: Path, notebooks: dict[str, list[str]]
-) -> tuple[list[Task], list[Problem]]:
+def discover(root: Path, notebooks: dict[str, list[str]]) -> tuple[list[Task], list[Problem]]:
     """Tasks for every submitted assignment under ``root`` (nbgrader's layout), and a
     ``Problem`` for each entry that is not a student's folder or holds a link; ``notebooks``
     maps each known assignment to its notebook names."""
@@ -109,20 +111,35 @@ def discover(
                 problems.append(Problem(student, folder.name, "", _refused_link(link)))
                 continue
             if not folder.is_dir():
-                problems.append(Problem(student, "", folder.name, "a file outside any assignment "
-                                        "folder; not graded"))
+                problems.append(
+                    Problem(
+                        student, "", folder.name, "a file outside any assignment folder; not graded"
+                    )
+                )
                 continue
             assignment = folder.name
             if assignment not in notebooks:
-                problems.append(Problem(student, assignment, "", "no such assignment in the "
-                                        "course's solutions; not graded"))
+                problems.append(
+                    Problem(
+                        student,
+                        assignment,
+                        "",
+                        "no such assignment in the course's solutions; not graded",
+                    )
+                )
                 continue
             for name in notebooks[assignment]:
                 tasks.append(Task(student, assignment, name, folder / f"{name}.ipynb"))
             for extra in sorted(folder.glob("*.ipynb")):
                 if extra.stem not in notebooks[assignment]:
-                    problems.append(Problem(student, assignment, extra.stem, "this notebook is "
-                                            "not part of the assignment; not graded"))
+                    problems.append(
+                        Problem(
+                            student,
+                            assignment,
+                            extra.stem,
+                            "this notebook is not part of the assignment; not graded",
+                        )
+                    )
     return tasks, problems
 
 
@@ -133,7 +150,8 @@ def _open(archive: Path) -> zipfile.ZipFile:
         raise ValueError(
             f"{archive} cannot be opened as a zip file ({error}). Expected a folder of "
             "submissions or the zip an LMS exports; download the zip again, or unzip it and "
-            "pass the folder.") from None
+            "pass the folder."
+        ) from None
 
 
 def _extract(zipped: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path) -> str | None:
@@ -177,8 +195,9 @@ def unpack(archive: Path, dest: Path, notebooks: dict[str, list[str]]) -> list[P
         for member in members:
             parts = Path(member.filename).parts
             if member.filename.startswith("/") or ".." in parts or not parts:
-                problems.append(Problem("", "", member.filename, "unsafe path in the zip; "
-                                        "not extracted"))
+                problems.append(
+                    Problem("", "", member.filename, "unsafe path in the zip; not extracted")
+                )
                 continue
             target = raw.joinpath(*parts)
             if member.file_size > MAX_MEMBER_BYTES:
@@ -189,16 +208,17 @@ def unpack(archive: Path, dest: Path, notebooks: dict[str, list[str]]) -> list[P
                 target.parent.mkdir(parents=True, exist_ok=True)
                 why = _extract(zipped, member, target)
             if why is not None:
-                unreadable[target] = (f"{member.filename} was not extracted from the zip "
-                                      f"({why}); not graded: ask for the file again")
+                unreadable[target] = (
+                    f"{member.filename} was not extracted from the zip "
+                    f"({why}); not graded: ask for the file again"
+                )
     layout = dest / "submitted"
     layout.mkdir()
     tops = [p for p in raw.iterdir() if _visible(p)]
     nested = raw
     if len(tops) == 1 and tops[0].is_dir() and not _looks_like_student(tops[0], notebooks):
         nested = tops[0]
-    nbgrader_layout = any(_looks_like_student(p, notebooks) for p in nested.iterdir()
-                          if p.is_dir())
+    nbgrader_layout = any(_looks_like_student(p, notebooks) for p in nested.iterdir() if p.is_dir())
     for path, why in unreadable.items():
         problems.append(Problem(_owner(path, nested, nbgrader_layout), "", "", why))
     if nbgrader_layout:
@@ -212,13 +232,25 @@ def unpack(archive: Path, dest: Path, notebooks: dict[str, list[str]]) -> list[P
         student, stem = _flat_name(path, nested)
         assignment = owner.get(stem or "")
         if student is None or assignment is None:
-            problems.append(Problem(student or "", "", path.name, "cannot tell which student "
-                                    "and notebook this file is; not graded"))
+            problems.append(
+                Problem(
+                    student or "",
+                    "",
+                    path.name,
+                    "cannot tell which student and notebook this file is; not graded",
+                )
+            )
             continue
         target = layout / student / assignment / f"{stem}.ipynb"
         if target.exists():
-            problems.append(Problem(student, assignment, stem, f"{path.name} is a second copy; "
-                                    "the first one found was graded"))
+            problems.append(
+                Problem(
+                    student,
+                    assignment,
+                    stem,
+                    f"{path.name} is a second copy; the first one found was graded",
+                )
+            )
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(path), target)

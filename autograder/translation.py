@@ -153,8 +153,10 @@ def _code_problem(cell: nbformat.NotebookNode, text: str) -> str | None:
     if not changed:
         return None
     what = "comments" if keep_strings else "comments and printed strings"
-    return (f"the translation changes the code itself; only {what} may be translated, and "
-            "nbgrader's ### BEGIN/END lines stay as they are")
+    return (
+        f"the translation changes the code itself; only {what} may be translated, and "
+        "nbgrader's ### BEGIN/END lines stay as they are"
+    )
 
 
 def problems(
@@ -171,31 +173,63 @@ def problems(
         entry = entries.get(cell.id)
         current = source_hash(cell.source)
         if entry is None:
-            found.append(Problem(name, cell.id, "missing", (
-                f"no entry; run `python -m autograder translate --scaffold {lang}` to add one "
-                f"(with en: '{current}') and translate its text")))
+            found.append(
+                Problem(
+                    name,
+                    cell.id,
+                    "missing",
+                    (
+                        f"no entry; run `python -m autograder translate --scaffold {lang}` "
+                        f"to add one (with en: '{current}') and translate its text"
+                    ),
+                )
+            )
             continue
         if entry.en != current:
-            found.append(Problem(name, cell.id, "stale", (
-                f"the English changed since it was translated (en: '{entry.en}', now "
-                f"'{current}'); `python -m autograder translate --scaffold {lang}` shows what "
-                f"changed: update the text, then set en: '{current}'")))
+            found.append(
+                Problem(
+                    name,
+                    cell.id,
+                    "stale",
+                    (
+                        f"the English changed since it was translated (en: '{entry.en}', now "
+                        f"'{current}'); `python -m autograder translate --scaffold {lang}` "
+                        f"shows what changed: update the text, then set en: '{current}'"
+                    ),
+                )
+            )
             continue
         if cell.cell_type == "markdown" and (
             entry.text == cell.source or (lang == "zh" and not CJK.search(entry.text))
         ):
-            found.append(Problem(name, cell.id, "untranslated", (
-                "the text is still the English (or has no Chinese in it); write the "
-                "translation over it")))
+            found.append(
+                Problem(
+                    name,
+                    cell.id,
+                    "untranslated",
+                    (
+                        "the text is still the English (or has no Chinese in it); write the "
+                        "translation over it"
+                    ),
+                )
+            )
         elif cell.cell_type == "code":
             detail = _code_problem(cell, entry.text)
             if detail:
                 found.append(Problem(name, cell.id, "code changed", detail))
     for cell_id in entries:
         if cell_id not in cells or not translatable(cells[cell_id]):
-            found.append(Problem(name, cell_id, "unused", (
-                "the notebook has no translatable cell with this id; delete the entry "
-                f"(`python -m autograder translate --scaffold {lang}` does)")))
+            found.append(
+                Problem(
+                    name,
+                    cell_id,
+                    "unused",
+                    (
+                        "the notebook has no translatable cell with this id; delete the entry "
+                        f"(`python -m autograder translate --scaffold {lang}` does)"
+                    ),
+                )
+            )
     return found
 
 
@@ -212,12 +246,15 @@ def apply(
         raise ValueError(f"expected a language among {LANGUAGES}, got {lang!r}")
     if lang == SOURCE_LANGUAGE:
         return nb
-    blocking = [p for p in problems(nb, entries, lang, name)
-                if p.kind in ("missing", "stale", "code changed")]
+    blocking = [
+        p
+        for p in problems(nb, entries, lang, name)
+        if p.kind in ("missing", "stale", "code changed")
+    ]
     if blocking:
         raise ValueError(
-            f"the {lang} edition of {name} cannot be made: " + "; ".join(
-                f"cell {p.cell_id} is {p.kind}" for p in blocking)
+            f"the {lang} edition of {name} cannot be made: "
+            + "; ".join(f"cell {p.cell_id} is {p.kind}" for p in blocking)
             + f". Run `python -m autograder translate --scaffold {lang}` and see its report "
             "(or release the English alone with `release --lang en`)."
         )
@@ -239,9 +276,7 @@ def entry_lines(cell_id: str, entry: Entry, lang: str) -> list[str]:
     return lines
 
 
-def scaffold(
-    notebook: Path, lang: str, solutions: Path | None = None, i18n: Path = I18N
-) -> str:
+def scaffold(notebook: Path, lang: str, solutions: Path | None = None, i18n: Path = I18N) -> str:
     """A translation file for ``notebook`` with every translatable cell's English text in place
     of the translation, for a translator to overwrite. Existing entries are kept (stale ones
     too, for the translator to update); entries of cells that are gone are dropped."""
@@ -260,19 +295,30 @@ def old_english(notebook: Path, cell_id: str, digest: str) -> str | None:
     history (what a stale entry was translated from), or None when history has none."""
     try:
         log = subprocess.run(
-            ["git", "log", "--format=%H", "--", notebook.name], cwd=notebook.parent,
-            capture_output=True, text=True, check=True, timeout=60,
+            ["git", "log", "--format=%H", "--", notebook.name],
+            cwd=notebook.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         ).stdout.split()
         prefix = subprocess.run(
-            ["git", "rev-parse", "--show-prefix"], cwd=notebook.parent,
-            capture_output=True, text=True, check=True, timeout=60,
+            ["git", "rev-parse", "--show-prefix"],
+            cwd=notebook.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     for commit in log:
         shown = subprocess.run(
-            ["git", "show", f"{commit}:{prefix}{notebook.name}"], cwd=notebook.parent,
-            capture_output=True, text=True, timeout=60,
+            ["git", "show", f"{commit}:{prefix}{notebook.name}"],
+            cwd=notebook.parent,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if shown.returncode != 0:
             continue
@@ -283,8 +329,9 @@ def old_english(notebook: Path, cell_id: str, digest: str) -> str | None:
     return None
 
 
-def stale_report(notebook: Path, lang: str, solutions: Path | None = None,
-                 i18n: Path = I18N) -> list[str]:
+def stale_report(
+    notebook: Path, lang: str, solutions: Path | None = None, i18n: Path = I18N
+) -> list[str]:
     """For each stale entry of ``notebook``: what changed in the English since it was
     translated, as a unified diff (old English -> new English) the translator follows."""
     nb = nbformat.read(notebook, as_version=4)
@@ -299,9 +346,14 @@ def stale_report(notebook: Path, lang: str, solutions: Path | None = None,
         if old is None:
             diff = "(the English it was translated from is not in git history; compare by eye)"
         else:
-            diff = "\n".join(difflib.unified_diff(
-                old.split("\n"), cell.source.split("\n"),
-                f"{name} {cell.id} (translated, en: '{entries[cell.id].en}')",
-                f"{name} {cell.id} (now, en: '{source_hash(cell.source)}')", lineterm=""))
+            diff = "\n".join(
+                difflib.unified_diff(
+                    old.split("\n"),
+                    cell.source.split("\n"),
+                    f"{name} {cell.id} (translated, en: '{entries[cell.id].en}')",
+                    f"{name} {cell.id} (now, en: '{source_hash(cell.source)}')",
+                    lineterm="",
+                )
+            )
         report.append(f"{problem}\n{diff}")
     return report

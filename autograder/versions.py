@@ -30,15 +30,18 @@ class Versions:
     def __init__(self, assignment_folder: Path) -> None:
         definitions = registry.definitions(assignment_folder)
         self.files = {path for pair in definitions.values() for path in pair}
-        self.exercise = {name: _digest(path.read_bytes() for path in pair)
-                         for name, pair in definitions.items()}
+        self.exercise = {
+            name: _digest(path.read_bytes() for path in pair) for name, pair in definitions.items()
+        }
 
     def cells(self, layout: Layout) -> dict[str, str]:
         """Each test cell's grade_id -> the version of the checks it makes."""
         return {
-            cell.grade_id: _digest(f"{name}={self.exercise.get(name, '<unknown>')}".encode()
-                                   for name in cell.checked)
-            for cell in layout.cells if cell.kind == "test"
+            cell.grade_id: _digest(
+                f"{name}={self.exercise.get(name, '<unknown>')}".encode() for name in cell.checked
+            )
+            for cell in layout.cells
+            if cell.kind == "test"
         }
 
 
@@ -54,8 +57,9 @@ def asks(cell: Cell, exercise: str) -> bool:
     return cell.grade_id == exercise or exercise in cell.checked
 
 
-def merge(previous: NotebookResult | None, new: NotebookResult, layout: Layout,
-          exercise: str) -> NotebookResult:
+def merge(
+    previous: NotebookResult | None, new: NotebookResult, layout: Layout, exercise: str
+) -> NotebookResult:
     """``new``'s scores and versions for the cells ``exercise`` asks for, ``previous``'s for
     the rest; ``new`` itself when there is no previous result of the same fingerprint (the
     notebook or the grader changed, so nothing else may be kept)."""
@@ -63,8 +67,14 @@ def merge(previous: NotebookResult | None, new: NotebookResult, layout: Layout,
         return new
     asked = {cell.grade_id for cell in layout.cells if asks(cell, exercise)}
     kept = {score.grade_id: score for score in previous.scores}
-    scores = [score if score.grade_id in asked or score.grade_id not in kept
-              else kept[score.grade_id] for score in new.scores]
-    versions = {grade_id: new.versions[grade_id] if grade_id in asked
-                else previous.versions.get(grade_id, "") for grade_id in new.versions}
+    scores = [
+        score if score.grade_id in asked or score.grade_id not in kept else kept[score.grade_id]
+        for score in new.scores
+    ]
+    versions = {
+        grade_id: new.versions[grade_id]
+        if grade_id in asked
+        else previous.versions.get(grade_id, "")
+        for grade_id in new.versions
+    }
     return replace(new, scores=scores, versions=versions)

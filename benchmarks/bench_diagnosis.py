@@ -55,9 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    print(
-        f"{'exercise':28} {'variants':>8} {'pass ms':>9} {'fail ms':>9} {'diagnose ms':>12}"
-    )
+    print(f"{'exercise':28} {'variants':>8} {'pass ms':>9} {'fail ms':>9} {'diagnose ms':>12}")
     totals = [0.0, 0.0, 0.0]
     for name, exercise in sorted(registry.exercises().items()):
         rng = np.random.default_rng(0)

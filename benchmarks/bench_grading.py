@@ -83,19 +83,27 @@ def nbgrader_serial(out: Path, submitted: Path) -> float:
     shutil.copytree(ROOT / "solutions", home / "source")
     shutil.copytree(submitted, home / "submitted")
     (home / "nbgrader_config.py").write_text(
-        "c = get_config()  # noqa\n"
-        "c.CourseDirectory.course_id = 'bench'\n"
-        "c.Execute.timeout = 300\n"
+        "c = get_config()  # noqa\nc.CourseDirectory.course_id = 'bench'\nc.Execute.timeout = 300\n"
     )
     nbgrader = str(Path(sys.executable).parent / "nbgrader")
     names = course.assignments(ROOT / "solutions")
     for name in names:  # recording the assignments is set-up, not grading
-        subprocess.run([nbgrader, "generate_assignment", name, "--force"], cwd=home,
-                       check=True, capture_output=True, env=env())
+        subprocess.run(
+            [nbgrader, "generate_assignment", name, "--force"],
+            cwd=home,
+            check=True,
+            capture_output=True,
+            env=env(),
+        )
     started = time.perf_counter()
     for name in names:
-        done = subprocess.run([nbgrader, "autograde", name, "--force"], cwd=home,
-                              capture_output=True, text=True, env=env())
+        done = subprocess.run(
+            [nbgrader, "autograde", name, "--force"],
+            cwd=home,
+            capture_output=True,
+            text=True,
+            env=env(),
+        )
         if done.returncode != 0:
             print(f"nbgrader autograde {name} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
     return time.perf_counter() - started
@@ -103,9 +111,23 @@ def nbgrader_serial(out: Path, submitted: Path) -> float:
 
 def ours(submitted: Path, out: Path, jobs: int) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "autograder", "grade", str(submitted), "--out",
-                    str(out), "--jobs", str(jobs)], check=True, capture_output=True, env=env(),
-                   cwd=ROOT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(submitted),
+            "--out",
+            str(out),
+            "--jobs",
+            str(jobs),
+        ],
+        check=True,
+        capture_output=True,
+        env=env(),
+        cwd=ROOT,
+    )
     return time.perf_counter() - started
 
 
@@ -128,12 +150,27 @@ class DaskProcesses:
         variables = dict(env(), PYTHONPATH=str(ROOT))
         logs.mkdir(parents=True, exist_ok=True)
         commands = [["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]]
-        commands += [["worker", self.address, "--nthreads", "1", "--no-nanny", "--host",
-                      "127.0.0.1", "--no-dashboard"]] * workers
+        commands += [
+            [
+                "worker",
+                self.address,
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+            ]
+        ] * workers
         self.processes = [
-            subprocess.Popen([dask, *command], cwd=ROOT, env=variables,
-                             stdout=open(logs / f"{n}-{command[0]}.log", "w"),
-                             stderr=subprocess.STDOUT, start_new_session=True)
+            subprocess.Popen(
+                [dask, *command],
+                cwd=ROOT,
+                env=variables,
+                stdout=open(logs / f"{n}-{command[0]}.log", "w"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             for n, command in enumerate(commands)
         ]
         from distributed import Client
@@ -149,8 +186,13 @@ class DaskProcesses:
         from autograder.cluster import Submission
         from autograder.submissions import discover
 
-        tasks, _ = discover(submitted, {a: course.notebooks(ROOT / "solutions", a)
-                                        for a in course.assignments(ROOT / "solutions")})
+        tasks, _ = discover(
+            submitted,
+            {
+                a: course.notebooks(ROOT / "solutions", a)
+                for a in course.assignments(ROOT / "solutions")
+            },
+        )
         with Client(self.address, timeout="60s") as client:
             started = time.perf_counter()
             wait([client.submit(_echo, Submission.pack(t), pure=False) for t in tasks])
@@ -167,9 +209,23 @@ class DaskProcesses:
 
 def on_dask(submitted: Path, out: Path, address: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "autograder", "grade", str(submitted), "--out",
-                    str(out), "--scheduler", address], check=True, capture_output=True,
-                   env=env(), cwd=ROOT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(submitted),
+            "--out",
+            str(out),
+            "--scheduler",
+            address,
+        ],
+        check=True,
+        capture_output=True,
+        env=env(),
+        cwd=ROOT,
+    )
     return time.perf_counter() - started
 
 
@@ -182,10 +238,12 @@ def dask_rows(submitted: Path, out: Path, count: int, local: float) -> None:
             overhead = cluster.overhead(submitted)
         finally:
             cluster.close()
-        print(f"grade --scheduler, {workers} worker{'s' if workers > 1 else ' '}:"
-              f"{seconds:7.1f} s  {count / seconds * 60:6.1f} notebooks/min  "
-              f"({local / seconds:.2f}x local); scheduler overhead "
-              f"{overhead * 1000:.0f} ms/notebook")
+        print(
+            f"grade --scheduler, {workers} worker{'s' if workers > 1 else ' '}:"
+            f"{seconds:7.1f} s  {count / seconds * 60:6.1f} notebooks/min  "
+            f"({local / seconds:.2f}x local); scheduler overhead "
+            f"{overhead * 1000:.0f} ms/notebook"
+        )
 
 
 def coordinator_cost(graded: Path, scratch: Path) -> tuple[float, float]:
@@ -197,11 +255,15 @@ def coordinator_cost(graded: Path, scratch: Path) -> tuple[float, float]:
     from autograder.scoring import NotebookResult
     from autograder.submissions import Task
 
-    results = [NotebookResult.from_json(json.loads(path.read_text()))
-               for path in sorted((graded / "results").glob("[!.]*/*/*.json"))]
+    results = [
+        NotebookResult.from_json(json.loads(path.read_text()))
+        for path in sorted((graded / "results").glob("[!.]*/*/*.json"))
+    ]
     for result in results:  # as it arrives from a worker, with its autograded notebook
-        result.autograded = nbformat.read(graded / "autograded" / result.student
-                                          / result.assignment / f"{result.notebook}.ipynb", 4)
+        result.autograded = nbformat.read(
+            graded / "autograded" / result.student / result.assignment / f"{result.notebook}.ipynb",
+            4,
+        )
     scratch.mkdir(parents=True)
     book = Book(sqlite_url(scratch / "gradebook.db"))
     try:
@@ -210,23 +272,27 @@ def coordinator_cost(graded: Path, scratch: Path) -> tuple[float, float]:
         for result in results:
             book.record(result, layouts[result.assignment][result.notebook])
             outputs.write_autograded(scratch, result)
-            cache.save(scratch, Task(result.student, result.assignment, result.notebook,
-                                     scratch), result)
+            cache.save(
+                scratch, Task(result.student, result.assignment, result.notebook, scratch), result
+            )
         recorded = time.perf_counter() - started
     finally:
         book.close()
     started = time.perf_counter()
-    outputs.write_class(scratch, results, [], sqlite_url(scratch / "gradebook.db"),
-                        ROOT / "solutions")
+    outputs.write_class(
+        scratch, results, [], sqlite_url(scratch / "gradebook.db"), ROOT / "solutions"
+    )
     return recorded / len(results), (time.perf_counter() - started) / len(results)
 
 
 def coordinator_row(out: Path) -> None:
     """Row 5, from the local run's results."""
     record, end = coordinator_cost(out / "ours", out / "coordinator")
-    print(f"coordinator, serial, per notebook: {record * 1000:.0f} ms to record a result "
-          f"(gradebook, autograded notebook, cache), {end * 1000:.1f} ms for grades.csv and "
-          "feedback at the end")
+    print(
+        f"coordinator, serial, per notebook: {record * 1000:.0f} ms to record a result "
+        f"(gradebook, autograded notebook, cache), {end * 1000:.1f} ms for grades.csv and "
+        "feedback at the end"
+    )
 
 
 def bare_nbclient(path: Path) -> float:
@@ -241,8 +307,13 @@ def bare_nbclient(path: Path) -> float:
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # the kernel's start-up warnings
     try:
         started = time.perf_counter()
-        NotebookClient(nb, kernel_name="python3", timeout=300, allow_errors=True,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            nb,
+            kernel_name="python3",
+            timeout=300,
+            allow_errors=True,
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
         return time.perf_counter() - started
     finally:
         os.dup2(stderr, 2)
@@ -255,30 +326,38 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench_grading")
-    parser.add_argument("--dask-only", action="store_true",
-                        help="only the local --jobs row and the Dask rows")
+    parser.add_argument(
+        "--dask-only", action="store_true", help="only the local --jobs row and the Dask rows"
+    )
     args = parser.parse_args()
     if args.out.exists():
         shutil.rmtree(args.out)
     args.out.mkdir(parents=True)
     submitted, count = make_class(args.out, args.students)
     names = course.assignments(ROOT / "solutions")
-    print(f"class: {args.students} students x {len(names)} assignments = {count} notebooks "
-          f"({os.cpu_count()} CPUs)")
+    print(
+        f"class: {args.students} students x {len(names)} assignments = {count} notebooks "
+        f"({os.cpu_count()} CPUs)"
+    )
 
     if args.dask_only:
         parallel = ours(submitted, args.out / "ours", args.jobs)
-        print(f"autograder grade --jobs {args.jobs}:   {parallel:7.1f} s  "
-              f"{count / parallel * 60:6.1f} notebooks/min")
+        print(
+            f"autograder grade --jobs {args.jobs}:   {parallel:7.1f} s  "
+            f"{count / parallel * 60:6.1f} notebooks/min"
+        )
         dask_rows(submitted, args.out, count, parallel)
         coordinator_row(args.out)
         return
     serial = nbgrader_serial(args.out, submitted)
-    print(f"nbgrader autograde, serial:    {serial:7.1f} s  "
-          f"{count / serial * 60:6.1f} notebooks/min")
+    print(
+        f"nbgrader autograde, serial:    {serial:7.1f} s  {count / serial * 60:6.1f} notebooks/min"
+    )
     parallel = ours(submitted, args.out / "ours", args.jobs)
-    print(f"autograder grade --jobs {args.jobs}:   {parallel:7.1f} s  "
-          f"{count / parallel * 60:6.1f} notebooks/min  ({serial / parallel:.2f}x nbgrader)")
+    print(
+        f"autograder grade --jobs {args.jobs}:   {parallel:7.1f} s  "
+        f"{count / parallel * 60:6.1f} notebooks/min  ({serial / parallel:.2f}x nbgrader)"
+    )
     dask_rows(submitted, args.out, count, parallel)
     coordinator_row(args.out)
 
@@ -296,8 +375,10 @@ def main() -> None:
         source = ROOT / "solutions" / result["assignment"] / f"{result['notebook']}.ipynb"
         bare = bare_nbclient(source)
         ratios.append(result["seconds"] / bare)
-        print(f"  {result['assignment']:<36} {bare:8.2f} s   {result['seconds']:8.2f} s  "
-              f"{ratios[-1]:5.2f}")
+        print(
+            f"  {result['assignment']:<36} {bare:8.2f} s   {result['seconds']:8.2f} s  "
+            f"{ratios[-1]:5.2f}"
+        )
     print(f"median per-notebook overhead: {statistics.median(ratios):.2f}x bare nbclient")
 
 

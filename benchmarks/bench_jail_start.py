@@ -34,7 +34,11 @@ def _last_with_jail() -> str:
     """The parent of the commit that deleted ``autograder/jail.py``."""
     deleted = subprocess.run(
         ["git", "log", "-1", "--format=%H", "--diff-filter=D", "--", "autograder/jail.py"],
-        cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     if not deleted:
         raise SystemExit("no commit deleted autograder/jail.py here: pass --old REV")
     return f"{deleted}~1"
@@ -42,9 +46,11 @@ def _last_with_jail() -> str:
 
 def _old_sandbox(rev: str, folder: Path):
     """The sandbox module at ``rev``, and its ``autograder.jail`` where its kernels find it."""
+
     def show(path: str) -> str:
-        return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, check=True,
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            ["git", "show", f"{rev}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout
 
     (folder / "autograder").mkdir(parents=True)
     (folder / "autograder" / "__init__.py").write_text("")
@@ -89,10 +95,14 @@ def main() -> None:
         library = sandbox.copy_learner_side(scratch / "lib")
         hide = old.hidden_paths([])
         makers = {
-            f"old: unshare + jail.py ({level})":
-                lambda n: (old, old.Job(scratch / f"job-{n}", n, level, hide=hide)),
-            f"new: bwrap allowlist ({level})":
-                lambda n: (sandbox, sandbox.Job(scratch / f"job-{n}", n, level, library)),
+            f"old: unshare + jail.py ({level})": lambda n: (
+                old,
+                old.Job(scratch / f"job-{n}", n, level, hide=hide),
+            ),
+            f"new: bwrap allowlist ({level})": lambda n: (
+                sandbox,
+                sandbox.Job(scratch / f"job-{n}", n, level, library),
+            ),
         }
         times: dict[str, list[float]] = {name: [] for name in makers}
         number = 0

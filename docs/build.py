@@ -45,21 +45,25 @@ def stage_sources() -> None:
             _write_if_changed(SOURCE / relative, page.read_bytes())
             staged.add(SOURCE / relative)
     title, rest = GUIDE.read_text(encoding="utf-8").split("\n", 1)
-    where = ("\n*This page is the repository's `deploy/jupyterhub/README.md`: \"this folder\" "
-             "below is `deploy/jupyterhub/`.*\n")
-    _write_if_changed(SOURCE / "instructors" / "jupyterhub.md",
-                      f"{title}\n{where}{rest}".encode())
+    where = (
+        '\n*This page is the repository\'s `deploy/jupyterhub/README.md`: "this folder" '
+        "below is `deploy/jupyterhub/`.*\n"
+    )
+    _write_if_changed(SOURCE / "instructors" / "jupyterhub.md", f"{title}\n{where}{rest}".encode())
     staged.add(SOURCE / "instructors" / "jupyterhub.md")
-    staged.update(SOURCE / "course" / p for p in write_course(ROOT / "solutions",
-                                                                SOURCE / "course"))
+    staged.update(
+        SOURCE / "course" / p for p in write_course(ROOT / "solutions", SOURCE / "course")
+    )
     for stale in [p for p in SOURCE.rglob("*") if p.is_file() and p not in staged]:
         stale.unlink()  # a page removed from docs/ or solutions/ leaves the book too
 
 
 def stage_mathjax() -> None:
     if not (MATHJAX / "tex-chtml.js").exists():
-        sys.exit(f"book: MathJax is missing from {MATHJAX}; `make book` installs it "
-                 "(npm install --prefix docs)")
+        sys.exit(
+            f"book: MathJax is missing from {MATHJAX}; `make book` installs it "
+            "(npm install --prefix docs)"
+        )
     target = BOOK / "static" / "mathjax"
     for part in MATHJAX_PARTS:
         source = MATHJAX / part
@@ -74,11 +78,32 @@ def main() -> int:
     stage_sources()
     stage_mathjax()
     environment = BOOK / "doctrees" / "environment.pickle"
-    fresh = ["-E"] if (environment.exists() and environment.stat().st_mtime
-                       < (DOCS / "conf.py").stat().st_mtime) else []
-    status = build_main([*fresh, "-W", "--keep-going", "-q", "-b", "html", "-c", str(DOCS),
-                         "-w", str(BOOK / "warnings.txt"), "-d", str(BOOK / "doctrees"),
-                         str(SOURCE), str(HTML)])
+    fresh = (
+        ["-E"]
+        if (
+            environment.exists()
+            and environment.stat().st_mtime < (DOCS / "conf.py").stat().st_mtime
+        )
+        else []
+    )
+    status = build_main(
+        [
+            *fresh,
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "-c",
+            str(DOCS),
+            "-w",
+            str(BOOK / "warnings.txt"),
+            "-d",
+            str(BOOK / "doctrees"),
+            str(SOURCE),
+            str(HTML),
+        ]
+    )
     seconds = time.perf_counter() - start
     if status:
         print(f"book: the build FAILED after {seconds:.0f} s (warnings count as errors, above)")

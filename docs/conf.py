@@ -82,11 +82,16 @@ def literal_equation_blocks(app, what, name, obj, options, lines):
     """
     result, previous = [], ""
     for index, line in enumerate(lines):
-        starts_block = (line.startswith((" ", "\t")) and line.strip()
-                        and index > 0 and not lines[index - 1].strip()
-                        and previous and not previous.lstrip().startswith((":", ".."))
-                        and not previous.rstrip().endswith("::")
-                        and not previous.startswith((" ", "\t")))
+        starts_block = (
+            line.startswith((" ", "\t"))
+            and line.strip()
+            and index > 0
+            and not lines[index - 1].strip()
+            and previous
+            and not previous.lstrip().startswith((":", ".."))
+            and not previous.rstrip().endswith("::")
+            and not previous.startswith((" ", "\t"))
+        )
         if starts_block:
             result[-1:] = ["", ".. code-block:: none", ""]
         result.append(line)

@@ -26,11 +26,13 @@ from pathlib import Path
 import nbformat
 
 SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
-HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?",
-                          re.M | re.S)
+HIDDEN_TESTS = re.compile(
+    r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.M | re.S
+)
 # `from package import module as check`, or `import package.module as check`
 CHECK_IMPORT = re.compile(
-    r"^[ \t]*(?:from\s+([\w.]+)\s+import\s+(\w+)|import\s+([\w.]+))\s+as\s+check\b", re.M)
+    r"^[ \t]*(?:from\s+([\w.]+)\s+import\s+(\w+)|import\s+([\w.]+))\s+as\s+check\b", re.M
+)
 CHECK_CALL = re.compile(r"\bcheck\.(\w+)\(")
 BRACKET_AFTER_BREAK = re.compile(r"(\\begin\{(?:aligned|gathered)\}|\\\\)(\s*)\[")
 
@@ -46,8 +48,10 @@ def _check_module(notebook, path: Path):
         if found:
             package, name, dotted = found.groups()
             return importlib.import_module(dotted or f"{package}.{name}")
-    raise ValueError(f"{path}: no cell imports the checks as `check` (expected a line like "
-                     "`from autograder.learner.checks import rnn_cell as check`)")
+    raise ValueError(
+        f"{path}: no cell imports the checks as `check` (expected a line like "
+        "`from autograder.learner.checks import rnn_cell as check`)"
+    )
 
 
 def _what_it_checks(check_module, source: str, path: Path) -> tuple[str, str]:
@@ -58,20 +62,24 @@ def _what_it_checks(check_module, source: str, path: Path) -> tuple[str, str]:
         raise ValueError(f"{path}: graded cell does not call `check.<name>(...)`:\n{source}")
     function = getattr(check_module, called.group(1), None)
     if function is None:
-        raise ValueError(f"{path}: {check_module.__name__} has no check "
-                         f"`{called.group(1)}`, called as `{visible}`")
+        raise ValueError(
+            f"{path}: {check_module.__name__} has no check "
+            f"`{called.group(1)}`, called as `{visible}`"
+        )
     summary = (inspect.getdoc(function) or "").split("\n\n")[0].replace("\n", " ")
     return visible, summary.replace("``", "`")
 
 
 def _check_note(grade_id: str, points, call: str, summary: str) -> str:
     what = f"{summary}\n\n" if summary else ""
-    return (f":::{{admonition}} Graded check `{grade_id}` ({points} points)\n"
-            f":class: note\n\n"
-            f"{what}"
-            f"In the course this cell runs `{call}` on your answer, and more cases, hidden, when "
-            f"the notebook is graded. The book shows the reference answer, so the check is left "
-            f"out here.\n:::")
+    return (
+        f":::{{admonition}} Graded check `{grade_id}` ({points} points)\n"
+        f":class: note\n\n"
+        f"{what}"
+        f"In the course this cell runs `{call}` on your answer, and more cases, hidden, when "
+        f"the notebook is graded. The book shows the reference answer, so the check is left "
+        f"out here.\n:::"
+    )
 
 
 def for_the_book(notebook, path: Path):
@@ -84,8 +92,11 @@ def for_the_book(notebook, path: Path):
         if cell.cell_type == "code" and role.get("grade"):
             check_module = check_module or _check_module(notebook, path)
             call, summary = _what_it_checks(check_module, cell.source, path)
-            cells.append(nbformat.v4.new_markdown_cell(
-                _check_note(role.get("grade_id", "?"), role.get("points", 0), call, summary)))
+            cells.append(
+                nbformat.v4.new_markdown_cell(
+                    _check_note(role.get("grade_id", "?"), role.get("points", 0), call, summary)
+                )
+            )
             continue
         if cell.cell_type == "markdown":
             cell.source = BRACKET_AFTER_BREAK.sub(r"\1\2{}[", cell.source)
@@ -94,8 +105,9 @@ def for_the_book(notebook, path: Path):
             if role.get("solution"):
                 answer = SOLUTION_MARKER.sub("", cell.source).strip()
                 # Folded as the notebooks fold their hints: the book is the answers' book.
-                cell.source = (f"<details>\n<summary>A model answer</summary>\n\n{answer}\n\n"
-                               "</details>")
+                cell.source = (
+                    f"<details>\n<summary>A model answer</summary>\n\n{answer}\n\n</details>"
+                )
         if cell.cell_type == "code" and role.get("solution"):
             cell.source = SOLUTION_MARKER.sub("", cell.source)
             cell.metadata.setdefault("tags", []).append("hide-input")

@@ -95,6 +95,7 @@ def describe_with(describe_leaf: Callable[[Any], str], value: Any) -> str:
 
 def describe(size: Any, batch: str = "B") -> str:
     """A ``state_size`` as the shapes it asks for: ``LSTMStateTuple(c=[B, 4], h=[B, 4])``."""
+
     def shape(leaf: Any) -> str:
         dims = [leaf] if isinstance(leaf, numbers.Integral) else list(leaf)  # int, or a shape
         return "[" + ", ".join(str(d) for d in [batch, *dims]) + "]"

@@ -11,15 +11,18 @@ import sys
 def dirty(path: str) -> bool:
     with open(path, encoding="utf-8") as file:
         cells = json.load(file).get("cells", [])
-    return any(c.get("outputs") or c.get("execution_count") for c in cells
-               if c.get("cell_type") == "code")
+    return any(
+        c.get("outputs") or c.get("execution_count") for c in cells if c.get("cell_type") == "code"
+    )
 
 
 def main(paths: list[str]) -> int:
     bad = [path for path in paths if dirty(path)]
     for path in bad:
-        print(f"{path}: clear its outputs before committing (Kernel > Restart and Clear "
-              "Outputs, then save)")
+        print(
+            f"{path}: clear its outputs before committing (Kernel > Restart and Clear "
+            "Outputs, then save)"
+        )
     return 1 if bad else 0
 
 

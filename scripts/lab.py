@@ -64,9 +64,15 @@ def free_port(preferred: int) -> int:
 
 def command(root: Path, port: int, token: str) -> list[str]:
     argv = [
-        sys.executable, "-m", "jupyterlab", "--no-browser",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
         "--ServerApp.default_url=/lab/tree/course",
     ]
     if os.geteuid() == 0:
@@ -89,10 +95,18 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=ROOT,
-                        help="the course folder to serve (default: this checkout)")
-    parser.add_argument("--port", type=int, default=8888,
-                        help="port on 127.0.0.1 (default 8888, or a free one if taken)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=ROOT,
+        help="the course folder to serve (default: this checkout)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8888,
+        help="port on 127.0.0.1 (default 8888, or a free one if taken)",
+    )
     parser.add_argument("--token", default=None, help="login token (default: a random one)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
@@ -106,8 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(f"{base}/api/status?token={token}", process, timeout=120)
-        print(f"\nJupyterLab is ready: {base}/lab/tree/course?token={token}\n"
-              "Formgrader: Nbgrader > Formgrader. Stop with Ctrl+C.\n", flush=True)
+        print(
+            f"\nJupyterLab is ready: {base}/lab/tree/course?token={token}\n"
+            "Formgrader: Nbgrader > Formgrader. Stop with Ctrl+C.\n",
+            flush=True,
+        )
         return process.wait()
     except (KeyboardInterrupt, SystemExit):
         return 0

@@ -36,7 +36,8 @@ def release(course_root: pathlib.Path) -> nbformat.NotebookNode:
 
 def _index(nb: nbformat.NotebookNode, grade_id: str) -> int:
     return next(
-        i for i, c in enumerate(nb.cells)
+        i
+        for i, c in enumerate(nb.cells)
         if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
     )
 
@@ -62,8 +63,9 @@ def learner(
     return nb
 
 
-def submit(submissions: pathlib.Path, student: str, content, assignment: str = "pilot",
-           name: str = "pilot") -> pathlib.Path:
+def submit(
+    submissions: pathlib.Path, student: str, content, assignment: str = "pilot", name: str = "pilot"
+) -> pathlib.Path:
     """Put ``content`` (a notebook, or raw bytes/str) where nbgrader's layout expects it."""
     path = submissions / student / assignment / f"{name}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,7 +91,10 @@ _MEASURED = (
 
 
 def autograder(
-    *args: str, timeout: float = 900, cwd: pathlib.Path = ROOT, python: str = sys.executable,
+    *args: str,
+    timeout: float = 900,
+    cwd: pathlib.Path = ROOT,
+    python: str = sys.executable,
     measure: bool = False,
 ) -> subprocess.CompletedProcess:
     """``python -m autograder ARGS``, niced: the machine is shared. ``python`` runs it (another
@@ -101,7 +106,11 @@ def autograder(
     command = ["-c", _MEASURED] if measure else ["-m", "autograder"]
     return subprocess.run(
         ["nice", python, *command, *args],
-        capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=env,
     )
 
 
@@ -127,9 +136,7 @@ def autograded(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
     return [r for r in rows_ if r["reason"] != str(scoring.AWAITING_INSTRUCTOR)]
 
 
-def run_in_jail(
-    tmp: pathlib.Path, source: str, level: str, limits: sandbox.Limits
-) -> tuple:
+def run_in_jail(tmp: pathlib.Path, source: str, level: str, limits: sandbox.Limits) -> tuple:
     """Run ``source`` as one cell in a grading kernel of a ``level`` job in ``tmp``, as
     grading starts kernels; (the executed cell, the job)."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])

@@ -107,7 +107,8 @@ def assert_passes_every_check(nb, name: str, lang: str = "en") -> None:
         for out in cell.get("outputs", []):
             assert out.output_type != "error", f"{name} {cell.id}: {output_text(cell)}"
             assert not (out.output_type == "stream" and out.name == "stderr"), (
-                f"{name} {cell.id} wrote on stderr: {out.text}")
+                f"{name} {cell.id} wrote on stderr: {out.text}"
+            )
 
 
 def namespace_from(nb, upto_grade_id: str | None = None) -> dict:

@@ -143,8 +143,10 @@ RNN_STEP_BACKWARD = Exercise(
     mistakes={
         "tanh_prime_of_z": _step_mistake(
             "tanh_prime_of_z",
-            N_("tanh' is computed from the pre-activation z: tanh'(z) = 1 - tanh(z)^2 "
-            "= 1 - new_h^2."),
+            N_(
+                "tanh' is computed from the pre-activation z: tanh'(z) = 1 - tanh(z)^2 "
+                "= 1 - new_h^2."
+            ),
         ),
         "no_tanh_prime": _step_mistake(
             "no_tanh_prime",
@@ -152,25 +154,33 @@ RNN_STEP_BACKWARD = Exercise(
         ),
         "bias_mean": _step_mistake(
             "bias_mean",
-            N_("d_bias is averaged over the batch: the bias is added to every row, so its "
-            "gradient is the sum of d_z over the batch."),
+            N_(
+                "d_bias is averaged over the batch: the bias is added to every row, so its "
+                "gradient is the sum of d_z over the batch."
+            ),
         ),
         "split_swapped": _step_mistake(
             "split_swapped",
-            N_("d_x and d_h_prev are swapped: d([x, h]) = d_z @ kernel.T splits with the first "
-            "D columns for x."),
+            N_(
+                "d_x and d_h_prev are swapped: d([x, h]) = d_z @ kernel.T splits with the first "
+                "D columns for x."
+            ),
         ),
     },
     variants={
         "d_kernel.tanh_derivative": _step_mistake(
             "d_kernel_skips_tanh",
-            N_("d_kernel skips tanh': it is [x, h_prev].T @ d_z, with d_z the gradient after "
-            "the activation's derivative, not d_new_h."),
+            N_(
+                "d_kernel skips tanh': it is [x, h_prev].T @ d_z, with d_z the gradient after "
+                "the activation's derivative, not d_new_h."
+            ),
         ),
         "d_xh.tanh_derivative": _step_mistake(
             "d_xh_skips_tanh",
-            N_("d_x and d_h_prev skip tanh': they come from d_z @ kernel.T, with d_z the "
-            "gradient after the activation's derivative, not d_new_h."),
+            N_(
+                "d_x and d_h_prev skip tanh': they come from d_z @ kernel.T, with d_z the "
+                "gradient after the activation's derivative, not d_new_h."
+            ),
         ),
     },
     locate=_locate_rnn(_expect_step),
@@ -249,30 +259,40 @@ RNN_BPTT = Exercise(
     mistakes={
         "no_carry": Mistake(
             lambda case: _bptt(case, "no_carry"),
-            N_("the gradient from later steps is not carried back: at step t, d_h is "
-            "d_outputs[:, t] plus the d_h_prev that step t+1 returned."),
+            N_(
+                "the gradient from later steps is not carried back: at step t, d_h is "
+                "d_outputs[:, t] plus the d_h_prev that step t+1 returned."
+            ),
         ),
         "not_accumulated": Mistake(
             lambda case: _bptt(case, "not_accumulated"),
-            N_("the weight gradients are not summed over time: every step uses the same kernel "
-            "and bias, so add up their gradients from all steps."),
+            N_(
+                "the weight gradients are not summed over time: every step uses the same kernel "
+                "and bias, so add up their gradients from all steps."
+            ),
         ),
         "forward_order": Mistake(
             lambda case: _bptt(case, "forward_order"),
-            N_("the backward loop runs forwards in time: go from t = T-1 down to 0, since step "
-            "t's gradient needs step t+1's first."),
+            N_(
+                "the backward loop runs forwards in time: go from t = T-1 down to 0, since step "
+                "t's gradient needs step t+1's first."
+            ),
         ),
         "d_h1_returned": Mistake(
             lambda case: _bptt(case, "d_h1_returned"),
-            N_("the gradient returned for h0 is the one for h1: pass it through step 0's "
-            "backward first (d_h0 is what step 0 returns as d_h_prev)."),
+            N_(
+                "the gradient returned for h0 is the one for h1: pass it through step 0's "
+                "backward first (d_h0 is what step 0 returns as d_h_prev)."
+            ),
         ),
     },
     variants={
         "states.off_by_one": Mistake(
             lambda case: _bptt(case, "state_after"),
-            N_("step t's backward gets the state after step t: it needs the one step t started "
-            "from, h_{t-1} (hs[t] when hs[0] is h0)."),
+            N_(
+                "step t's backward gets the state after step t: it needs the one step t started "
+                "from, h_{t-1} (hs[t] when hs[0] is h0)."
+            ),
         ),
     },
     locate=_locate_rnn(_expect_bptt),
@@ -445,8 +465,10 @@ LSTM_STEP_BACKWARD = Exercise(
     mistakes={
         "no_h_to_c": Mistake(
             lambda case: _lstm(case, "no_h_to_c"),
-            N_("the path from new_h back to new_c is missing: new_h = tanh(new_c) * sigmoid(o), "
-            "so d_c = d_new_c + d_new_h * sigmoid(o) * (1 - tanh(new_c)^2)."),
+            N_(
+                "the path from new_h back to new_c is missing: new_h = tanh(new_c) * sigmoid(o), "
+                "so d_c = d_new_c + d_new_h * sigmoid(o) * (1 - tanh(new_c)^2)."
+            ),
         ),
         "tanh_prime_of_c": Mistake(
             lambda case: _lstm(case, "tanh_prime_of_c"),
@@ -454,18 +476,24 @@ LSTM_STEP_BACKWARD = Exercise(
         ),
         "no_forget_factor": Mistake(
             lambda case: _lstm(case, "no_forget_factor"),
-            N_("d_c_prev misses the forget gate: new_c = c_prev * sigmoid(f + forget_bias) + ..., "
-            "so d_c_prev = d_c * sigmoid(f + forget_bias)."),
+            N_(
+                "d_c_prev misses the forget gate: new_c = c_prev * sigmoid(f + forget_bias) + ..., "
+                "so d_c_prev = d_c * sigmoid(f + forget_bias)."
+            ),
         ),
         "forget_bias_in_grad": Mistake(
             lambda case: _lstm(case, "forget_bias_in_grad"),
-            N_("the forget gate's derivative leaves out forget_bias: it is s * (1 - s) with "
-            "s = sigmoid(f + forget_bias)."),
+            N_(
+                "the forget gate's derivative leaves out forget_bias: it is s * (1 - s) with "
+                "s = sigmoid(f + forget_bias)."
+            ),
         ),
         "gate_order": Mistake(
             lambda case: _lstm(case, "gate_order"),
-            N_("the gate gradients are joined in the order i, f, j, o: d_z must follow the "
-            "kernel's columns, i, j, f, o."),
+            N_(
+                "the gate gradients are joined in the order i, f, j, o: d_z must follow the "
+                "kernel's columns, i, j, f, o."
+            ),
         ),
     },
     variants=_lstm_variants(),
@@ -532,8 +560,10 @@ NUMERICAL_GRADIENT = Exercise(
     mistakes={
         "forward": Mistake(
             lambda case: _numeric(case, "forward"),
-            N_("the difference is one-sided, (f(x + eps) - f(x)) / eps: use the central "
-            "difference (f(x + eps) - f(x - eps)) / (2 eps), accurate to eps^2 instead of eps."),
+            N_(
+                "the difference is one-sided, (f(x + eps) - f(x)) / eps: use the central "
+                "difference (f(x + eps) - f(x - eps)) / (2 eps), accurate to eps^2 instead of eps."
+            ),
         ),
         "one_eps": Mistake(
             lambda case: _numeric(case, "one_eps"),
@@ -541,8 +571,10 @@ NUMERICAL_GRADIENT = Exercise(
         ),
         "not_restored": Mistake(
             lambda case: _numeric(case, "not_restored"),
-            N_("x is not restored after each coordinate: put x[index] back before moving on, "
-            "or every later coordinate is measured at a shifted point."),
+            N_(
+                "x is not restored after each coordinate: put x[index] back before moving on, "
+                "or every later coordinate is measured at a shifted point."
+            ),
         ),
     },
 )

@@ -54,13 +54,17 @@ ENCODE = Exercise(
     mistakes={
         "first_seen": Mistake(
             lambda case: _encode(case, "first_seen"),
-            N_("the vocabulary is in order of first appearance: sort it, "
-            "''.join(sorted(set(text))), so the same text always gives the same ids."),
+            N_(
+                "the vocabulary is in order of first appearance: sort it, "
+                "''.join(sorted(set(text))), so the same text always gives the same ids."
+            ),
         ),
         "one_based": Mistake(
             lambda case: _encode(case, "one_based"),
-            N_("the ids start at 1: character chars[k] has id k, from 0 to len(chars) - 1 (the "
-            "rows of the embedding and the columns of the logits)."),
+            N_(
+                "the ids start at 1: character chars[k] has id k, from 0 to len(chars) - 1 (the "
+                "rows of the embedding and the columns of the logits)."
+            ),
         ),
         "duplicates": Mistake(
             lambda case: _encode(case, "duplicates"),
@@ -135,8 +139,10 @@ SEQUENCE_LOSS = Exercise(
     mistakes={
         "sum": Mistake(
             lambda case: _loss(case, "sum"),
-            N_("the loss is summed over every position: take the mean, so it does not grow with "
-            "batch_size and num_steps (and the learning rate means the same for any size)."),
+            N_(
+                "the loss is summed over every position: take the mean, so it does not grow with "
+                "batch_size and num_steps (and the learning rate means the same for any size)."
+            ),
         ),
         "time_mean": Mistake(
             lambda case: _loss(case, "time_mean"),
@@ -152,15 +158,19 @@ SEQUENCE_LOSS = Exercise(
         ),
         "unnormalised": Mistake(
             lambda case: _loss(case, "unnormalised"),
-            N_("the logits are used as log-probabilities: subtract their log-sum-exp "
-            "(tf.nn.log_softmax) first."),
+            N_(
+                "the logits are used as log-probabilities: subtract their log-sum-exp "
+                "(tf.nn.log_softmax) first."
+            ),
         ),
     },
     variants={
         "softmax.time_axis": Mistake(
             lambda case: _loss(case, "time_axis"),
-            N_("the softmax runs over the time axis: it is over the vocabulary, the last axis "
-            "of logits [B, T, V]."),
+            N_(
+                "the softmax runs over the time axis: it is over the vocabulary, the last axis "
+                "of logits [B, T, V]."
+            ),
         ),
     },
 )
@@ -217,8 +227,10 @@ TEMPERATURE_SOFTMAX = Exercise(
     mistakes={
         "multiplied": Mistake(
             lambda case: _softmax(case, "multiplied"),
-            N_("the logits are multiplied by the temperature: divide them, softmax(logits / T), "
-            "so a low temperature sharpens the distribution and a high one flattens it."),
+            N_(
+                "the logits are multiplied by the temperature: divide them, softmax(logits / T), "
+                "so a low temperature sharpens the distribution and a high one flattens it."
+            ),
         ),
         "ignored": Mistake(
             lambda case: _softmax(case, "ignored"),
@@ -226,15 +238,19 @@ TEMPERATURE_SOFTMAX = Exercise(
         ),
         "power_unnormalised": Mistake(
             lambda case: _softmax(case, "power_unnormalised"),
-            N_("p ** (1 / T) is not normalised again: probabilities must sum to 1 over the last "
-            "axis."),
+            N_(
+                "p ** (1 / T) is not normalised again: probabilities must sum to 1 over the last "
+                "axis."
+            ),
         ),
     },
     variants={
         "softmax.first_axis": Mistake(
             lambda case: _softmax(case, "first_axis"),
-            N_("the softmax runs over the first axis: each row of logits (the last axis) is one "
-            "distribution, so take the max and the sum over axis=-1."),
+            N_(
+                "the softmax runs over the first axis: each row of logits (the last axis) is one "
+                "distribution, so take the max and the sum over axis=-1."
+            ),
         ),
     },
 )

@@ -115,8 +115,10 @@ GRU_CELL = Exercise(
     mistakes={
         "reset_after_matmul": Mistake(
             lambda case: _gru(case, reset="after"),
-            N_("the reset gate is applied after the matrix product, r * (h_prev @ W_h). TF1's "
-            "GRUCell resets the state before it: [x, r * h_prev] @ candidate_kernel."),
+            N_(
+                "the reset gate is applied after the matrix product, r * (h_prev @ W_h). TF1's "
+                "GRUCell resets the state before it: [x, r * h_prev] @ candidate_kernel."
+            ),
         ),
         "no_reset": Mistake(
             lambda case: _gru(case, reset="none"),
@@ -124,13 +126,17 @@ GRU_CELL = Exercise(
         ),
         "gates_swapped": Mistake(
             lambda case: _gru(case, gate_order="ur"),
-            N_("r and u are swapped: the gates kernel holds the reset gate first, "
-            "r, u = np.split(sigmoid(...), 2, axis=1)."),
+            N_(
+                "r and u are swapped: the gates kernel holds the reset gate first, "
+                "r, u = np.split(sigmoid(...), 2, axis=1)."
+            ),
         ),
         "mix_swapped": Mistake(
             lambda case: _gru(case, mix="u_moves"),
-            N_("the update gate mixes the other way round: TF1 keeps the old state with u, "
-            "new_h = u * h_prev + (1 - u) * c."),
+            N_(
+                "the update gate mixes the other way round: TF1 keeps the old state with u, "
+                "new_h = u * h_prev + (1 - u) * c."
+            ),
         ),
         "h_x_order": Mistake(
             lambda case: _gru(case, concat="hx"),
@@ -138,8 +144,10 @@ GRU_CELL = Exercise(
         ),
         "candidate_sigmoid": Mistake(
             lambda case: _gru(case, act="sigmoid"),
-            N_("the candidate uses a sigmoid: it uses the activation (tanh by default); only "
-            "the gates use sigmoids."),
+            N_(
+                "the candidate uses a sigmoid: it uses the activation (tanh by default); only "
+                "the gates use sigmoids."
+            ),
         ),
         "activation_ignored": Mistake(
             lambda case: _gru(case, act="tanh"),
@@ -157,13 +165,17 @@ GRU_CELL = Exercise(
         ),
         "mix.h_prev_weight": Mistake(
             lambda case: _gru(case, mix="one_minus_u_both"),
-            N_("the old state h_prev is weighted by 1 - u: u keeps the old state and 1 - u lets "
-            "the candidate in, and the two weights add up to 1."),
+            N_(
+                "the old state h_prev is weighted by 1 - u: u keeps the old state and 1 - u lets "
+                "the candidate in, and the two weights add up to 1."
+            ),
         ),
         "mix.candidate_weight": Mistake(
             lambda case: _gru(case, mix="u_both"),
-            N_("the candidate c is weighted by u: u keeps the old state and 1 - u lets the "
-            "candidate in, and the two weights add up to 1."),
+            N_(
+                "the candidate c is weighted by u: u keeps the old state and 1 - u lets the "
+                "candidate in, and the two weights add up to 1."
+            ),
         ),
     },
     locate=locate,
@@ -203,8 +215,7 @@ def _count(case: dict, biases: bool = True, recurrent: bool = True, blocks=None)
     blocks = blocks or {"BasicRNNCell": 1, "GRUCell": 3, "BasicLSTMCell": 4}
     rows = D + H if recurrent else D
     return {
-        f"parameters of {kind}": k * (rows * H + (H if biases else 0))
-        for kind, k in blocks.items()
+        f"parameters of {kind}": k * (rows * H + (H if biases else 0)) for kind, k in blocks.items()
     }
 
 
@@ -221,18 +232,24 @@ COUNT_PARAMS = Exercise(
         ),
         "no_recurrent": Mistake(
             lambda case: _count(case, recurrent=False),
-            N_("the recurrent rows are not counted: every kernel is [D + H, k * H], since it "
-            "multiplies [x, h_prev]."),
+            N_(
+                "the recurrent rows are not counted: every kernel is [D + H, k * H], since it "
+                "multiplies [x, h_prev]."
+            ),
         ),
         "gru_two_blocks": Mistake(
             lambda case: _count(case, blocks={"BasicRNNCell": 1, "GRUCell": 2, "BasicLSTMCell": 4}),
-            N_("the GRU's candidate is not counted: besides the gates kernel [D + H, 2H] it has "
-            "a candidate kernel [D + H, H] and bias [H]."),
+            N_(
+                "the GRU's candidate is not counted: besides the gates kernel [D + H, 2H] it has "
+                "a candidate kernel [D + H, H] and bias [H]."
+            ),
         ),
         "gru_four_blocks": Mistake(
             lambda case: _count(case, blocks={"BasicRNNCell": 1, "GRUCell": 4, "BasicLSTMCell": 4}),
-            N_("the GRU is counted like an LSTM: it has three blocks (r, u and the candidate), "
-            "not four."),
+            N_(
+                "the GRU is counted like an LSTM: it has three blocks (r, u and the candidate), "
+                "not four."
+            ),
         ),
         "lstm_three_blocks": Mistake(
             lambda case: _count(case, blocks={"BasicRNNCell": 1, "GRUCell": 3, "BasicLSTMCell": 3}),

@@ -219,8 +219,10 @@ def lstm_variants(peepholes: bool) -> dict[str, Mistake]:
             no_bias=g,
         )
     variants["forget_gate.forget_bias_twice"] = variant(
-        N_("forget_bias is added twice to the forget gate: once, inside the sigmoid, "
-        "sigmoid(f + forget_bias)."),
+        N_(
+            "forget_bias is added twice to the forget gate: once, inside the sigmoid, "
+            "sigmoid(f + forget_bias)."
+        ),
         forget="twice",
     )
     variants["z.input_rows"] = variant(
@@ -239,8 +241,10 @@ def lstm_variants(peepholes: bool) -> dict[str, Mistake]:
                 no_peephole=g,
             )
         variants["o_peephole.unclipped_c"] = variant(
-            N_("the o peephole sees the new cell before clipping: clip c first, then "
-            "o += w_o_diag * c with the clipped c."),
+            N_(
+                "the o peephole sees the new cell before clipping: clip c first, then "
+                "o += w_o_diag * c with the clipped c."
+            ),
             peep_o="unclipped",
         )
     return variants
@@ -250,8 +254,10 @@ def _common_mistakes() -> dict:
     return {
         "gate_order": Mistake(
             lambda case: _lstm(case, order="ifjo"),
-            N_("the gates are split in the order i, f, j, o (Keras's and PyTorch's order). TF1's "
-            "kernel holds them as i, j, f, o: i, j, f, o = np.split(z, 4, axis=1)."),
+            N_(
+                "the gates are split in the order i, f, j, o (Keras's and PyTorch's order). TF1's "
+                "kernel holds them as i, j, f, o: i, j, f, o = np.split(z, 4, axis=1)."
+            ),
         ),
         "forget_bias_missing": Mistake(
             lambda case: _lstm(case, forget="missing"),
@@ -259,13 +265,17 @@ def _common_mistakes() -> dict:
         ),
         "forget_bias_after": Mistake(
             lambda case: _lstm(case, forget="after"),
-            N_("forget_bias is added after the sigmoid: add it inside, sigmoid(f + forget_bias), "
-            "so the gate stays between 0 and 1."),
+            N_(
+                "forget_bias is added after the sigmoid: add it inside, sigmoid(f + forget_bias), "
+                "so the gate stays between 0 and 1."
+            ),
         ),
         "h_x_order": Mistake(
             lambda case: _lstm(case, concat="hx"),
-            N_("the kernel multiplies [h, x] instead of [x, h]: TF1 stacks the input rows first, "
-            "so concatenate [inputs, h_prev]."),
+            N_(
+                "the kernel multiplies [h, x] instead of [x, h]: TF1 stacks the input rows first, "
+                "so concatenate [inputs, h_prev]."
+            ),
         ),
         "h_from_old_c": Mistake(
             lambda case: _lstm(case, h_from="old"),
@@ -281,8 +291,10 @@ def _common_mistakes() -> dict:
         ),
         "activation_ignored": Mistake(
             lambda case: _lstm(case, act="tanh"),
-            N_("the cell always uses np.tanh: apply self.activation (tanh only by default) to j "
-            "and to the new cell."),
+            N_(
+                "the cell always uses np.tanh: apply self.activation (tanh only by default) to j "
+                "and to the new cell."
+            ),
         ),
     }
 
@@ -463,28 +475,38 @@ def _peephole_mistakes() -> dict:
     return {
         "peephole_new_c": Mistake(
             lambda case: _lstm(case, peep_if="new"),
-            N_("the i and f peepholes look at the new cell: they see the previous one, "
-            "i += w_i_diag * c_prev and f += w_f_diag * c_prev, before the new c exists."),
+            N_(
+                "the i and f peepholes look at the new cell: they see the previous one, "
+                "i += w_i_diag * c_prev and f += w_f_diag * c_prev, before the new c exists."
+            ),
         ),
         "o_peephole_old_c": Mistake(
             lambda case: _lstm(case, peep_o="prev"),
-            N_("the o peephole looks at the previous cell: the output gate sees the new "
-            "(clipped) one, o += w_o_diag * c."),
+            N_(
+                "the o peephole looks at the previous cell: the output gate sees the new "
+                "(clipped) one, o += w_o_diag * c."
+            ),
         ),
         "peepholes_swapped": Mistake(
             lambda case: _lstm(case, peep_if="swapped"),
-            N_("w_i_diag and w_f_diag are swapped: w_i_diag goes with the input gate i and "
-            "w_f_diag with the forget gate f."),
+            N_(
+                "w_i_diag and w_f_diag are swapped: w_i_diag goes with the input gate i and "
+                "w_f_diag with the forget gate f."
+            ),
         ),
         "cell_clip_ignored": Mistake(
             lambda case: _lstm(case, cell_clip="ignored"),
-            N_("cell_clip is ignored: clip the new cell to [-cell_clip, cell_clip] when it is "
-            "given."),
+            N_(
+                "cell_clip is ignored: clip the new cell to [-cell_clip, cell_clip] when it is "
+                "given."
+            ),
         ),
         "cell_clip_after_m": Mistake(
             lambda case: _lstm(case, cell_clip="after_m"),
-            N_("the cell is clipped only after the output is computed: clip c first, then use "
-            "the clipped c for the o peephole and for m."),
+            N_(
+                "the cell is clipped only after the output is computed: clip c first, then use "
+                "the clipped c for the o peephole and for m."
+            ),
         ),
         **mistakes,
     }
@@ -566,8 +588,10 @@ def _projection_mistakes() -> dict:
     return {
         "proj_clip_before": Mistake(
             lambda case: _lstm(case, proj_clip="before"),
-            N_("proj_clip is applied before the projection: project first, m @ projection_kernel, "
-            "then clip the projected m to [-proj_clip, proj_clip]."),
+            N_(
+                "proj_clip is applied before the projection: project first, m @ projection_kernel, "
+                "then clip the projected m to [-proj_clip, proj_clip]."
+            ),
         ),
         "proj_clip_ignored": Mistake(
             lambda case: _lstm(case, proj_clip="ignored"),

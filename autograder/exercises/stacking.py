@@ -54,8 +54,7 @@ def _multi_label(case: dict) -> str:
         for s in case["layers"]
     )
     return _(
-        "batch {batch}, input depth {depth}, layers [{layers}], state_is_tuple={is_tuple}, "
-        "{dtype}"
+        "batch {batch}, input depth {depth}, layers [{layers}], state_is_tuple={is_tuple}, {dtype}"
     ).format(
         batch=case["x"].shape[0],
         depth=case["x"].shape[1],
@@ -115,8 +114,10 @@ MULTI_RNN_CELL = Exercise(
     mistakes={
         "not_chained": Mistake(
             lambda case: _multi(case, "not_chained"),
-            N_("every layer reads the stack's inputs: layer k reads layer k-1's output, so pass "
-            "each layer the output of the one below."),
+            N_(
+                "every layer reads the stack's inputs: layer k reads layer k-1's output, so pass "
+                "each layer the output of the one below."
+            ),
         ),
         "first_output": Mistake(
             lambda case: _multi(case, "first_output"),
@@ -124,8 +125,10 @@ MULTI_RNN_CELL = Exercise(
         ),
         "states_reversed": Mistake(
             lambda case: _multi(case, "states_reversed"),
-            N_("the layers get each other's states: state[k] belongs to layer k (the first "
-            "layer's state comes first), in the stack's state and in its new state."),
+            N_(
+                "the layers get each other's states: state[k] belongs to layer k (the first "
+                "layer's state comes first), in the stack's state and in its new state."
+            ),
         ),
         "state_not_updated": Mistake(
             lambda case: _multi(case, "state_not_updated"),
@@ -234,13 +237,17 @@ DROPOUT_WRAPPER = Exercise(
     mistakes={
         "no_scale": Mistake(
             lambda case: _dropout(case, "no_scale"),
-            N_("the kept units are not scaled: divide by keep_prob, so the expected value of "
-            "each unit stays what it was without dropout."),
+            N_(
+                "the kept units are not scaled: divide by keep_prob, so the expected value of "
+                "each unit stays what it was without dropout."
+            ),
         ),
         "inverted": Mistake(
             lambda case: _dropout(case, "inverted"),
-            N_("a unit is kept when noise >= keep_prob: keep it when noise < keep_prob, which "
-            "happens with probability keep_prob."),
+            N_(
+                "a unit is kept when noise >= keep_prob: keep it when noise < keep_prob, which "
+                "happens with probability keep_prob."
+            ),
         ),
         "drops_c": Mistake(
             lambda case: _dropout(case, "drops_c"),
@@ -248,25 +255,34 @@ DROPOUT_WRAPPER = Exercise(
         ),
         "always_draw": Mistake(
             lambda case: _dropout(case, "always_draw"),
-            N_("noise is drawn even for a keep probability of 1.0: skip a quantity entirely "
-            "(draw nothing) when its keep probability is 1.0."),
+            N_(
+                "noise is drawn even for a keep probability of 1.0: skip a quantity entirely "
+                "(draw nothing) when its keep probability is 1.0."
+            ),
         ),
         "order": Mistake(
             lambda case: _dropout(case, "order"),
-            N_("the output is dropped before the state: draw the masks in the order inputs, "
-            "new state, output."),
+            N_(
+                "the output is dropped before the state: draw the masks in the order inputs, "
+                "new state, output."
+            ),
         ),
         "same_mask": Mistake(
             lambda case: _dropout(case, "same_mask"),
-            N_("every step reuses the same masks (the generator is made anew at each call): "
-            "make it once, in __init__, so each call draws fresh noise."),
+            N_(
+                "every step reuses the same masks (the generator is made anew at each call): "
+                "make it once, in __init__, so each call draws fresh noise."
+            ),
         ),
     },
     variants={
         "drop.scale": Mistake(
             lambda case: _dropout(case, "scaled_by_keep_prob"),
-            N_("the kept units are multiplied by keep_prob: divide by it (scale by 1 / keep_prob), "
-            "so the expected value of each unit stays what it was without dropout."),
+            N_(
+                "the kept units are multiplied by keep_prob: divide by it "
+                "(scale by 1 / keep_prob), so the expected value of each unit stays what it was "
+                "without dropout."
+            ),
         ),
     },
 )
@@ -393,8 +409,10 @@ INPUT_WRAPPERS = Exercise(
     mistakes={
         "no_bias": Mistake(
             lambda case: _input(case, "no_bias"),
-            N_("the projection's bias is left out: the cell reads inputs @ projection_kernel "
-            "+ projection_bias."),
+            N_(
+                "the projection's bias is left out: the cell reads inputs @ projection_kernel "
+                "+ projection_bias."
+            ),
         ),
         "raw_inputs": Mistake(
             lambda case: _input(case, "raw_inputs"),
@@ -402,13 +420,17 @@ INPUT_WRAPPERS = Exercise(
         ),
         "transposed": Mistake(
             lambda case: _input(case, "transposed"),
-            N_("the projection kernel is used transposed: it is [D, num_proj], so "
-            "inputs @ projection_kernel."),
+            N_(
+                "the projection kernel is used transposed: it is [D, num_proj], so "
+                "inputs @ projection_kernel."
+            ),
         ),
         "columns": Mistake(
             lambda case: _input(case, "columns"),
-            N_("the embedding is looked up by column: row k of the [embedding_classes, "
-            "embedding_size] matrix is the vector of id k, embedding[ids]."),
+            N_(
+                "the embedding is looked up by column: row k of the [embedding_classes, "
+                "embedding_size] matrix is the vector of id k, embedding[ids]."
+            ),
         ),
         "off_by_one": Mistake(
             lambda case: _input(case, "off_by_one"),
@@ -468,9 +490,7 @@ def _expect_output(case: dict) -> dict:
     import rnnref.np as rn
 
     state = support.as_reference_state(case["state"])
-    projected = rn.OutputProjectionWrapper(
-        support.reference_toy(case["cell"]), case["output_size"]
-    )
+    projected = rn.OutputProjectionWrapper(support.reference_toy(case["cell"]), case["output_size"])
     projected.build(case["x"].shape[1], case["x"].dtype)
     projected.set_weights(case["projection"])
     p_out, p_state = projected(case["x"], state)
@@ -524,8 +544,10 @@ OUTPUT_WRAPPERS = Exercise(
         ),
         "projects_state": Mistake(
             lambda case: _output(case, "projects_state"),
-            N_("the state is projected instead of the output: project what the cell returns "
-            "first, and pass its state through unchanged."),
+            N_(
+                "the state is projected instead of the output: project what the cell returns "
+                "first, and pass its state through unchanged."
+            ),
         ),
         "no_residual": Mistake(
             lambda case: _output(case, "no_residual"),
@@ -533,8 +555,10 @@ OUTPUT_WRAPPERS = Exercise(
         ),
         "residual_state": Mistake(
             lambda case: _output(case, "residual_state"),
-            N_("the inputs are added to the cell's state: add them to its output, and pass the "
-            "state through unchanged."),
+            N_(
+                "the inputs are added to the cell's state: add them to its output, and pass the "
+                "state through unchanged."
+            ),
         ),
     },
 )

@@ -52,10 +52,12 @@ def _await_cases(request: str) -> list:
     deadline = time.monotonic() + WAIT_SECONDS
     while not os.path.exists(path):
         if time.monotonic() > deadline:
-            raise ChannelError(_(
-                "The grader sent no cases for this check. Checks are graded only from the "
-                "notebook's own test cells."
-            ))
+            raise ChannelError(
+                _(
+                    "The grader sent no cases for this check. Checks are graded only from the "
+                    "notebook's own test cells."
+                )
+            )
         time.sleep(0.002)
     with open(path, encoding="utf-8") as file:
         cases = wire.loads(file.read(), namedtuples=True)

@@ -43,6 +43,7 @@ use_cjk_fallback()  # Chinese labels draw in a CJK font where one is installed
 
 # ---- drawing primitives ---------------------------------------------------------------------
 
+
 def _canvas(width: float, height: float, title: str) -> tuple[Figure, Axes]:
     """A blank drawing area ``width x height`` data units wide, 0.8 inch per unit at most, so
     that a figure fits a notebook's width (about 9 inches)."""
@@ -56,11 +57,29 @@ def _canvas(width: float, height: float, title: str) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def _box(ax: Axes, x: float, y: float, w: float, h: float, text: str,
-         colour: str = PLAIN_COLOUR, size: float = 10, text_colour: str = "black") -> None:
+def _box(
+    ax: Axes,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    text: str,
+    colour: str = PLAIN_COLOUR,
+    size: float = 10,
+    text_colour: str = "black",
+) -> None:
     """A rounded box centred on ``(x, y)`` with ``text`` in it."""
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05",
-                                facecolor=colour, edgecolor="#444444", linewidth=1.2))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0.05",
+            facecolor=colour,
+            edgecolor="#444444",
+            linewidth=1.2,
+        )
+    )
     ax.text(x, y, text, ha="center", va="center", fontsize=size, color=text_colour)
 
 
@@ -70,12 +89,29 @@ def _op(ax: Axes, x: float, y: float, symbol: str) -> None:
     ax.text(x, y, symbol, ha="center", va="center", fontsize=9 if len(symbol) > 1 else 12)
 
 
-def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], label: str = "",
-           colour: str = "#333333", style: str = "-", where: str = "above") -> None:
+def _arrow(
+    ax: Axes,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    label: str = "",
+    colour: str = "#333333",
+    style: str = "-",
+    where: str = "above",
+) -> None:
     """An arrow from ``start`` to ``end``, labelled at its middle."""
-    ax.annotate("", xy=end, xytext=start,
-                arrowprops={"arrowstyle": "-|>", "color": colour, "linewidth": 1.4,
-                            "linestyle": style, "shrinkA": 0, "shrinkB": 0})
+    ax.annotate(
+        "",
+        xy=end,
+        xytext=start,
+        arrowprops={
+            "arrowstyle": "-|>",
+            "color": colour,
+            "linewidth": 1.4,
+            "linestyle": style,
+            "shrinkA": 0,
+            "shrinkB": 0,
+        },
+    )
     if label:
         mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
         dy = 0.25 if where == "above" else -0.25
@@ -112,11 +148,21 @@ def _text_colour(gates: Mapping[str, np.ndarray] | None, name: str, signed: bool
     return "white" if (abs(value) > 0.6 if signed else value < 0.45) else "black"
 
 
-def _gate_box(ax: Axes, x: float, y: float, gates: Mapping[str, np.ndarray] | None, name: str,
-              function: str) -> None:
+def _gate_box(
+    ax: Axes, x: float, y: float, gates: Mapping[str, np.ndarray] | None, name: str, function: str
+) -> None:
     signed = function == "tanh"
-    _box(ax, x, y, 0.9, 1.1 if gates is not None else 0.9, _gate_label(gates, name, function),
-         _gate_colour(gates, name, signed), size=9, text_colour=_text_colour(gates, name, signed))
+    _box(
+        ax,
+        x,
+        y,
+        0.9,
+        1.1 if gates is not None else 0.9,
+        _gate_label(gates, name, function),
+        _gate_colour(gates, name, signed),
+        size=9,
+        text_colour=_text_colour(gates, name, signed),
+    )
 
 
 def _colourbars(fig: Figure, ax: Axes, signed: bool = True) -> None:
@@ -126,20 +172,26 @@ def _colourbars(fig: Figure, ax: Axes, signed: bool = True) -> None:
         scales.append((SIGNED_MAP, -1, 1, _("tanh j (mean)")))
     for row, (cmap, low, high, label) in enumerate(scales):
         mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(low, high))
-        bar = fig.colorbar(mappable, cax=ax.inset_axes((0.74, 0.03 + 0.18 * row, 0.24, 0.025)),
-                           orientation="horizontal")
+        bar = fig.colorbar(
+            mappable,
+            cax=ax.inset_axes((0.74, 0.03 + 0.18 * row, 0.24, 0.025)),
+            orientation="horizontal",
+        )
         bar.ax.tick_params(labelsize=7)
         bar.ax.set_title(label, fontsize=7)
 
 
 def _check_gates(gates: Mapping[str, np.ndarray] | None, names: str) -> None:
     if gates is not None and set(gates) != set(names):
-        raise ValueError(_(
-            "Expected gate values for exactly {names}. Received: gates with keys {keys}"
-        ).format(names=list(names), keys=sorted(gates)))
+        raise ValueError(
+            _("Expected gate values for exactly {names}. Received: gates with keys {keys}").format(
+                names=list(names), keys=sorted(gates)
+            )
+        )
 
 
 # ---- the cells ------------------------------------------------------------------------------
+
 
 def cell_contract(name: str = "RNNCell") -> Figure:
     """Every cell's contract: inputs [B, D] and state in; output [B, output_size] and the next
@@ -176,8 +228,12 @@ def basic_rnn_cell() -> Figure:
     return fig
 
 
-def lstm_cell(gates: Mapping[str, np.ndarray] | None = None, *, peepholes: bool = False,
-              projection: bool = False) -> Figure:
+def lstm_cell(
+    gates: Mapping[str, np.ndarray] | None = None,
+    *,
+    peepholes: bool = False,
+    projection: bool = False,
+) -> Figure:
     """An LSTM step, in TF1's terms: one kernel makes ``i, j, f, o`` (that order, left to right
     in its columns); ``c`` runs along the top, kept by ``f`` and written by ``i * tanh(j)``;
     ``h`` is ``tanh(c) * o``.
@@ -190,8 +246,12 @@ def lstm_cell(gates: Mapping[str, np.ndarray] | None = None, *, peepholes: bool 
     """
     _check_gates(gates, "ijfo")
     width = 12.5 if projection else 11
-    title = "BasicLSTMCell" if not (peepholes or projection) else "LSTMCell" + "".join(
-        [" + peepholes" if peepholes else "", " + projection" if projection else ""])
+    title = (
+        "BasicLSTMCell"
+        if not (peepholes or projection)
+        else "LSTMCell"
+        + "".join([" + peepholes" if peepholes else "", " + projection" if projection else ""])
+    )
     fig, ax = _canvas(width, 6.2, title)
     top, mid, low = 5.2, 2.9, 1.0
     # The cell c along the top: kept by f, then written by i * j.
@@ -236,8 +296,13 @@ def lstm_cell(gates: Mapping[str, np.ndarray] | None = None, *, peepholes: bool 
         for name in "if":
             _arrow(ax, (2.6, top), (xs[name] - 0.35, mid + 0.5), colour="#9b2d86", style="--")
         _arrow(ax, (7.6, top), (xs["o"], mid + 0.55), colour="#9b2d86", style="--")
-        ax.text(0.3, 3.3, _("peepholes\nw_i, w_f see c_prev;\nw_o sees new_c"), fontsize=7,
-                color="#9b2d86")
+        ax.text(
+            0.3,
+            3.3,
+            _("peepholes\nw_i, w_f see c_prev;\nw_o sees new_c"),
+            fontsize=7,
+            color="#9b2d86",
+        )
     if gates is not None:
         _colourbars(fig, ax)
     return fig
@@ -267,8 +332,9 @@ def gru_cell(gates: Mapping[str, np.ndarray] | None = None) -> Figure:
     _op(ax, 3.2, 4.1, "×")
     _arrow(ax, (3.2, mid + 0.55), (3.2, 3.8))
     _line(ax, [(2.6, top), (2.6, 4.1), (2.9, 4.1)])
-    _box(ax, 7.0, 3.6, 1.9, 0.8, "c = tanh([x, r·h_prev]\n@ candidate_kernel)", OUTPUT_COLOUR,
-         size=7)
+    _box(
+        ax, 7.0, 3.6, 1.9, 0.8, "c = tanh([x, r·h_prev]\n@ candidate_kernel)", OUTPUT_COLOUR, size=7
+    )
     _line(ax, [(3.5, 4.1), (4.3, 4.1), (4.3, 3.6)])
     _arrow(ax, (4.3, 3.6), (6.05, 3.6))
     _arrow(ax, (5.5, mid + 0.55), (5.5, top - 0.3))
@@ -286,16 +352,19 @@ def gru_cell(gates: Mapping[str, np.ndarray] | None = None) -> Figure:
 
 # ---- cells over time and in stacks ----------------------------------------------------------
 
+
 def unroll(num_steps: int = 5, sequence_length: Sequence[int] | None = None) -> Figure:
     """One cell called at every step, the state carried right; with ``sequence_length`` (one
     length per batch row), the steps past a row's length are masked: their output is zeros and
     their state is the state the row ended with, copied through."""
     lengths = list(sequence_length) if sequence_length is not None else [num_steps]
     if any(not 0 <= n <= num_steps for n in lengths):
-        raise ValueError(_(
-            "Expected lengths between 0 and num_steps={num_steps}. Received: "
-            "sequence_length={lengths}"
-        ).format(num_steps=num_steps, lengths=lengths))
+        raise ValueError(
+            _(
+                "Expected lengths between 0 and num_steps={num_steps}. Received: "
+                "sequence_length={lengths}"
+            ).format(num_steps=num_steps, lengths=lengths)
+        )
     rows = len(lengths)
     width = 1.8 * num_steps + 2.2
     if sequence_length is None:
@@ -312,13 +381,29 @@ def unroll(num_steps: int = 5, sequence_length: Sequence[int] | None = None) -> 
         for t in range(num_steps):
             x = 1.8 + 1.8 * t
             live = t < length
-            _box(ax, x, y, 1.1, 0.8, _("cell\nt={t}").format(t=t) if live else _("copy\nstate"),
-                 STATE_COLOUR if live else MASK_COLOUR, size=8)
-            ax.annotate("", xy=(x, y - 0.45), xytext=(x, y - 1.0),
-                        arrowprops={"arrowstyle": "-|>", "color": "#333333"})
+            _box(
+                ax,
+                x,
+                y,
+                1.1,
+                0.8,
+                _("cell\nt={t}").format(t=t) if live else _("copy\nstate"),
+                STATE_COLOUR if live else MASK_COLOUR,
+                size=8,
+            )
+            ax.annotate(
+                "",
+                xy=(x, y - 0.45),
+                xytext=(x, y - 1.0),
+                arrowprops={"arrowstyle": "-|>", "color": "#333333"},
+            )
             ax.text(x + 0.1, y - 0.95, f"x{t}", fontsize=8)
-            ax.annotate("", xy=(x, y + 1.0), xytext=(x, y + 0.45),
-                        arrowprops={"arrowstyle": "-|>", "color": "#333333"})
+            ax.annotate(
+                "",
+                xy=(x, y + 1.0),
+                xytext=(x, y + 0.45),
+                arrowprops={"arrowstyle": "-|>", "color": "#333333"},
+            )
             ax.text(x + 0.1, y + 0.8, f"out{t}" if live else "0", fontsize=8)
             _arrow(ax, (x + 0.6, y), (x + 1.2, y), f"h{length}" if t == num_steps - 1 else "")
     return fig
@@ -352,10 +437,12 @@ def batch_rows(sequence: Sequence[float], batches: Sequence[np.ndarray]) -> Figu
     """
     batches = [np.asarray(b) for b in batches]
     if not batches or any(b.ndim != 2 for b in batches):
-        raise ValueError(_(
-            "Expected a non-empty list of [batch_size, num_steps] arrays. Received: shapes "
-            "{shapes}"
-        ).format(shapes=[b.shape for b in batches]))
+        raise ValueError(
+            _(
+                "Expected a non-empty list of [batch_size, num_steps] arrays. Received: shapes "
+                "{shapes}"
+            ).format(shapes=[b.shape for b in batches])
+        )
     row_of = {float(v): r for b in batches for r, line in enumerate(b) for v in line}
     colours = plt.get_cmap("tab10")
     n = len(sequence)
@@ -366,8 +453,12 @@ def batch_rows(sequence: Sequence[float], batches: Sequence[np.ndarray]) -> Figu
         row = row_of.get(float(value))
         colour = colours(row) if row is not None else "white"
         _box(ax, 0.8 + k, rows + 2.6, 0.8, 0.8, f"{value:g}", colour, size=9)
-    ax.text(0.4, rows + 3.3, _("sequence (colour: the batch row it lands in; white: dropped)"),
-            fontsize=8)
+    ax.text(
+        0.4,
+        rows + 3.3,
+        _("sequence (colour: the batch row it lands in; white: dropped)"),
+        fontsize=8,
+    )
     for index, batch in enumerate(batches):
         left = 0.8 + index * (steps + 1)
         ax.text(left - 0.4, rows + 1.1, _("batch {index}").format(index=index), fontsize=8)
@@ -385,8 +476,11 @@ def bptt(num_steps: int = 4, gradient_norms: Sequence[float] | None = None) -> F
     ``gradient_norms``: the learner's own ``|dh_t|`` per step, written on the red arrows.
     """
     if gradient_norms is not None and len(gradient_norms) != num_steps:
-        raise ValueError(_("Expected {num_steps} gradient norms. Received: {count}").format(
-            num_steps=num_steps, count=len(gradient_norms)))
+        raise ValueError(
+            _("Expected {num_steps} gradient norms. Received: {count}").format(
+                num_steps=num_steps, count=len(gradient_norms)
+            )
+        )
     fig, ax = _canvas(2.2 * num_steps + 1.6, 5.6, _("backpropagation through time"))
     red = "#c0392b"
     for t in range(num_steps):
@@ -401,32 +495,44 @@ def bptt(num_steps: int = 4, gradient_norms: Sequence[float] | None = None) -> F
         if t > 0:
             label = "dh" if gradient_norms is None else f"{gradient_norms[t]:.2g}"
             _arrow(ax, (x - 0.65, 2.2), (x - 1.55, 2.2), label, colour=red, where="below")
-    ax.text(0.2, 0.1, _("black: forward (h_t to the right)   red: backward (dloss, dh_t to "
-                        "the left)"), fontsize=8)
+    ax.text(
+        0.2,
+        0.1,
+        _("black: forward (h_t to the right)   red: backward (dloss, dh_t to the left)"),
+        fontsize=8,
+    )
     return fig
 
 
 # ---- the learner's numbers over time --------------------------------------------------------
 
-def gate_heatmap(gates: Mapping[str, np.ndarray], inputs: np.ndarray | None = None,
-                 title: str | None = None) -> Figure:
+
+def gate_heatmap(
+    gates: Mapping[str, np.ndarray], inputs: np.ndarray | None = None, title: str | None = None
+) -> Figure:
     """One heat map per gate, units down and time across: ``gates`` maps a gate's name to the
     learner's recorded values [T, H] (after the activation), e.g. ``{"i": ..., "f": ...}``.
     ``inputs`` [T, D] or [T], when given, is drawn on top so that events line up with the
     gates' response. Sigmoid gates use the [0, 1] scale, ``j`` and ``c`` the signed one."""
     if not gates:
-        raise ValueError(_("Expected at least one gate. Received: gates={gates}").format(
-            gates=gates))
+        raise ValueError(
+            _("Expected at least one gate. Received: gates={gates}").format(gates=gates)
+        )
     panels = [("input", np.atleast_2d(np.asarray(inputs).T))] if inputs is not None else []
     panels += [(name, np.asarray(values).T) for name, values in gates.items()]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(8.5, 1.1 * len(panels) + 0.8),
-                             sharex=True, squeeze=False)
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(8.5, 1.1 * len(panels) + 0.8), sharex=True, squeeze=False
+    )
     for ax, (name, values) in zip(axes[:, 0], panels, strict=True):
         signed = name in ("input", "j", "c", "h") or values.min() < 0
-        image = ax.imshow(values, aspect="auto", interpolation="nearest",
-                          cmap=SIGNED_MAP if signed else GATE_MAP,
-                          vmin=-np.abs(values).max() if signed else 0,
-                          vmax=np.abs(values).max() if signed else 1)
+        image = ax.imshow(
+            values,
+            aspect="auto",
+            interpolation="nearest",
+            cmap=SIGNED_MAP if signed else GATE_MAP,
+            vmin=-np.abs(values).max() if signed else 0,
+            vmax=np.abs(values).max() if signed else 1,
+        )
         ax.set_ylabel(name, rotation=0, ha="right", va="center")
         ax.set_yticks([])
         fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
@@ -435,19 +541,22 @@ def gate_heatmap(gates: Mapping[str, np.ndarray], inputs: np.ndarray | None = No
     return fig
 
 
-def hidden_unit_text(text: str, activations: np.ndarray, units: Sequence[int],
-                     line_length: int = 64) -> Figure:
+def hidden_unit_text(
+    text: str, activations: np.ndarray, units: Sequence[int], line_length: int = 64
+) -> Figure:
     """Karpathy's picture of what a hidden unit tracks: ``text`` once per unit, each character
     on a background coloured by that unit's value while reading it (red positive, blue
     negative). ``activations`` [T, H] are the learner's model's ``h`` on ``text`` (T =
     ``len(text)``)."""
     activations = np.asarray(activations)
     if activations.shape[0] != len(text):
-        raise ValueError(_(
-            "Expected one row of activations per character ({count}). Received: activations "
-            "of shape {shape}"
-        ).format(count=len(text), shape=activations.shape))
-    lines = [text[k:k + line_length] for k in range(0, len(text), line_length)]
+        raise ValueError(
+            _(
+                "Expected one row of activations per character ({count}). Received: activations "
+                "of shape {shape}"
+            ).format(count=len(text), shape=activations.shape)
+        )
+    lines = [text[k : k + line_length] for k in range(0, len(text), line_length)]
     height = len(units) * (len(lines) + 1.2)
     fig, ax = plt.subplots(figsize=(9, 0.28 * height + 0.4))
     ax.set_xlim(0, line_length)
@@ -456,15 +565,22 @@ def hidden_unit_text(text: str, activations: np.ndarray, units: Sequence[int],
     cmap = plt.get_cmap(SIGNED_MAP)
     y = 0.0
     for unit in units:
-        ax.text(0, y + 0.5, _("hidden unit {unit}").format(unit=unit), fontsize=8, va="center",
-                weight="bold")
+        ax.text(
+            0,
+            y + 0.5,
+            _("hidden unit {unit}").format(unit=unit),
+            fontsize=8,
+            va="center",
+            weight="bold",
+        )
         y += 1.2
         for row, line in enumerate(lines):
             for col, char in enumerate(line):
                 value = float(activations[row * line_length + col, unit])
                 ax.add_patch(plt.Rectangle((col, y - 0.5), 1, 1, color=cmap((value + 1) / 2)))
                 shown = {"\n": "⏎", " ": "·", "\t": "→"}.get(char, char)
-                ax.text(col + 0.5, y, shown, ha="center", va="center", fontsize=7,
-                        family="monospace")
+                ax.text(
+                    col + 0.5, y, shown, ha="center", va="center", fontsize=7, family="monospace"
+                )
             y += 1
     return fig

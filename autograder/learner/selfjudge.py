@@ -114,8 +114,13 @@ def self_check(
     raise ``CheckFailed`` on the first failing case. ``seed`` (default: fresh) picks them."""
     __tracebackhide__ = True
     seed = secrets.randbits(32) if seed is None else int(seed)
-    request = {"exercise": name, "hidden": bool(hidden), "seed": seed, "local": local,
-               "lang": language()}
+    request = {
+        "exercise": name,
+        "hidden": bool(hidden),
+        "seed": seed,
+        "local": local,
+        "lang": language(),
+    }
     cases = wire.loads(_ask({"op": "cases", **request})["cases"], namedtuples=True)
     found = payload(outputs(run, answer, cases))
     verdicts = _ask({"op": "judge", **request, "outputs": found})

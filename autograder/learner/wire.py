@@ -37,9 +37,9 @@ class RemoteError:
         self.traceback = traceback
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, RemoteError)
-            and (self.type_name, self.message) == (other.type_name, other.message)
+        return isinstance(other, RemoteError) and (self.type_name, self.message) == (
+            other.type_name,
+            other.message,
         )
 
     __hash__ = None

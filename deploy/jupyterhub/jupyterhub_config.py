@@ -46,8 +46,12 @@ c.JupyterHub.load_roles = [
         "groups": ["instructors"],
         # Not access:servers: an instructor does not enter a student's JupyterLab; work
         # reaches the instructor only by submission through the exchange.
-        "scopes": ["list:users", "read:users!group=students", "read:groups!group=students",
-                   "servers!group=students"],
+        "scopes": [
+            "list:users",
+            "read:users!group=students",
+            "read:groups!group=students",
+            "servers!group=students",
+        ],
     },
 ]
 

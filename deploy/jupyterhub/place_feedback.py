@@ -35,8 +35,10 @@ def place(course: Path, graded: Path, assignment: str) -> tuple[list[Path], list
             continue
         absent = [name for name in CARRIED if not (submission / name).is_file()]
         if absent:
-            missing.append(f"{student}: {', '.join(absent)} missing from {submission} "
-                           "(collect with nbgrader collect)")
+            missing.append(
+                f"{student}: {', '.join(absent)} missing from {submission} "
+                "(collect with nbgrader collect)"
+            )
             continue
         target = course / "feedback" / student / assignment
         target.mkdir(parents=True, exist_ok=True)
@@ -51,10 +53,15 @@ def place(course: Path, graded: Path, assignment: str) -> tuple[list[Path], list
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignment")
-    parser.add_argument("--graded", type=Path, required=True,
-                        help="the --out folder of python -m autograder grade")
-    parser.add_argument("--course", type=Path, default=Path.cwd(),
-                        help="the course folder (default: the current one)")
+    parser.add_argument(
+        "--graded", type=Path, required=True, help="the --out folder of python -m autograder grade"
+    )
+    parser.add_argument(
+        "--course",
+        type=Path,
+        default=Path.cwd(),
+        help="the course folder (default: the current one)",
+    )
     args = parser.parse_args(argv)
     written, missing = place(args.course.resolve(), args.graded.resolve(), args.assignment)
     for path in written:
@@ -62,8 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     for reason in missing:
         print(f"NOT placed: {reason}", file=sys.stderr)
     if not written and not missing:
-        print(f"No collected submissions of {args.assignment} in {args.course / 'submitted'}.",
-              file=sys.stderr)
+        print(
+            f"No collected submissions of {args.assignment} in {args.course / 'submitted'}.",
+            file=sys.stderr,
+        )
         return 1
     return 1 if missing else 0
 

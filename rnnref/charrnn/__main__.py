@@ -22,8 +22,11 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     t = commands.add_parser("train", help="train (or --resume) a model on a text")
-    t.add_argument("--text", help="a UTF-8 text file, or a built-in text: python-docs (the "
-                   "default, Python's documentation topics) or lunyu (《论语》, the Analects)")
+    t.add_argument(
+        "--text",
+        help="a UTF-8 text file, or a built-in text: python-docs (the "
+        "default, Python's documentation topics) or lunyu (《论语》, the Analects)",
+    )
     t.add_argument("--backend", choices=("np", "tf"), default="np")
     t.add_argument("--cell", choices=tuple(CELLS), default="lstm")
     t.add_argument("--layers", type=_positive, default=2)

@@ -42,6 +42,7 @@ def lunyu() -> tuple[str, str]:
     text = (TEXTS / "lunyu.txt").read_text(encoding="utf-8")
     return text, "《论语》, the Analects (rnnref/charrnn/texts/lunyu.txt)"
 
+
 BUILT_IN = {"python-docs": default_text, "lunyu": lunyu}
 
 

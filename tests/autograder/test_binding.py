@@ -39,8 +39,9 @@ def _request(name: str, hidden: bool, problem: str | None = None) -> Request:
     """A check of ``name`` that reported the right outputs (or ran into ``problem``)."""
     exercise = EXERCISES[name]
     cases = exercise.cases(np.random.default_rng(0), hidden)
-    outputs = wire.dumps([{"outputs": to_plain(exercise.expect(case)), "inputs": to_plain(case)}
-                          for case in cases])  # each case's report, as the driver makes it
+    outputs = wire.dumps(
+        [{"outputs": to_plain(exercise.expect(case)), "inputs": to_plain(case)} for case in cases]
+    )  # each case's report, as the driver makes it
     return Request(name, hidden, cases, outputs, problem)
 
 
@@ -81,11 +82,13 @@ def test_a_test_cell_expects_its_own_checks_by_name_and_hidden_flag():
     )
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*/*.ipynb")),
-                         ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "solutions").glob("*/*.ipynb")), ids=lambda p: p.parent.name
+)
 def test_every_checked_name_is_an_exercise_of_the_course(path):
-    layout = course.layout_from_release(nbformat.read(path, as_version=4), path.parent.name,
-                                        path.stem)
+    layout = course.layout_from_release(
+        nbformat.read(path, as_version=4), path.parent.name, path.stem
+    )
     known = registry.exercises()
     for cell in layout.cells:
         if cell.kind == "test":
@@ -93,8 +96,7 @@ def test_every_checked_name_is_an_exercise_of_the_course(path):
             assert set(cell.checked) <= set(known), cell.checked
 
 
-TOPICS = [m.name for m in pkgutil.iter_modules(learner_checks.__path__)
-          if m.name != "common"]
+TOPICS = [m.name for m in pkgutil.iter_modules(learner_checks.__path__) if m.name != "common"]
 
 
 @pytest.mark.parametrize("topic", TOPICS)
@@ -118,7 +120,8 @@ def test_a_swapped_exercise_earns_nothing():
     scores = _by_id(_score({**RIGHT, "rnn_step_test": _both("zero_state")}))
     assert scores["rnn_step_test"].points == 0
     assert scores["rnn_step_test"].reason.startswith(
-        "this test cell checks rnn_step, but the check asked for zero_state")
+        "this test cell checks rnn_step, but the check asked for zero_state"
+    )
     assert scores["zero_state_test"].points == 1
 
 
@@ -156,8 +159,10 @@ def test_a_refused_answer_earns_nothing_even_with_right_outputs():
 
 
 def test_a_flagged_answer_keeps_its_points_and_says_why_in_every_report(tmp_path):
-    answer = ("def rnn_step(x, h, W, U, b):\n    f = getattr(np, 'ta' + 'nh')\n"
-              "    return f(x @ W + h @ U + b)\n")
+    answer = (
+        "def rnn_step(x, h, W, U, b):\n    f = getattr(np, 'ta' + 'nh')\n"
+        "    return f(x @ W + h @ U + b)\n"
+    )
     result = _score(RIGHT, rnn=answer)
     score = _by_id(result)["rnn_step_test"]
     assert (score.points, score.reason) == (2, "passed")
@@ -216,11 +221,23 @@ def test_a_blank_notebook_that_swaps_exercises_scores_no_more_than_blank(tmp_pat
     submit(submissions, "blank", base)
     submit(submissions, "swapper", learner(base, rnn=None, zero=None, before_rnn=SWAP))
     out = tmp_path / "out"
-    result = autograder("--course", str(course_root), "grade", str(submissions), "--out",
-                        str(out), "--jobs", "2", "--timeout", "20")
+    result = autograder(
+        "--course",
+        str(course_root),
+        "grade",
+        str(submissions),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        "--timeout",
+        "20",
+    )
     assert result.returncode == 0, result.stderr
     found = grades(out)
     for exercise in ("rnn_step_test", "zero_state_test"):
         assert found[("swapper", exercise)][0] == found[("blank", exercise)][0] == "0"
-    assert "checks rnn_step, but the check asked for zero_state" in \
-        found[("swapper", "rnn_step_test")][1]
+    assert (
+        "checks rnn_step, but the check asked for zero_state"
+        in found[("swapper", "rnn_step_test")][1]
+    )

@@ -35,8 +35,14 @@ from tests.autograder_support import PILOT
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "report"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 SHAPE = "zero_state, case {} of 2 (B=4, H=5):\nexpected shape (4, 5), received (5, 4)"
 SHAPE_MISTAKE = "expected shape (4, 5), received (5, 4)"
@@ -54,9 +60,11 @@ ROWS = [
     ("eve", "rnn_step_test", "2", "2", "passed", "", ""),
     ("eve", "zero_state_test", "0", "1", SHAPE.format(2), "", ""),
 ]
-OWN = ("def rnn_step(x, h, W, U, b):\n    pre = np.dot(x, W)\n    pre = pre + np.dot(h, U)\n"
-       "    pre = pre + b\n    out = np.tanh(pre)\n    assert out.shape == pre.shape\n"
-       "    return out\n")
+OWN = (
+    "def rnn_step(x, h, W, U, b):\n    pre = np.dot(x, W)\n    pre = pre + np.dot(h, U)\n"
+    "    pre = pre + b\n    out = np.tanh(pre)\n    assert out.shape == pre.shape\n"
+    "    return out\n"
+)
 RENAMED = OWN.replace("pre", "z").replace("out", "res") + "# my own work\n"
 SOLUTION = "def rnn_step(x, h, W, U, b):\n    return np.tanh(x @ W + h @ U + b)\n"
 ANSWERS = {"ana": OWN, "ben": RENAMED, "cai": SOLUTION, "dan": SOLUTION, "eve": SOLUTION}
@@ -70,13 +78,18 @@ def _class(out: Path, mistakes: bool = True) -> Path:
         # Without ``mistakes``, grades.csv as written before it had a mistake column.
         writer.writerow(COLUMNS if mistakes else [c for c in COLUMNS if c != "mistake"])
         for student, exercise, points, most, reason, review, mistake in ROWS:
-            writer.writerow([student, "pilot", "pilot", exercise, points, most, reason, review]
-                            + [mistake] * mistakes)
+            writer.writerow(
+                [student, "pilot", "pilot", exercise, points, most, reason, review]
+                + [mistake] * mistakes
+            )
     solution = nbformat.read(PILOT / "solutions" / "pilot" / "pilot.ipynb", as_version=4)
     for student, answer in ANSWERS.items():
         nb = nbformat.from_dict(solution)
-        next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
-             == "rnn_step_answer").source = answer
+        next(
+            c
+            for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_step_answer"
+        ).source = answer
         path = out / "autograded" / student / "pilot" / "pilot.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, path)
@@ -89,16 +102,30 @@ def test_report_shows_pass_rates_mistakes_late_review_and_the_similar_pair(tmp_p
     view = classreport.read(out)
     rates = {x.grade_id: (x.passed, x.graded) for x in view.exercises.values()}
     assert rates == {"rnn_step_test": (3, 5), "zero_state_test": (3, 5)}
-    assert view.mistakes == {("pilot", "rnn_step_test", "rnn.swapped_xh"): 2,
-                             ("pilot", "zero_state_test", SHAPE_MISTAKE): 2}
+    assert view.mistakes == {
+        ("pilot", "rnn_step_test", "rnn.swapped_xh"): 2,
+        ("pilot", "zero_state_test", SHAPE_MISTAKE): 2,
+    }
     assert {s: t[0] for s, t in view.totals["pilot"].items()} == {
-        "ana": 3, "ben": 0, "cai": 1, "dan": 2, "eve": 2}
+        "ana": 3,
+        "ben": 0,
+        "cai": 1,
+        "dan": 2,
+        "eve": 2,
+    }
     assert [r["student"] for r in view.late] == ["ben"]
     assert [(r["student"], r["review"]) for r in view.review] == [("cai", "calls a library RNN")]
 
     html = (out / "report" / "index.html").read_text()
-    for text in ("60%", "rnn.swapped_xh", SHAPE_MISTAKE, "penalty 1 points",
-                 "calls a library RNN", "ana and ben", 'src="scores-1.png"'):
+    for text in (
+        "60%",
+        "rnn.swapped_xh",
+        SHAPE_MISTAKE,
+        "penalty 1 points",
+        "calls a library RNN",
+        "ana and ben",
+        'src="scores-1.png"',
+    ):
         assert text in html
     assert (out / "report" / "scores-1.png").read_bytes().startswith(b"\x89PNG")
     assert not re.search(r'(src|href)="(\w+:)?//', html)  # nothing fetched from elsewhere
@@ -106,9 +133,11 @@ def test_report_shows_pass_rates_mistakes_late_review_and_the_similar_pair(tmp_p
 
 def test_without_mistake_ids_mistakes_are_grouped_by_reason(tmp_path):
     view = classreport.read(_class(tmp_path / "out", mistakes=False))
-    assert view.mistakes == {("pilot", "rnn_step_test", "rnn_step: x and h swapped"): 1,
-                             ("pilot", "rnn_step_test", "rnn_step: h and x swapped"): 1,
-                             ("pilot", "zero_state_test", SHAPE_MISTAKE): 2}
+    assert view.mistakes == {
+        ("pilot", "rnn_step_test", "rnn_step: x and h swapped"): 1,
+        ("pilot", "rnn_step_test", "rnn_step: h and x swapped"): 1,
+        ("pilot", "zero_state_test", SHAPE_MISTAKE): 2,
+    }
 
 
 @pytest.mark.system
@@ -134,8 +163,12 @@ def test_report_opens_in_chromium(tmp_path):
 def test_similarity_flags_a_renamed_copy_but_not_the_reference_or_the_stub():
     stub = "def rnn_step(x, h, W, U, b):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
     common = similarity.boilerplate([SOLUTION, stub])
-    code = {**ANSWERS, "fay": stub, "gus": stub,
-            "hal": "def rnn_step(x,h,W,U,b):\n  return np.tanh(x@W+h@U+b)  # done\n"}
+    code = {
+        **ANSWERS,
+        "fay": stub,
+        "gus": stub,
+        "hal": "def rnn_step(x,h,W,U,b):\n  return np.tanh(x@W+h@U+b)  # done\n",
+    }
     assert similarity.similar(code, common) == [("ana", "ben", 1.0, 1.0)]
 
 
@@ -173,13 +206,21 @@ def test_moodle_export_is_keyed_by_an_identifier_column(tmp_path):
     out = _class(tmp_path / "out")
     with open(export.write(out, "moodle"), newline="") as file:
         table = list(csv.reader(file))
-    assert table == [["Username", "pilot"], ["ana", "3"], ["ben", "0"], ["cai", "1"],
-                     ["dan", "2"], ["eve", "2"]]
+    assert table == [
+        ["Username", "pilot"],
+        ["ana", "3"],
+        ["ben", "0"],
+        ["cai", "1"],
+        ["dan", "2"],
+        ["eve", "2"],
+    ]
 
 
 def test_plain_export_and_a_wrong_format(tmp_path):
     out = _class(tmp_path / "out")
-    assert export.rows(out, "csv")[:2] == [["student", "assignment", "points", "max points"],
-                                           ["ana", "pilot", "3", "3"]]
+    assert export.rows(out, "csv")[:2] == [
+        ["student", "assignment", "points", "max points"],
+        ["ana", "pilot", "3", "3"],
+    ]
     with pytest.raises(ValueError, match="canvas, moodle, csv. Received: 'blackboard'"):
         export.rows(out, "blackboard")

@@ -18,11 +18,15 @@ from tests.autograder_support import autograder, learner, pilot_course, release,
 pytestmark = pytest.mark.kernel
 
 NO_TANH = "def rnn_step(x, h, W, U, b):\n    return x @ W + h @ U + b\n"
-TRANSPOSED = ("def zero_state(batch_size, units):\n"
-              "    return np.zeros((units, batch_size), np.float32)\n")
+TRANSPOSED = (
+    "def zero_state(batch_size, units):\n    return np.zeros((units, batch_size), np.float32)\n"
+)
 DUE = "pilot=2026-03-01T12:00:00+00:00"
-SUBMITTED = {"ada": "2026-03-01 11:00:00 UTC", "bob": "2026-03-01 14:20:00 UTC",
-             "cy": "2026-03-01 13:10:00 UTC"}
+SUBMITTED = {
+    "ada": "2026-03-01 11:00:00 UTC",
+    "bob": "2026-03-01 14:20:00 UTC",
+    "cy": "2026-03-01 13:10:00 UTC",
+}
 ZERO_MESSAGE = "the shape is (units, batch_size); a state is (batch_size, units)."
 TANH_MESSAGE = "the tanh is left out: h = tanh(x W + h U + b)."
 
@@ -33,11 +37,15 @@ def graded(tmp_path_factory):
     course_root = pilot_course(tmp)
     (course_root / "nbgrader_config.py").write_text(
         "c = get_config()\nc.LateSubmissionPlugin.penalty_method = 'subtract'\n"
-        "c.LatePolicy.points_per_hour = 0.5\n")
+        "c.LatePolicy.points_per_hour = 0.5\n"
+    )
     base = release(course_root)
     submissions = tmp / "submitted"
-    for student, nb in (("ada", learner(base)), ("bob", learner(base, rnn=NO_TANH)),
-                        ("cy", learner(base, zero=TRANSPOSED))):
+    for student, nb in (
+        ("ada", learner(base)),
+        ("bob", learner(base, rnn=NO_TANH)),
+        ("cy", learner(base, zero=TRANSPOSED)),
+    ):
         submit(submissions, student, nb)
         (submissions / student / "pilot" / "timestamp.txt").write_text(SUBMITTED[student])
     out = tmp / "out"
@@ -46,8 +54,19 @@ def graded(tmp_path_factory):
 
 
 def _grade(course_root, submissions, out, *extra):
-    result = autograder("--course", str(course_root), "grade", str(submissions), "--out",
-                        str(out), "--timeout", "20", "--due", DUE, *extra)
+    result = autograder(
+        "--course",
+        str(course_root),
+        "grade",
+        str(submissions),
+        "--out",
+        str(out),
+        "--timeout",
+        "20",
+        "--due",
+        DUE,
+        *extra,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -61,14 +80,21 @@ def test_late_penalties_follow_nbgraders_policy_everywhere(graded):
     reasons = _reasons(out)
     assert ("ada", "late_submission_penalty") not in reasons
     assert reasons[("bob", "late_submission_penalty")] == (
-        "-1", "submitted 2.3 hours after the due date; penalty 1 points")
+        "-1",
+        "submitted 2.3 hours after the due date; penalty 1 points",
+    )
     assert reasons[("cy", "late_submission_penalty")][0] == "-0.5"
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
-        penalties = {s: gb.find_submission_notebook("pilot", "pilot", s).late_submission_penalty
-                     for s in SUBMITTED}
+        penalties = {
+            s: gb.find_submission_notebook("pilot", "pilot", s).late_submission_penalty
+            for s in SUBMITTED
+        }
         # nbgrader's own total for the assignment: its score less its late penalty.
-        nets = {s: gb.find_submission("pilot", s).score
-                - gb.find_submission("pilot", s).late_submission_penalty for s in SUBMITTED}
+        nets = {
+            s: gb.find_submission("pilot", s).score
+            - gb.find_submission("pilot", s).late_submission_penalty
+            for s in SUBMITTED
+        }
     assert penalties == {"ada": None, "bob": 1.0, "cy": 0.5}
     assert nets == {"ada": 3.0, "bob": 0.0, "cy": 1.5}
     page = (out / "feedback" / "cy" / "pilot.html").read_text()
@@ -81,8 +107,11 @@ def test_regrading_one_exercise_keeps_every_other_cached_cell(graded):
     text = checks.read_text()
     assert ZERO_MESSAGE in text and TANH_MESSAGE in text, "the pilot's messages changed"
     # Both checks are fixed, but only zero_state is asked for.
-    checks.write_text(text.replace(ZERO_MESSAGE, "zero_state: (units, batch_size) is swapped.")
-                      .replace(TANH_MESSAGE, "rnn_step: no tanh."))
+    checks.write_text(
+        text.replace(ZERO_MESSAGE, "zero_state: (units, batch_size) is swapped.").replace(
+            TANH_MESSAGE, "rnn_step: no tanh."
+        )
+    )
     try:
         result = _grade(course_root, submissions, out, "--exercise", "zero_state")
         reasons = _reasons(out)
@@ -100,8 +129,16 @@ def test_regrading_one_exercise_keeps_every_other_cached_cell(graded):
 
 
 def test_an_exercise_no_cell_checks_is_refused(graded):
-    result = autograder("--course", str(graded["course"]), "grade", str(graded["submissions"]),
-                        "--out", str(graded["out"]), "--exercise", "lstm_cell")
+    result = autograder(
+        "--course",
+        str(graded["course"]),
+        "grade",
+        str(graded["submissions"]),
+        "--out",
+        str(graded["out"]),
+        "--exercise",
+        "lstm_cell",
+    )
     assert result.returncode == 1
     assert "--exercise 'lstm_cell' is neither an exercise nor a test cell" in result.stderr
     assert "rnn_step, rnn_step_test" in result.stderr
@@ -117,6 +154,10 @@ def test_report_and_exports_of_the_graded_class(graded):
     assert "penalty 1 points" in (out / "report" / "index.html").read_text()
     assert autograder("export", str(out), "--format", "canvas").returncode == 0
     lines = (out / "export" / "canvas.csv").read_text().splitlines()
-    assert lines == ["Student,ID,SIS User ID,SIS Login ID,Section,pilot",
-                     "    Points Possible,,,,,3", "ada,,,ada,,3", "bob,,,bob,,0",
-                     "cy,,,cy,,1.5"]
+    assert lines == [
+        "Student,ID,SIS User ID,SIS Login ID,Section,pilot",
+        "    Points Possible,,,,,3",
+        "ada,,,ada,,3",
+        "bob,,,bob,,0",
+        "cy,,,cy,,1.5",
+    ]

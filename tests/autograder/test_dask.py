@@ -37,8 +37,14 @@ def _start(*args: str, log: Path) -> subprocess.Popen:
     """``dask ARGS`` in a session of its own, importing this checkout's autograder."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     with open(log, "w") as out:
-        return subprocess.Popen(["nice", DASK, *args], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            ["nice", DASK, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -60,7 +66,8 @@ def cluster(tmp_path_factory):
     course_root = pilot_course(tmp)
     (course_root / "nbgrader_config.py").write_text(
         "c = get_config()\nc.LateSubmissionPlugin.penalty_method = 'subtract'\n"
-        "c.LatePolicy.points_per_hour = 0.5\n")
+        "c.LatePolicy.points_per_hour = 0.5\n"
+    )
     base = release(course_root)
     submissions = tmp / "submitted"
     submit(submissions, "ada", learner(base))
@@ -69,23 +76,58 @@ def cluster(tmp_path_factory):
     submit(submissions, "cy", base)
     submit(submissions, "dee", learner(base, zero=None))
     local = tmp / "local"
-    done = autograder("--course", str(course_root), "grade", str(submissions), "--out",
-                      str(local), "--jobs", "2", "--due", DUE)
+    done = autograder(
+        "--course",
+        str(course_root),
+        "grade",
+        str(submissions),
+        "--out",
+        str(local),
+        "--jobs",
+        "2",
+        "--due",
+        DUE,
+    )
     assert done.returncode == 0, done.stderr
     address = f"tcp://127.0.0.1:{_free_port()}"
-    processes = [_start("scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                        "--no-dashboard", log=tmp / "scheduler.log")]
+    processes = [
+        _start(
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            address.rsplit(":", 1)[1],
+            "--no-dashboard",
+            log=tmp / "scheduler.log",
+        )
+    ]
     try:
         workers = {}
         for name in ("one", "two"):
-            workers[name] = _start("worker", address, "--nthreads", "1", "--no-nanny",
-                                   "--name", name, "--host", "127.0.0.1", "--no-dashboard",
-                                   log=tmp / f"worker-{name}.log")
+            workers[name] = _start(
+                "worker",
+                address,
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--name",
+                name,
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+                log=tmp / f"worker-{name}.log",
+            )
             processes.append(workers[name])
         with Client(address, timeout="60s") as client:
             client.wait_for_workers(2, timeout=60)
-        yield {"tmp": tmp, "course": course_root, "submissions": submissions, "local": local,
-               "address": address, "workers": workers}
+        yield {
+            "tmp": tmp,
+            "course": course_root,
+            "submissions": submissions,
+            "local": local,
+            "address": address,
+            "workers": workers,
+        }
     finally:
         for process in processes:
             _stop(process)
@@ -100,16 +142,31 @@ def _out_like_local(cluster, name: str) -> Path:
 
 
 def _grade_command(cluster, out: Path) -> list[str]:
-    return ["--course", str(cluster["course"]), "grade", str(cluster["submissions"]),
-            "--out", str(out), "--scheduler", cluster["address"], "--due", DUE]
+    return [
+        "--course",
+        str(cluster["course"]),
+        "grade",
+        str(cluster["submissions"]),
+        "--out",
+        str(out),
+        "--scheduler",
+        cluster["address"],
+        "--due",
+        DUE,
+    ]
 
 
 def _start_grading(cluster, out: Path) -> subprocess.Popen:
     """``grade --scheduler`` as a process of its own, to be interrupted."""
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.Popen([sys.executable, "-m", "autograder", *_grade_command(cluster, out)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "autograder", *_grade_command(cluster, out)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_a_class_graded_on_two_workers_equals_local_grading(cluster):
@@ -159,8 +216,9 @@ def test_an_interrupted_run_resumes_from_what_it_recorded(cluster):
     assert 1 <= recorded < 4, f"{recorded} results recorded: the run was not interrupted"
     again = autograder(*_grade_command(cluster, out))
     assert again.returncode == 0, again.stdout + again.stderr
-    assert (f"graded {4 - recorded} notebooks ({recorded} unchanged since the last run)"
-            in again.stdout), again.stdout
+    assert (
+        f"graded {4 - recorded} notebooks ({recorded} unchanged since the last run)" in again.stdout
+    ), again.stdout
     assert rows(out) == rows(cluster["local"])
 
 
@@ -192,7 +250,8 @@ def test_a_submission_travels_with_its_files_and_its_overflow(tmp_path):
         works[name].mkdir()
         assert copy_files(source, works[name], None) is False
     assert sorted(p.relative_to(works["local"]) for p in works["local"].rglob("*")) == sorted(
-        p.relative_to(works["worker"]) for p in works["worker"].rglob("*"))
+        p.relative_to(works["worker"]) for p in works["worker"].rglob("*")
+    )
 
 
 def test_a_worker_whose_checks_differ_refuses_to_grade(tmp_path):
@@ -203,8 +262,9 @@ def test_a_worker_whose_checks_differ_refuses_to_grade(tmp_path):
     from autograder.context import RunContext
 
     course_root = pilot_course(tmp_path)
-    coordinator = RunContext.for_class(b"key", course_root / "solutions", ["pilot"],
-                                       sandbox.Limits(), "none", None)
+    coordinator = RunContext.for_class(
+        b"key", course_root / "solutions", ["pilot"], sandbox.Limits(), "none", None
+    )
     same = RunContext.on_worker(coordinator.plain(), "none", None)
     assert same.versions["pilot"].exercise == coordinator.versions["pilot"].exercise
     checks = course_root / "exercises" / "pilot.py"

@@ -172,8 +172,10 @@ def test_a_notebook_that_earns_nothing_says_why_in_the_learners_language():
     unreadable = scoring.NOT_GRADED.format(error="the notebook file is empty (0 bytes)")
     zh = scoring.zero(_layout(), "ann", unreadable, "zh")
     reasons = {s.kind: s.reason for s in zh.scores}
-    assert reasons == {"test": "未评分：the notebook file is empty (0 bytes)",
-                       "manual": "等待教师评分（人工评分）"}
+    assert reasons == {
+        "test": "未评分：the notebook file is empty (0 bytes)",
+        "manual": "等待教师评分（人工评分）",
+    }
     assert zh.lang == "zh" and zh.notes == [reasons["test"]]
     en = scoring.zero(_layout(), "bob", unreadable)
     assert {s.kind: s.reason for s in en.scores} == {
@@ -183,11 +185,14 @@ def test_a_notebook_that_earns_nothing_says_why_in_the_learners_language():
     assert en.lang == "en"
 
 
-@pytest.mark.parametrize("lang, opening", [("zh", "评分程序错误（不是你的错误）："),
-                                           ("en", "GRADER ERROR, not the learner's: ")])
+@pytest.mark.parametrize(
+    "lang, opening",
+    [("zh", "评分程序错误（不是你的错误）："), ("en", "GRADER ERROR, not the learner's: ")],
+)
 def test_a_grader_error_is_told_apart_from_the_learners_in_either_language(lang, opening):
-    failed = scoring.zero(_layout(), "ann", scoring.GRADER_ERROR.format(error="KeyError: 'x'"),
-                          lang)
+    failed = scoring.zero(
+        _layout(), "ann", scoring.GRADER_ERROR.format(error="KeyError: 'x'"), lang
+    )
     assert failed.scores[0].reason == f"{opening}KeyError: 'x'"
     assert opening in grading._infrastructure_failure([failed])
     learners = scoring.zero(_layout(), "bob", "the kernel died", lang)
@@ -199,8 +204,9 @@ def test_a_grader_error_is_told_apart_from_the_learners_in_either_language(lang,
 def test_what_was_restored_in_a_notebook_is_told_in_the_learners_language():
     layout = _layout()
     nb = nbformat.from_dict(layout.release)
-    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
-                != "unroll_answer"]
+    nb.cells = [
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "unroll_answer"
+    ]
     with i18n.using("zh"):
         zh = notebook.prepare(nbformat.from_dict(nb), layout).notes
     assert zh["unroll_answer"] == ["答案单元格被删除了"]
@@ -209,13 +215,15 @@ def test_what_was_restored_in_a_notebook_is_told_in_the_learners_language():
 
 
 def test_a_late_submission_is_told_in_the_learners_language():
-    result = NotebookResult("ann", "02_lstm", "lstm", [], late_seconds=9000.0, late_penalty=3.0,
-                            lang="zh")
+    result = NotebookResult(
+        "ann", "02_lstm", "lstm", [], late_seconds=9000.0, late_penalty=3.0, lang="zh"
+    )
     page = feedback.page("ann", "02_lstm", [result])
     assert "迟交：截止时间过后 2.5 小时才提交；扣 3 分。" in page
     result.lang = "en"
-    assert ("Late: submitted 2.5 hours after the due date; penalty 3 points."
-            in feedback.page("ann", "02_lstm", [result]))
+    assert "Late: submitted 2.5 hours after the due date; penalty 3 points." in feedback.page(
+        "ann", "02_lstm", [result]
+    )
 
 
 def test_the_self_check_refuses_in_the_learners_language(tmp_path):
@@ -361,10 +369,13 @@ def test_the_learner_side_reads_its_catalog_without_the_grader():
 
 
 @pytest.mark.kernel
-@pytest.mark.parametrize("lang, stopped", [
-    ("zh", "这个测试中途停止了：单元格运行超过了 3 秒"),
-    ("en", "this test stopped: the cell ran for more than 3 seconds"),
-])
+@pytest.mark.parametrize(
+    "lang, stopped",
+    [
+        ("zh", "这个测试中途停止了：单元格运行超过了 3 秒"),
+        ("en", "this test stopped: the cell ran for more than 3 seconds"),
+    ],
+)
 def test_a_cell_stopped_by_the_grader_is_told_in_the_learners_language(pilot, lang, stopped):
     # Beside the course's release, as a learner's copy is: the self-check finds it there.
     folder = pilot["course"] / f"slow-{lang}" / "pilot"
@@ -373,8 +384,9 @@ def test_a_cell_stopped_by_the_grader_is_told_in_the_learners_language(pilot, la
         (pilot["course"] / "course" / "pilot" / "pilot_checks.py").read_bytes()
     )
     nbformat.write(learner(pilot["base"], rnn=SLOW_RNN), folder / "pilot.ipynb")
-    result = selfcheck.check(folder / "pilot.ipynb", sandbox.Limits(timeout=3), pilot["course"],
-                             lang)
+    result = selfcheck.check(
+        folder / "pilot.ipynb", sandbox.Limits(timeout=3), pilot["course"], lang
+    )
     reasons = {s.grade_id: s.reason for s in result.scores}
     assert reasons["rnn_step_test"] == stopped, reasons
     assert reasons["zero_state_test"] == ("通过" if lang == "zh" else "passed"), reasons

@@ -65,11 +65,11 @@ _PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(32)).decode()
 HTML_OUTPUTS = (
     "from IPython.display import HTML, SVG, Image, Javascript, Markdown, display\n"
     "display(HTML(\"<script>alert('pwned-html')</script>"
-    "<b onmouseover=\\\"alert('pwned-attr')\\\">bold</b>\"))\n"
+    '<b onmouseover=\\"alert(\'pwned-attr\')\\">bold</b>"))\n'
     "display(Javascript(\"alert('pwned-js')\"))\n"
-    "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" "
-    "onload=\"alert(1)\"></svg>'))\n"
-    "display(Markdown(\"<img src=x onerror=\\\"alert('pwned-md')\\\">\"))\n"
+    'display(SVG(\'<svg xmlns="http://www.w3.org/2000/svg" '
+    'onload="alert(1)"></svg>\'))\n'
+    'display(Markdown("<img src=x onerror=\\"alert(\'pwned-md\')\\">"))\n'
     "display({'application/vnd.jupyter.widget-view+json': {'model_id': 'pwned-widget', "
     "'version_major': 2, 'version_minor': 0}, 'text/plain': 'a widget'}, raw=True)\n"
     "import base64\n"
@@ -92,26 +92,46 @@ def _learners(base: nbformat.NotebookNode) -> dict:
     markdown.id = "learner-markdown"
     html.cells.insert(1, markdown)
     stopped = f"not run: the notebook ran for more than {NOTEBOOK_TIMEOUT} seconds"
-    big_report = ("_big = ['x' * 3_000_000]\n"
-                  "def rnn_step(x, h, W, U, b):\n"
-                  "    return _big.pop() if _big else np.tanh(x @ W + h @ U + b)\n")
+    big_report = (
+        "_big = ['x' * 3_000_000]\n"
+        "def rnn_step(x, h, W, U, b):\n"
+        "    return _big.pop() if _big else np.tanh(x @ W + h @ U + b)\n"
+    )
     return {
         "good": (learner(base), *FULL),
         # thirty 1 MB messages: each passes libzmq, together they pass the 5 MB cap
-        "flood_many": (learner(base, rnn=_channel_flood(30, 2**20) + RNN),
-                       ("0", "printed more than 5 MB"), FULL[1]),
+        "flood_many": (
+            learner(base, rnn=_channel_flood(30, 2**20) + RNN),
+            ("0", "printed more than 5 MB"),
+            FULL[1],
+        ),
         # thirty 20 MB messages, then one of 400 MB: libzmq drops each unread
-        "flood_large": (learner(base, rnn=_channel_flood(30, 20 * 2**20) + RNN),
-                        ("0", "in one message, which was dropped unread"), FULL[1]),
-        "flood_huge": (learner(base, rnn=_channel_flood(1, 400 * 2**20) + RNN),
-                       ("0", "in one message, which was dropped unread"), FULL[1]),
-        "big_report": (learner(base, rnn=big_report),
-                       ("0", f"reads at most {MAX_CHANNEL_BYTES // 2**20} MB"), FULL[1]),
+        "flood_large": (
+            learner(base, rnn=_channel_flood(30, 20 * 2**20) + RNN),
+            ("0", "in one message, which was dropped unread"),
+            FULL[1],
+        ),
+        "flood_huge": (
+            learner(base, rnn=_channel_flood(1, 400 * 2**20) + RNN),
+            ("0", "in one message, which was dropped unread"),
+            FULL[1],
+        ),
+        "big_report": (
+            learner(base, rnn=big_report),
+            ("0", f"reads at most {MAX_CHANNEL_BYTES // 2**20} MB"),
+            FULL[1],
+        ),
         "slow": (slow, ("0", stopped), ("0", stopped)),
         "html": (html, *FULL),
-        "html_error": (learner(base, rnn="def rnn_step(x, h, W, U, b):\n    raise ValueError("
-                               "\"<script>alert('pwned-feedback')</script>\")\n"),
-                       ("0", "ValueError"), FULL[1]),
+        "html_error": (
+            learner(
+                base,
+                rnn="def rnn_step(x, h, W, U, b):\n    raise ValueError("
+                "\"<script>alert('pwned-feedback')</script>\")\n",
+            ),
+            ("0", "ValueError"),
+            FULL[1],
+        ),
         FORMULA: (learner(base), *FULL),
         ANSI: (learner(base), *FULL),
     }
@@ -133,9 +153,15 @@ def _refused(submissions, course_root, base) -> dict[str, str]:
         submit(submissions, name, learner(base))
     (submissions / "stray.txt").write_text("not a student")
     link = "is a symbolic link"
-    return {"link_notebook": link, "link_assignment": link, "link_student": link,
-            "link_beside": "data.txt", ".dotted": "starts with '.' or '__'",
-            "__dunder": "starts with '.' or '__'", "stray.txt": "a file where a student's"}
+    return {
+        "link_notebook": link,
+        "link_assignment": link,
+        "link_student": link,
+        "link_beside": "data.txt",
+        ".dotted": "starts with '.' or '__'",
+        "__dunder": "starts with '.' or '__'",
+        "stray.txt": "a file where a student's",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -150,11 +176,28 @@ def graded(tmp_path_factory):
     refused = _refused(submissions, course_root, base)
     good = submissions / "good" / "pilot" / "pilot.ipynb"
     before = hashlib.sha256(good.read_bytes()).hexdigest()
-    result = autograder("--course", str(course_root), "grade", str(submissions), "--out",
-                        str(out), "--jobs", "2", "--timeout", "10", "--notebook-timeout",
-                        str(NOTEBOOK_TIMEOUT), measure=True)
-    return {"result": result, "out": out, "learners": learners, "refused": refused,
-            "good_unchanged": hashlib.sha256(good.read_bytes()).hexdigest() == before}
+    result = autograder(
+        "--course",
+        str(course_root),
+        "grade",
+        str(submissions),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        "--timeout",
+        "10",
+        "--notebook-timeout",
+        str(NOTEBOOK_TIMEOUT),
+        measure=True,
+    )
+    return {
+        "result": result,
+        "out": out,
+        "learners": learners,
+        "refused": refused,
+        "good_unchanged": hashlib.sha256(good.read_bytes()).hexdigest() == before,
+    }
 
 
 def test_the_run_finishes_with_a_row_for_everyone(graded):
@@ -167,8 +210,21 @@ def test_the_run_finishes_with_a_row_for_everyone(graded):
     assert graded["good_unchanged"]
 
 
-@pytest.mark.parametrize("name", ["flood_many", "flood_large", "flood_huge", "big_report",
-                                  "slow", "html", "html_error", "good", FORMULA, ANSI])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "flood_many",
+        "flood_large",
+        "flood_huge",
+        "big_report",
+        "slow",
+        "html",
+        "html_error",
+        "good",
+        FORMULA,
+        ANSI,
+    ],
+)
 def test_each_learner_gets_what_it_earned_with_a_reason(graded, name):
     got = grades(graded["out"])
     _, rnn, zero = graded["learners"][name]
@@ -178,8 +234,18 @@ def test_each_learner_gets_what_it_earned_with_a_reason(graded, name):
         assert (actual, part in reason) == (points, True), f"{name}/{exercise}: {reason!r}"
 
 
-@pytest.mark.parametrize("name", ["link_notebook", "link_assignment", "link_student",
-                                  "link_beside", ".dotted", "__dunder", "stray.txt"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "link_notebook",
+        "link_assignment",
+        "link_student",
+        "link_beside",
+        ".dotted",
+        "__dunder",
+        "stray.txt",
+    ],
+)
 def test_what_is_not_a_submission_is_a_reason_row_and_never_graded(graded, name):
     mine = [r for r in rows(graded["out"]) if r["student"] == name]
     assert mine and all(not r["exercise"] and not r["points"] for r in mine), mine
@@ -196,8 +262,7 @@ def test_floods_leave_the_grader_small(graded):
 
 
 def test_slow_cells_hold_a_slot_no_longer_than_the_notebook_limit(graded):
-    result = json.loads((graded["out"] / "results" / "slow" / "pilot" / "pilot.json")
-                        .read_text())
+    result = json.loads((graded["out"] / "results" / "slow" / "pilot" / "pilot.json").read_text())
     # The limit, plus starting and stopping a kernel.
     assert result["seconds"] < NOTEBOOK_TIMEOUT + 15
 
@@ -225,8 +290,15 @@ def test_learner_html_is_neutralised_in_the_autograded_notebook(graded):
     nb = nbformat.read(graded["out"] / "autograded" / "html" / "pilot" / "pilot.ipynb", 4)
     shown = _learner_visible(nb)
     # Tags are escaped into text ("&lt;img ... onerror=..."); allowed tags lose their handlers.
-    for unsafe in ("<script", "<img", "<svg", "onmouseover", "application/javascript",
-                   "image/svg+xml", "widget-view"):
+    for unsafe in (
+        "<script",
+        "<img",
+        "<svg",
+        "onmouseover",
+        "application/javascript",
+        "image/svg+xml",
+        "widget-view",
+    ):
         assert unsafe not in shown, unsafe
     assert "plain words stay" in shown and "image/png" in shown
     page, _ = HTMLExporter().from_notebook_node(nb)  # what formgrader renders
@@ -269,12 +341,12 @@ def _patch_declared_size(raw: bytearray, name: str, size: int) -> None:
     """Make the zip in ``raw`` declare ``size`` bytes for ``name``, in its local header and
     in the central directory, as a lying (or bomb) zip does."""
     member = zipfile.ZipFile(io.BytesIO(bytes(raw))).getinfo(name)
-    raw[member.header_offset + 22:member.header_offset + 26] = struct.pack("<I", size)
+    raw[member.header_offset + 22 : member.header_offset + 26] = struct.pack("<I", size)
     start = 0
     while (start := raw.find(b"PK\x01\x02", start + 1)) != -1:
-        length = struct.unpack("<H", raw[start + 28:start + 30])[0]
-        if raw[start + 46:start + 46 + length] == name.encode():
-            raw[start + 24:start + 28] = struct.pack("<I", size)
+        length = struct.unpack("<H", raw[start + 28 : start + 30])[0]
+        if raw[start + 46 : start + 46 + length] == name.encode():
+            raw[start + 24 : start + 28] = struct.pack("<I", size)
 
 
 @pytest.fixture(scope="module")
@@ -297,8 +369,9 @@ def zipped(tmp_path_factory):
     path = tmp / "class.zip"
     path.write_bytes(raw)
     out = tmp / "graded"
-    result = autograder("--course", str(course_root), "grade", str(path), "--out", str(out),
-                        "--timeout", "20")
+    result = autograder(
+        "--course", str(course_root), "grade", str(path), "--out", str(out), "--timeout", "20"
+    )
     return {"result": result, "out": out, "course": course_root, "tmp": tmp, "zip": raw}
 
 
@@ -308,9 +381,14 @@ def test_a_zip_with_unreadable_members_grades_everyone_else(zipped):
     got = grades(zipped["out"])
     for student in ("ada", "eve"):
         assert got[(student, "rnn_step_test")][0] == "2"
-    reasons = {student: " ".join(r["reason"] for r in rows(zipped["out"])
-                                 if r["student"] == student and not r["exercise"])
-               for student in ("bad_crc", "says_less", "says_more")}
+    reasons = {
+        student: " ".join(
+            r["reason"]
+            for r in rows(zipped["out"])
+            if r["student"] == student and not r["exercise"]
+        )
+        for student in ("bad_crc", "says_less", "says_more")
+    }
     assert "Bad CRC-32" in reasons["bad_crc"]
     assert "Bad CRC-32" in reasons["says_less"]  # inflates past what it declares
     assert "not the" in reasons["says_more"] and "it declares" in reasons["says_more"]
@@ -324,8 +402,7 @@ def test_a_file_that_is_not_a_zip_is_a_clear_error(zipped, kind):
     else:
         path.write_bytes(bytes(zipped["zip"][: len(zipped["zip"]) // 2]))
     out = zipped["tmp"] / f"out-{kind}"
-    result = autograder("--course", str(zipped["course"]), "grade", str(path), "--out",
-                        str(out))
+    result = autograder("--course", str(zipped["course"]), "grade", str(path), "--out", str(out))
     assert result.returncode == 1, result.stdout + result.stderr
     assert str(path) in result.stderr and "cannot be opened as a zip" in result.stderr
     assert "Traceback" not in result.stderr
@@ -344,8 +421,7 @@ def _broken_environment(tmp) -> str:
     import sysconfig
 
     venv = tmp / "venv"
-    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)],
-                   check=True)
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
     (site / "course.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return str(venv / "bin" / "python")
@@ -362,8 +438,16 @@ def test_preflight_stops_a_run_whose_solution_does_not_score(tmp_path):
     nbformat.write(nb, solution)
     submissions, out = tmp_path / "submitted", tmp_path / "graded"
     submit(submissions, "ada", learner(base))
-    result = autograder("--course", str(course_root), "grade", str(submissions), "--out",
-                        str(out), "--timeout", "20")
+    result = autograder(
+        "--course",
+        str(course_root),
+        "grade",
+        str(submissions),
+        "--out",
+        str(out),
+        "--timeout",
+        "20",
+    )
     assert result.returncode == 3, result.stdout + result.stderr
     assert "preflight failed" in result.stderr and "scores 1 of 3" in result.stderr
     assert "rnn_step_test" in result.stderr and "Traceback" not in result.stderr
@@ -378,18 +462,44 @@ def test_kernels_that_cannot_run_stop_the_run_before_and_after_preflight(tmp_pat
     submissions, out = tmp_path / "submitted", tmp_path / "graded"
     submit(submissions, "ada", learner(base))
     broken = _broken_environment(tmp_path)
-    first = autograder("--course", str(course_root), "grade", str(submissions), "--out",
-                       str(tmp_path / "never"), "--timeout", "20", python=broken)
+    first = autograder(
+        "--course",
+        str(course_root),
+        "grade",
+        str(submissions),
+        "--out",
+        str(tmp_path / "never"),
+        "--timeout",
+        "20",
+        python=broken,
+    )
     assert first.returncode == 3, first.stdout + first.stderr
     assert "preflight failed" in first.stderr and "kernel" in first.stderr
     assert not (tmp_path / "never" / "gradebook.db").exists()
 
-    fine = autograder("--course", str(course_root), "grade", str(submissions), "--out",
-                      str(out), "--timeout", "20")
+    fine = autograder(
+        "--course",
+        str(course_root),
+        "grade",
+        str(submissions),
+        "--out",
+        str(out),
+        "--timeout",
+        "20",
+    )
     assert fine.returncode == 0, fine.stdout + fine.stderr
     submit(submissions, "bob", learner(base))
-    again = autograder("--course", str(course_root), "grade", str(submissions), "--out",
-                       str(out), "--timeout", "20", python=broken)
+    again = autograder(
+        "--course",
+        str(course_root),
+        "grade",
+        str(submissions),
+        "--out",
+        str(out),
+        "--timeout",
+        "20",
+        python=broken,
+    )
     assert again.returncode == 3, again.stdout + again.stderr
     assert "every notebook graded failed for the same reason" in again.stderr
     assert grades(out)[("ada", "rnn_step_test")][0] == "2"  # kept from the first run
@@ -407,8 +517,9 @@ def test_the_largest_legitimate_report_fits_the_channel_limit():
             cases = exercise.cases(np.random.default_rng(0), hidden)
             payload = wire.dumps([to_plain(exercise.expect(case)) for case in cases])
             message = {"kind": "result", "id": "0" * 32, "exercise": name, "outputs": payload}
-            sizes.append(len(json.dumps({"data": {MIME: message}, "metadata": {},
-                                         "transient": {}})))
+            sizes.append(
+                len(json.dumps({"data": {MIME: message}, "metadata": {}, "transient": {}}))
+            )
     assert max(sizes) * 100 < MAX_CHANNEL_BYTES, max(sizes)
     assert sum(sizes) < sandbox.Limits().output_mb * 2**20, sum(sizes)
 
@@ -443,14 +554,27 @@ def test_libzmq_drops_a_frame_past_the_cap_and_disconnects(tmp_path):
 def test_spreadsheet_cells_are_text():
     assert spreadsheet_cell("=1+2") == "'=1+2"
     assert [spreadsheet_cell(s) for s in ("+1", "-1", "@SUM(A1)", "\tx", "\rx")] == [
-        "'+1", "'-1", "'@SUM(A1)", "x", "x"]
+        "'+1",
+        "'-1",
+        "'@SUM(A1)",
+        "x",
+        "x",
+    ]
     assert spreadsheet_cell("\x1b]0;title\x07a\x1b[1mb\x00c\nd") == "abc d"
     assert spreadsheet_cell("line one\r\nline two", newlines=True) == "line one\nline two"
     assert spreadsheet_cell("ada") == "ada"
 
 
 def test_a_notebook_limit_shorter_than_a_cell_limit_is_refused(tmp_path):
-    result = autograder("grade", str(tmp_path), "--out", str(tmp_path / "out"), "--timeout",
-                        "60", "--notebook-timeout", "30")
+    result = autograder(
+        "grade",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "out"),
+        "--timeout",
+        "60",
+        "--notebook-timeout",
+        "30",
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "--notebook-timeout (30 s) is shorter than --timeout (60 s)" in result.stderr

@@ -49,8 +49,11 @@ LEVELS = {"root": ["root", "user"], "user": ["user"]}.get(LEVEL, [])
 SITE = Path(sysconfig.get_paths()["purelib"])
 IN_VENV = sys.prefix != sys.base_prefix
 PYTHON_VERSION = f"python{sys.version_info.major}.{sys.version_info.minor}"
-INSIDE_SITE = (Path("/opt/venv/lib") if IN_VENV else Path("/opt/python/lib")) / PYTHON_VERSION \
+INSIDE_SITE = (
+    (Path("/opt/venv/lib") if IN_VENV else Path("/opt/python/lib"))
+    / PYTHON_VERSION
     / "site-packages"
+)
 LIMITS = sandbox.Limits(timeout=60)
 
 # Run in the kernel: everything it reports, as one JSON line.
@@ -131,32 +134,98 @@ def seen(request, tmp_path_factory, outside):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
-    folders = ["/", "/etc", "/opt", "/opt/rnn-course", "/opt/rnn-course/lib",
-               "/opt/rnn-course/lib/autograder", "/job", "/tmp", "/dev", "/opt/python",
-               "/usr", str(INSIDE_SITE), str(INSIDE_SITE / "__pycache__")]
+    folders = [
+        "/",
+        "/etc",
+        "/opt",
+        "/opt/rnn-course",
+        "/opt/rnn-course/lib",
+        "/opt/rnn-course/lib/autograder",
+        "/job",
+        "/tmp",
+        "/dev",
+        "/opt/python",
+        "/usr",
+        str(INSIDE_SITE),
+        str(INSIDE_SITE / "__pycache__"),
+    ]
     if IN_VENV:
-        folders += ["/opt/venv", "/opt/venv/bin", "/opt/venv/lib",
-                    f"/opt/venv/lib/{PYTHON_VERSION}"]
-    absent = [str(ROOT), str(ROOT / "solutions"), str(ROOT / "rnnref"), str(Path.home()),
-              str(outside), str(outside / "solutions"), str(outside / "rnnref"),
-              str(outside / "submitted" / "eve"), str(tmp), str(SITE), sys.prefix,
-              sys.base_prefix, "/var", "/home", "/root", "/srv", "/mnt", "/sys", "/run",
-              "/etc/shadow", "/etc/hostname"]
-    imports = ["autograder", "autograder.learner", "autograder.learner.checks.rnn_cell",
-               "autograder.learner.wire", "autograder.exercises", "autograder.exercises.rnn_cell",
-               "autograder.judge", "autograder.selfjudge", "autograder.grading",
-               "autograder.sandbox", "autograder.registry", "rnnref", "rnnref.np"]
-    writes = ["/job/work/mine.txt", "/job/inbox/case.json", "/job/kernel.json", "/tmp/scratch",
-              str(INSIDE_SITE / "planted.py"), "/opt/rnn-course/lib/autograder/planted.py",
-              "/etc/passwd", "/usr/planted", "/opt/planted", "/job/planted"]
-    covered = [str(INSIDE_SITE / path.relative_to(SITE))
-               for path in [*SITE.iterdir(), *(SITE / "__pycache__").iterdir()] if _own(path.name)]
+        folders += [
+            "/opt/venv",
+            "/opt/venv/bin",
+            "/opt/venv/lib",
+            f"/opt/venv/lib/{PYTHON_VERSION}",
+        ]
+    absent = [
+        str(ROOT),
+        str(ROOT / "solutions"),
+        str(ROOT / "rnnref"),
+        str(Path.home()),
+        str(outside),
+        str(outside / "solutions"),
+        str(outside / "rnnref"),
+        str(outside / "submitted" / "eve"),
+        str(tmp),
+        str(SITE),
+        sys.prefix,
+        sys.base_prefix,
+        "/var",
+        "/home",
+        "/root",
+        "/srv",
+        "/mnt",
+        "/sys",
+        "/run",
+        "/etc/shadow",
+        "/etc/hostname",
+    ]
+    imports = [
+        "autograder",
+        "autograder.learner",
+        "autograder.learner.checks.rnn_cell",
+        "autograder.learner.wire",
+        "autograder.exercises",
+        "autograder.exercises.rnn_cell",
+        "autograder.judge",
+        "autograder.selfjudge",
+        "autograder.grading",
+        "autograder.sandbox",
+        "autograder.registry",
+        "rnnref",
+        "rnnref.np",
+    ]
+    writes = [
+        "/job/work/mine.txt",
+        "/job/inbox/case.json",
+        "/job/kernel.json",
+        "/tmp/scratch",
+        str(INSIDE_SITE / "planted.py"),
+        "/opt/rnn-course/lib/autograder/planted.py",
+        "/etc/passwd",
+        "/usr/planted",
+        "/opt/planted",
+        "/job/planted",
+    ]
+    covered = [
+        str(INSIDE_SITE / path.relative_to(SITE))
+        for path in [*SITE.iterdir(), *(SITE / "__pycache__").iterdir()]
+        if _own(path.name)
+    ]
     args = {
-        "folders": folders, "absent": absent, "covered": covered,
+        "folders": folders,
+        "absent": absent,
+        "covered": covered,
         "port": listener.getsockname()[1],
-        "imports": imports, "writes": writes,
-        "rlimits": ["RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE",
-                    "RLIMIT_CORE"],
+        "imports": imports,
+        "writes": writes,
+        "rlimits": [
+            "RLIMIT_AS",
+            "RLIMIT_NPROC",
+            "RLIMIT_CPU",
+            "RLIMIT_FSIZE",
+            "RLIMIT_NOFILE",
+            "RLIMIT_CORE",
+        ],
     }
     listener.settimeout(0.1)
     try:
@@ -178,15 +247,25 @@ def _own(name: str) -> bool:
 
 def test_the_file_system_is_exactly_the_allowlist(seen):
     listing = seen["listing"]
-    host_links = {p.name: os.readlink(p) for p in Path("/").iterdir() if p.is_symlink()
-                  and p.name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32")}
-    host_dirs = {n for n in ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
-                 if Path("/", n).is_dir() and not Path("/", n).is_symlink()}
-    assert listing["/"] == sorted({"dev", "etc", "job", "opt", "proc", "tmp", "usr"}
-                                  | set(host_links) | host_dirs)
+    host_links = {
+        p.name: os.readlink(p)
+        for p in Path("/").iterdir()
+        if p.is_symlink() and p.name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+    }
+    host_dirs = {
+        n
+        for n in ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+        if Path("/", n).is_dir() and not Path("/", n).is_symlink()
+    }
+    assert listing["/"] == sorted(
+        {"dev", "etc", "job", "opt", "proc", "tmp", "usr"} | set(host_links) | host_dirs
+    )
     assert seen["links"] == host_links
-    etc = {"passwd", "group"} | {n for n in ("ld.so.cache", "localtime", "nsswitch.conf", "fonts")
-                                 if Path("/etc", n).exists()}
+    etc = {"passwd", "group"} | {
+        n
+        for n in ("ld.so.cache", "localtime", "nsswitch.conf", "fonts")
+        if Path("/etc", n).exists()
+    }
     assert listing["/etc"] == sorted(etc)
     assert listing["/opt"] == sorted(["python", "rnn-course"] + (["venv"] if IN_VENV else []))
     assert listing["/opt/rnn-course"] == ["lib"]
@@ -207,8 +286,23 @@ def test_the_file_system_is_exactly_the_allowlist(seen):
     assert seen["covered"], "this project is not installed in this environment"
     covered = seen["covered"]
     assert all(found in ("unreadable", "", []) for found in covered.values()), covered
-    devices = {"console", "core", "fd", "full", "null", "ptmx", "pts", "random", "shm",
-               "stderr", "stdin", "stdout", "tty", "urandom", "zero"}
+    devices = {
+        "console",
+        "core",
+        "fd",
+        "full",
+        "null",
+        "ptmx",
+        "pts",
+        "random",
+        "shm",
+        "stderr",
+        "stdin",
+        "stdout",
+        "tty",
+        "urandom",
+        "zero",
+    }
     assert set(listing["/dev"]) <= devices
 
 
@@ -221,18 +315,32 @@ def test_kernels_import_the_learner_side_only(seen):
     assert imports["autograder"] == "/opt/rnn-course/lib/autograder/__init__.py"
     assert imports["autograder.learner.checks.rnn_cell"].startswith("/opt/rnn-course/lib/")
     assert imports["autograder.learner.wire"] == "/opt/rnn-course/lib/autograder/learner/wire.py"
-    for grader_side in ("autograder.exercises", "autograder.exercises.rnn_cell",
-                        "autograder.judge", "autograder.selfjudge", "autograder.grading",
-                        "autograder.sandbox", "autograder.registry", "rnnref", "rnnref.np"):
+    for grader_side in (
+        "autograder.exercises",
+        "autograder.exercises.rnn_cell",
+        "autograder.judge",
+        "autograder.selfjudge",
+        "autograder.grading",
+        "autograder.sandbox",
+        "autograder.registry",
+        "rnnref",
+        "rnnref.np",
+    ):
         assert imports[grader_side] is None, f"{grader_side} imported from {imports[grader_side]}"
 
 
 def test_only_the_job_folder_and_tmp_are_writable(seen):
     assert seen["writable"] == {
-        "/job/work/mine.txt": True, "/job/inbox/case.json": False, "/job/kernel.json": False,
-        "/tmp/scratch": True, str(INSIDE_SITE / "planted.py"): False,
-        "/opt/rnn-course/lib/autograder/planted.py": False, "/etc/passwd": False,
-        "/usr/planted": False, "/opt/planted": False, "/job/planted": False,
+        "/job/work/mine.txt": True,
+        "/job/inbox/case.json": False,
+        "/job/kernel.json": False,
+        "/tmp/scratch": True,
+        str(INSIDE_SITE / "planted.py"): False,
+        "/opt/rnn-course/lib/autograder/planted.py": False,
+        "/etc/passwd": False,
+        "/usr/planted": False,
+        "/opt/planted": False,
+        "/job/planted": False,
     }
     assert seen["tmp_bytes"] == LIMITS.scratch_mb * 2**20
 
@@ -273,11 +381,13 @@ def test_the_kernel_has_the_limits(seen):
 def test_stopping_the_kernel_stops_every_process_it_started(tmp_path):
     tmp_path.chmod(0o755)
     marker = str(900_000 + os.getpid())  # a sleep no one else runs
-    source = ("import os, subprocess\n"
-              f"subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
-              "if os.fork() == 0:\n"  # a daemon: its parent exits at once
-              "    os.setsid()\n"
-              f"    os.execvp('sleep', ['sleep', '{marker}'])\n")
+    source = (
+        "import os, subprocess\n"
+        f"subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+        "if os.fork() == 0:\n"  # a daemon: its parent exits at once
+        "    os.setsid()\n"
+        f"    os.execvp('sleep', ['sleep', '{marker}'])\n"
+    )
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     job = sandbox.Job(tmp_path / "job-1", 42, LEVEL, sandbox.copy_learner_side(tmp_path / "lib"))
     job.create()
@@ -345,8 +455,9 @@ def _venv_from_a_gone_checkout(tmp: Path) -> Path:
 def test_grading_works_from_a_venv_installed_from_another_checkout(tmp_path):
     tmp_path.chmod(0o755)
     venv = _venv_from_a_gone_checkout(tmp_path)
-    gone = subprocess.run([venv / "bin" / "python", "-c", "import autograder"], cwd=tmp_path,
-                          capture_output=True)
+    gone = subprocess.run(
+        [venv / "bin" / "python", "-c", "import autograder"], cwd=tmp_path, capture_output=True
+    )
     assert gone.returncode != 0, "the venv's own install still works: the test proves nothing"
     course_root = pilot_course(tmp_path)
     submissions, out = tmp_path / "submitted", tmp_path / "graded"
@@ -354,9 +465,25 @@ def test_grading_works_from_a_venv_installed_from_another_checkout(tmp_path):
     env = dict(os.environ, PATH=f"{venv / 'bin'}:{os.environ['PATH']}")
     # This checkout's grader (python -m puts the working folder first) with the other venv.
     result = subprocess.run(
-        [venv / "bin" / "python", "-m", "autograder", "--course", str(course_root), "grade",
-         str(submissions), "--out", str(out), "--timeout", "60"],
-        capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
+        [
+            venv / "bin" / "python",
+            "-m",
+            "autograder",
+            "--course",
+            str(course_root),
+            "grade",
+            str(submissions),
+            "--out",
+            str(out),
+            "--timeout",
+            "60",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        env=env,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     got = grades(out)
     assert got[("ada", "rnn_step_test")][0] == "2", got

@@ -50,8 +50,9 @@ def _gradebook(tmp_path, offset: timedelta) -> str:
 
 def _nbgrader(url: str, config: Config) -> float | None:
     """What ``nbgrader autograde`` stores for the notebook under ``config``."""
-    resources = {"nbgrader": {"notebook": "nb", "assignment": "ps1", "student": "ada",
-                              "db_url": url}}
+    resources = {
+        "nbgrader": {"notebook": "nb", "assignment": "ps1", "student": "ada", "db_url": url}
+    }
     AssignLatePenalties(config=config).preprocess(nbformat.v4.new_notebook(), resources)
     with Gradebook(url) as gb:
         return gb.find_submission_notebook("nb", "ps1", "ada").late_submission_penalty
@@ -64,8 +65,9 @@ def _ours(url: str, config: Config) -> float | None:
         return late.penalty(late.plugin(config), "ada", score, submission.total_seconds_late)
 
 
-def _config(method: str | None = None, per_hour: float | None = None,
-            plugin: type | None = None) -> Config:
+def _config(
+    method: str | None = None, per_hour: float | None = None, plugin: type | None = None
+) -> Config:
     config = Config()
     if method:
         config.LateSubmissionPlugin.penalty_method = method
@@ -76,10 +78,17 @@ def _config(method: str | None = None, per_hour: float | None = None,
     return config
 
 
-@pytest.mark.parametrize("offset, method, expected", [
-    (EARLY, "none", None), (LATE, "none", None), (VERY_LATE, None, None),
-    (EARLY, "zero", None), (LATE, "zero", 7), (VERY_LATE, "zero", 7),
-])
+@pytest.mark.parametrize(
+    "offset, method, expected",
+    [
+        (EARLY, "none", None),
+        (LATE, "none", None),
+        (VERY_LATE, None, None),
+        (EARLY, "zero", None),
+        (LATE, "zero", 7),
+        (VERY_LATE, "zero", 7),
+    ],
+)
 def test_nbgraders_own_methods_give_nbgraders_numbers(tmp_path, offset, method, expected):
     url = _gradebook(tmp_path, offset)
     config = _config(method)
@@ -105,7 +114,8 @@ def test_subtract_takes_points_per_hour(tmp_path, offset, expected):
 def test_course_config_is_read_from_nbgrader_config(tmp_path):
     (tmp_path / "nbgrader_config.py").write_text(
         "c = get_config()\nc.LateSubmissionPlugin.penalty_method = 'subtract'\n"
-        "c.LatePolicy.points_per_hour = 2\n")
+        "c.LatePolicy.points_per_hour = 2\n"
+    )
     policy = late.plugin(late.course_config(tmp_path))
     assert (policy.penalty_method, policy.points_per_hour) == ("subtract", 2)
 

@@ -64,8 +64,7 @@ def test_importing_the_learner_side_loads_no_grader_module_and_no_reference():
     assert "autograder.learner.checks.tf2" in loaded
     assert not [m for m in loaded if m == "rnnref" or m.startswith("rnnref.")]
     grader = [
-        m for m in loaded
-        if m.startswith("autograder.") and not m.startswith("autograder.learner")
+        m for m in loaded if m.startswith("autograder.") and not m.startswith("autograder.learner")
     ]
     assert not grader, f"the learner side loaded {grader}"
     assert "tensorflow" not in loaded
@@ -85,7 +84,12 @@ def test_the_checks_in_a_kernel_hold_only_a_name_a_driver_and_words():
         for value in vars(module).values():
             if isinstance(value, Check):
                 assert set(vars(value)) == {
-                    "name", "__name__", "__qualname__", "run", "__doc__", "local"
+                    "name",
+                    "__name__",
+                    "__qualname__",
+                    "run",
+                    "__doc__",
+                    "local",
                 }
 
 

@@ -43,8 +43,9 @@ def pilot(tmp_path_factory):
 def _descendants(pid: int) -> set[int]:
     found, todo = set(), [pid]
     while todo:
-        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(todo.pop())],
-                                  capture_output=True, text=True).stdout.split()
+        children = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(todo.pop())], capture_output=True, text=True
+        ).stdout.split()
         found |= {int(c) for c in children}
         todo += [int(c) for c in children]
     return found
@@ -63,8 +64,17 @@ def _alive(pids: set[int]) -> list[int]:
 
 
 def _grade(pilot, out, *extra):
-    result = autograder("--course", str(pilot["course"]), "grade", str(pilot["submissions"]),
-                        "--out", str(out), "--timeout", "20", *extra)
+    result = autograder(
+        "--course",
+        str(pilot["course"]),
+        "grade",
+        str(pilot["submissions"]),
+        "--out",
+        str(out),
+        "--timeout",
+        "20",
+        *extra,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -88,9 +98,25 @@ def test_an_interrupted_run_resumes_where_it_stopped(pilot):
     out = pilot["tmp"] / "interrupted"
     env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
     process = subprocess.Popen(
-        [sys.executable, "-m", "autograder", "--course", str(pilot["course"]), "grade",
-         str(pilot["submissions"]), "--out", str(out), "--jobs", "1", "--timeout", "20"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "--course",
+            str(pilot["course"]),
+            "grade",
+            str(pilot["submissions"]),
+            "--out",
+            str(out),
+            "--jobs",
+            "1",
+            "--timeout",
+            "20",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     kernels: set[int] = set()
     for line in process.stderr:
@@ -123,14 +149,32 @@ def test_one_student_is_regraded_alone(pilot):
     fixed = pilot["tmp"] / "fixed"
     shutil.copytree(pilot["submissions"], fixed)
     submit(fixed, "bob", learner(pilot["base"]))
-    result = autograder("--course", str(pilot["course"]), "grade", str(fixed), "--out", str(out),
-                        "--student", "bob", "--timeout", "20")
+    result = autograder(
+        "--course",
+        str(pilot["course"]),
+        "grade",
+        str(fixed),
+        "--out",
+        str(out),
+        "--student",
+        "bob",
+        "--timeout",
+        "20",
+    )
     assert result.returncode == 0, result.stderr
     assert "graded 1 notebooks" in result.stdout
     assert grades(out)[("bob", "rnn_step_test")][0] == "2"
     assert ada_result.read_bytes() == before
-    missing = autograder("--course", str(pilot["course"]), "grade", str(fixed), "--out",
-                         str(out), "--student", "nobody")
+    missing = autograder(
+        "--course",
+        str(pilot["course"]),
+        "grade",
+        str(fixed),
+        "--out",
+        str(out),
+        "--student",
+        "nobody",
+    )
     assert missing.returncode == 1 and "No submissions from student 'nobody'" in missing.stderr
 
 
@@ -138,13 +182,22 @@ def test_an_lms_zip_is_graded_like_a_folder(pilot):
     archive = pilot["tmp"] / "canvas.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("ada_12345_67890_pilot.ipynb", nbformat.writes(learner(pilot["base"])))
-        zipped.writestr("bob_late_22_33_pilot-1.ipynb",
-                        nbformat.writes(learner(pilot["base"], rnn=WRONG_RNN)))
+        zipped.writestr(
+            "bob_late_22_33_pilot-1.ipynb", nbformat.writes(learner(pilot["base"], rnn=WRONG_RNN))
+        )
         zipped.writestr("../evil.ipynb", "{}")
         zipped.writestr("readme.txt", "not a notebook")
     out = pilot["tmp"] / "zip"
-    result = autograder("--course", str(pilot["course"]), "grade", str(archive), "--out",
-                        str(out), "--timeout", "20")
+    result = autograder(
+        "--course",
+        str(pilot["course"]),
+        "grade",
+        str(archive),
+        "--out",
+        str(out),
+        "--timeout",
+        "20",
+    )
     assert result.returncode == 0, result.stderr
     got = grades(out)
     assert got[("ada", "rnn_step_test")][0] == "2"
@@ -155,8 +208,16 @@ def test_an_lms_zip_is_graded_like_a_folder(pilot):
         for path in pilot["submissions"].rglob("*.ipynb"):
             zipped.write(path, "export/" + str(path.relative_to(pilot["submissions"])))
     out2 = pilot["tmp"] / "zip2"
-    result = autograder("--course", str(pilot["course"]), "grade", str(nested), "--out",
-                        str(out2), "--timeout", "20")
+    result = autograder(
+        "--course",
+        str(pilot["course"]),
+        "grade",
+        str(nested),
+        "--out",
+        str(out2),
+        "--timeout",
+        "20",
+    )
     assert result.returncode == 0, result.stderr
     assert {s for s, _ in grades(out2)} == {"ada", "bob", "cy"}
 
@@ -166,16 +227,21 @@ def test_the_self_check_teaches_without_hidden_tests(pilot):
     folder.mkdir(parents=True)
     shutil.copy(pilot["course"] / "course" / "pilot" / "pilot_checks.py", folder)
     nbformat.write(learner(pilot["base"], rnn=WRONG_RNN), folder / "pilot.ipynb")
-    result = autograder("--course", str(pilot["course"]), "check", str(folder / "pilot.ipynb"),
-                        "--timeout", "20")
+    result = autograder(
+        "--course", str(pilot["course"]), "check", str(folder / "pilot.ipynb"), "--timeout", "20"
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAIL      0/2  rnn_step_test" in result.stdout
     assert "PASS      1/1  zero_state_test" in result.stdout
     assert "tanh is left out" in result.stdout
     assert "hidden case" not in result.stdout
     nbformat.write(learner(pilot["base"]), folder / "pilot.ipynb")
-    assert autograder("--course", str(pilot["course"]), "check",
-                      str(folder / "pilot.ipynb")).returncode == 0
+    assert (
+        autograder(
+            "--course", str(pilot["course"]), "check", str(folder / "pilot.ipynb")
+        ).returncode
+        == 0
+    )
 
 
 def test_release_is_what_nbgrader_generate_assignment_makes(pilot):
@@ -186,20 +252,26 @@ def test_release_is_what_nbgrader_generate_assignment_makes(pilot):
     theirs = pilot["tmp"] / "theirs"
     shutil.copytree(pilot["course"] / "solutions", theirs / "source")
     nbgrader = os.path.join(os.path.dirname(sys.executable), "nbgrader")
-    done = subprocess.run([nbgrader, "generate_assignment", "pilot", "--no-db"], cwd=theirs,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [nbgrader, "generate_assignment", "pilot", "--no-db"],
+        cwd=theirs,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     compared = filecmp.dircmp(ours / "course" / "pilot", theirs / "release" / "pilot")
     # nbgrader's release, and beside each notebook the course's glossary (release.py).
     assert compared.right_list == ["pilot.ipynb", "pilot_checks.py"]
     assert compared.left_list == ["GLOSSARY.md", *compared.right_list]
-    assert not filecmp.cmpfiles(ours / "course" / "pilot", theirs / "release" / "pilot",
-                                compared.left_list, shallow=False)[1]
+    assert not filecmp.cmpfiles(
+        ours / "course" / "pilot", theirs / "release" / "pilot", compared.left_list, shallow=False
+    )[1]
 
 
 def test_errors_are_written_for_a_person(tmp_path):
-    result = autograder("--course", str(tmp_path), "grade", str(tmp_path), "--out",
-                        str(tmp_path / "out"))
+    result = autograder(
+        "--course", str(tmp_path), "grade", str(tmp_path), "--out", str(tmp_path / "out")
+    )
     assert result.returncode == 1
     assert "No assignments found" in result.stderr and "Traceback" not in result.stderr
     assert ROOT.exists()

@@ -19,8 +19,11 @@ UNROLL = "def unroll(cell, inputs, state):\n    {body}\n"
 
 
 def _index(nb: nbformat.NotebookNode, grade_id: str) -> int:
-    return next(i for i, c in enumerate(nb.cells)
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return next(
+        i
+        for i, c in enumerate(nb.cells)
+        if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
+    )
 
 
 def _screened(
@@ -61,24 +64,39 @@ def test_every_solution_is_clean(path):
 # --- refused: the reference, the grader, Keras, TensorFlow's RNN code ----------------------
 
 
-@pytest.mark.parametrize("body, named", [
-    ("import rnnref.np as ref\n    return ref.dynamic_rnn(cell, inputs, state)", "rnnref.np"),
-    ("from rnnref.np import static_rnn\n    return static_rnn(cell, inputs, state)",
-     "rnnref.np"),
-    ("import keras\n    return keras.layers.RNN(cell)(inputs)", "keras"),
-    ("from autograder.exercises import rnn_cell as mine\n    return mine.unroll", "autograder"),
-    ("return check.unroll(unroll)", "autograder.learner.checks.rnn_cell"),
-    ("import tensorflow as t\n    return t.compat.v1.nn.static_rnn(cell, inputs, state)",
-     "tensorflow.compat.v1.nn.static_rnn"),
-    ("from tensorflow import keras as K\n    return K.layers.SimpleRNN(3)(inputs)",
-     "tensorflow.keras.layers.SimpleRNN"),
-    ("import tensorflow as tf\n    return tf.nn.rnn_cell.BasicRNNCell(3)",
-     "tensorflow.nn.rnn_cell"),
-    ("import tensorflow as tf\n    return getattr(tf.nn, 'dynamic_rnn')(cell, inputs)",
-     "tensorflow.nn.dynamic_rnn"),
-    ("import tensorflow as tf\n    layers = tf.keras.layers\n    return layers.GRUCell(3)",
-     "tensorflow.keras.layers.GRUCell"),
-])
+@pytest.mark.parametrize(
+    "body, named",
+    [
+        ("import rnnref.np as ref\n    return ref.dynamic_rnn(cell, inputs, state)", "rnnref.np"),
+        (
+            "from rnnref.np import static_rnn\n    return static_rnn(cell, inputs, state)",
+            "rnnref.np",
+        ),
+        ("import keras\n    return keras.layers.RNN(cell)(inputs)", "keras"),
+        ("from autograder.exercises import rnn_cell as mine\n    return mine.unroll", "autograder"),
+        ("return check.unroll(unroll)", "autograder.learner.checks.rnn_cell"),
+        (
+            "import tensorflow as t\n    return t.compat.v1.nn.static_rnn(cell, inputs, state)",
+            "tensorflow.compat.v1.nn.static_rnn",
+        ),
+        (
+            "from tensorflow import keras as K\n    return K.layers.SimpleRNN(3)(inputs)",
+            "tensorflow.keras.layers.SimpleRNN",
+        ),
+        (
+            "import tensorflow as tf\n    return tf.nn.rnn_cell.BasicRNNCell(3)",
+            "tensorflow.nn.rnn_cell",
+        ),
+        (
+            "import tensorflow as tf\n    return getattr(tf.nn, 'dynamic_rnn')(cell, inputs)",
+            "tensorflow.nn.dynamic_rnn",
+        ),
+        (
+            "import tensorflow as tf\n    layers = tf.keras.layers\n    return layers.GRUCell(3)",
+            "tensorflow.keras.layers.GRUCell",
+        ),
+    ],
+)
 def test_the_reference_and_library_rnn_code_are_refused(body, named):
     verdict = _unroll(body)
     assert verdict.refused is not None
@@ -115,12 +133,15 @@ class BasicRNNCell(RNNCell):
 """
 
 
-@pytest.mark.parametrize("answer, quoted", [
-    (CHEAT, "import rnnref.np as rn"),
-    (SUBCLASS, "import rnnref.np"),
-    (KERAS_IN_A_HELPER, "import tf_keras"),
-    (SYS_MODULES, 'return sys.modules["rnnref.np"].BasicRNNCell(3)(inputs, state)'),
-])
+@pytest.mark.parametrize(
+    "answer, quoted",
+    [
+        (CHEAT, "import rnnref.np as rn"),
+        (SUBCLASS, "import rnnref.np"),
+        (KERAS_IN_A_HELPER, "import tf_keras"),
+        (SYS_MODULES, 'return sys.modules["rnnref.np"].BasicRNNCell(3)(inputs, state)'),
+    ],
+)
 def test_an_answer_borrowing_the_reference_or_keras_is_refused(answer, quoted):
     found = _screened("01_rnn_cell", {"basic_rnn_cell_answer": answer})
     refused = found.verdict("basic_rnn_cell_test").refused
@@ -137,16 +158,19 @@ def test_an_alias_made_in_another_cell_is_followed():
 
 
 def test_a_helper_of_the_learners_is_screened_with_the_answer_that_uses_it():
-    helper = "import tensorflow as tf\n\ndef _step(cell):\n" \
-             "    return tf.compat.v1.nn.rnn_cell.BasicRNNCell(3)\n"
+    helper = (
+        "import tensorflow as tf\n\ndef _step(cell):\n"
+        "    return tf.compat.v1.nn.rnn_cell.BasicRNNCell(3)\n"
+    )
     verdict = _unroll("return _step(cell)(inputs, state)", (("unroll_answer", helper),))
     assert "tensorflow.compat.v1.nn.rnn_cell" in verdict.refused
     assert "return tf.compat.v1.nn.rnn_cell.BasicRNNCell(3)" in verdict.refused
 
 
 def test_a_module_changed_in_another_cell_is_screened_with_every_answer_using_it():
-    added = (("basic_rnn_cell_answer",
-              "import rnnref.np\nnp.concatenate = rnnref.np.dynamic_rnn\n"),)
+    added = (
+        ("basic_rnn_cell_answer", "import rnnref.np\nnp.concatenate = rnnref.np.dynamic_rnn\n"),
+    )
     found = _screened("01_rnn_cell", added=added)
     refused = found.verdict("basic_rnn_cell_test").refused  # BasicRNNCell uses np
     assert "`rnnref.np` is the course's reference" in refused
@@ -163,11 +187,14 @@ def test_code_after_a_test_cell_is_screened_only_with_the_tests_it_precedes():
 
 
 def test_the_tensorflow_notebook_is_told_to_use_tensorflow_ops():
-    found = _screened("07_tensorflow", {
-        "tf_dynamic_rnn_answer": "def dynamic_rnn(cell, inputs, sequence_length=None, "
-                                 "initial_state=None):\n"
-                                 "    return tf.keras.layers.RNN(cell)(inputs)\n",
-    })
+    found = _screened(
+        "07_tensorflow",
+        {
+            "tf_dynamic_rnn_answer": "def dynamic_rnn(cell, inputs, sequence_length=None, "
+            "initial_state=None):\n"
+            "    return tf.keras.layers.RNN(cell)(inputs)\n",
+        },
+    )
     refused = found.verdict("tf_dynamic_rnn_test").refused
     assert "tensorflow.keras.layers.RNN" in refused
     assert "TensorFlow ops such as tf.matmul and tf.sigmoid" in refused
@@ -175,12 +202,15 @@ def test_the_tensorflow_notebook_is_told_to_use_tensorflow_ops():
 
 
 def test_automatic_gradients_are_refused_where_the_gradient_is_the_exercise():
-    found = _screened("08_backprop", {
-        "numerical_gradient_answer": "import tensorflow as tf\n\n"
-                                     "def numerical_gradient(f, x, eps=1e-5):\n"
-                                     "    with tf.GradientTape() as tape:\n"
-                                     "        pass\n",
-    })
+    found = _screened(
+        "08_backprop",
+        {
+            "numerical_gradient_answer": "import tensorflow as tf\n\n"
+            "def numerical_gradient(f, x, eps=1e-5):\n"
+            "    with tf.GradientTape() as tape:\n"
+            "        pass\n",
+        },
+    )
     assert "tensorflow.GradientTape" in found.verdict("numerical_gradient_test").refused
 
 
@@ -220,8 +250,10 @@ def test_tensorflows_math_is_not_a_library_rnn_in_a_numpy_notebook():
 
 def test_a_local_name_is_not_the_alias_a_cell_gave_it():
     added = (("unroll_answer", "from rnnref import np as ref\n"),)
-    assert _unroll("ref = cell\n    check = 1\n    return ref(inputs, state)", added) \
+    assert (
+        _unroll("ref = cell\n    check = 1\n    return ref(inputs, state)", added)
         == screen.Verdict()
+    )
 
 
 def test_trying_a_library_rnn_beside_the_answer_is_fine():
@@ -234,23 +266,26 @@ def test_trying_a_library_rnn_beside_the_answer_is_fine():
 # --- flagged for review: dynamic access that hides what it calls --------------------------
 
 
-@pytest.mark.parametrize("body, what", [
-    ("import sys\n    return sys.modules['auto' + 'grader']", "sys.modules"),
-    ("return getattr(np, 'dyn' + 'amic_rnn')", "getattr"),
-    ("import importlib\n    return importlib.import_module(cell)", "importlib"),
-    ("return __import__('auto' + 'grader')", "__import__"),
-    ("return exec('x = 1'), state", "exec runs code"),
-    ("return eval('inputs'), state", "eval runs code"),
-    ("return compile('1', 'f', 'eval'), state", "compile"),
-    ("return globals()['unroll'], state", "globals()"),
-    ("return __builtins__, state", "__builtins__"),
-    ("return cell.__dict__, state", "__dict__"),
-    ("import ctypes\n    return ctypes.c_int(1), state", "ctypes"),
-    ("import subprocess\n    return subprocess.run(['ls']), state", "subprocess"),
-    ("import os\n    return os.system('ls'), state", "os.system"),
-    ("return open('/etc/passwd').read(), state", "outside the notebook's folder"),
-    ("return setattr(cell, cell.name, 1), state", "setattr"),
-])
+@pytest.mark.parametrize(
+    "body, what",
+    [
+        ("import sys\n    return sys.modules['auto' + 'grader']", "sys.modules"),
+        ("return getattr(np, 'dyn' + 'amic_rnn')", "getattr"),
+        ("import importlib\n    return importlib.import_module(cell)", "importlib"),
+        ("return __import__('auto' + 'grader')", "__import__"),
+        ("return exec('x = 1'), state", "exec runs code"),
+        ("return eval('inputs'), state", "eval runs code"),
+        ("return compile('1', 'f', 'eval'), state", "compile"),
+        ("return globals()['unroll'], state", "globals()"),
+        ("return __builtins__, state", "__builtins__"),
+        ("return cell.__dict__, state", "__dict__"),
+        ("import ctypes\n    return ctypes.c_int(1), state", "ctypes"),
+        ("import subprocess\n    return subprocess.run(['ls']), state", "subprocess"),
+        ("import os\n    return os.system('ls'), state", "os.system"),
+        ("return open('/etc/passwd').read(), state", "outside the notebook's folder"),
+        ("return setattr(cell, cell.name, 1), state", "setattr"),
+    ],
+)
 def test_dynamic_access_is_flagged_with_the_line_quoted(body, what):
     verdict = _unroll(body)  # the body's last line is flagged (an import above it may be)
     assert verdict.refused is None
@@ -262,12 +297,15 @@ def test_dynamic_access_is_flagged_with_the_line_quoted(body, what):
 
 
 def test_a_star_import_is_flagged_with_every_answer_its_names_may_reach():
-    found = _screened("01_rnn_cell", added=(("basic_rnn_cell_answer",
-                                             "from tensorflow.keras.layers import *\n"),))
+    found = _screened(
+        "01_rnn_cell", added=(("basic_rnn_cell_answer", "from tensorflow.keras.layers import *\n"),)
+    )
     for verdict in found.exercises.values():
         assert "`from tensorflow.keras.layers import *` brings in names" in verdict.review
-    assert _unroll("return inputs, state", (("unroll_answer", "from numpy import *\n"),)) \
+    assert (
+        _unroll("return inputs, state", (("unroll_answer", "from numpy import *\n"),))
         == screen.Verdict()
+    )
 
 
 def test_a_shell_escape_is_flagged():
@@ -277,8 +315,11 @@ def test_a_shell_escape_is_flagged():
 
 def test_a_flag_in_a_helper_flags_the_exercise_that_uses_it():
     helper = "def _lookup(name):\n    return globals()[name]\n"
-    found = _screened("01_rnn_cell", {"unroll_answer": UNROLL.format(
-        body="return _lookup('x'), state")}, (("basic_rnn_cell_test", helper),))
+    found = _screened(
+        "01_rnn_cell",
+        {"unroll_answer": UNROLL.format(body="return _lookup('x'), state")},
+        (("basic_rnn_cell_test", helper),),
+    )
     assert "globals()" in found.verdict("unroll_test").review
     assert found.verdict("basic_rnn_cell_test") == screen.Verdict()
     assert found.notebook == []
@@ -312,14 +353,18 @@ def test_magics_are_read_as_ipython_runs_them():
     found = _screened("01_rnn_cell", {"unroll_answer": answer})
     assert found.verdict("unroll_test") == screen.Verdict()
     timed = UNROLL.format(body="return inputs, state") + "%timeit unroll(None, [], None)\n"
-    assert _screened("01_rnn_cell", {"unroll_answer": timed}).verdict("unroll_test") \
+    assert (
+        _screened("01_rnn_cell", {"unroll_answer": timed}).verdict("unroll_test")
         == screen.Verdict()
+    )
     hidden = UNROLL.format(body="return inputs, state") + "%time import rnnref\n"
     refused = _screened("01_rnn_cell", {"unroll_answer": hidden}).verdict("unroll_test").refused
     assert "line 3: `%time import rnnref`" in refused
     other = UNROLL.format(body="return inputs, state") + "%run other.py\n"
-    assert "magic %run" in _screened("01_rnn_cell", {"unroll_answer": other}).verdict(
-        "unroll_test").review
+    assert (
+        "magic %run"
+        in _screened("01_rnn_cell", {"unroll_answer": other}).verdict("unroll_test").review
+    )
 
 
 # --- what the screen must not trip on ----------------------------------------------------
@@ -336,8 +381,10 @@ def test_trying_the_check_in_an_answer_cell_is_not_part_of_the_answer():
 
 def test_a_class_bodys_names_are_its_own():
     scratch = "import tensorflow as tf\nlayer = tf.keras.layers.LSTM(4)\n"
-    answer = ("class Helper:\n    layer = 3\n    size = layer + 1\n\n"
-              "def unroll(cell, inputs, state):\n    return Helper.size, state\n")
+    answer = (
+        "class Helper:\n    layer = 3\n    size = layer + 1\n\n"
+        "def unroll(cell, inputs, state):\n    return Helper.size, state\n"
+    )
     found = _screened("01_rnn_cell", {"unroll_answer": answer}, (("unroll_answer", scratch),))
     assert found.verdict("unroll_test") == screen.Verdict()
 

@@ -51,10 +51,21 @@ def _only_if(condition: str, right: str, wrong_body: str) -> str:
 
 def _learners(base, paths: dict) -> dict:
     """Each learner's notebook (or raw file content) and, per exercise, (points, reason part)."""
-    secrets = [paths["gradebook"], paths["key"], paths["good"], paths["solution"],
-               paths["rnnref"], paths["solutions_dir"]]
-    targets = [paths["gradebook"], paths["good"], paths["released"], paths["checks_copy"],
-               paths["channel"]]
+    secrets = [
+        paths["gradebook"],
+        paths["key"],
+        paths["good"],
+        paths["solution"],
+        paths["rnnref"],
+        paths["solutions_dir"],
+    ]
+    targets = [
+        paths["gradebook"],
+        paths["good"],
+        paths["released"],
+        paths["checks_copy"],
+        paths["channel"],
+    ]
     read_attempt = (
         "import os\n_seen = []\n"
         f"for _p in {[str(p) for p in secrets]!r}:\n"
@@ -98,12 +109,15 @@ def _learners(base, paths: dict) -> dict:
         "         + glob.glob('/tmp/autograder-jobs-*') if p != _job]\n"
         "print(_inbox, _jobs)\n"
     )
+
     def flood(count: int, size: int) -> str:
-        return ("from IPython.display import display\n"
-                f"for _ in range({count}):\n"
-                "    display({'application/vnd.rnn-autograder.v1+json': {'kind': 'result', "
-                f"'id': 'f' * 32, 'exercise': 'rnn_step', 'outputs': 'x' * {size}}}}}, "
-                "raw=True)\n")
+        return (
+            "from IPython.display import display\n"
+            f"for _ in range({count}):\n"
+            "    display({'application/vnd.rnn-autograder.v1+json': {'kind': 'result', "
+            f"'id': 'f' * 32, 'exercise': 'rnn_step', 'outputs': 'x' * {size}}}}}, "
+            "raw=True)\n"
+        )
 
     forged = (
         "from IPython.display import display\n"
@@ -113,8 +127,11 @@ def _learners(base, paths: dict) -> dict:
     v3 = nbformat.writes(learner(base), version=3)
     empty = nbformat.v4.new_notebook(metadata=base.metadata)
     deleted = learner(base)
-    deleted.cells = [c for c in deleted.cells
-                     if c.metadata.get("nbgrader", {}).get("grade_id") != "rnn_step_test"]
+    deleted.cells = [
+        c
+        for c in deleted.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") != "rnn_step_test"
+    ]
     edited = learner(base, rnn=WRONG_RNN)
     for cell in edited.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "rnn_step_test":
@@ -129,8 +146,11 @@ def _learners(base, paths: dict) -> dict:
             cell.cell_type = "raw"
             del cell["outputs"], cell["execution_count"]
     duplicated = learner(base)
-    test_cell = next(c for c in duplicated.cells
-                     if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_step_test")
+    test_cell = next(
+        c
+        for c in duplicated.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_step_test"
+    )
     copy = nbformat.from_dict(test_cell)
     duplicated.cells.insert(1, copy)  # same cell id and grade id, above the answer
     duplicated.cells[4].id = duplicated.cells[3].id
@@ -139,14 +159,20 @@ def _learners(base, paths: dict) -> dict:
     return {
         # learner: (content, (rnn_step points, reason part), (zero_state points, reason part))
         "good": (learner(base), full, ("1", "passed")),
-        "mistakes": (learner(base, rnn=WRONG_RNN, zero=WRONG_ZERO), ("0", "tanh is left out"),
-                     ("0", "(units, batch_size)")),
+        "mistakes": (
+            learner(base, rnn=WRONG_RNN, zero=WRONG_ZERO),
+            ("0", "tanh is left out"),
+            ("0", "(units, batch_size)"),
+        ),
         "blank": (base, ("0", "NotImplementedError"), ("0", "NotImplementedError")),
         # broken notebooks
         "invalid_json": ('{"cells": [', ("0", "not valid JSON"), ("0", "not valid JSON")),
         "empty_file": (b"", ("0", "empty"), ("0", "empty")),
-        "no_cells": (empty, ("0", "answer cell had been deleted"),
-                     ("0", "answer cell had been deleted")),
+        "no_cells": (
+            empty,
+            ("0", "answer cell had been deleted"),
+            ("0", "answer cell had been deleted"),
+        ),
         "missing": (None, ("0", "missing"), ("0", "missing")),
         "nbformat3": (v3, full, ("1", "passed")),
         "deleted_test": (deleted, ("2", "deleted and was put back"), ("1", "passed")),
@@ -155,68 +181,136 @@ def _learners(base, paths: dict) -> dict:
         # Raw JSON: nbformat.write would repair the duplicate cell ids before they reach us.
         "duplicate_ids": (json.dumps(duplicated), ("2", "second cell claiming"), ("1", "passed")),
         # runaway code
-        "infinite_loop": (learner(base, rnn="while True:\n    pass\n" + RNN),
-                          ("0", "more than 10 seconds"), ("1", "passed")),
-        "sleep_forever": (learner(base, zero="import time\ndef zero_state(b, u):\n"
-                                  "    time.sleep(10**6)\n"),
-                          full, ("0", "more than 10 seconds")),
-        "memory_bomb": (learner(base, rnn=RNN.replace("return", "_ = np.ones(2**40)\n    return"),
-                                before_zero="_hog = []\nwhile True:\n"
-                                "    _hog.append(bytearray(2**28))\n"),
-                        ("0", "MemoryError"), ("1", "passed")),
-        "fork_bomb": (learner(base, before_zero="import os\nwhile True:\n    os.fork()\n"),
-                      full, ("1", "passed")),
-        "prints_100mb": (learner(base, rnn="print('x' * 100_000_000)\n" + RNN),
-                         ("0", "printed more than"), ("1", "passed")),
-        "sys_exit": (learner(base, zero="import sys\nsys.exit('bye')\n" + ZERO),
-                     full, ("0", "SystemExit")),
-        "os_exit": (learner(base, rnn="import os\nos._exit(3)\n" + RNN),
-                    ("0", "exited with status 3"), ("1", "passed")),
-        "segfault": (learner(base, zero="import ctypes\nctypes.string_at(0)\n" + ZERO),
-                     full, ("0", "segmentation fault")),
-        "kills_kernel": (learner(base, rnn="import os, signal\nos.kill(os.getpid(), "
-                                 "signal.SIGKILL)\n" + RNN),
-                         ("0", "kernel died"), ("1", "passed")),
+        "infinite_loop": (
+            learner(base, rnn="while True:\n    pass\n" + RNN),
+            ("0", "more than 10 seconds"),
+            ("1", "passed"),
+        ),
+        "sleep_forever": (
+            learner(base, zero="import time\ndef zero_state(b, u):\n    time.sleep(10**6)\n"),
+            full,
+            ("0", "more than 10 seconds"),
+        ),
+        "memory_bomb": (
+            learner(
+                base,
+                rnn=RNN.replace("return", "_ = np.ones(2**40)\n    return"),
+                before_zero="_hog = []\nwhile True:\n    _hog.append(bytearray(2**28))\n",
+            ),
+            ("0", "MemoryError"),
+            ("1", "passed"),
+        ),
+        "fork_bomb": (
+            learner(base, before_zero="import os\nwhile True:\n    os.fork()\n"),
+            full,
+            ("1", "passed"),
+        ),
+        "prints_100mb": (
+            learner(base, rnn="print('x' * 100_000_000)\n" + RNN),
+            ("0", "printed more than"),
+            ("1", "passed"),
+        ),
+        "sys_exit": (
+            learner(base, zero="import sys\nsys.exit('bye')\n" + ZERO),
+            full,
+            ("0", "SystemExit"),
+        ),
+        "os_exit": (
+            learner(base, rnn="import os\nos._exit(3)\n" + RNN),
+            ("0", "exited with status 3"),
+            ("1", "passed"),
+        ),
+        "segfault": (
+            learner(base, zero="import ctypes\nctypes.string_at(0)\n" + ZERO),
+            full,
+            ("0", "segmentation fault"),
+        ),
+        "kills_kernel": (
+            learner(base, rnn="import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n" + RNN),
+            ("0", "kernel died"),
+            ("1", "passed"),
+        ),
         # hostile code
-        "rebinds_numpy": (learner(base, rnn="def rnn_step(x, h, W, U, b):\n    return x\n",
-                                  before_rnn="import builtins\nnp.allclose = lambda *a, **k: "
-                                  "True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
-                                  "np.array_equal = lambda *a, **k: True\n"
-                                  "builtins.abs = lambda x: 0\n"),
-                          ("0", "rnn_step"), ("1", "passed")),
-        "rebinds_checks": (learner(base, rnn=WRONG_RNN, zero=WRONG_ZERO,
-                                   before_rnn="check.rnn_step = lambda *a, **k: None\n",
-                                   before_zero=forged),
-                           ("0", "never reported"), ("0", "(units, batch_size)")),
-        "always_equal": (learner(base, rnn="class _Eq:\n    shape = (2, 4)\n"
-                                 "    def __eq__(self, other):\n        return True\n"
-                                 "def rnn_step(x, h, W, U, b):\n    return _Eq()\n",
-                                 zero="class _Arr(np.ndarray):\n"
-                                 "    def __eq__(self, other):\n        return True\n"
-                                 "def zero_state(b, u):\n"
-                                 "    return np.ones((b, u), np.float32).view(_Arr)\n"),
-                         ("0", "_Eq"), ("0", "_Arr")),
-        "imports_rnnref": (learner(base, rnn="def rnn_step(x, h, W, U, b):\n"
-                                   "    import rnnref.np\n    return x\n"),
-                           ("0", "rnnref"), ("1", "passed")),
-        "reads_secrets": (learner(base, before_rnn=read_attempt,
-                                  rnn=_only_if("not _seen", RNN, "return x")), full,
-                          ("1", "passed")),
-        "writes_files": (learner(base, before_zero=write_attempt,
-                                 zero=_only_if("not _wrote", ZERO, "return None")),
-                         full, ("1", "passed")),
-        "opens_network": (learner(base, before_rnn=network_attempt,
-                                  rnn=_only_if("not _net", RNN, "return x")), full,
-                          ("1", "passed")),
+        "rebinds_numpy": (
+            learner(
+                base,
+                rnn="def rnn_step(x, h, W, U, b):\n    return x\n",
+                before_rnn="import builtins\nnp.allclose = lambda *a, **k: "
+                "True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
+                "np.array_equal = lambda *a, **k: True\n"
+                "builtins.abs = lambda x: 0\n",
+            ),
+            ("0", "rnn_step"),
+            ("1", "passed"),
+        ),
+        "rebinds_checks": (
+            learner(
+                base,
+                rnn=WRONG_RNN,
+                zero=WRONG_ZERO,
+                before_rnn="check.rnn_step = lambda *a, **k: None\n",
+                before_zero=forged,
+            ),
+            ("0", "never reported"),
+            ("0", "(units, batch_size)"),
+        ),
+        "always_equal": (
+            learner(
+                base,
+                rnn="class _Eq:\n    shape = (2, 4)\n"
+                "    def __eq__(self, other):\n        return True\n"
+                "def rnn_step(x, h, W, U, b):\n    return _Eq()\n",
+                zero="class _Arr(np.ndarray):\n"
+                "    def __eq__(self, other):\n        return True\n"
+                "def zero_state(b, u):\n"
+                "    return np.ones((b, u), np.float32).view(_Arr)\n",
+            ),
+            ("0", "_Eq"),
+            ("0", "_Arr"),
+        ),
+        "imports_rnnref": (
+            learner(base, rnn="def rnn_step(x, h, W, U, b):\n    import rnnref.np\n    return x\n"),
+            ("0", "rnnref"),
+            ("1", "passed"),
+        ),
+        "reads_secrets": (
+            learner(base, before_rnn=read_attempt, rnn=_only_if("not _seen", RNN, "return x")),
+            full,
+            ("1", "passed"),
+        ),
+        "writes_files": (
+            learner(
+                base, before_zero=write_attempt, zero=_only_if("not _wrote", ZERO, "return None")
+            ),
+            full,
+            ("1", "passed"),
+        ),
+        "opens_network": (
+            learner(base, before_rnn=network_attempt, rnn=_only_if("not _net", RNN, "return x")),
+            full,
+            ("1", "passed"),
+        ),
         # floods of the grading channel: a blank notebook that floods scores as blank does,
         # a perfect one loses only the exercise whose cell sent a message past the cap
-        "floods_channel": (learner(base, rnn=None, zero=None, before_rnn=flood(30, 2**20)),
-                           ("0", "NotImplementedError"), ("0", "NotImplementedError")),
-        "huge_message": (learner(base, rnn=flood(1, 400 * 2**20) + RNN),
-                         ("0", "dropped unread"), ("1", "passed")),
-        "peeks_at_cases": (learner(base, before_rnn=peek_attempt,
-                                   rnn=_only_if("not _inbox and not _jobs", RNN,
-                                                "return x")), full, ("1", "passed")),
+        "floods_channel": (
+            learner(base, rnn=None, zero=None, before_rnn=flood(30, 2**20)),
+            ("0", "NotImplementedError"),
+            ("0", "NotImplementedError"),
+        ),
+        "huge_message": (
+            learner(base, rnn=flood(1, 400 * 2**20) + RNN),
+            ("0", "dropped unread"),
+            ("1", "passed"),
+        ),
+        "peeks_at_cases": (
+            learner(
+                base,
+                before_rnn=peek_attempt,
+                rnn=_only_if("not _inbox and not _jobs", RNN, "return x"),
+            ),
+            full,
+            ("1", "passed"),
+        ),
     }
 
 
@@ -265,16 +359,35 @@ def graded(tmp_path_factory):
         else:
             submit(submissions, name, content)
     submit(submissions, "good", learner(base), assignment="no_such_assignment")
-    watched = [paths["good"], paths["released"], paths["checks_copy"], paths["channel"],
-               paths["solution"]]
+    watched = [
+        paths["good"],
+        paths["released"],
+        paths["checks_copy"],
+        paths["channel"],
+        paths["solution"],
+    ]
     before = {p: _digest(p) for p in watched}
-    result = autograder("--course", str(course_root), "grade", str(submissions),
-                        "--out", str(out), "--jobs", "2", "--timeout", "10")
+    result = autograder(
+        "--course",
+        str(course_root),
+        "grade",
+        str(submissions),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        "--timeout",
+        "10",
+    )
     stop.set()
     listener.close()
     return {
-        "result": result, "out": out, "learners": learners, "accepted": accepted,
-        "changed": [p for p in watched if _digest(p) != before[p]], "course": course_root,
+        "result": result,
+        "out": out,
+        "learners": learners,
+        "accepted": accepted,
+        "changed": [p for p in watched if _digest(p) != before[p]],
+        "course": course_root,
     }
 
 
@@ -288,12 +401,37 @@ def test_the_run_finishes_and_reports_every_learner(graded):
 
 
 CASES = [
-    "good", "mistakes", "blank", "invalid_json", "empty_file", "no_cells", "missing",
-    "nbformat3", "deleted_test", "edited_test", "changed_types", "duplicate_ids",
-    "infinite_loop", "sleep_forever", "memory_bomb", "fork_bomb", "prints_100mb", "sys_exit",
-    "os_exit", "segfault", "kills_kernel", "rebinds_numpy", "rebinds_checks", "always_equal",
-    "imports_rnnref", "reads_secrets", "writes_files", "opens_network", "peeks_at_cases",
-    "floods_channel", "huge_message",
+    "good",
+    "mistakes",
+    "blank",
+    "invalid_json",
+    "empty_file",
+    "no_cells",
+    "missing",
+    "nbformat3",
+    "deleted_test",
+    "edited_test",
+    "changed_types",
+    "duplicate_ids",
+    "infinite_loop",
+    "sleep_forever",
+    "memory_bomb",
+    "fork_bomb",
+    "prints_100mb",
+    "sys_exit",
+    "os_exit",
+    "segfault",
+    "kills_kernel",
+    "rebinds_numpy",
+    "rebinds_checks",
+    "always_equal",
+    "imports_rnnref",
+    "reads_secrets",
+    "writes_files",
+    "opens_network",
+    "peeks_at_cases",
+    "floods_channel",
+    "huge_message",
 ]
 
 

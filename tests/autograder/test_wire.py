@@ -15,7 +15,13 @@ State = collections.namedtuple("LSTMStateTuple", ("c", "h"))
 @pytest.mark.parametrize(
     "value",
     [
-        None, True, 3, -(2**70), 0.1, float("inf"), "text",
+        None,
+        True,
+        3,
+        -(2**70),
+        0.1,
+        float("inf"),
+        "text",
         np.arange(6, dtype=np.float32).reshape(2, 3),
         np.array([1, 2], dtype=np.int64),
         np.float32(1.5),
@@ -64,8 +70,13 @@ def test_anything_else_is_refused_with_a_reason(value):
 @pytest.mark.parametrize(
     "payload",
     [
-        "not json", "[1, 2]", '{"eval": "1"}', '{"ndarray": "!!!"}', '{"int": 5}',
-        '{"float": "1e999999 and more"}', '{"named": "X", "fields": ["a"], "values": []}',
+        "not json",
+        "[1, 2]",
+        '{"eval": "1"}',
+        '{"ndarray": "!!!"}',
+        '{"int": 5}',
+        '{"float": "1e999999 and more"}',
+        '{"named": "X", "fields": ["a"], "values": []}',
         json.dumps({"list": [{"tuple": [{"pickle": "gASV"}]}]}),
     ],
 )

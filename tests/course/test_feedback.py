@@ -128,15 +128,28 @@ def test_the_judge_names_an_argument_written_into():
 
 WRITERS = [
     pytest.param(
-        Edit("01_rnn_cell/rnn_cell", "basic_rnn_cell_answer", "return new_h, new_h",
-             "h_prev[...] = new_h  # the caller's state, overwritten\n        return new_h, new_h"),
-        "basic_rnn_cell", "BasicRNNCell", "`state`", id="state",
+        Edit(
+            "01_rnn_cell/rnn_cell",
+            "basic_rnn_cell_answer",
+            "return new_h, new_h",
+            "h_prev[...] = new_h  # the caller's state, overwritten\n        return new_h, new_h",
+        ),
+        "basic_rnn_cell",
+        "BasicRNNCell",
+        "`state`",
+        id="state",
     ),
     pytest.param(
-        Edit("08_backprop/backprop", "rnn_step_backward_answer",
-             "d_z = d_new_h * (1 - new_h**2)  # tanh'(z) = 1 - tanh(z)^2",
-             "d_new_h *= 1 - new_h**2\n    d_z = d_new_h"),
-        "rnn_step_backward", "rnn_step_backward", "`d_outputs`", id="gradient",
+        Edit(
+            "08_backprop/backprop",
+            "rnn_step_backward_answer",
+            "d_z = d_new_h * (1 - new_h**2)  # tanh'(z) = 1 - tanh(z)^2",
+            "d_new_h *= 1 - new_h**2\n    d_z = d_new_h",
+        ),
+        "rnn_step_backward",
+        "rnn_step_backward",
+        "`d_outputs`",
+        id="gradient",
     ),
 ]
 
@@ -172,17 +185,24 @@ def test_the_kernel_cannot_hide_a_write(monkeypatch, capsys):
 
 ISOLATED = [
     pytest.param(
-        Edit("05_dynamic_rnn/dynamic_rnn", "dynamic_rnn_answer", "if initial_state is not None:",
-             "if False:"),
+        Edit(
+            "05_dynamic_rnn/dynamic_rnn",
+            "dynamic_rnn_answer",
+            "if initial_state is not None:",
+            "if False:",
+        ),
         ("dynamic_rnn", "dynamic_rnn"),
-        [("static_rnn", "static_rnn"),
-         ("bidirectional_dynamic_rnn", "bidirectional_dynamic_rnn")],
+        [("static_rnn", "static_rnn"), ("bidirectional_dynamic_rnn", "bidirectional_dynamic_rnn")],
         "This would also have broken bidirectional_dynamic_rnn and static_rnn",
         id="dynamic_rnn",
     ),
     pytest.param(
-        Edit("08_backprop/backprop", "rnn_step_backward_answer", "d_bias = d_z.sum(axis=0)",
-             "d_bias = d_z.mean(axis=0)"),
+        Edit(
+            "08_backprop/backprop",
+            "rnn_step_backward_answer",
+            "d_bias = d_z.sum(axis=0)",
+            "d_bias = d_z.mean(axis=0)",
+        ),
         ("rnn_step_backward", "rnn_step_backward"),
         [("rnn_bptt", "rnn_bptt")],
         "This would also have broken rnn_bptt, which calls your rnn_step_backward; it was",
@@ -203,8 +223,12 @@ def test_a_wrong_earlier_piece_costs_only_its_own_exercise(edit, earlier, later,
 
 
 def test_an_unprepared_call_of_the_earlier_piece_is_refused_clearly(capsys):
-    edit = Edit("05_dynamic_rnn/dynamic_rnn", "static_rnn_answer", "np.stack(inputs)",
-                "np.stack(inputs[::-1])")
+    edit = Edit(
+        "05_dynamic_rnn/dynamic_rnn",
+        "static_rnn_answer",
+        "np.stack(inputs)",
+        "np.stack(inputs[::-1])",
+    )
     visible, _ = _failures(_namespace(edit, edit.notebook), "static_rnn", "static_rnn")
     assert "static_rnn is graded with a correct dynamic_rnn in place of yours" in visible
     assert "this call's inputs differ" in visible
@@ -227,59 +251,115 @@ def test_standing_in_rebinds_only_for_the_call():
 
 SURVIVORS = [
     pytest.param(
-        Edit("02_lstm/lstm", "basic_lstm_cell_answer", "sigmoid(f + self.forget_bias)",
-             "sigmoid(f + 1.0)"),
-        "basic_lstm_cell", "BasicLSTMCell", id="forget-bias-hard-coded",
+        Edit(
+            "02_lstm/lstm",
+            "basic_lstm_cell_answer",
+            "sigmoid(f + self.forget_bias)",
+            "sigmoid(f + 1.0)",
+        ),
+        "basic_lstm_cell",
+        "BasicLSTMCell",
+        id="forget-bias-hard-coded",
     ),
     pytest.param(
-        Edit("07_tensorflow/tensorflow", "tf_lstm_cell_answer",
-             "tf.sigmoid(f + self.forget_bias)", "tf.sigmoid(f + 1.0)"),
-        "tf_lstm_cell", "BasicLSTMCell", id="tf-forget-bias-hard-coded",
+        Edit(
+            "07_tensorflow/tensorflow",
+            "tf_lstm_cell_answer",
+            "tf.sigmoid(f + self.forget_bias)",
+            "tf.sigmoid(f + 1.0)",
+        ),
+        "tf_lstm_cell",
+        "BasicLSTMCell",
+        id="tf-forget-bias-hard-coded",
     ),
     pytest.param(
-        Edit("07_tensorflow/tensorflow", "keras_lstm_weights_answer",
-             "keras_bias[H : 2 * H] += forget_bias", "keras_bias[H : 2 * H] += 1.0"),
-        "keras_lstm_weights", "keras_lstm_weights", id="keras-forget-bias-hard-coded",
+        Edit(
+            "07_tensorflow/tensorflow",
+            "keras_lstm_weights_answer",
+            "keras_bias[H : 2 * H] += forget_bias",
+            "keras_bias[H : 2 * H] += 1.0",
+        ),
+        "keras_lstm_weights",
+        "keras_lstm_weights",
+        id="keras-forget-bias-hard-coded",
     ),
     pytest.param(
-        Edit("08_backprop/backprop", "lstm_step_backward_answer", "sigmoid(f + forget_bias)",
-             "sigmoid(f + 1.0)"),
-        "lstm_step_backward", "lstm_step_backward", id="backprop-forget-bias-hard-coded",
+        Edit(
+            "08_backprop/backprop",
+            "lstm_step_backward_answer",
+            "sigmoid(f + forget_bias)",
+            "sigmoid(f + 1.0)",
+        ),
+        "lstm_step_backward",
+        "lstm_step_backward",
+        id="backprop-forget-bias-hard-coded",
     ),
     pytest.param(
         Edit("02_lstm/lstm", "lstm_cell_answer", "self.activation(", "np.tanh(", -1),
-        "lstm_cell_peepholes", "LSTMCell", id="lstm-peepholes-tanh-hard-coded",
+        "lstm_cell_peepholes",
+        "LSTMCell",
+        id="lstm-peepholes-tanh-hard-coded",
     ),
     pytest.param(
         Edit("02_lstm/lstm", "lstm_cell_answer", "self.activation(", "np.tanh(", -1),
-        "lstm_cell_projection", "LSTMCell", id="lstm-projection-tanh-hard-coded",
+        "lstm_cell_projection",
+        "LSTMCell",
+        id="lstm-projection-tanh-hard-coded",
     ),
     pytest.param(
-        Edit("05_dynamic_rnn/dynamic_rnn", "dynamic_rnn_answer",
-             "cell.zero_state(batch, dtype or inputs.dtype)",
-             "cell.zero_state(batch, inputs.dtype)"),
-        "dynamic_rnn", "dynamic_rnn", id="zero-state-ignores-dtype",
+        Edit(
+            "05_dynamic_rnn/dynamic_rnn",
+            "dynamic_rnn_answer",
+            "cell.zero_state(batch, dtype or inputs.dtype)",
+            "cell.zero_state(batch, inputs.dtype)",
+        ),
+        "dynamic_rnn",
+        "dynamic_rnn",
+        id="zero-state-ignores-dtype",
     ),
     pytest.param(
-        Edit("04_stacking/stacking", "input_wrappers_answer",
-             "ids = np.asarray(inputs).reshape(-1)", "ids = np.asarray(inputs)"),
-        "input_wrappers", "(InputProjectionWrapper, EmbeddingWrapper)", id="ids-b-1",
+        Edit(
+            "04_stacking/stacking",
+            "input_wrappers_answer",
+            "ids = np.asarray(inputs).reshape(-1)",
+            "ids = np.asarray(inputs)",
+        ),
+        "input_wrappers",
+        "(InputProjectionWrapper, EmbeddingWrapper)",
+        id="ids-b-1",
     ),
     pytest.param(
-        Edit("09_char_rnn/char_rnn", "sequence_loss_answer",
-             "tf.nn.log_softmax(logits, axis=-1)",
-             "tf.math.log(tf.nn.softmax(logits, axis=-1))"),
-        "sequence_loss", "sequence_loss", id="log-of-softmax",
+        Edit(
+            "09_char_rnn/char_rnn",
+            "sequence_loss_answer",
+            "tf.nn.log_softmax(logits, axis=-1)",
+            "tf.math.log(tf.nn.softmax(logits, axis=-1))",
+        ),
+        "sequence_loss",
+        "sequence_loss",
+        id="log-of-softmax",
     ),
     pytest.param(
-        Edit("09_char_rnn/char_rnn", "temperature_softmax_answer",
-             "scaled.max(axis=-1, keepdims=True)", "scaled.max()"),
-        "temperature_softmax", "temperature_softmax", id="global-max",
+        Edit(
+            "09_char_rnn/char_rnn",
+            "temperature_softmax_answer",
+            "scaled.max(axis=-1, keepdims=True)",
+            "scaled.max()",
+        ),
+        "temperature_softmax",
+        "temperature_softmax",
+        id="global-max",
     ),
     pytest.param(
-        Edit("09_char_rnn/char_rnn", "temperature_softmax_answer",
-             "np.exp(scaled - scaled.max(axis=-1, keepdims=True))", "np.exp(scaled)"),
-        "temperature_softmax", "temperature_softmax", id="unshifted-softmax",
+        Edit(
+            "09_char_rnn/char_rnn",
+            "temperature_softmax_answer",
+            "np.exp(scaled - scaled.max(axis=-1, keepdims=True))",
+            "np.exp(scaled)",
+        ),
+        "temperature_softmax",
+        "temperature_softmax",
+        id="unshifted-softmax",
     ),
 ]
 
@@ -295,160 +375,254 @@ def test_a_wrong_answer_fails_the_self_check_not_only_grading(edit, check, answe
 
 ALTERNATIVES = [
     pytest.param(
-        Edit("01_rnn_cell/rnn_cell", "basic_rnn_cell_answer",
-             "x_h = np.concatenate([inputs, h_prev], axis=1)  # [B, D] + [B, H] -> [B, D + H]\n"
-             "        new_h = self.activation(x_h @ self.kernel + self.bias)",
-             "D = inputs.shape[1]\n"
-             "        W_x, W_h = self.kernel[:D], self.kernel[D:]\n"
-             "        new_h = self.activation(inputs @ W_x + h_prev @ W_h + self.bias)"),
-        "basic_rnn_cell", "BasicRNNCell", id="separate-matmuls",
+        Edit(
+            "01_rnn_cell/rnn_cell",
+            "basic_rnn_cell_answer",
+            "x_h = np.concatenate([inputs, h_prev], axis=1)  # [B, D] + [B, H] -> [B, D + H]\n"
+            "        new_h = self.activation(x_h @ self.kernel + self.bias)",
+            "D = inputs.shape[1]\n"
+            "        W_x, W_h = self.kernel[:D], self.kernel[D:]\n"
+            "        new_h = self.activation(inputs @ W_x + h_prev @ W_h + self.bias)",
+        ),
+        "basic_rnn_cell",
+        "BasicRNNCell",
+        id="separate-matmuls",
     ),
     pytest.param(
-        Edit("01_rnn_cell/rnn_cell", "basic_rnn_cell_answer", "return self.num_units",
-             "return np.sum([self.num_units])", -1),
-        "basic_rnn_cell", "BasicRNNCell", id="numpy-int-sizes",
+        Edit(
+            "01_rnn_cell/rnn_cell",
+            "basic_rnn_cell_answer",
+            "return self.num_units",
+            "return np.sum([self.num_units])",
+            -1,
+        ),
+        "basic_rnn_cell",
+        "BasicRNNCell",
+        id="numpy-int-sizes",
     ),
     pytest.param(
-        Edit("01_rnn_cell/rnn_cell", "unroll_answer",
-             "    outputs = []\n    for x in inputs:\n        output, state = cell(x, state)\n"
-             "        outputs.append(output)\n    return outputs, state",
-             "    if len(inputs) == 0:\n        return [], state\n"
-             "    output, state = cell(inputs[0], state)\n"
-             "    rest, state = unroll(cell, inputs[1:], state)\n"
-             "    return [output, *rest], state"),
-        "unroll", "unroll", id="recursive-unroll",
+        Edit(
+            "01_rnn_cell/rnn_cell",
+            "unroll_answer",
+            "    outputs = []\n    for x in inputs:\n        output, state = cell(x, state)\n"
+            "        outputs.append(output)\n    return outputs, state",
+            "    if len(inputs) == 0:\n        return [], state\n"
+            "    output, state = cell(inputs[0], state)\n"
+            "    rest, state = unroll(cell, inputs[1:], state)\n"
+            "    return [output, *rest], state",
+        ),
+        "unroll",
+        "unroll",
+        id="recursive-unroll",
     ),
     pytest.param(
-        Edit("02_lstm/lstm", "basic_lstm_cell_answer",
-             "z = np.concatenate([inputs, h_prev], axis=1) @ self.kernel + self.bias  # [B, 4H]",
-             "x_h = np.concatenate([inputs, h_prev], axis=1).astype(np.float64)\n"
-             "        z = np.einsum('bk,kn->bn', x_h, self.kernel) + self.bias\n"
-             "        z = z.astype(inputs.dtype)  # computed in float64, cast back"),
-        "basic_lstm_cell", "BasicLSTMCell", id="einsum-float64-cast-back",
+        Edit(
+            "02_lstm/lstm",
+            "basic_lstm_cell_answer",
+            "z = np.concatenate([inputs, h_prev], axis=1) @ self.kernel + self.bias  # [B, 4H]",
+            "x_h = np.concatenate([inputs, h_prev], axis=1).astype(np.float64)\n"
+            "        z = np.einsum('bk,kn->bn', x_h, self.kernel) + self.bias\n"
+            "        z = z.astype(inputs.dtype)  # computed in float64, cast back",
+        ),
+        "basic_lstm_cell",
+        "BasicLSTMCell",
+        id="einsum-float64-cast-back",
     ),
     pytest.param(
-        Edit("02_lstm/lstm", "basic_lstm_cell_answer",
-             "s_i, t_j, s_f = sigmoid(i), self.activation(j), sigmoid(f + self.forget_bias)\n"
-             "        new_c = c_prev * s_f + s_i * t_j\n"
-             "        new_h = self.activation(new_c) * sigmoid(o)",
-             "def to_keras_order(v):  # a stable logistic, whatever its name\n"
-             "            e = np.exp(-np.abs(v))\n"
-             "            return np.where(v >= 0, 1 / (1 + e), e / (1 + e))\n\n"
-             "        s_i, t_j = to_keras_order(i), self.activation(j)\n"
-             "        s_f = to_keras_order(f + self.forget_bias)\n"
-             "        new_c = c_prev * s_f + s_i * t_j\n"
-             "        new_h = self.activation(new_c) * to_keras_order(o)"),
-        "basic_lstm_cell", "BasicLSTMCell", id="stable-sigmoid-any-name",
+        Edit(
+            "02_lstm/lstm",
+            "basic_lstm_cell_answer",
+            "s_i, t_j, s_f = sigmoid(i), self.activation(j), sigmoid(f + self.forget_bias)\n"
+            "        new_c = c_prev * s_f + s_i * t_j\n"
+            "        new_h = self.activation(new_c) * sigmoid(o)",
+            "def to_keras_order(v):  # a stable logistic, whatever its name\n"
+            "            e = np.exp(-np.abs(v))\n"
+            "            return np.where(v >= 0, 1 / (1 + e), e / (1 + e))\n\n"
+            "        s_i, t_j = to_keras_order(i), self.activation(j)\n"
+            "        s_f = to_keras_order(f + self.forget_bias)\n"
+            "        new_c = c_prev * s_f + s_i * t_j\n"
+            "        new_h = self.activation(new_c) * to_keras_order(o)",
+        ),
+        "basic_lstm_cell",
+        "BasicLSTMCell",
+        id="stable-sigmoid-any-name",
     ),
     pytest.param(
-        Edit("03_gru/gru", "gru_cell_answer", "new_h = u * h_prev + (1 - u) * c",
-             "new_h = np.stack([u[b] * h_prev[b] + (1 - u[b]) * c[b] for b in range(len(c))])"),
-        "gru_cell", "GRUCell", id="loop-over-rows",
+        Edit(
+            "03_gru/gru",
+            "gru_cell_answer",
+            "new_h = u * h_prev + (1 - u) * c",
+            "new_h = np.stack([u[b] * h_prev[b] + (1 - u[b]) * c[b] for b in range(len(c))])",
+        ),
+        "gru_cell",
+        "GRUCell",
+        id="loop-over-rows",
     ),
     pytest.param(
-        Edit("03_gru/gru", "count_params_answer",
-             "return blocks * ((input_depth + num_units) * num_units + num_units)",
-             "return np.sum([blocks * ((input_depth + num_units) * num_units + num_units)])"),
-        "count_params", "count_params", id="numpy-int-count",
+        Edit(
+            "03_gru/gru",
+            "count_params_answer",
+            "return blocks * ((input_depth + num_units) * num_units + num_units)",
+            "return np.sum([blocks * ((input_depth + num_units) * num_units + num_units)])",
+        ),
+        "count_params",
+        "count_params",
+        id="numpy-int-count",
     ),
     pytest.param(
-        Edit("04_stacking/stacking", "multi_rnn_cell_answer", "else sum(sizes)",
-             "else np.sum(sizes)"),
-        "multi_rnn_cell", "MultiRNNCell", id="numpy-int-state-size",
+        Edit(
+            "04_stacking/stacking", "multi_rnn_cell_answer", "else sum(sizes)", "else np.sum(sizes)"
+        ),
+        "multi_rnn_cell",
+        "MultiRNNCell",
+        id="numpy-int-state-size",
     ),
     pytest.param(
-        Edit("04_stacking/stacking", "dropout_wrapper_answer",
-             "mask = (noise < keep_prob).astype(values.dtype)\n"
-             "        return values * mask / keep_prob",
-             "scale = np.where(noise < keep_prob, 1 / keep_prob, 0).astype(values.dtype)\n"
-             "        return values * scale"),
-        "dropout_wrapper", "DropoutWrapper", id="dropout-scale",
+        Edit(
+            "04_stacking/stacking",
+            "dropout_wrapper_answer",
+            "mask = (noise < keep_prob).astype(values.dtype)\n"
+            "        return values * mask / keep_prob",
+            "scale = np.where(noise < keep_prob, 1 / keep_prob, 0).astype(values.dtype)\n"
+            "        return values * scale",
+        ),
+        "dropout_wrapper",
+        "DropoutWrapper",
+        id="dropout-scale",
     ),
     pytest.param(
-        Edit("04_stacking/stacking", "input_wrappers_answer",
-             "ids = np.asarray(inputs).reshape(-1)  # [B] or [B, 1] -> [B]\n"
-             "        return self.cells[0](self.embedding[ids], state)",
-             "return self.cells[0](np.take(self.embedding, np.ravel(inputs), axis=0), state)"),
-        "input_wrappers", "(InputProjectionWrapper, EmbeddingWrapper)", id="np-take",
+        Edit(
+            "04_stacking/stacking",
+            "input_wrappers_answer",
+            "ids = np.asarray(inputs).reshape(-1)  # [B] or [B, 1] -> [B]\n"
+            "        return self.cells[0](self.embedding[ids], state)",
+            "return self.cells[0](np.take(self.embedding, np.ravel(inputs), axis=0), state)",
+        ),
+        "input_wrappers",
+        "(InputProjectionWrapper, EmbeddingWrapper)",
+        id="np-take",
     ),
     pytest.param(
-        Edit("05_dynamic_rnn/dynamic_rnn", "static_rnn_answer",
-             "outputs, state = dynamic_rnn(cell, np.stack(inputs), sequence_length=sequence_length,"
-             "\n                                 initial_state=initial_state, dtype=dtype, "
-             "time_major=True)\n    return list(outputs), state",
-             "outputs, state = dynamic_rnn(cell, np.stack(inputs, axis=1), sequence_length,\n"
-             "                                 initial_state, dtype)  # [B, T, D]\n"
-             "    return list(np.swapaxes(outputs, 0, 1)), state"),
-        "static_rnn", "static_rnn", id="batch-major-call",
+        Edit(
+            "05_dynamic_rnn/dynamic_rnn",
+            "static_rnn_answer",
+            "outputs, state = dynamic_rnn(cell, np.stack(inputs), sequence_length=sequence_length,"
+            "\n                                 initial_state=initial_state, dtype=dtype, "
+            "time_major=True)\n    return list(outputs), state",
+            "outputs, state = dynamic_rnn(cell, np.stack(inputs, axis=1), sequence_length,\n"
+            "                                 initial_state, dtype)  # [B, T, D]\n"
+            "    return list(np.swapaxes(outputs, 0, 1)), state",
+        ),
+        "static_rnn",
+        "static_rnn",
+        id="batch-major-call",
     ),
     pytest.param(
-        Edit("06_batching/batching", "split_batches_answer",
-             "    data = np.asarray(data)\n    batch_len = len(data) // batch_size\n",
-             "    from numpy.lib.stride_tricks import as_strided\n\n"
-             "    data = np.ascontiguousarray(data)\n"
-             "    batch_len = len(data) // batch_size\n"
-             "    num_batches = batch_len // num_steps\n"
-             "    step = data.strides[0]\n"
-             "    return as_strided(data, shape=(num_batches, batch_size, num_steps),\n"
-             "                      strides=(num_steps * step, batch_len * step, step),\n"
-             "                      writeable=False)\n"),
-        "split_batches", "split_batches", id="as-strided",
+        Edit(
+            "06_batching/batching",
+            "split_batches_answer",
+            "    data = np.asarray(data)\n    batch_len = len(data) // batch_size\n",
+            "    from numpy.lib.stride_tricks import as_strided\n\n"
+            "    data = np.ascontiguousarray(data)\n"
+            "    batch_len = len(data) // batch_size\n"
+            "    num_batches = batch_len // num_steps\n"
+            "    step = data.strides[0]\n"
+            "    return as_strided(data, shape=(num_batches, batch_size, num_steps),\n"
+            "                      strides=(num_steps * step, batch_len * step, step),\n"
+            "                      writeable=False)\n",
+        ),
+        "split_batches",
+        "split_batches",
+        id="as-strided",
     ),
     pytest.param(
-        Edit("07_tensorflow/tensorflow", "tf_lstm_cell_answer",
-             "z = tf.matmul(tf.concat([inputs, h_prev], axis=1), self.kernel) + self.bias",
-             "D = inputs.shape[-1]\n"
-             "        z = tf.matmul(inputs, self.kernel[:D]) + tf.matmul(h_prev, self.kernel[D:])\n"
-             "        z = z + self.bias"),
-        "tf_lstm_cell", "BasicLSTMCell", id="tf-separate-matmuls",
+        Edit(
+            "07_tensorflow/tensorflow",
+            "tf_lstm_cell_answer",
+            "z = tf.matmul(tf.concat([inputs, h_prev], axis=1), self.kernel) + self.bias",
+            "D = inputs.shape[-1]\n"
+            "        z = tf.matmul(inputs, self.kernel[:D]) + tf.matmul(h_prev, self.kernel[D:])\n"
+            "        z = z + self.bias",
+        ),
+        "tf_lstm_cell",
+        "BasicLSTMCell",
+        id="tf-separate-matmuls",
     ),
     pytest.param(
-        Edit("07_tensorflow/tensorflow", "keras_lstm_weights_answer", "reorder",
-             "to_keras_order", -1),
-        "keras_lstm_weights", "keras_lstm_weights", id="helper-named-keras",
+        Edit(
+            "07_tensorflow/tensorflow", "keras_lstm_weights_answer", "reorder", "to_keras_order", -1
+        ),
+        "keras_lstm_weights",
+        "keras_lstm_weights",
+        id="helper-named-keras",
     ),
     pytest.param(
-        Edit("08_backprop/backprop", "rnn_step_backward_answer",
-             "d_z = d_new_h * (1 - new_h**2)  # tanh'(z) = 1 - tanh(z)^2",
-             "d_z = d_new_h / np.cosh(xh @ kernel + bias) ** 2"),
-        "rnn_step_backward", "rnn_step_backward", id="tanh-prime-by-cosh",
+        Edit(
+            "08_backprop/backprop",
+            "rnn_step_backward_answer",
+            "d_z = d_new_h * (1 - new_h**2)  # tanh'(z) = 1 - tanh(z)^2",
+            "d_z = d_new_h / np.cosh(xh @ kernel + bias) ** 2",
+        ),
+        "rnn_step_backward",
+        "rnn_step_backward",
+        id="tanh-prime-by-cosh",
     ),
     pytest.param(
-        Edit("08_backprop/backprop", "rnn_bptt_answer",
-             "hs.append(np.tanh(np.concatenate([x[:, t], hs[-1]], axis=1) @ kernel + bias))",
-             "D = x.shape[2]\n"
-             "        hs.append(np.tanh(x[:, t] @ kernel[:D] + hs[-1] @ kernel[D:] + bias))"),
-        "rnn_bptt", "rnn_bptt", id="bptt-forward-separate-matmuls",
+        Edit(
+            "08_backprop/backprop",
+            "rnn_bptt_answer",
+            "hs.append(np.tanh(np.concatenate([x[:, t], hs[-1]], axis=1) @ kernel + bias))",
+            "D = x.shape[2]\n"
+            "        hs.append(np.tanh(x[:, t] @ kernel[:D] + hs[-1] @ kernel[D:] + bias))",
+        ),
+        "rnn_bptt",
+        "rnn_bptt",
+        id="bptt-forward-separate-matmuls",
     ),
     pytest.param(
-        Edit("09_char_rnn/char_rnn", "encode_answer",
-             'chars = "".join(sorted(set(text)))\n    index = {c: i for i, c in enumerate(chars)}',
-             'chars = "".join(sorted({c for c in text}))\n'
-             "    index = {c: chars.index(c) for c in chars}"),
-        "encode", "encode", id="encode-index",
+        Edit(
+            "09_char_rnn/char_rnn",
+            "encode_answer",
+            'chars = "".join(sorted(set(text)))\n    index = {c: i for i, c in enumerate(chars)}',
+            'chars = "".join(sorted({c for c in text}))\n'
+            "    index = {c: chars.index(c) for c in chars}",
+        ),
+        "encode",
+        "encode",
+        id="encode-index",
     ),
     pytest.param(
-        Edit("09_char_rnn/char_rnn", "temperature_softmax_answer",
-             "scaled = logits / temperature\n"
-             "    e = np.exp(scaled - scaled.max(axis=-1, keepdims=True))\n"
-             "    return e / e.sum(axis=-1, keepdims=True)",
-             "scaled = np.asarray(logits) / temperature\n"
-             "    rows = []\n"
-             "    for row in scaled.reshape(-1, scaled.shape[-1]):\n"
-             "        e = np.exp(row - row.max())\n"
-             "        rows.append(e / e.sum())\n"
-             "    return np.array(rows).reshape(scaled.shape)"),
-        "temperature_softmax", "temperature_softmax", id="softmax-row-loop",
+        Edit(
+            "09_char_rnn/char_rnn",
+            "temperature_softmax_answer",
+            "scaled = logits / temperature\n"
+            "    e = np.exp(scaled - scaled.max(axis=-1, keepdims=True))\n"
+            "    return e / e.sum(axis=-1, keepdims=True)",
+            "scaled = np.asarray(logits) / temperature\n"
+            "    rows = []\n"
+            "    for row in scaled.reshape(-1, scaled.shape[-1]):\n"
+            "        e = np.exp(row - row.max())\n"
+            "        rows.append(e / e.sum())\n"
+            "    return np.array(rows).reshape(scaled.shape)",
+        ),
+        "temperature_softmax",
+        "temperature_softmax",
+        id="softmax-row-loop",
     ),
     pytest.param(
-        Edit("09_char_rnn/char_rnn", "sequence_loss_answer",
-             "log_p = tf.nn.log_softmax(logits, axis=-1)  # [B, T, V]\n"
-             "    nll = -tf.gather(log_p, targets, batch_dims=2)  # [B, T]: -log p of each target\n"
-             "    return tf.reduce_mean(nll)",
-             "return tf.reduce_mean(\n"
-             "        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)"
-             "\n    )"),
-        "sequence_loss", "sequence_loss", id="sparse-cross-entropy",
+        Edit(
+            "09_char_rnn/char_rnn",
+            "sequence_loss_answer",
+            "log_p = tf.nn.log_softmax(logits, axis=-1)  # [B, T, V]\n"
+            "    nll = -tf.gather(log_p, targets, batch_dims=2)  # [B, T]: -log p of each target\n"
+            "    return tf.reduce_mean(nll)",
+            "return tf.reduce_mean(\n"
+            "        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)"
+            "\n    )",
+        ),
+        "sequence_loss",
+        "sequence_loss",
+        id="sparse-cross-entropy",
     ),
 ]
 
@@ -467,7 +641,7 @@ def test_every_assignment_has_a_correct_alternative():
 
 PILOT = SOLUTIONS.parent / "tests" / "fixtures" / "pilot"
 
-NEW_GRADER_HALF = '''
+NEW_GRADER_HALF = """
 
 def _clip_cases(rng: np.random.Generator, hidden: bool) -> list[dict]:
     # Visible and hidden cover the same: a limit that clips on both sides.
@@ -489,9 +663,9 @@ CLIP_STATE = Exercise(
     },
     what="clip_state(h, limit)",
 )
-'''
+"""
 
-NEW_LEARNER_HALF = '''
+NEW_LEARNER_HALF = """
 
 clip_state = Check(
     "clip_state",
@@ -499,19 +673,25 @@ clip_state = Check(
     "Check ``clip_state(h, limit)``.",
     local_to=__file__,
 )
-'''
+"""
 
 NEW_CELLS = [
     ("markdown", "clip_state_statement", "Clip a state to `[-limit, limit]`: `h` [B, H]."),
-    ("code", "clip_state_answer",
-     "def clip_state(h, limit):\n    ### BEGIN SOLUTION\n"
-     "    return np.clip(h, -limit, limit)\n    ### END SOLUTION"),
-    ("code", "clip_state_test",
-     "check.clip_state(clip_state)\n### BEGIN HIDDEN TESTS\n"
-     "check.clip_state(clip_state, hidden=True)\n### END HIDDEN TESTS"),
+    (
+        "code",
+        "clip_state_answer",
+        "def clip_state(h, limit):\n    ### BEGIN SOLUTION\n"
+        "    return np.clip(h, -limit, limit)\n    ### END SOLUTION",
+    ),
+    (
+        "code",
+        "clip_state_test",
+        "check.clip_state(clip_state)\n### BEGIN HIDDEN TESTS\n"
+        "check.clip_state(clip_state, hidden=True)\n### END HIDDEN TESTS",
+    ),
 ]
 
-LEARNERS = '''
+LEARNERS = """
 import numpy as np
 import pilot_checks as check
 
@@ -526,7 +706,7 @@ for name, answer in [
         print(name, "PASSED")
     except AssertionError as failure:
         print(name, "FAILED:", failure)
-'''
+"""
 
 
 def test_a_new_exercise_follows_the_documented_steps(tmp_path):
@@ -546,8 +726,11 @@ def test_a_new_exercise_follows_the_documented_steps(tmp_path):
         cell = make(source)
         test = grade_id.endswith("_test")
         cell.metadata["nbgrader"] = {
-            "grade": test, "grade_id": grade_id, "locked": kind == "markdown" or test,
-            "schema_version": 3, "solution": grade_id.endswith("_answer"),
+            "grade": test,
+            "grade_id": grade_id,
+            "locked": kind == "markdown" or test,
+            "schema_version": 3,
+            "solution": grade_id.endswith("_answer"),
             **({"points": 1} if test else {}),
         }
         nb.cells.append(cell)

@@ -12,8 +12,12 @@ from autograder.learner import figures, fonts
 matplotlib.use("Agg")
 
 RNG = np.random.default_rng(0)
-LSTM_GATES = {"i": RNG.uniform(size=4), "j": RNG.uniform(-1, 1, 4), "f": RNG.uniform(size=4),
-              "o": RNG.uniform(size=4)}
+LSTM_GATES = {
+    "i": RNG.uniform(size=4),
+    "j": RNG.uniform(-1, 1, 4),
+    "f": RNG.uniform(size=4),
+    "o": RNG.uniform(size=4),
+}
 TEXT = "def f(x):\n    return x + 1\n"
 
 # Each public figure function, with the arguments it is drawn with in the notebooks.
@@ -24,26 +28,39 @@ DRAWINGS = {
     "gru_cell": [{}, {"gates": {"r": np.array([0.2, 0.9]), "u": np.array([0.7, 0.1])}}],
     "unroll": [{}, {"num_steps": 4, "sequence_length": [4, 2, 0]}],
     "multi_rnn_cell": [{}, {"num_layers": 2, "state_is_tuple": False}],
-    "batch_rows": [{"sequence": list(range(1, 13)),
-                    "batches": [np.array([[1, 2, 3], [7, 8, 9]]),
-                                np.array([[4, 5, 6], [10, 11, 12]])]}],
+    "batch_rows": [
+        {
+            "sequence": list(range(1, 13)),
+            "batches": [np.array([[1, 2, 3], [7, 8, 9]]), np.array([[4, 5, 6], [10, 11, 12]])],
+        }
+    ],
     "bptt": [{}, {"num_steps": 3, "gradient_norms": [0.1, 0.5, 1.0]}],
-    "gate_heatmap": [{"gates": {"i": RNG.uniform(size=(20, 3)), "j": RNG.uniform(-1, 1, (20, 3))},
-                      "inputs": RNG.normal(size=(20, 2))}],
-    "hidden_unit_text": [{"text": TEXT, "activations": np.tanh(RNG.normal(size=(len(TEXT), 4))),
-                          "units": [0, 3]}],
+    "gate_heatmap": [
+        {
+            "gates": {"i": RNG.uniform(size=(20, 3)), "j": RNG.uniform(-1, 1, (20, 3))},
+            "inputs": RNG.normal(size=(20, 2)),
+        }
+    ],
+    "hidden_unit_text": [
+        {"text": TEXT, "activations": np.tanh(RNG.normal(size=(len(TEXT), 4))), "units": [0, 3]}
+    ],
 }
 
 
 def test_every_figure_function_is_drawn_here():
-    public = {name for name, fn in inspect.getmembers(figures, inspect.isfunction)
-              if not name.startswith("_") and fn.__module__ == figures.__name__}
+    public = {
+        name
+        for name, fn in inspect.getmembers(figures, inspect.isfunction)
+        if not name.startswith("_") and fn.__module__ == figures.__name__
+    }
     assert public == set(DRAWINGS)
 
 
-@pytest.mark.parametrize(("name", "kwargs"),
-                         [(n, k) for n, ks in DRAWINGS.items() for k in ks],
-                         ids=lambda v: v if isinstance(v, str) else ",".join(v) or "defaults")
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [(n, k) for n, ks in DRAWINGS.items() for k in ks],
+    ids=lambda v: v if isinstance(v, str) else ",".join(v) or "defaults",
+)
 def test_figure_writes_a_png(name, kwargs, tmp_path):
     fig = getattr(figures, name)(**kwargs)
     path = tmp_path / f"{name}.png"
@@ -52,15 +69,21 @@ def test_figure_writes_a_png(name, kwargs, tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
 
 
-@pytest.mark.parametrize(("call", "match"), [
-    (lambda: figures.lstm_cell({"i": 1, "f": 1}), r"exactly \['i', 'j', 'f', 'o'\].*Received"),
-    (lambda: figures.gru_cell({"r": 1}), r"exactly \['r', 'u'\]"),
-    (lambda: figures.unroll(3, [4]), r"between 0 and num_steps=3. Received: sequence_length"),
-    (lambda: figures.batch_rows([1, 2], [np.arange(3)]), r"\[batch_size, num_steps\] arrays"),
-    (lambda: figures.bptt(3, [1.0]), r"Expected 3 gradient norms"),
-    (lambda: figures.gate_heatmap({}), r"at least one gate"),
-    (lambda: figures.hidden_unit_text("ab", np.zeros((3, 1)), [0]), r"one row .* per character"),
-])
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: figures.lstm_cell({"i": 1, "f": 1}), r"exactly \['i', 'j', 'f', 'o'\].*Received"),
+        (lambda: figures.gru_cell({"r": 1}), r"exactly \['r', 'u'\]"),
+        (lambda: figures.unroll(3, [4]), r"between 0 and num_steps=3. Received: sequence_length"),
+        (lambda: figures.batch_rows([1, 2], [np.arange(3)]), r"\[batch_size, num_steps\] arrays"),
+        (lambda: figures.bptt(3, [1.0]), r"Expected 3 gradient norms"),
+        (lambda: figures.gate_heatmap({}), r"at least one gate"),
+        (
+            lambda: figures.hidden_unit_text("ab", np.zeros((3, 1)), [0]),
+            r"one row .* per character",
+        ),
+    ],
+)
 def test_bad_numbers_are_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()

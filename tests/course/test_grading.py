@@ -54,8 +54,9 @@ def graded(tmp_path_factory):
     for student, source in (("tf_cells", TF_CELL), ("reference", REFERENCE_CELL)):
         folder = submitted / student / "01_rnn_cell"
         folder.mkdir(parents=True)
-        nbformat.write(_with_answer(first, "basic_rnn_cell_answer", source),
-                       folder / "rnn_cell.ipynb")
+        nbformat.write(
+            _with_answer(first, "basic_rnn_cell_answer", source), folder / "rnn_cell.ipynb"
+        )
     # A dynamic_rnn that ignores initial_state, under a right static_rnn and bidirectional.
     unrolls = SOLUTIONS / "05_dynamic_rnn" / "dynamic_rnn.ipynb"
     nb = nbformat.read(unrolls, as_version=4)
@@ -103,8 +104,9 @@ def test_written_answers_wait_for_the_instructor(graded, student):
 
 @pytest.mark.parametrize("student, words", [("tf_cells", "rnn code"), ("reference", "rnnref")])
 def test_borrowed_cells_earn_nothing(graded, student, words):
-    row = next(r for r in graded
-               if r["student"] == student and r["exercise"] == "basic_rnn_cell_test")
+    row = next(
+        r for r in graded if r["student"] == student and r["exercise"] == "basic_rnn_cell_test"
+    )
     assert row["points"] == "0"
     assert words in row["reason"].lower(), row["reason"]
 

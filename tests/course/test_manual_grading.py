@@ -7,18 +7,28 @@ from autograder import feedback, report, scoring
 from autograder.course import Cell, Layout
 from tests.autograder_support import rows
 
-LAYOUT = Layout("pilot", "pilot", [
-    Cell("step_answer", "answer", "code", "", None),
-    Cell("step_test", "test", "code", "check.step(step)", None, 3.0),
-    Cell("why_question", "manual", "markdown", "YOUR ANSWER HERE", None, 2.0),
-], nbformat.v4.new_notebook())
+LAYOUT = Layout(
+    "pilot",
+    "pilot",
+    [
+        Cell("step_answer", "answer", "code", "", None),
+        Cell("step_test", "test", "code", "check.step(step)", None, 3.0),
+        Cell("why_question", "manual", "markdown", "YOUR ANSWER HERE", None, 2.0),
+    ],
+    nbformat.v4.new_notebook(),
+)
 
 
 def _result() -> scoring.NotebookResult:
-    return scoring.NotebookResult("ada", "pilot", "pilot", [
-        scoring.Score("step_test", 3.0, 3.0, "passed"),
-        scoring.Score("why_question", None, 2.0, str(scoring.AWAITING_INSTRUCTOR), "manual"),
-    ])
+    return scoring.NotebookResult(
+        "ada",
+        "pilot",
+        "pilot",
+        [
+            scoring.Score("step_test", 3.0, 3.0, "passed"),
+            scoring.Score("why_question", None, 2.0, str(scoring.AWAITING_INSTRUCTOR), "manual"),
+        ],
+    )
 
 
 def test_a_notebook_that_could_not_run_keeps_its_written_answers_waiting():

@@ -94,8 +94,9 @@ def test_every_figure_cell_draws(assignment, executed_solutions):
 def test_written_questions_are_released_for_hand_grading(assignment):
     """Each notebook asks at least one written question: a markdown cell nbgrader grades by
     hand, released with its answer (model answer and rubric) replaced by the stub."""
-    for solution, released in zip(notebooks(SOLUTIONS, assignment),
-                                  notebooks(COURSE, assignment), strict=True):
+    for solution, released in zip(
+        notebooks(SOLUTIONS, assignment), notebooks(COURSE, assignment), strict=True
+    ):
         questions = {c.id: c for c in written_answers(nbformat.read(str(solution), as_version=4))}
         assert questions, f"{solution.name} has no written question"
         for cell in questions.values():

@@ -47,7 +47,8 @@ ANSWER = (
     "    ### END SOLUTION\n"
 )
 ANSWER_ZH = ANSWER.replace("# x: an array [B, D]", "# x：形状为 [B, D] 的数组").replace(
-    "# twice", "# 两倍")
+    "# twice", "# 两倍"
+)
 
 
 def _cell(cell_type: str, source: str, cell_id: str, **nbgrader) -> nbformat.NotebookNode:
@@ -55,26 +56,36 @@ def _cell(cell_type: str, source: str, cell_id: str, **nbgrader) -> nbformat.Not
     cell = make(source)
     cell.id = cell_id
     if nbgrader:
-        cell.metadata.nbgrader = {"schema_version": 3, "grade": False, "solution": False,
-                                  "locked": False, "task": False, "grade_id": cell_id,
-                                  **nbgrader}
+        cell.metadata.nbgrader = {
+            "schema_version": 3,
+            "grade": False,
+            "solution": False,
+            "locked": False,
+            "task": False,
+            "grade_id": cell_id,
+            **nbgrader,
+        }
     return cell
 
 
 def _tiny_notebook() -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
-    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3",
-                              "language": "python"}
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         _cell("markdown", "# Doubling\n\nWrite `double`.", "intro"),
         _cell("code", "import numpy as np", "setup", locked=True),
         _cell("code", ANSWER, "double_answer", solution=True),
         _cell("code", 'print("twice one is", 2 * 1)', "demo"),
-        _cell("code", "assert double(1) == 2", "double_test", grade=True, locked=True,
-              points=1),
+        _cell("code", "assert double(1) == 2", "double_test", grade=True, locked=True, points=1),
         _cell("markdown", "Why double?", "why-md"),
-        _cell("markdown", "### BEGIN SOLUTION\nBecause.\n### END SOLUTION", "why",
-              grade=True, solution=True, points=1),
+        _cell(
+            "markdown",
+            "### BEGIN SOLUTION\nBecause.\n### END SOLUTION",
+            "why",
+            grade=True,
+            solution=True,
+            points=1,
+        ),
     ]
     return nb
 
@@ -93,11 +104,12 @@ def tiny_course(tmp_path):
     notebook = tmp_path / "solutions" / "doubling" / "doubling.ipynb"
     notebook.parent.mkdir(parents=True)
     nbformat.write(_tiny_notebook(), notebook)
-    path = translation.translation_path(notebook, "zh", tmp_path / "solutions",
-                                        tmp_path / "i18n")
+    path = translation.translation_path(notebook, "zh", tmp_path / "solutions", tmp_path / "i18n")
     path.parent.mkdir(parents=True)
-    path.write_text(translation.scaffold(notebook, "zh", tmp_path / "solutions",
-                                         tmp_path / "i18n"), encoding="utf-8")
+    path.write_text(
+        translation.scaffold(notebook, "zh", tmp_path / "solutions", tmp_path / "i18n"),
+        encoding="utf-8",
+    )
     return tmp_path, notebook, path
 
 
@@ -138,13 +150,16 @@ def test_a_translated_notebook_has_no_problems_and_keeps_a_refreshed_scaffold(ti
     assert {k: e.text for k, e in translation.load(path, "zh").items()} == ZH
 
 
-@pytest.mark.parametrize("change, expected", [
-    ("english", {"intro": "stale"}),
-    ("missing", {"demo": "missing"}),
-    ("code", {"double_answer": "code changed"}),
-    ("marker", {"double_answer": "code changed"}),
-    ("gone", {"gone-cell": "unused"}),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ("english", {"intro": "stale"}),
+        ("missing", {"demo": "missing"}),
+        ("code", {"double_answer": "code changed"}),
+        ("marker", {"double_answer": "code changed"}),
+        ("gone", {"gone-cell": "unused"}),
+    ],
+)
 def test_each_problem_is_found_and_named(tiny_course, change, expected):
     _, notebook, path = tiny_course
     texts = dict(ZH)
@@ -159,8 +174,9 @@ def test_each_problem_is_found_and_named(tiny_course, change, expected):
         nbformat.write(nb, notebook)
     if change == "missing":
         kept = {k: v for k, v in translation.load(path, "zh").items() if k != "demo"}
-        path.write_text("".join(
-            "\n".join(translation.entry_lines(k, e, "zh")) + "\n" for k, e in kept.items()))
+        path.write_text(
+            "".join("\n".join(translation.entry_lines(k, e, "zh")) + "\n" for k, e in kept.items())
+        )
     if change == "gone":
         with path.open("a", encoding="utf-8") as file:
             file.write("gone-cell:\n  en: '000000000000'\n  zh: |-\n    没有这个单元\n")
@@ -250,6 +266,7 @@ def test_the_release_command_writes_both_editions_and_stops_on_a_stale_entry(tin
 
 # ---- the course's own translations ----------------------------------------------------------
 
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_translatable_cell_has_a_current_zh_entry(assignment):
     """Fails until each notebook is translated: the message says what to do, cell by cell."""
@@ -260,16 +277,21 @@ def test_every_translatable_cell_has_a_current_zh_entry(assignment):
         found += translation.problems(nb, entries, "zh", f"{assignment}/{path.stem}")
     assert not found, (
         f"{len(found)} cells of {assignment} have no current Chinese translation (edit "
-        f"i18n/zh/{assignment}/*.yml):\n" + "\n".join(map(str, found)))
+        f"i18n/zh/{assignment}/*.yml):\n" + "\n".join(map(str, found))
+    )
 
 
 def _graded(nb: nbformat.NotebookNode) -> list[tuple[str, str, str, object]]:
-    return [(c.id, nbgrader_meta(c)["grade_id"], c.cell_type, nbgrader_meta(c).get("points"))
-            for c in nb.cells if nbgrader_meta(c)]
+    return [
+        (c.id, nbgrader_meta(c)["grade_id"], c.cell_type, nbgrader_meta(c).get("points"))
+        for c in nb.cells
+        if nbgrader_meta(c)
+    ]
 
 
-def _assert_same_graded_cells(en: nbformat.NotebookNode, zh: nbformat.NotebookNode,
-                              name: str) -> None:
+def _assert_same_graded_cells(
+    en: nbformat.NotebookNode, zh: nbformat.NotebookNode, name: str
+) -> None:
     """The same nbgrader cells in the same order (ids, points); test and locked cells byte
     for byte; answer cells' code the same once comments are dropped."""
     assert _graded(zh) == _graded(en), name
@@ -283,8 +305,9 @@ def _assert_same_graded_cells(en: nbformat.NotebookNode, zh: nbformat.NotebookNo
             assert other.source == cell.source, (name, cell.id)
             assert nbgrader_meta(other).get("checksum") == meta.get("checksum"), (name, cell.id)
         elif meta.get("solution") and cell.cell_type == "code":
-            assert (translation.code_skeleton(other.source, keep_strings=True)
-                    == translation.code_skeleton(cell.source, keep_strings=True)), (name, cell.id)
+            assert translation.code_skeleton(
+                other.source, keep_strings=True
+            ) == translation.code_skeleton(cell.source, keep_strings=True), (name, cell.id)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -337,8 +360,12 @@ def test_every_notebook_links_to_the_glossary_beside_it(lang):
 def test_the_glossary_maps_the_notes_words_to_the_api():
     glossary = release.glossary_markdown()
     entries = glossary.split("\n**")[1:]  # each: "term · term**\n\ndefinition"
-    for term, name in [("隐层", "`state`"), ("隐层大小", "`state_size`"),
-                       ("输出维度", "`output_size`"), ("时间步", "`num_steps`")]:
+    for term, name in [
+        ("隐层", "`state`"),
+        ("隐层大小", "`state_size`"),
+        ("输出维度", "`output_size`"),
+        ("时间步", "`num_steps`"),
+    ]:
         entry = next(e for e in entries if term in e.split("**")[0].split(" · "))
         assert name in entry, (term, entry)
     assert "{py:" not in glossary and ":::" not in glossary
@@ -362,14 +389,19 @@ def test_notebook_01_opens_with_the_notes_in_chinese():
         opening.append(cell.source)
     text = _plain("\n".join(opening))
     seed = SEED_NOTES.read_text(encoding="utf-8").splitlines()
-    sentences = [line.strip("*> ").strip() for line in seed
-                 if translation.CJK.search(line) and line.lstrip().startswith(("*", ">"))]
+    sentences = [
+        line.strip("*> ").strip()
+        for line in seed
+        if translation.CJK.search(line) and line.lstrip().startswith(("*", ">"))
+    ]
     assert len(sentences) >= 8
     missing = [s for s in sentences if _plain(s) not in text]
     assert not missing, f"the notes' sentences missing from 01 (zh): {missing}"
     code = "".join(opening)  # each piece of code in TF1 form beside the NumPy form
-    for tf1, numpy in [("tf.nn.rnn_cell.BasicRNNCell(", "BasicRNNCell(num_units=4)"),
-                       ("tf.reshape(", "split_batches(")]:
+    for tf1, numpy in [
+        ("tf.nn.rnn_cell.BasicRNNCell(", "BasicRNNCell(num_units=4)"),
+        ("tf.reshape(", "split_batches("),
+    ]:
         assert tf1 in code and numpy in code, (tf1, numpy)
 
 
@@ -426,6 +458,7 @@ def test_figures_in_the_grading_jail_find_the_cjk_font(tmp_path):
 
 
 # ---- running and grading the Chinese edition ------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def zh_source(tmp_path_factory):
@@ -484,8 +517,10 @@ def test_one_gradebook_holds_a_mixed_class(mixed_class):
     for student in ("perfect_zh", "blank_zh", "perfect_en"):
         assert {key[1:] for key in scores if key[0] == student} == cells, student
     for assignment, exercise in cells:
-        assert (scores[("perfect_zh", assignment, exercise)]
-                == scores[("perfect_en", assignment, exercise)]), exercise
+        assert (
+            scores[("perfect_zh", assignment, exercise)]
+            == scores[("perfect_en", assignment, exercise)]
+        ), exercise
     book = Gradebook(sqlite_url(out / "gradebook.db"), course.COURSE_ID)
     try:
         assert {s.id for s in book.students} == {"perfect_zh", "blank_zh", "perfect_en"}

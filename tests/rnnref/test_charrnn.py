@@ -94,8 +94,14 @@ def test_the_analects_train_below_the_unigram_entropy_and_sample_utf8(tmp_path):
     options = {**SMALL, "units": 64, "embedding_size": 32, "batch_size": 16, "num_steps": 32}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        losses = train(text="lunyu", steps=60, learning_rate=1e-2, checkpoint=checkpoint,
-                       out=io.StringIO(), **options)
+        losses = train(
+            text="lunyu",
+            steps=60,
+            learning_rate=1e-2,
+            checkpoint=checkpoint,
+            out=io.StringIO(),
+            **options,
+        )
     # The plot's title is 《论语》: every glyph must be found (a CJK font is installed by make).
     assert not [w for w in caught if "missing from font" in str(w.message)]
     text, _ = load_text("lunyu")
@@ -103,11 +109,29 @@ def test_the_analects_train_below_the_unigram_entropy_and_sample_utf8(tmp_path):
     entropy = unigram_entropy(vocabulary.encode(text), vocabulary.size)
     assert np.mean(losses[-10:]) < entropy, (np.mean(losses[-10:]), entropy)
 
-    sampled = subprocess.run(
-        [sys.executable, "-m", "rnnref.charrnn", "sample", "--checkpoint", checkpoint,
-         "--length", "40", "--prime", "子曰", "--seed", "0"],
-        capture_output=True, check=True, env={**os.environ, "LC_ALL": "C"},
-    ).stdout.decode("utf-8", errors="strict").rstrip("\n")
+    sampled = (
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rnnref.charrnn",
+                "sample",
+                "--checkpoint",
+                checkpoint,
+                "--length",
+                "40",
+                "--prime",
+                "子曰",
+                "--seed",
+                "0",
+            ],
+            capture_output=True,
+            check=True,
+            env={**os.environ, "LC_ALL": "C"},
+        )
+        .stdout.decode("utf-8", errors="strict")
+        .rstrip("\n")
+    )
     assert sampled.startswith("子曰") and len(sampled) == 42 and set(sampled) <= set(text)
 
 

@@ -81,156 +81,402 @@ CASES = [
     case(lambda m: m.BasicLSTMCell(0), V, named("num_units", 0), "BasicLSTMCell-num_units=0"),
     case(lambda m: m.LSTMCell(-1), V, named("num_units", -1), "LSTMCell-num_units=-1"),
     case(lambda m: m.LSTMCell(4, num_proj=0), V, named("num_proj", 0), "LSTMCell-num_proj=0"),
-    case(lambda m: m.BasicRNNCell(2.5), TE, named("num_units", 2.5),
-         "BasicRNNCell-num_units=2.5"),
-    case(lambda m: m.InputProjectionWrapper(m.GRUCell(3), 0), V, named("num_proj", 0),
-         "InputProjectionWrapper-num_proj=0"),
-    case(lambda m: m.OutputProjectionWrapper(m.GRUCell(3), -2), V, named("output_size", -2),
-         "OutputProjectionWrapper-output_size=-2"),
-    case(lambda m: m.EmbeddingWrapper(m.GRUCell(3), 0, 3), V, named("embedding_classes", 0),
-         "EmbeddingWrapper-classes=0"),
-    case(lambda m: m.EmbeddingWrapper(m.GRUCell(3), 5, -1), V, named("embedding_size", -1),
-         "EmbeddingWrapper-size=-1"),
+    case(lambda m: m.BasicRNNCell(2.5), TE, named("num_units", 2.5), "BasicRNNCell-num_units=2.5"),
+    case(
+        lambda m: m.InputProjectionWrapper(m.GRUCell(3), 0),
+        V,
+        named("num_proj", 0),
+        "InputProjectionWrapper-num_proj=0",
+    ),
+    case(
+        lambda m: m.OutputProjectionWrapper(m.GRUCell(3), -2),
+        V,
+        named("output_size", -2),
+        "OutputProjectionWrapper-output_size=-2",
+    ),
+    case(
+        lambda m: m.EmbeddingWrapper(m.GRUCell(3), 0, 3),
+        V,
+        named("embedding_classes", 0),
+        "EmbeddingWrapper-classes=0",
+    ),
+    case(
+        lambda m: m.EmbeddingWrapper(m.GRUCell(3), 5, -1),
+        V,
+        named("embedding_size", -1),
+        "EmbeddingWrapper-size=-1",
+    ),
     # TF1 accepts an empty batch, zero_state(0); a negative one is refused.
-    case(lambda m: m.GRUCell(3).zero_state(-1), V, named("batch_size", -1),
-         "zero_state-batch_size=-1"),
-    case(lambda m: m.BasicLSTMCell(3, forget_bias="1.0"), TE, named("forget_bias", "'1.0'"),
-         "BasicLSTMCell-forget_bias='1.0'"),
-    case(lambda m: m.LSTMCell(3, forget_bias=float("nan")), V, named("forget_bias", "nan"),
-         "LSTMCell-forget_bias=nan"),
+    case(
+        lambda m: m.GRUCell(3).zero_state(-1),
+        V,
+        named("batch_size", -1),
+        "zero_state-batch_size=-1",
+    ),
+    case(
+        lambda m: m.BasicLSTMCell(3, forget_bias="1.0"),
+        TE,
+        named("forget_bias", "'1.0'"),
+        "BasicLSTMCell-forget_bias='1.0'",
+    ),
+    case(
+        lambda m: m.LSTMCell(3, forget_bias=float("nan")),
+        V,
+        named("forget_bias", "nan"),
+        "LSTMCell-forget_bias=nan",
+    ),
     case(lambda m: m.GRUCell(3).build(0), V, named("input_depth", 0), "build-input_depth=0"),
-    case(lambda m: m.split_batches(DATA, 0, 3), V, named("batch_size", 0),
-         "split_batches-batch_size=0"),
-    case(lambda m: m.split_batches(DATA, 2, -1), V, named("num_steps", -1),
-         "split_batches-num_steps=-1"),
-    case(lambda m: m.input_target_batches(DATA, -2, 3), V, named("batch_size", -2),
-         "input_target_batches-batch_size=-2"),
-    case(lambda m: m.input_target_batches(DATA, 2, 0), V, named("num_steps", 0),
-         "input_target_batches-num_steps=0"),
+    case(
+        lambda m: m.split_batches(DATA, 0, 3),
+        V,
+        named("batch_size", 0),
+        "split_batches-batch_size=0",
+    ),
+    case(
+        lambda m: m.split_batches(DATA, 2, -1),
+        V,
+        named("num_steps", -1),
+        "split_batches-num_steps=-1",
+    ),
+    case(
+        lambda m: m.input_target_batches(DATA, -2, 3),
+        V,
+        named("batch_size", -2),
+        "input_target_batches-batch_size=-2",
+    ),
+    case(
+        lambda m: m.input_target_batches(DATA, 2, 0),
+        V,
+        named("num_steps", 0),
+        "input_target_batches-num_steps=0",
+    ),
     # ---- keep probabilities outside (0, 1]
-    *[case(lambda m, name=name, value=value: m.DropoutWrapper(m.GRUCell(3), **{name: value}),
-           V, named(name, value), f"DropoutWrapper-{name}={value}")
-      for name in ("input_keep_prob", "output_keep_prob", "state_keep_prob")
-      for value in (0.0, -0.5, 1.5)],
+    *[
+        case(
+            lambda m, name=name, value=value: m.DropoutWrapper(m.GRUCell(3), **{name: value}),
+            V,
+            named(name, value),
+            f"DropoutWrapper-{name}={value}",
+        )
+        for name in ("input_keep_prob", "output_keep_prob", "state_keep_prob")
+        for value in (0.0, -0.5, 1.5)
+    ],
     # ---- inputs: rank, depth after build, dtype
-    case(lambda m: gru(m)(np.ones(D, F32), np.zeros((1, 3), F32)), V, shape(D),
-         "cell-inputs-rank-1"),
-    case(lambda m: gru(m)(seq(), np.zeros((B, 3), F32)), V, shape(B, T, D),
-         "cell-inputs-rank-3"),
-    case(lambda m: gru(m)(x_(depth=5), np.zeros((B, 3), F32)), V, shape(B, 5),
-         "cell-inputs-depth-after-build"),
-    case(lambda m: m.dynamic_rnn(m.GRUCell(3), x_(), dtype=F32), V, shape(B, D),
-         "dynamic_rnn-inputs-rank-2"),
-    case(lambda m: m.dynamic_rnn(gru(m), seq(depth=5), dtype=F32), V, shape(B, 5),
-         "dynamic_rnn-inputs-depth-after-build"),
-    case(lambda m: m.static_rnn(gru(m), [x_(), x_(depth=3)], dtype=F32), V, shape(B, 3),
-         "static_rnn-steps-of-different-depth"),
-    case(lambda m: m.static_rnn(m.GRUCell(3), [], dtype=F32), ANY, r"(?i)empty|list",
-         "static_rnn-no-steps"),
-    case(lambda m: gru(m)(x_(dtype=np.float64), np.zeros((B, 3), F32)), TE, "float64",
-         "cell-float64-inputs-float32-weights"),
-    case(lambda m: gru(m)(x_(), np.zeros((B, 3), np.float64)), TE, "float64",
-         "cell-float64-state-float32-weights"),
-    case(lambda m: m.dynamic_rnn(gru(m), seq(dtype=np.float64), dtype=np.float64), TE, "float64",
-         "dynamic_rnn-float64-inputs-float32-weights"),
+    case(
+        lambda m: gru(m)(np.ones(D, F32), np.zeros((1, 3), F32)), V, shape(D), "cell-inputs-rank-1"
+    ),
+    case(lambda m: gru(m)(seq(), np.zeros((B, 3), F32)), V, shape(B, T, D), "cell-inputs-rank-3"),
+    case(
+        lambda m: gru(m)(x_(depth=5), np.zeros((B, 3), F32)),
+        V,
+        shape(B, 5),
+        "cell-inputs-depth-after-build",
+    ),
+    case(
+        lambda m: m.dynamic_rnn(m.GRUCell(3), x_(), dtype=F32),
+        V,
+        shape(B, D),
+        "dynamic_rnn-inputs-rank-2",
+    ),
+    case(
+        lambda m: m.dynamic_rnn(gru(m), seq(depth=5), dtype=F32),
+        V,
+        shape(B, 5),
+        "dynamic_rnn-inputs-depth-after-build",
+    ),
+    case(
+        lambda m: m.static_rnn(gru(m), [x_(), x_(depth=3)], dtype=F32),
+        V,
+        shape(B, 3),
+        "static_rnn-steps-of-different-depth",
+    ),
+    case(
+        lambda m: m.static_rnn(m.GRUCell(3), [], dtype=F32),
+        ANY,
+        r"(?i)empty|list",
+        "static_rnn-no-steps",
+    ),
+    case(
+        lambda m: gru(m)(x_(dtype=np.float64), np.zeros((B, 3), F32)),
+        TE,
+        "float64",
+        "cell-float64-inputs-float32-weights",
+    ),
+    case(
+        lambda m: gru(m)(x_(), np.zeros((B, 3), np.float64)),
+        TE,
+        "float64",
+        "cell-float64-state-float32-weights",
+    ),
+    case(
+        lambda m: m.dynamic_rnn(gru(m), seq(dtype=np.float64), dtype=np.float64),
+        TE,
+        "float64",
+        "dynamic_rnn-float64-inputs-float32-weights",
+    ),
     # ValueError, as TF1's "RNN cell only supports floating point inputs"
-    case(lambda m: m.GRUCell(3)(np.ones((B, D), np.int64), np.zeros((B, 3), F32)), V, "int64",
-         "cell-integer-inputs"),
+    case(
+        lambda m: m.GRUCell(3)(np.ones((B, D), np.int64), np.zeros((B, 3), F32)),
+        V,
+        "int64",
+        "cell-integer-inputs",
+    ),
     # ---- state structure and shapes
-    case(lambda m: call_with_state(lstm(m), np.zeros((B, 6), F32)), V, "LSTMStateTuple",
-         "BasicLSTM-array-state"),
-    case(lambda m: call_with_state(gru(m), m.LSTMStateTuple(np.zeros((B, 3), F32),
-                                                  np.zeros((B, 3), F32))), V, "state",
-         "GRU-tuple-state"),
-    case(lambda m: call_with_state(built(m.BasicLSTMCell(3, state_is_tuple=False)),
-                         m.LSTMStateTuple(np.zeros((B, 3), F32), np.zeros((B, 3), F32))),
-         V, "state", "concat-LSTM-tuple-state"),
-    case(lambda m: call_with_state(built(m.MultiRNNCell([m.GRUCell(3), m.GRUCell(2)])),
-                         (np.zeros((B, 3), F32),)), V, "state", "Multi-too-few-states"),
-    case(lambda m: call_with_state(gru(m), np.zeros((B, 4), F32)), V, shape(B, 4),
-         "GRU-state-depth"),
-    case(lambda m: call_with_state(gru(m), np.zeros((1, 3), F32)), V, shape(1, 3),
-         "state-batch-1-inputs-batch-2-no-broadcast"),
-    case(lambda m: gru(m)(x_(batch=1), np.zeros((B, 3), F32)), V, shape(B, 3),
-         "inputs-batch-1-state-batch-2-no-broadcast"),
-    case(lambda m: call_with_state(lstm(m), m.LSTMStateTuple(np.zeros((B, 3), F32),
-                                                   np.zeros((B, 2), F32))), V, shape(B, 2),
-         "LSTM-h-depth"),
+    case(
+        lambda m: call_with_state(lstm(m), np.zeros((B, 6), F32)),
+        V,
+        "LSTMStateTuple",
+        "BasicLSTM-array-state",
+    ),
+    case(
+        lambda m: call_with_state(
+            gru(m), m.LSTMStateTuple(np.zeros((B, 3), F32), np.zeros((B, 3), F32))
+        ),
+        V,
+        "state",
+        "GRU-tuple-state",
+    ),
+    case(
+        lambda m: call_with_state(
+            built(m.BasicLSTMCell(3, state_is_tuple=False)),
+            m.LSTMStateTuple(np.zeros((B, 3), F32), np.zeros((B, 3), F32)),
+        ),
+        V,
+        "state",
+        "concat-LSTM-tuple-state",
+    ),
+    case(
+        lambda m: call_with_state(
+            built(m.MultiRNNCell([m.GRUCell(3), m.GRUCell(2)])), (np.zeros((B, 3), F32),)
+        ),
+        V,
+        "state",
+        "Multi-too-few-states",
+    ),
+    case(
+        lambda m: call_with_state(gru(m), np.zeros((B, 4), F32)), V, shape(B, 4), "GRU-state-depth"
+    ),
+    case(
+        lambda m: call_with_state(gru(m), np.zeros((1, 3), F32)),
+        V,
+        shape(1, 3),
+        "state-batch-1-inputs-batch-2-no-broadcast",
+    ),
+    case(
+        lambda m: gru(m)(x_(batch=1), np.zeros((B, 3), F32)),
+        V,
+        shape(B, 3),
+        "inputs-batch-1-state-batch-2-no-broadcast",
+    ),
+    case(
+        lambda m: call_with_state(
+            lstm(m), m.LSTMStateTuple(np.zeros((B, 3), F32), np.zeros((B, 2), F32))
+        ),
+        V,
+        shape(B, 2),
+        "LSTM-h-depth",
+    ),
     case(lambda m: call_with_state(gru(m), np.zeros(3, F32)), V, shape(3), "GRU-state-rank-1"),
-    case(lambda m: m.dynamic_rnn(gru(m), seq(), initial_state=np.zeros((B + 1, 3), F32)), V,
-         shape(B + 1, 3), "dynamic_rnn-initial_state-batch"),
-    case(lambda m: m.dynamic_rnn(lstm(m), seq(), initial_state=np.zeros((B, 6), F32)), V,
-         "LSTMStateTuple", "dynamic_rnn-initial_state-structure"),
+    case(
+        lambda m: m.dynamic_rnn(gru(m), seq(), initial_state=np.zeros((B + 1, 3), F32)),
+        V,
+        shape(B + 1, 3),
+        "dynamic_rnn-initial_state-batch",
+    ),
+    case(
+        lambda m: m.dynamic_rnn(lstm(m), seq(), initial_state=np.zeros((B, 6), F32)),
+        V,
+        "LSTMStateTuple",
+        "dynamic_rnn-initial_state-structure",
+    ),
     # ---- sequence_length
-    case(lambda m: m.dynamic_rnn(gru(m), seq(), sequence_length=np.full((B, 1), T), dtype=F32),
-         V, shape(B, 1), "sequence_length-2-D"),
-    case(lambda m: m.dynamic_rnn(gru(m), seq(), sequence_length=T, dtype=F32), V,
-         r"sequence_length", "sequence_length-scalar"),
-    case(lambda m: m.dynamic_rnn(gru(m), seq(), sequence_length=[T] * (B + 1), dtype=F32), V,
-         shape(B + 1), "sequence_length-batch+1"),
-    case(lambda m: m.dynamic_rnn(gru(m), seq(), sequence_length=[T, T + 1], dtype=F32), V,
-         rf"\b{T + 1}\b", "sequence_length-above-max_time"),
-    case(lambda m: m.dynamic_rnn(gru(m), seq(), sequence_length=[-1, 2], dtype=F32), V, "-1",
-         "sequence_length-negative"),
-    case(lambda m: m.dynamic_rnn(gru(m), seq(), sequence_length=[1.0, 2.0], dtype=F32), ANY,
-         "float", "sequence_length-float"),
-    case(lambda m: m.dynamic_rnn(gru(m), seq().transpose(1, 0, 2), sequence_length=[T, T + 1],
-                                time_major=True, dtype=F32), V, rf"\b{T + 1}\b",
-         "sequence_length-above-max_time-time_major"),
-    case(lambda m: m.static_rnn(gru(m), [x_()] * T, sequence_length=[T, T + 2], dtype=F32), V,
-         rf"\b{T + 2}\b", "static_rnn-sequence_length-above-max_time"),
-    case(lambda m: m.bidirectional_dynamic_rnn(gru(m), gru(m), seq(), sequence_length=[T, -3],
-                                              dtype=F32), V, "-3",
-         "bidirectional-sequence_length-negative"),
-    case(lambda m: m.bidirectional_dynamic_rnn(gru(m), gru(m), seq(), sequence_length=[T],
-                                              dtype=F32), V, shape(1),
-         "bidirectional-sequence_length-short"),
+    case(
+        lambda m: m.dynamic_rnn(gru(m), seq(), sequence_length=np.full((B, 1), T), dtype=F32),
+        V,
+        shape(B, 1),
+        "sequence_length-2-D",
+    ),
+    case(
+        lambda m: m.dynamic_rnn(gru(m), seq(), sequence_length=T, dtype=F32),
+        V,
+        r"sequence_length",
+        "sequence_length-scalar",
+    ),
+    case(
+        lambda m: m.dynamic_rnn(gru(m), seq(), sequence_length=[T] * (B + 1), dtype=F32),
+        V,
+        shape(B + 1),
+        "sequence_length-batch+1",
+    ),
+    case(
+        lambda m: m.dynamic_rnn(gru(m), seq(), sequence_length=[T, T + 1], dtype=F32),
+        V,
+        rf"\b{T + 1}\b",
+        "sequence_length-above-max_time",
+    ),
+    case(
+        lambda m: m.dynamic_rnn(gru(m), seq(), sequence_length=[-1, 2], dtype=F32),
+        V,
+        "-1",
+        "sequence_length-negative",
+    ),
+    case(
+        lambda m: m.dynamic_rnn(gru(m), seq(), sequence_length=[1.0, 2.0], dtype=F32),
+        ANY,
+        "float",
+        "sequence_length-float",
+    ),
+    case(
+        lambda m: m.dynamic_rnn(
+            gru(m), seq().transpose(1, 0, 2), sequence_length=[T, T + 1], time_major=True, dtype=F32
+        ),
+        V,
+        rf"\b{T + 1}\b",
+        "sequence_length-above-max_time-time_major",
+    ),
+    case(
+        lambda m: m.static_rnn(gru(m), [x_()] * T, sequence_length=[T, T + 2], dtype=F32),
+        V,
+        rf"\b{T + 2}\b",
+        "static_rnn-sequence_length-above-max_time",
+    ),
+    case(
+        lambda m: m.bidirectional_dynamic_rnn(
+            gru(m), gru(m), seq(), sequence_length=[T, -3], dtype=F32
+        ),
+        V,
+        "-3",
+        "bidirectional-sequence_length-negative",
+    ),
+    case(
+        lambda m: m.bidirectional_dynamic_rnn(
+            gru(m), gru(m), seq(), sequence_length=[T], dtype=F32
+        ),
+        V,
+        shape(1),
+        "bidirectional-sequence_length-short",
+    ),
     # ---- MultiRNNCell
-    case(lambda m: built(m.MultiRNNCell([m.GRUCell(3), m.BasicLSTMCell(3)],
-                                       state_is_tuple=False)), V, "state_is_tuple",
-         "Multi-concat-over-tuple-states"),
+    case(
+        lambda m: built(m.MultiRNNCell([m.GRUCell(3), m.BasicLSTMCell(3)], state_is_tuple=False)),
+        V,
+        "state_is_tuple",
+        "Multi-concat-over-tuple-states",
+    ),
     case(lambda m: m.MultiRNNCell([]), V, r"(?i)empty|at least one", "Multi-no-cells"),
     case(lambda m: m.MultiRNNCell([m.GRUCell(3), "cell"]), TE, r"str", "Multi-not-a-cell"),
     case(lambda m: m.DropoutWrapper("cell"), TE, r"str", "Dropout-not-a-cell"),
-    case(lambda m: m.DropoutWrapper(m.GRUCell(3), input_keep_prob=0.5,
-                                   variational_recurrent=True), V, "input_size",
-         "Dropout-variational-input-without-input_size"),
+    case(
+        lambda m: m.DropoutWrapper(m.GRUCell(3), input_keep_prob=0.5, variational_recurrent=True),
+        V,
+        "input_size",
+        "Dropout-variational-input-without-input_size",
+    ),
     # ---- set_weights
-    case(lambda m: m.BasicRNNCell(3).set_weights([np.zeros((7, 3)), np.zeros(3)]), V, "build",
-         "set_weights-before-build"),
-    case(lambda m: built(m.BasicRNNCell(3)).set_weights([np.zeros((7, 3))] * 3), V,
-         r"\b2\b.*\b3\b", "set_weights-too-many"),
-    case(lambda m: built(m.LSTMCell(3, use_peepholes=True)).set_weights(
-        [np.zeros((7, 12)), np.zeros(12)]), V, r"\b5\b.*\b2\b", "set_weights-too-few"),
-    case(lambda m: built(m.BasicRNNCell(3)).set_weights([np.zeros((6, 3)), np.zeros(3)]), V,
-         shape(6, 3), "set_weights-kernel-shape"),
-    case(lambda m: built(m.GRUCell(3)).set_weights(
-        [np.zeros((7, 6)), np.zeros(6), np.zeros((7, 3)), np.zeros(4)]), V, shape(4),
-         "set_weights-last-bias-shape"),
-    case(lambda m: built(m.BasicRNNCell(3)).set_weights([np.zeros(3), np.zeros((7, 3))]), V,
-         shape(3), "set_weights-swapped-order"),
+    case(
+        lambda m: m.BasicRNNCell(3).set_weights([np.zeros((7, 3)), np.zeros(3)]),
+        V,
+        "build",
+        "set_weights-before-build",
+    ),
+    case(
+        lambda m: built(m.BasicRNNCell(3)).set_weights([np.zeros((7, 3))] * 3),
+        V,
+        r"\b2\b.*\b3\b",
+        "set_weights-too-many",
+    ),
+    case(
+        lambda m: built(m.LSTMCell(3, use_peepholes=True)).set_weights(
+            [np.zeros((7, 12)), np.zeros(12)]
+        ),
+        V,
+        r"\b5\b.*\b2\b",
+        "set_weights-too-few",
+    ),
+    case(
+        lambda m: built(m.BasicRNNCell(3)).set_weights([np.zeros((6, 3)), np.zeros(3)]),
+        V,
+        shape(6, 3),
+        "set_weights-kernel-shape",
+    ),
+    case(
+        lambda m: built(m.GRUCell(3)).set_weights(
+            [np.zeros((7, 6)), np.zeros(6), np.zeros((7, 3)), np.zeros(4)]
+        ),
+        V,
+        shape(4),
+        "set_weights-last-bias-shape",
+    ),
+    case(
+        lambda m: built(m.BasicRNNCell(3)).set_weights([np.zeros(3), np.zeros((7, 3))]),
+        V,
+        shape(3),
+        "set_weights-swapped-order",
+    ),
     # ---- wrappers
-    case(lambda m: m.ResidualWrapper(m.BasicRNNCell(3))(x_(), np.zeros((B, 3), F32)), V,
-         shape(B, D), "Residual-depth-mismatch"),
-    case(lambda m: m.dynamic_rnn(m.ResidualWrapper(m.GRUCell(3)), seq(), dtype=F32), V,
-         shape(B, D), "Residual-depth-mismatch-dynamic_rnn"),
-    case(lambda m: built(m.EmbeddingWrapper(m.GRUCell(3), 7, 2), 1)(
-        np.array([0, 7]), np.zeros((B, 3), F32)), V, r"\b7\b", "Embedding-id=classes"),
-    case(lambda m: built(m.EmbeddingWrapper(m.GRUCell(3), 7, 2), 1)(
-        np.array([[-1], [2]]), np.zeros((B, 3), F32)), V, "-1", "Embedding-id=-1"),
-    case(lambda m: built(m.EmbeddingWrapper(m.GRUCell(3), 7, 2), 1)(
-        np.array([0.0, 1.0]), np.zeros((B, 3), F32)), TE, "float", "Embedding-float-ids"),
-    case(lambda m: m.MultiRNNCell([gru(m), m.GRUCell(2)]).build(D + 1), V, r"\b5\b",
-         "inner-cell-built-for-another-depth"),
+    case(
+        lambda m: m.ResidualWrapper(m.BasicRNNCell(3))(x_(), np.zeros((B, 3), F32)),
+        V,
+        shape(B, D),
+        "Residual-depth-mismatch",
+    ),
+    case(
+        lambda m: m.dynamic_rnn(m.ResidualWrapper(m.GRUCell(3)), seq(), dtype=F32),
+        V,
+        shape(B, D),
+        "Residual-depth-mismatch-dynamic_rnn",
+    ),
+    case(
+        lambda m: built(m.EmbeddingWrapper(m.GRUCell(3), 7, 2), 1)(
+            np.array([0, 7]), np.zeros((B, 3), F32)
+        ),
+        V,
+        r"\b7\b",
+        "Embedding-id=classes",
+    ),
+    case(
+        lambda m: built(m.EmbeddingWrapper(m.GRUCell(3), 7, 2), 1)(
+            np.array([[-1], [2]]), np.zeros((B, 3), F32)
+        ),
+        V,
+        "-1",
+        "Embedding-id=-1",
+    ),
+    case(
+        lambda m: built(m.EmbeddingWrapper(m.GRUCell(3), 7, 2), 1)(
+            np.array([0.0, 1.0]), np.zeros((B, 3), F32)
+        ),
+        TE,
+        "float",
+        "Embedding-float-ids",
+    ),
+    case(
+        lambda m: m.MultiRNNCell([gru(m), m.GRUCell(2)]).build(D + 1),
+        V,
+        r"\b5\b",
+        "inner-cell-built-for-another-depth",
+    ),
     # ---- the batch splitter
-    case(lambda m: m.split_batches(np.arange(12).reshape(3, 4), 2, 3), V, shape(3, 4),
-         "split_batches-2-D-data"),
+    case(
+        lambda m: m.split_batches(np.arange(12).reshape(3, 4), 2, 3),
+        V,
+        shape(3, 4),
+        "split_batches-2-D-data",
+    ),
     case(lambda m: m.split_batches(np.array(5), 1, 1), V, r"\(\)", "split_batches-0-D-data"),
     case(lambda m: m.split_batches(np.arange(5), 2, 3), V, r"\b5\b", "split_batches-too-short"),
-    case(lambda m: m.input_target_batches(np.arange(6), 2, 3), V, r"\b6\b",
-         "input_target_batches-too-short-for-targets"),
-    case(lambda m: m.input_target_batches(np.arange(12).reshape(2, 6), 1, 3), V, shape(2, 6),
-         "input_target_batches-2-D-data"),
+    case(
+        lambda m: m.input_target_batches(np.arange(6), 2, 3),
+        V,
+        r"\b6\b",
+        "input_target_batches-too-short-for-targets",
+    ),
+    case(
+        lambda m: m.input_target_batches(np.arange(12).reshape(2, 6), 1, 3),
+        V,
+        shape(2, 6),
+        "input_target_batches-2-D-data",
+    ),
 ]
 
 
@@ -253,8 +499,7 @@ def test_error_message_is_not_empty(backend: str, fn: Callable, exc, match: str)
 def test_valid_edge_cases_do_not_raise(backend: str) -> None:
     m = BACKENDS[backend]
     # The boundaries of the checks above are accepted.
-    m.DropoutWrapper(m.GRUCell(1), input_keep_prob=1.0, output_keep_prob=1e-6,
-                      state_keep_prob=1.0)
+    m.DropoutWrapper(m.GRUCell(1), input_keep_prob=1.0, output_keep_prob=1e-6, state_keep_prob=1.0)
     outputs, _ = m.dynamic_rnn(gru(m), seq(), sequence_length=np.array([0, T]), dtype=F32)
     assert outputs.shape == (B, T, 3)
     assert m.split_batches(np.arange(6), 2, 3).shape == (1, 2, 3)

@@ -66,30 +66,55 @@ class Spec(NamedTuple):
 
 
 def basic_rnn(units: int, activation: str = "tanh") -> Spec:
-    return Spec("BasicRNNCell", {"num_units": units, "activation": activation}, (),
-                f"BasicRNN{units}-{activation}")
+    return Spec(
+        "BasicRNNCell",
+        {"num_units": units, "activation": activation},
+        (),
+        f"BasicRNN{units}-{activation}",
+    )
 
 
 def gru(units: int, activation: str = "tanh") -> Spec:
-    return Spec("GRUCell", {"num_units": units, "activation": activation}, (),
-                f"GRU{units}-{activation}")
+    return Spec(
+        "GRUCell", {"num_units": units, "activation": activation}, (), f"GRU{units}-{activation}"
+    )
 
 
-def basic_lstm(units: int, forget_bias: float = 1.0, state_is_tuple: bool = True,
-               activation: str = "tanh") -> Spec:
-    kwargs = {"num_units": units, "forget_bias": forget_bias, "state_is_tuple": state_is_tuple,
-              "activation": activation}
+def basic_lstm(
+    units: int, forget_bias: float = 1.0, state_is_tuple: bool = True, activation: str = "tanh"
+) -> Spec:
+    kwargs = {
+        "num_units": units,
+        "forget_bias": forget_bias,
+        "state_is_tuple": state_is_tuple,
+        "activation": activation,
+    }
     label = f"BasicLSTM{units}-fb{forget_bias:g}-{'tuple' if state_is_tuple else 'concat'}"
-    return Spec("BasicLSTMCell", kwargs, (),
-                label + ("" if activation == "tanh" else f"-{activation}"))
+    return Spec(
+        "BasicLSTMCell", kwargs, (), label + ("" if activation == "tanh" else f"-{activation}")
+    )
 
 
-def lstm(units: int, use_peepholes: bool = False, cell_clip: float | None = None,
-         num_proj: int | None = None, proj_clip: float | None = None, forget_bias: float = 1.0,
-         state_is_tuple: bool = True, activation: str = "tanh") -> Spec:
-    kwargs = {"num_units": units, "use_peepholes": use_peepholes, "cell_clip": cell_clip,
-              "num_proj": num_proj, "proj_clip": proj_clip, "forget_bias": forget_bias,
-              "state_is_tuple": state_is_tuple, "activation": activation}
+def lstm(
+    units: int,
+    use_peepholes: bool = False,
+    cell_clip: float | None = None,
+    num_proj: int | None = None,
+    proj_clip: float | None = None,
+    forget_bias: float = 1.0,
+    state_is_tuple: bool = True,
+    activation: str = "tanh",
+) -> Spec:
+    kwargs = {
+        "num_units": units,
+        "use_peepholes": use_peepholes,
+        "cell_clip": cell_clip,
+        "num_proj": num_proj,
+        "proj_clip": proj_clip,
+        "forget_bias": forget_bias,
+        "state_is_tuple": state_is_tuple,
+        "activation": activation,
+    }
     parts = [f"LSTM{units}"]
     parts += ["peep"] if use_peepholes else []
     parts += [f"cclip{cell_clip:g}"] if cell_clip is not None else []
@@ -103,8 +128,12 @@ def lstm(units: int, use_peepholes: bool = False, cell_clip: float | None = None
 
 def multi(layers: list, state_is_tuple: bool = True) -> Spec:
     inner = ",".join(str(layer) for layer in layers)
-    return Spec("MultiRNNCell", {"state_is_tuple": state_is_tuple}, tuple(layers),
-                f"Multi[{inner}]-{'tuple' if state_is_tuple else 'concat'}")
+    return Spec(
+        "MultiRNNCell",
+        {"state_is_tuple": state_is_tuple},
+        tuple(layers),
+        f"Multi[{inner}]-{'tuple' if state_is_tuple else 'concat'}",
+    )
 
 
 def residual(inner: Spec) -> Spec:
@@ -116,20 +145,29 @@ def dropout_keep_all(inner: Spec) -> Spec:
     return Spec("DropoutWrapper", kwargs, (inner,), f"Dropout1.0({inner})")
 
 
-LSTM_OPTIONS = list(itertools.product(
-    (False, True),  # use_peepholes
-    (None, 0.4),  # cell_clip: small enough to be hit
-    (None, 2),  # num_proj
-    (None, 0.3),  # proj_clip (TF ignores it without num_proj)
-    (True, False),  # state_is_tuple
-))
+LSTM_OPTIONS = list(
+    itertools.product(
+        (False, True),  # use_peepholes
+        (None, 0.4),  # cell_clip: small enough to be hit
+        (None, 2),  # num_proj
+        (None, 0.3),  # proj_clip (TF ignores it without num_proj)
+        (True, False),  # state_is_tuple
+    )
+)
 
 MULTI_TUPLE = multi([gru(3), basic_lstm(4), lstm(5, use_peepholes=True, num_proj=3)])
-MULTI_CONCAT = multi([gru(3), basic_lstm(4, state_is_tuple=False),
-                      lstm(5, num_proj=3, state_is_tuple=False), basic_rnn(2)],
-                     state_is_tuple=False)
-MULTI_WRAPPED = multi([dropout_keep_all(gru(4)), residual(basic_lstm(4)),
-                       residual(lstm(6, num_proj=4))])
+MULTI_CONCAT = multi(
+    [
+        gru(3),
+        basic_lstm(4, state_is_tuple=False),
+        lstm(5, num_proj=3, state_is_tuple=False),
+        basic_rnn(2),
+    ],
+    state_is_tuple=False,
+)
+MULTI_WRAPPED = multi(
+    [dropout_keep_all(gru(4)), residual(basic_lstm(4)), residual(lstm(6, num_proj=4))]
+)
 MULTI_NESTED = multi([multi([basic_rnn(3), gru(3)]), basic_lstm(3)])
 RESIDUAL_LSTM = residual(lstm(6, use_peepholes=True, num_proj=4))
 DROPOUT_LSTM = dropout_keep_all(lstm(5, use_peepholes=True, num_proj=3))
@@ -141,8 +179,10 @@ SPECS = [
     gru(3, "relu"),
     *[basic_lstm(4, fb, tup) for fb in (0.0, 1.0, 2.5) for tup in (True, False)],
     basic_lstm(3, activation="relu"),
-    *[lstm(5, peep, cclip, proj, pclip, state_is_tuple=tup)
-      for peep, cclip, proj, pclip, tup in LSTM_OPTIONS],
+    *[
+        lstm(5, peep, cclip, proj, pclip, state_is_tuple=tup)
+        for peep, cclip, proj, pclip, tup in LSTM_OPTIONS
+    ],
     lstm(3, use_peepholes=True, forget_bias=0.0),
     lstm(4, use_peepholes=True, num_proj=3, activation="relu"),
     MULTI_TUPLE,
@@ -323,8 +363,12 @@ def test_sizes_and_zero_state_match_tf(spec: Spec) -> None:
     assert_same_sizes(ours.state_size, tf_cell.state_size, "state_size")
     assert_same_sizes(ours.output_size, tf_cell.output_size, "output_size")
     for dtype in (np.float32, np.float64):
-        assert_same(ours.zero_state(B, dtype),
-                    to_np(tf_cell.zero_state(B, tf.as_dtype(dtype))), dtype, "zero_state")
+        assert_same(
+            ours.zero_state(B, dtype),
+            to_np(tf_cell.zero_state(B, tf.as_dtype(dtype))),
+            dtype,
+            "zero_state",
+        )
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
@@ -358,11 +402,21 @@ def run_dynamic(spec: Spec, scenario: str, dtype: Any) -> None:
     x = rng.normal(size=(T, B, D) if time_major else (B, T, D)).astype(dtype)
     init = random_state(tf_cell, dtype, rng) if given_init else None
     ref_out, ref_state = tf.compat.v1.nn.dynamic_rnn(
-        tf_cell, tf.constant(x), sequence_length=lengths,
+        tf_cell,
+        tf.constant(x),
+        sequence_length=lengths,
         initial_state=None if init is None else to_tf(init),
-        dtype=None if given_init else tf.as_dtype(dtype), time_major=time_major)
-    out, state = rn.dynamic_rnn(ours, x, sequence_length=lengths, initial_state=init,
-                                dtype=None if given_init else dtype, time_major=time_major)
+        dtype=None if given_init else tf.as_dtype(dtype),
+        time_major=time_major,
+    )
+    out, state = rn.dynamic_rnn(
+        ours,
+        x,
+        sequence_length=lengths,
+        initial_state=init,
+        dtype=None if given_init else dtype,
+        time_major=time_major,
+    )
     assert_same(out, to_np(ref_out), dtype, "outputs")
     assert_same(state, to_np(ref_state), dtype, "final state")
 
@@ -373,8 +427,9 @@ def test_dynamic_rnn_matches_tf(spec: Spec, scenario: str) -> None:
     run_dynamic(spec, scenario, np.float32)
 
 
-@pytest.mark.parametrize("scenario", ["batch-major-lengths-zero-init",
-                                      "time-major-lengths-given-init"])
+@pytest.mark.parametrize(
+    "scenario", ["batch-major-lengths-zero-init", "time-major-lengths-given-init"]
+)
 @pytest.mark.parametrize("spec", SPECS_SUBSET, ids=str)
 def test_dynamic_rnn_matches_tf_in_float64(spec: Spec, scenario: str) -> None:
     run_dynamic(spec, scenario, np.float64)
@@ -387,8 +442,8 @@ def test_static_rnn_matches_tf(spec: Spec) -> None:
     steps = [rng.normal(size=(B, D)).astype(np.float32) for _ in range(T)]
     init = random_state(tf_cell, np.float32, rng)
     ref_outs, ref_state = tf.compat.v1.nn.static_rnn(
-        tf_cell, [tf.constant(x) for x in steps], initial_state=to_tf(init),
-        sequence_length=LENGTHS)
+        tf_cell, [tf.constant(x) for x in steps], initial_state=to_tf(init), sequence_length=LENGTHS
+    )
     outs, state = rn.static_rnn(ours, steps, initial_state=init, sequence_length=LENGTHS)
     assert isinstance(outs, list) and len(outs) == T
     for t, (mine, theirs) in enumerate(zip(outs, ref_outs, strict=True)):
@@ -414,14 +469,25 @@ def test_bidirectional_dynamic_rnn_matches_tf(spec: Spec, scenario: str) -> None
     init_fw = random_state(tf_fw, np.float32, rng) if given_init else None
     init_bw = random_state(tf_bw, np.float32, rng) if given_init else None
     (ref_fw, ref_bw), (ref_sfw, ref_sbw) = tf.compat.v1.nn.bidirectional_dynamic_rnn(
-        tf_fw, tf_bw, tf.constant(x), sequence_length=lengths,
+        tf_fw,
+        tf_bw,
+        tf.constant(x),
+        sequence_length=lengths,
         initial_state_fw=None if init_fw is None else to_tf(init_fw),
         initial_state_bw=None if init_bw is None else to_tf(init_bw),
-        dtype=None if given_init else tf.float32, time_major=time_major)
+        dtype=None if given_init else tf.float32,
+        time_major=time_major,
+    )
     (out_fw, out_bw), (state_fw, state_bw) = rn.bidirectional_dynamic_rnn(
-        ours_fw, ours_bw, x, sequence_length=lengths, initial_state_fw=init_fw,
-        initial_state_bw=init_bw, dtype=None if given_init else np.float32,
-        time_major=time_major)
+        ours_fw,
+        ours_bw,
+        x,
+        sequence_length=lengths,
+        initial_state_fw=init_fw,
+        initial_state_bw=init_bw,
+        dtype=None if given_init else np.float32,
+        time_major=time_major,
+    )
     assert_same(out_fw, to_np(ref_fw), np.float32, "forward outputs")
     assert_same(out_bw, to_np(ref_bw), np.float32, "backward outputs")
     assert_same(state_fw, to_np(ref_sfw), np.float32, "forward state")

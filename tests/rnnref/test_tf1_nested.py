@@ -190,6 +190,7 @@ def test_structures_flatten_and_pack_as_tfs_nest() -> None:
 @pytest.mark.parametrize("time_major", [False, True], ids=["batch_major", "time_major"])
 def test_dynamic_rnn_matches_tf1(m, lengths, time_major) -> None:
     w, x, state0 = weights(0), sequence(1, time_major), initial_state(2)
+
     def tf1(x, state0):
         return NN1.dynamic_rnn(TF1Cell(w), x, lengths, state0, time_major=time_major)
 
@@ -402,9 +403,7 @@ def tf1_gradients(run, values: tuple, d_results):
 
 
 def random_like(rng, value):
-    return tf.nest.map_structure(
-        lambda v: rng.normal(size=np.shape(v)), value
-    )
+    return tf.nest.map_structure(lambda v: rng.normal(size=np.shape(v)), value)
 
 
 @pytest.mark.parametrize("lengths", LENGTHS.values(), ids=LENGTHS.keys())

@@ -43,8 +43,21 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
 WAIT_MS = 60_000
 
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 
 
 class Page(HTMLParser):
@@ -98,12 +111,20 @@ class Page(HTMLParser):
 def build():
     """Builds the book as `make book` does, and returns what the build printed."""
     if not (ROOT / "docs" / "node_modules" / "mathjax").exists():
-        pytest.fail("MathJax is not installed in docs/node_modules: run `make book` or "
-                    "`make test`, which install it from the npm registry")
+        pytest.fail(
+            "MathJax is not installed in docs/node_modules: run `make book` or "
+            "`make test`, which install it from the npm registry"
+        )
     # The kernels run as under `make book`: conftest.py's legacy-Keras switch is for tests.
     env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
-    done = subprocess.run([sys.executable, str(ROOT / "docs" / "build.py")], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=1200)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "build.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     printed = done.stdout + done.stderr
     assert done.returncode == 0, f"`make book` failed:\n{printed[-8000:]}"
     return printed
@@ -112,8 +133,11 @@ def build():
 @pytest.fixture(scope="module")
 def pages(build):
     """Every page of the built site (MathJax's own files aside), parsed."""
-    return {path: Page(path) for path in HTML.rglob("*.html")
-            if "_static" not in path.relative_to(HTML).parts}
+    return {
+        path: Page(path)
+        for path in HTML.rglob("*.html")
+        if "_static" not in path.relative_to(HTML).parts
+    }
 
 
 def _load(name: str, path: Path):
@@ -127,8 +151,10 @@ def _page_of(notebook: Path) -> Path:
     return HTML / "course" / notebook.parent.name / f"{notebook.stem}.html"
 
 
-@pytest.mark.parametrize("setup", ["from example_checks import rnn_cell as check",
-                                   "import example_checks.rnn_cell as check"])
+@pytest.mark.parametrize(
+    "setup",
+    ["from example_checks import rnn_cell as check", "import example_checks.rnn_cell as check"],
+)
 def test_the_transformation_folds_answers_and_explains_checks(monkeypatch, setup):
     notebooks = _load("notebooks", ROOT / "docs" / "notebooks.py")
     checks = types.ModuleType("example_checks.rnn_cell")
@@ -140,17 +166,23 @@ def test_the_transformation_folds_answers_and_explains_checks(monkeypatch, setup
 
     checks.unroll = unroll
     monkeypatch.setitem(sys.modules, checks.__name__, checks)
-    solution = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(setup),
-        nbformat.v4.new_markdown_cell("$$\\begin{aligned}\n[i, j] &= x \\\\\n[k] &= y\n"
-                                      "\\end{aligned}$$"),
-        nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n"
-                                  "    ### END SOLUTION",
-                                  metadata={"nbgrader": {"solution": True, "grade_id": "a"}}),
-        nbformat.v4.new_code_cell("check.unroll(f)\n### BEGIN HIDDEN TESTS\n"
-                                  "check.unroll(f, hidden=True)\n### END HIDDEN TESTS",
-                                  metadata={"nbgrader": {"grade": True, "grade_id": "t",
-                                                         "points": 2}})])
+    solution = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(setup),
+            nbformat.v4.new_markdown_cell(
+                "$$\\begin{aligned}\n[i, j] &= x \\\\\n[k] &= y\n\\end{aligned}$$"
+            ),
+            nbformat.v4.new_code_cell(
+                "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",
+                metadata={"nbgrader": {"solution": True, "grade_id": "a"}},
+            ),
+            nbformat.v4.new_code_cell(
+                "check.unroll(f)\n### BEGIN HIDDEN TESTS\n"
+                "check.unroll(f, hidden=True)\n### END HIDDEN TESTS",
+                metadata={"nbgrader": {"grade": True, "grade_id": "t", "points": 2}},
+            ),
+        ]
+    )
     setup, math, answer, note = notebooks.for_the_book(solution, Path("example.ipynb")).cells
     assert setup.source == solution.cells[0].source, "the setup cell is kept as it is"
     assert "{}[i, j]" in math.source and "\\\\\n{}[k]" in math.source
@@ -182,11 +214,13 @@ def test_each_chapter_shows_its_figures_and_no_errors(pages, notebook):
     checks = sum(1 for kind, r in kinds if kind == "code" and r.get("grade"))
 
     assert len(page.output_images) >= figures, (
-        f"{notebook.name} draws {figures} figure(s); its page shows {len(page.output_images)}")
+        f"{notebook.name} draws {figures} figure(s); its page shows {len(page.output_images)}"
+    )
     for src in page.output_images:
         assert (_page_of(notebook).parent / unquote(src)).is_file(), f"missing image {src}"
     assert not any("traceback" in c.split() or "stderr" in c.split() for c in page.classes), (
-        f"{notebook.name}'s page shows an error or stderr output")
+        f"{notebook.name}'s page shows an error or stderr output"
+    )
     assert "Traceback (most recent call last)" not in page.text
     assert page.text.count("Show the answer") == answers, "each answer is folded away"
     assert page.text.count("A model answer") == written, "each written answer is folded away"
@@ -198,8 +232,7 @@ def test_each_chapter_shows_its_figures_and_no_errors(pages, notebook):
 
 @pytest.mark.parametrize("module", [rnnref.np, rnnref.tf], ids=lambda m: m.__name__)
 def test_every_public_name_has_an_api_entry(pages, module):
-    documented = set().union(*(p.ids for path, p in pages.items()
-                               if path.parent.name == "api"))
+    documented = set().union(*(p.ids for path, p in pages.items() if path.parent.name == "api"))
     missing = [name for name in module.__all__ if f"{module.__name__}.{name}" not in documented]
     assert not missing, f"no API entry (docs/api/*.md) for {module.__name__}: {missing}"
 
@@ -227,11 +260,20 @@ def test_local_links_and_anchors_resolve(pages):
 
 
 def test_nothing_is_loaded_from_the_internet(pages):
-    remote = [f"{path.relative_to(HTML)}: <{tag}> {url}" for path, page in pages.items()
-              for tag, url in page.resources if re.match(r"(https?:)?//", url)]
-    styles = [f"{css.relative_to(HTML)}: {url}" for css in HTML.rglob("*.css")
-              for url in re.findall(r"(?:url\(|@import\s)\s*['\"]?((?:https?:)?//[^'\")\s]+)",
-                                    css.read_text(encoding="utf-8", errors="replace"))]
+    remote = [
+        f"{path.relative_to(HTML)}: <{tag}> {url}"
+        for path, page in pages.items()
+        for tag, url in page.resources
+        if re.match(r"(https?:)?//", url)
+    ]
+    styles = [
+        f"{css.relative_to(HTML)}: {url}"
+        for css in HTML.rglob("*.css")
+        for url in re.findall(
+            r"(?:url\(|@import\s)\s*['\"]?((?:https?:)?//[^'\")\s]+)",
+            css.read_text(encoding="utf-8", errors="replace"),
+        )
+    ]
     assert not remote + styles, "the book must work offline:\n" + "\n".join(remote + styles)
 
 
@@ -257,18 +299,22 @@ def test_chromium_shows_equations_figures_and_search(build):
             # The LSTM chapter: typeset equations (MathJax's output, not TeX) and its figure.
             page.goto((HTML / "course" / "02_lstm" / "lstm.html").as_uri())
             page.wait_for_selector("div.math mjx-container")
-            page.wait_for_function("document.querySelectorAll('div.math mjx-container').length"
-                                   " === document.querySelectorAll('div.math').length")
+            page.wait_for_function(
+                "document.querySelectorAll('div.math mjx-container').length"
+                " === document.querySelectorAll('div.math').length"
+            )
             # MathJax's hidden MathML says what each equation reads as: no TeX left in it.
             leftovers = page.evaluate(
                 "[...document.querySelectorAll('mjx-container')].map(m => m.textContent)"
-                ".filter(t => t.includes('\\\\'))")
+                ".filter(t => t.includes('\\\\'))"
+            )
             assert not leftovers, f"equations show TeX source: {leftovers}"
             assert page.locator("mjx-merror").count() == 0, "MathJax could not typeset"
             figure = page.locator("div.cell_output img").first
             figure.scroll_into_view_if_needed()
-            assert figure.evaluate("img => img.complete && img.naturalWidth > 0"), \
+            assert figure.evaluate("img => img.complete && img.naturalWidth > 0"), (
                 "the LSTM chapter's figure did not load"
+            )
             # The whole chapter, equations to figure, seen from the top with nothing focused.
             page.evaluate("window.scrollTo(0, 0); document.activeElement.blur()")
             page.screenshot(path=OUT / "lstm.png", full_page=True)

@@ -53,9 +53,11 @@ OUT = ROOT / "out" / "browser"
 ASSIGNMENT, NOTEBOOK = "01_rnn_cell", "rnn_cell"
 LEARNER, QUESTION = "ada", "contract_question"  # the submission step 8 grades by hand
 # A learner's written answer to QUESTION, as they would type it.
-WRITTEN = ("The state is what the next step needs; the output is what the layer above or the "
-           "loss sees. SumCell outputs 10 * state, so an unroll that passed the output on would "
-           "multiply the sum by 10 at every step, and an LSTM would lose its c.")
+WRITTEN = (
+    "The state is what the next step needs; the output is what the layer above or the "
+    "loss sees. SumCell outputs 10 * state, so an unroll that passed the output on would "
+    "multiply the sum by 10 at every step, and an LSTM would lose its c."
+)
 TOKEN = "browser-test-token"
 # Generous: two shared cores, and a kernel that imports NumPy and the checks.
 WAIT_MS = 90_000
@@ -65,7 +67,9 @@ WAIT_MS = 90_000
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false", "checkForUpdates": False},
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
 }
 
 
@@ -78,10 +82,16 @@ def _cells() -> tuple[nbformat.NotebookNode, dict[str, int], dict[str, str]]:
     """The release, the index of each nbgrader cell by grade_id, and each answer's solution."""
     release = nbformat.read(ROOT / "course" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
-    index = {c.metadata["nbgrader"]["grade_id"]: i for i, c in enumerate(release.cells)
-             if "nbgrader" in c.metadata}
-    answers = {c.metadata["nbgrader"]["grade_id"]: _solution(c.source) for c in source.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
+    index = {
+        c.metadata["nbgrader"]["grade_id"]: i
+        for i, c in enumerate(release.cells)
+        if "nbgrader" in c.metadata
+    }
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: _solution(c.source)
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     return release, index, answers
 
 
@@ -118,17 +128,32 @@ def _start_lab(tmp: Path) -> tuple[subprocess.Popen, str, Path]:
         (settings / name).write_text(json.dumps(values))
     # A profile of its own: nothing from ~/.jupyter, and nothing left behind.
     # NBGRADER_EXECUTION: kernels run as under grading, so the capstone trains for seconds.
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp / "jupyter-config"),
-               NBGRADER_EXECUTION="autograde",
-               JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
-               JUPYTERLAB_SETTINGS_DIR=str(settings),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"))
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(tmp / "jupyter-config"),
+        NBGRADER_EXECUTION="autograde",
+        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
+    )
     log = tmp / "lab.log"
     with open(log, "wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "lab.py"), "--root", str(root),
-             "--port", "0", "--token", TOKEN],
-            stdout=sink, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "lab.py"),
+                "--root",
+                str(root),
+                "--port",
+                "0",
+                "--token",
+                TOKEN,
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         ready = re.search(r"JupyterLab is ready: (http://127\.0\.0\.1:\d+)/", log.read_text())
@@ -220,23 +245,34 @@ def test_learner_and_instructor_in_jupyterlab(tmp_path):
     timings = {}
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                 args=CHROMIUM_FLAGS)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(WAIT_MS)
             expect.set_options(timeout=WAIT_MS)
             steps = Steps(page)
             try:
-                _learner_and_instructor(page, steps, base, timings, cell_answer, cell_check,
-                                        unroll_answer, unroll_check, mistake, answers,
-                                        index[QUESTION])
+                _learner_and_instructor(
+                    page,
+                    steps,
+                    base,
+                    timings,
+                    cell_answer,
+                    cell_check,
+                    unroll_answer,
+                    unroll_check,
+                    mistake,
+                    answers,
+                    index[QUESTION],
+                )
                 _figures(page, steps, base, timings)
                 _grade_by_hand(page, steps, base, timings, root)
             except Exception:
                 steps.current += "-FAILED"
                 shot = steps.shot()
-                print(f"browser test failed at {steps.current}; screenshot {shot}; "
-                      f"server log:\n{log.read_text()[-5000:]}")
+                print(
+                    f"browser test failed at {steps.current}; screenshot {shot}; "
+                    f"server log:\n{log.read_text()[-5000:]}"
+                )
                 raise
             finally:
                 browser.close()
@@ -246,8 +282,19 @@ def test_learner_and_instructor_in_jupyterlab(tmp_path):
     print("browser steps (s):", ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
 
 
-def _learner_and_instructor(page, steps, base, timings, cell_answer, cell_check,
-                            unroll_answer, unroll_check, mistake, answers, question):
+def _learner_and_instructor(
+    page,
+    steps,
+    base,
+    timings,
+    cell_answer,
+    cell_check,
+    unroll_answer,
+    unroll_check,
+    mistake,
+    answers,
+    question,
+):
     def done(started):
         timings[steps.current] = time.monotonic() - started
         steps.shot()
@@ -259,10 +306,12 @@ def _learner_and_instructor(page, steps, base, timings, cell_answer, cell_check,
     expect(page.locator(".jp-Notebook .jp-Cell").nth(cell_check)).to_be_visible()
     expect(page.get_by_role("button", name=re.compile(r"\| Idle$"))).to_be_visible()
     _run_all(page)
-    expect(page.locator(".jp-Notebook .jp-OutputArea-output", has_text="NotImplementedError")
-           .first).to_be_visible()
-    page.locator(".jp-OutputArea-output", has_text="NotImplementedError").first \
-        .scroll_into_view_if_needed()
+    expect(
+        page.locator(".jp-Notebook .jp-OutputArea-output", has_text="NotImplementedError").first
+    ).to_be_visible()
+    page.locator(
+        ".jp-OutputArea-output", has_text="NotImplementedError"
+    ).first.scroll_into_view_if_needed()
     done(started)
 
     # 2. A typical mistake in the first exercise: its check fails and says which mistake.
@@ -286,8 +335,13 @@ def _learner_and_instructor(page, steps, base, timings, cell_answer, cell_check,
     passed = _output(page, cell_check)
     expect(passed).to_contain_text(re.compile(r"basic_rnn_cell: all \d+ cases passed"))
     expect(_output(page, unroll_check)).to_contain_text(re.compile(r"unroll: all \d+ cases passed"))
-    expect(page.locator(".jp-Notebook .jp-OutputArea-output.jp-RenderedText[data-mime-type="
-                        "'application/vnd.jupyter.stderr']", has_text="Error")).to_have_count(0)
+    expect(
+        page.locator(
+            ".jp-Notebook .jp-OutputArea-output.jp-RenderedText[data-mime-type="
+            "'application/vnd.jupyter.stderr']",
+            has_text="Error",
+        )
+    ).to_have_count(0)
     passed.scroll_into_view_if_needed()
     done(started)
 
@@ -312,8 +366,7 @@ def _learner_and_instructor(page, steps, base, timings, cell_answer, cell_check,
     expect(frame.locator("body")).not_to_contain_text("exchange directory")
     row = frame.locator("tr", has=frame.locator("td.name", has_text=ASSIGNMENT))
     row.locator("td.release a").click()
-    expect(frame.locator(".modal-dialog")).to_contain_text(
-        f"Successfully released '{ASSIGNMENT}'")
+    expect(frame.locator(".modal-dialog")).to_contain_text(f"Successfully released '{ASSIGNMENT}'")
     frame.locator(".modal-dialog").get_by_role("button", name="Close").first.click()
     expect(row.locator("td.status")).to_contain_text("released")
     expect(frame.locator(".modal-dialog")).to_have_count(0)
@@ -360,8 +413,10 @@ def _figure(page: Page, assignment: str, notebook: str, cell_id: str):
     try:
         expect(image).to_be_visible(timeout=WAIT_MS * 2)
     except AssertionError:
-        errors = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output"
-                              "[data-mime-type='application/vnd.jupyter.stderr']")
+        errors = page.locator(
+            ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output"
+            "[data-mime-type='application/vnd.jupyter.stderr']"
+        )
         print("notebook errors:", errors.all_inner_texts())
         raise
     return cell.locator(".jp-OutputArea")
@@ -410,8 +465,10 @@ def _grade(root: Path, grade_id: str) -> dict:
     book = Gradebook(sqlite_url(root / "gradebook.db"), course.COURSE_ID)
     try:
         grade = book.find_grade(grade_id, NOTEBOOK, ASSIGNMENT, LEARNER)
-        return {name: getattr(grade, name)
-                for name in ("auto_score", "manual_score", "score", "max_score")}
+        return {
+            name: getattr(grade, name)
+            for name in ("auto_score", "manual_score", "score", "max_score")
+        }
     finally:
         book.close()
 
@@ -432,8 +489,9 @@ def _zh_learner(tmp: Path) -> Path:
     submitted = tmp / "submitted" / "mei" / ASSIGNMENT
     submitted.mkdir(parents=True)
     nbformat.write(nb, submitted / f"{NOTEBOOK}.ipynb")
-    result = autograder("grade", str(tmp / "submitted"), "--out", str(tmp / "graded"),
-                        "--jobs", "1")
+    result = autograder(
+        "grade", str(tmp / "submitted"), "--out", str(tmp / "graded"), "--jobs", "1"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return tmp / "graded"
 
@@ -453,16 +511,14 @@ def test_a_chinese_edition_learner_in_jupyterlab(tmp_path):
     lab, base, log = _start_lab(tmp_path)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                 args=CHROMIUM_FLAGS)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(WAIT_MS)
             expect.set_options(timeout=WAIT_MS)
             steps = Steps(page)
             try:
                 steps.current = "zh-check"
-                page.goto(f"{base}/lab/tree/course-zh/{ASSIGNMENT}/{NOTEBOOK}.ipynb"
-                          f"?token={TOKEN}")
+                page.goto(f"{base}/lab/tree/course-zh/{ASSIGNMENT}/{NOTEBOOK}.ipynb?token={TOKEN}")
                 expect(page.locator(".jp-Notebook")).to_contain_text("本课程的源头")
                 expect(page.get_by_role("button", name=re.compile(r"\| Idle$"))).to_be_visible()
                 page.screenshot(path=OUT / "zh-notes.png")  # the notes open notebook 01
@@ -470,8 +526,10 @@ def test_a_chinese_edition_learner_in_jupyterlab(tmp_path):
                 _run_all(page)
                 failure = _output(page, index["basic_rnn_cell_test"])
                 expect(failure).to_contain_text("CheckFailed")
-                steps.shot_of(page.locator(".jp-Notebook .jp-Cell").nth(
-                    index["basic_rnn_cell_test"]), "zh-check")
+                steps.shot_of(
+                    page.locator(".jp-Notebook .jp-Cell").nth(index["basic_rnn_cell_test"]),
+                    "zh-check",
+                )
 
                 steps.current = "zh-feedback"
                 page.goto((graded / "feedback" / "mei" / f"{ASSIGNMENT}.html").as_uri())
@@ -479,8 +537,10 @@ def test_a_chinese_edition_learner_in_jupyterlab(tmp_path):
                 page.screenshot(path=OUT / "zh-feedback.png", full_page=True)
             except Exception:
                 steps.current += "-FAILED"
-                print(f"zh browser test failed; screenshot {steps.shot()}; server log:\n"
-                      f"{log.read_text()[-5000:]}")
+                print(
+                    f"zh browser test failed; screenshot {steps.shot()}; server log:\n"
+                    f"{log.read_text()[-5000:]}"
+                )
                 raise
             finally:
                 browser.close()

@@ -73,11 +73,15 @@ def _solution(source: str) -> str:
 def _answers() -> dict[str, dict[str, str]]:
     """Each student's answer cells by grade_id, from solutions/ (never typed out here)."""
     source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
-    solved = {c.metadata["nbgrader"]["grade_id"]: _solution(c.source) for c in source.cells
-              if c.metadata.get("nbgrader", {}).get("solution")}
+    solved = {
+        c.metadata["nbgrader"]["grade_id"]: _solution(c.source)
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     mistaken = dict(solved)
     mistaken["basic_rnn_cell_answer"] = solved["basic_rnn_cell_answer"].replace(
-        "[inputs, h_prev]", "[h_prev, inputs]")
+        "[inputs, h_prev]", "[h_prev, inputs]"
+    )
     assert mistaken != solved, "the solution no longer reads [inputs, h_prev]"
     return {ALICE: solved, BOB: mistaken}
 
@@ -107,13 +111,17 @@ def _end_processes(name: str) -> None:
 @pytest.fixture
 def accounts():
     if os.geteuid() != 0:
-        pytest.fail("the JupyterHub test creates Linux accounts and runs JupyterHub's "
-                    "LocalProcessSpawner: run it as root (CI does)")
+        pytest.fail(
+            "the JupyterHub test creates Linux accounts and runs JupyterHub's "
+            "LocalProcessSpawner: run it as root (CI does)"
+        )
     for name in PEOPLE:
         _remove_account(name)
         # The README's command: a home only its owner can enter.
-        subprocess.run(["useradd", "--create-home", "--key", "HOME_MODE=0700",
-                        "--shell", "/bin/bash", name], check=True)
+        subprocess.run(
+            ["useradd", "--create-home", "--key", "HOME_MODE=0700", "--shell", "/bin/bash", name],
+            check=True,
+        )
     yield {name: pwd.getpwnam(name) for name in PEOPLE}
     for name in PEOPLE:
         _remove_account(name)
@@ -134,8 +142,9 @@ def _reachable_python(work: Path) -> list[str]:
     those, bound back read-only (grading kernels get such binds from bubblewrap). Nothing
     outside the namespace changes, and nothing else of root's home is visible in it."""
     wanted = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), ROOT}
-    keep = sorted(p for p in wanted if _blocked(p)
-                  and not any(o != p and o in p.parents for o in wanted))
+    keep = sorted(
+        p for p in wanted if _blocked(p) and not any(o != p and o in p.parents for o in wanted)
+    )
     if not keep:
         return []
     tops = sorted({_blocked(p)[-1] for p in keep})
@@ -146,24 +155,42 @@ def _reachable_python(work: Path) -> list[str]:
         hold.mkdir(parents=True)
         holds.append(hold)
         steps.append(f"mount --bind {shlex.quote(str(path))} {shlex.quote(str(hold))}")
-    steps += [f"mount -t tmpfs -o mode=0755,size=1m class-env {shlex.quote(str(top))}"
-              for top in tops]
+    steps += [
+        f"mount -t tmpfs -o mode=0755,size=1m class-env {shlex.quote(str(top))}" for top in tops
+    ]
     for path, hold in zip(keep, holds, strict=True):
         quoted = shlex.quote(str(path))
-        steps += [f"mkdir -p {quoted}", f"mount --bind {shlex.quote(str(hold))} {quoted}",
-                  f"mount -o remount,bind,ro {quoted}"]
+        steps += [
+            f"mkdir -p {quoted}",
+            f"mount --bind {shlex.quote(str(hold))} {quoted}",
+            f"mount -o remount,bind,ro {quoted}",
+        ]
     steps.append('exec "$@"')
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "; ".join(steps),
-            "sh"]
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "; ".join(steps), "sh"]
 
 
-def _as(wrap: list[str], user: pwd.struct_passwd, argv: list[str], cwd: Path
-        ) -> subprocess.CompletedProcess:
+def _as(
+    wrap: list[str], user: pwd.struct_passwd, argv: list[str], cwd: Path
+) -> subprocess.CompletedProcess:
     """Run a command as ``user`` with a login's plain environment, as a terminal would."""
-    env = {"HOME": user.pw_dir, "USER": user.pw_name, "LOGNAME": user.pw_name,
-           "PATH": os.pathsep.join([str(ENV_BIN), "/usr/bin", "/bin"]), "LANG": "C.UTF-8"}
-    command = [*wrap, "runuser", "-u", user.pw_name, "--", "env", "-i",
-               *(f"{k}={v}" for k, v in env.items()), *argv]
+    env = {
+        "HOME": user.pw_dir,
+        "USER": user.pw_name,
+        "LOGNAME": user.pw_name,
+        "PATH": os.pathsep.join([str(ENV_BIN), "/usr/bin", "/bin"]),
+        "LANG": "C.UTF-8",
+    }
+    command = [
+        *wrap,
+        "runuser",
+        "-u",
+        user.pw_name,
+        "--",
+        "env",
+        "-i",
+        *(f"{k}={v}" for k, v in env.items()),
+        *argv,
+    ]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
@@ -184,13 +211,13 @@ class Hub:
         config = self.state / "test_config.py"
         config.write_text(f"""
 c = get_config()  # noqa
-load_subconfig({str(DEPLOY / 'jupyterhub_config.py')!r})
+load_subconfig({str(DEPLOY / "jupyterhub_config.py")!r})
 c.JupyterHub.bind_url = {self.base!r}
 c.JupyterHub.hub_bind_url = "http://127.0.0.1:{_free_port()}"
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{_free_port()}"
-c.JupyterHub.db_url = "sqlite:///{self.state / 'jupyterhub.sqlite'}"
-c.JupyterHub.cookie_secret_file = {str(self.state / 'cookie_secret')!r}
-c.ConfigurableHTTPProxy.pid_file = {str(self.state / 'proxy.pid')!r}
+c.JupyterHub.db_url = "sqlite:///{self.state / "jupyterhub.sqlite"}"
+c.JupyterHub.cookie_secret_file = {str(self.state / "cookie_secret")!r}
+c.ConfigurableHTTPProxy.pid_file = {str(self.state / "proxy.pid")!r}
 c.JupyterHub.authenticator_class = "shared-password"
 c.SharedPasswordAuthenticator.user_password = {self.password!r}
 c.Authenticator.allowed_users = {set(PEOPLE)!r}
@@ -202,8 +229,13 @@ c.Spawner.environment["NBGRADER_EXCHANGE"] = {str(exchange)!r}
         env = dict(os.environ, PATH=os.pathsep.join([str(ENV_BIN), os.environ["PATH"]]))
         with open(self.log, "wb") as sink:
             self.process = subprocess.Popen(
-                [*wrap, str(ENV_BIN / "jupyterhub"), "-f", str(config)], cwd=self.state, env=env,
-                stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+                [*wrap, str(ENV_BIN / "jupyterhub"), "-f", str(config)],
+                cwd=self.state,
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self._wait_up()
 
     def _wait_up(self) -> None:
@@ -238,34 +270,48 @@ class Person:
         session = requests.Session()
         session.get(f"{hub.base}/hub/login", timeout=30).raise_for_status()
         xsrf = session.cookies.get("_xsrf")
-        reply = session.post(f"{hub.base}/hub/login",
-                             data={"username": name, "password": hub.password, "_xsrf": xsrf},
-                             allow_redirects=False, timeout=30)
+        reply = session.post(
+            f"{hub.base}/hub/login",
+            data={"username": name, "password": hub.password, "_xsrf": xsrf},
+            allow_redirects=False,
+            timeout=30,
+        )
         assert reply.status_code == 302, f"{name} could not log in: {reply.status_code}"
         xsrf = session.cookies.get("_xsrf")  # a new one, bound to the login
         # A token as the Hub's token page makes one: the person's own permissions.
-        reply = session.post(f"{hub.base}/hub/api/users/{name}/tokens",
-                             json={"note": "class test", "expires_in": 3600},
-                             headers={"X-XSRFToken": xsrf}, timeout=30)
+        reply = session.post(
+            f"{hub.base}/hub/api/users/{name}/tokens",
+            json={"note": "class test", "expires_in": 3600},
+            headers={"X-XSRFToken": xsrf},
+            timeout=30,
+        )
         reply.raise_for_status()
         self.api = requests.Session()
         self.api.headers["Authorization"] = f"token {reply.json()['token']}"
 
     def hub_api(self, method: str, path: str, **kwargs) -> requests.Response:
-        return self.api.request(method, f"{self.hub.base}/hub/api/{path}", timeout=TIMEOUT,
-                                **kwargs)
+        return self.api.request(
+            method, f"{self.hub.base}/hub/api/{path}", timeout=TIMEOUT, **kwargs
+        )
 
-    def server(self, method: str, path: str, user: str | None = None, **kwargs
-               ) -> requests.Response:
+    def server(
+        self, method: str, path: str, user: str | None = None, **kwargs
+    ) -> requests.Response:
         """A request to a JupyterLab server (this person's own unless ``user``)."""
-        return self.api.request(method, f"{self.hub.base}/user/{user or self.name}/{path}",
-                                timeout=TIMEOUT, allow_redirects=False, **kwargs)
+        return self.api.request(
+            method,
+            f"{self.hub.base}/user/{user or self.name}/{path}",
+            timeout=TIMEOUT,
+            allow_redirects=False,
+            **kwargs,
+        )
 
     def ok(self, method: str, path: str, **kwargs) -> dict:
         """A server request that must succeed, in HTTP and in nbgrader's own answer."""
         reply = self.server(method, path, **kwargs)
-        assert reply.status_code in (200, 201), f"{self.name} {path}: {reply.status_code} " \
-                                                f"{reply.text[:2000]}"
+        assert reply.status_code in (200, 201), (
+            f"{self.name} {path}: {reply.status_code} {reply.text[:2000]}"
+        )
         body = reply.json() if reply.text else {}
         if isinstance(body, dict) and body.get("success") is False:
             pytest.fail(f"{self.name} {path}: {json.dumps(body)[:3000]}")
@@ -282,8 +328,7 @@ class Person:
             if server.get("ready"):
                 return
             time.sleep(0.5)
-        pytest.fail(f"{self.name}'s server did not start:\n"
-                    f"{self.hub.log.read_text()[-5000:]}")
+        pytest.fail(f"{self.name}'s server did not start:\n{self.hub.log.read_text()[-5000:]}")
 
 
 def _lab_page_config(person: "Person") -> dict:
@@ -291,8 +336,9 @@ def _lab_page_config(person: "Person") -> dict:
     them, as the person's own browser would receive them."""
     page = person.api.get(f"{person.hub.base}/user/{person.name}/lab", timeout=TIMEOUT)
     page.raise_for_status()
-    found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
-                      page.text, re.S)
+    found = re.search(
+        r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page.text, re.S
+    )
     assert found, page.text[:1000]
     return json.loads(found.group(1))
 
@@ -302,8 +348,9 @@ def _lab_page_config(person: "Person") -> dict:
 
 def test_a_class_on_jupyterhub(accounts):
     if not PROXY.exists():
-        pytest.fail(f"JupyterHub's proxy is missing at {PROXY}: run `make hub-proxy` "
-                    "(make test does)")
+        pytest.fail(
+            f"JupyterHub's proxy is missing at {PROXY}: run `make hub-proxy` (make test does)"
+        )
     answers = _answers()
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
@@ -319,8 +366,7 @@ def test_a_class_on_jupyterhub(accounts):
     for name in ("solutions", "course"):
         shutil.copytree(ROOT / name, course / name)
     shutil.copy(ROOT / "nbgrader_config.py", course)
-    subprocess.run(["chown", "-R", f"{teacher.pw_uid}:{teacher.pw_gid}", str(course)],
-                   check=True)
+    subprocess.run(["chown", "-R", f"{teacher.pw_uid}:{teacher.pw_gid}", str(course)], check=True)
 
     timings: dict[str, float] = {}
     hub = None
@@ -381,16 +427,20 @@ def _class(hub, people, accounts, answers, course, exchange, wrap, timings):
     for name in STUDENTS:
         student = people[name]
         listed = student.ok("GET", "assignments", params={"course_id": COURSE_ID})["value"]
-        assert any(a["assignment_id"] == ASSIGNMENT and a["status"] == "released"
-                   for a in listed), listed
+        assert any(
+            a["assignment_id"] == ASSIGNMENT and a["status"] == "released" for a in listed
+        ), listed
         student.ok("POST", "assignments/fetch", data=form)
         model = student.ok("GET", f"api/contents/{path}")
         for cell in model["content"]["cells"]:
             grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
             if grade_id in answers[name]:
                 cell["source"] = answers[name][grade_id]
-        student.ok("PUT", f"api/contents/{path}",
-                   json={"type": "notebook", "format": "json", "content": model["content"]})
+        student.ok(
+            "PUT",
+            f"api/contents/{path}",
+            json={"type": "notebook", "format": "json", "content": model["content"]},
+        )
     validated = people[ALICE].ok("POST", "assignments/validate", data={"path": path})
     assert validated["success"] is True and "failed" not in json.dumps(validated["value"])
     for name in STUDENTS:
@@ -403,16 +453,41 @@ def _class(hub, people, accounts, answers, course, exchange, wrap, timings):
         assert (course / "submitted" / name / ASSIGNMENT / f"{NOTEBOOK}.ipynb").is_file()
     lap("collect")
     instructor = accounts[INSTRUCTOR]
-    graded = _as(wrap, instructor, [
-        str(ENV_BIN / "python"), "-m", "autograder", "--course", str(course), "grade",
-        str(course / "submitted"), "--out", str(course / "graded"),
-        "--db", f"sqlite:///{course / 'gradebook.db'}", "--jobs", "2",
-    ], cwd=course)
+    graded = _as(
+        wrap,
+        instructor,
+        [
+            str(ENV_BIN / "python"),
+            "-m",
+            "autograder",
+            "--course",
+            str(course),
+            "grade",
+            str(course / "submitted"),
+            "--out",
+            str(course / "graded"),
+            "--db",
+            f"sqlite:///{course / 'gradebook.db'}",
+            "--jobs",
+            "2",
+        ],
+        cwd=course,
+    )
     (OUT / "grade.log").write_text(graded.stdout + graded.stderr)
     assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
     lap("autograde (python -m autograder grade, 2 notebooks)")
-    placed = _as(wrap, instructor, [str(ENV_BIN / "python"), str(DEPLOY / "place_feedback.py"),
-                                    ASSIGNMENT, "--graded", "graded"], cwd=course)
+    placed = _as(
+        wrap,
+        instructor,
+        [
+            str(ENV_BIN / "python"),
+            str(DEPLOY / "place_feedback.py"),
+            ASSIGNMENT,
+            "--graded",
+            "graded",
+        ],
+        cwd=course,
+    )
     assert placed.returncode == 0, placed.stdout + placed.stderr
     teacher.ok("POST", f"formgrader/api/assignment/{ASSIGNMENT}/release_feedback")
     submissions = teacher.ok("GET", f"formgrader/api/submissions/{ASSIGNMENT}")
@@ -440,17 +515,24 @@ def _class(hub, people, accounts, answers, course, exchange, wrap, timings):
     assert BOB not in pages[ALICE] and ALICE not in pages[BOB]
     for name, other in ((ALICE, BOB), (BOB, ALICE)):
         assert people[name].server("GET", "api/contents", user=other).status_code in (403, 404)
-        probe = _as(wrap, accounts[name], [
-            str(ENV_BIN / "python"), "-c",
-            "import os, sys\n"
-            "for path in sys.argv[1:]:\n"
-            "    try:\n"
-            "        os.listdir(path)\n"
-            "        print('READABLE', path)\n"
-            "    except PermissionError:\n"
-            "        print('denied', path)\n",
-            str(exchange / COURSE_ID / "feedback"), str(exchange / COURSE_ID / "inbound"),
-            accounts[other].pw_dir,
-        ], cwd=Path(accounts[name].pw_dir))
+        probe = _as(
+            wrap,
+            accounts[name],
+            [
+                str(ENV_BIN / "python"),
+                "-c",
+                "import os, sys\n"
+                "for path in sys.argv[1:]:\n"
+                "    try:\n"
+                "        os.listdir(path)\n"
+                "        print('READABLE', path)\n"
+                "    except PermissionError:\n"
+                "        print('denied', path)\n",
+                str(exchange / COURSE_ID / "feedback"),
+                str(exchange / COURSE_ID / "inbound"),
+                accounts[other].pw_dir,
+            ],
+            cwd=Path(accounts[name].pw_dir),
+        )
         assert probe.returncode == 0 and "READABLE" not in probe.stdout, probe.stdout
     lap("fetch feedback, isolation")

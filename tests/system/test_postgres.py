@@ -40,8 +40,10 @@ def _binaries() -> str:
     if not found and shutil.which("initdb"):
         found = [shutil.which("initdb")]
     if not found:
-        pytest.fail("PostgreSQL is not installed; run scripts/ci-setup.sh "
-                    "(apt-get install postgresql) to test the gradebook on it.")
+        pytest.fail(
+            "PostgreSQL is not installed; run scripts/ci-setup.sh "
+            "(apt-get install postgresql) to test the gradebook on it."
+        )
     return os.path.dirname(found[-1])
 
 
@@ -70,25 +72,69 @@ def postgres():
     for path in (folder, sockets):
         os.chown(path, user.pw_uid, user.pw_gid)
     as_user = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
-    subprocess.run([*as_user, f"{bin_dir}/initdb", "-D", str(data), "-U", "grader",
-                    "--auth=trust", "-E", "UTF8"], check=True, capture_output=True, cwd=folder)
+    subprocess.run(
+        [
+            *as_user,
+            f"{bin_dir}/initdb",
+            "-D",
+            str(data),
+            "-U",
+            "grader",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=folder,
+    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        [*as_user, f"{bin_dir}/postgres", "-D", str(data), "-p", str(port),
-         "-c", "listen_addresses=127.0.0.1", "-k", str(sockets), "-c", "fsync=off"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder,
+        [
+            *as_user,
+            f"{bin_dir}/postgres",
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-k",
+            str(sockets),
+            "-c",
+            "fsync=off",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=folder,
     )
     try:
         deadline = time.monotonic() + 60
-        while subprocess.run([f"{bin_dir}/pg_isready", "-h", "127.0.0.1", "-p", str(port)],
-                             capture_output=True).returncode != 0:
+        while (
+            subprocess.run(
+                [f"{bin_dir}/pg_isready", "-h", "127.0.0.1", "-p", str(port)], capture_output=True
+            ).returncode
+            != 0
+        ):
             if time.monotonic() > deadline or server.poll() is not None:
                 pytest.fail("The throwaway PostgreSQL server did not start.")
             time.sleep(0.3)
-        subprocess.run([f"{bin_dir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U",
-                        "grader", "gradebook"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                f"{bin_dir}/createdb",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "grader",
+                "gradebook",
+            ],
+            check=True,
+            capture_output=True,
+        )
         yield f"{driver}://grader@127.0.0.1:{port}/gradebook"
     finally:
         server.terminate()
@@ -102,8 +148,20 @@ def test_grading_into_postgresql(postgres, tmp_path):
     submissions, out = tmp_path / "submitted", tmp_path / "graded"
     for number in range(4):
         submit(submissions, f"s{number}", learner(base, rnn=WRONG_RNN if number % 2 else RNN))
-    args = ["--course", str(course_root), "grade", str(submissions), "--out", str(out),
-            "--db", postgres, "--jobs", "2", "--timeout", "20"]
+    args = [
+        "--course",
+        str(course_root),
+        "grade",
+        str(submissions),
+        "--out",
+        str(out),
+        "--db",
+        postgres,
+        "--jobs",
+        "2",
+        "--timeout",
+        "20",
+    ]
     result = autograder(*args)
     assert result.returncode == 0, result.stdout + result.stderr
     assert not (out / "gradebook.db").exists()

@@ -19,8 +19,9 @@ def _run_pairs(input_target_batches, case: dict) -> dict:
 
 
 def _run_carry(run_batches, case: dict) -> dict:
-    outputs, state = common.pair(run_batches(toy_cell(case["cell"]), case["batches"]),
-                                  "run_batches")
+    outputs, state = common.pair(
+        run_batches(toy_cell(case["cell"]), case["batches"]), "run_batches"
+    )
     return {"outputs": outputs, "final_state": state}
 
 

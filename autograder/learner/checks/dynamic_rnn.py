@@ -41,8 +41,9 @@ def correct_dynamic_rnn(case: dict, cells: dict, caller: str) -> Callable:
     the table tells calls apart by those names, inputs time-major, lengths and state."""
     names = {id(cell): name for name, cell in cells.items()}
 
-    def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=None,
-                    time_major=False):
+    def dynamic_rnn(
+        cell, inputs, sequence_length=None, initial_state=None, dtype=None, time_major=False
+    ):
         steps = np.asarray(inputs)
         if not time_major:
             steps = np.swapaxes(steps, 0, 1)  # (B, T, D) -> (T, B, D)
