@@ -4,8 +4,9 @@
 from the same source with ``i18n/zh/`` applied: the translated notebooks are written to a
 temporary source tree, and the same nbgrader generation runs on it, so the two editions share
 their assignments, notebooks and graded cells (ids, points, test code) and one gradebook
-grades a mixed class. Each assignment folder also gets the glossary, rendered from the book's
-``docs/glossary.md`` so the two can never disagree; a translated edition gets its README
+grades a mixed class. Each assignment folder also gets the glossary in its language, rendered
+from the book's ``docs/glossary.md`` (so the two can never disagree) or its translation
+``i18n/<lang>/glossary.md`` (same terms, same order); a translated edition gets its README
 (``i18n/<lang>/README.md``).
 """
 
@@ -19,9 +20,14 @@ import nbformat
 from autograder import course, translation
 
 ROOT = Path(__file__).resolve().parent.parent
-GLOSSARY_SOURCE = ROOT / "docs" / "glossary.md"
-# Each edition's folder, the name of its glossary file, and nbgrader's stubs in its language.
+# Each edition's folder; its glossary's source, title and file name; nbgrader's stubs in
+# its language. The glossaries are the project's own, whichever course is released.
 FOLDERS = {"en": "course", "zh": "course-zh"}
+GLOSSARY_SOURCES = {
+    "en": ROOT / "docs" / "glossary.md",
+    "zh": ROOT / "i18n" / "zh" / "glossary.md",
+}
+GLOSSARY_TITLES = {"en": "# 术语表 · Glossary", "zh": "# 术语表"}
 GLOSSARY_FILES = {"en": "GLOSSARY.md", "zh": "术语表.md"}
 STUBS = {
     "en": course.Stubs(),
@@ -29,7 +35,6 @@ STUBS = {
         code="# 在这里写你的代码\nraise NotImplementedError()", text="在这里写下你的回答"
     ),
 }
-GLOSSARY_TITLE = "# 术语表 · Glossary"
 
 _ROLE = re.compile(r"\{py:\w+\}`(~?)([\w.]+)`")
 
@@ -41,14 +46,14 @@ def _plain_role(match: re.Match) -> str:
     return f"`{name.rsplit('.', 1)[-1] if short else name}`"
 
 
-def glossary_markdown(source: Path = GLOSSARY_SOURCE) -> str:
-    """The book's glossary (MyST: a ``{glossary}`` block of terms and indented definitions)
-    as plain markdown any notebook server renders: each term in bold, its definition below."""
-    text = source.read_text(encoding="utf-8")
-    lines = text.split("\n")
-    out = [GLOSSARY_TITLE]
+def glossary_markdown(lang: str = translation.SOURCE_LANGUAGE) -> str:
+    """``lang``'s glossary (MyST: a title line, an intro, a ``{glossary}`` block of terms and
+    indented definitions) as plain markdown any notebook server renders, under the edition's
+    title: each term in bold, its definition below."""
+    lines = GLOSSARY_SOURCES[lang].read_text(encoding="utf-8").split("\n")
+    out = [GLOSSARY_TITLES[lang]]
     inside = False
-    for line in lines[1:]:  # the first line is the book's own title
+    for line in lines[1:]:  # the first line is the source's own title
         if line.startswith(":::{glossary}"):
             inside = True
             continue
@@ -112,7 +117,7 @@ def release(root: Path, lang: str) -> list[str]:
     names = course.assignments(solutions)
     if not names:
         raise ValueError(f"no assignments in {solutions}: expected <assignment>/<name>.ipynb")
-    glossary = glossary_markdown()
+    glossary = glossary_markdown(lang)
     with tempfile.TemporaryDirectory(prefix="autograder-edition-") as scratch:
         source = source_tree(solutions, lang, Path(scratch), i18n)
         for name in names:

@@ -346,7 +346,7 @@ def test_course_zh_is_regenerated_byte_for_byte(tmp_path):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_notebook_links_to_the_glossary_beside_it(lang):
     folder = ROOT / release.FOLDERS[lang]
-    glossary = release.glossary_markdown()
+    glossary = release.glossary_markdown(lang)
     for assignment in ASSIGNMENTS:
         beside = folder / assignment / release.GLOSSARY_FILES[lang]
         assert beside.read_text(encoding="utf-8") == glossary, f"{beside}: {REGENERATE}"
@@ -357,8 +357,45 @@ def test_every_notebook_links_to_the_glossary_beside_it(lang):
             assert nb.cells.index(link) <= 2, f"{path}: the glossary link is not near the top"
 
 
-def test_the_glossary_maps_the_notes_words_to_the_api():
-    glossary = release.glossary_markdown()
+def _glossary_entries(lang: str) -> list[tuple[str, str]]:
+    """``lang``'s rendered glossary as (term line, definition) pairs, in order."""
+    parts = re.split(r"^\*\*(.+)\*\*$", release.glossary_markdown(lang), flags=re.M)
+    pairs = zip(parts[1::2], parts[2::2], strict=True)
+    return [(term, definition.strip()) for term, definition in pairs]
+
+
+def test_the_zh_glossary_has_the_english_terms_in_order():
+    """A term added to (or renamed in) ``docs/glossary.md`` fails here, named, until
+    ``i18n/zh/glossary.md`` has it too, at the same place."""
+    en = [term for term, _ in _glossary_entries("en")]
+    zh = [term for term, _ in _glossary_entries("zh")]
+    source = release.GLOSSARY_SOURCES["zh"].relative_to(ROOT)
+    assert not set(en) - set(zh), f"{source} lacks {sorted(set(en) - set(zh))}"
+    assert not set(zh) - set(en), f"{source} has terms the English lacks: {set(zh) - set(en)}"
+    assert zh == en, f"{source}: the terms are not in the English order {en}"
+
+
+def test_every_zh_glossary_definition_is_written_in_chinese():
+    """Outside code font, each definition is mostly Chinese: an English definition left in
+    place (which names a Chinese word or two) fails, naming its term."""
+    for term, definition in _glossary_entries("zh"):
+        prose = re.sub(r"`[^`]*`", "", definition)
+        hanzi = len(re.findall(r"[\u4e00-\u9fff]", prose))
+        latin = len(re.findall(r"[A-Za-z]", prose))
+        assert hanzi > latin, f"{term}: not translated ({hanzi} hanzi, {latin} latin letters)"
+
+
+def test_the_zh_release_carries_the_chinese_glossary():
+    zh, en = release.glossary_markdown("zh"), release.glossary_markdown("en")
+    assert zh.startswith(release.GLOSSARY_TITLES["zh"] + "\n") and zh != en
+    for assignment in ASSIGNMENTS:
+        beside = COURSE_ZH / assignment / release.GLOSSARY_FILES["zh"]
+        assert beside.read_text(encoding="utf-8") == zh, f"{beside}: {REGENERATE}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_glossary_maps_the_notes_words_to_the_api(lang):
+    glossary = release.glossary_markdown(lang)
     entries = glossary.split("\n**")[1:]  # each: "term · term**\n\ndefinition"
     for term, name in [
         ("隐层", "`state`"),
