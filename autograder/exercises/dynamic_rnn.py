@@ -670,8 +670,8 @@ MUTATIONS: dict[str, list[Mutation]] = {
     "static_rnn_test": [
         Mutation(
             "static_rnn_answer",
-            "time_major=True)",
-            "time_major=False)",
+            "time_major=True,",
+            "time_major=False,",
             "the stacked steps are read batch-major",
         ),
         Mutation(

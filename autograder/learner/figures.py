@@ -38,7 +38,9 @@ OUTPUT_COLOUR = "#e2f0d9"
 PLAIN_COLOUR = "#eeeeee"
 MASK_COLOUR = "#d9d9d9"
 
-use_cjk_fallback()  # Chinese labels draw in a CJK font where one is installed
+CJK = use_cjk_fallback()  # Chinese labels draw in a CJK font where one is installed
+# Characters over a grid, in a fixed width; Chinese ones from the CJK font.
+MONOSPACE = ["monospace", CJK] if CJK else ["monospace"]
 
 
 # ---- drawing primitives ---------------------------------------------------------------------
@@ -579,8 +581,6 @@ def hidden_unit_text(
                 value = float(activations[row * line_length + col, unit])
                 ax.add_patch(plt.Rectangle((col, y - 0.5), 1, 1, color=cmap((value + 1) / 2)))
                 shown = {"\n": "⏎", " ": "·", "\t": "→"}.get(char, char)
-                ax.text(
-                    col + 0.5, y, shown, ha="center", va="center", fontsize=7, family="monospace"
-                )
+                ax.text(col + 0.5, y, shown, ha="center", va="center", fontsize=7, family=MONOSPACE)
             y += 1
     return fig

@@ -6,6 +6,7 @@ Without one, a Chinese label draws as empty boxes and matplotlib warns on stderr
 glyph; with none installed nothing changes, so an English figure never depends on it.
 """
 
+import logging
 from pathlib import Path
 
 import matplotlib
@@ -29,6 +30,15 @@ def cjk_family() -> str | None:
     return next((family for family in CJK_FAMILIES if family in installed), None)
 
 
+class _OneWeightIsEnough(logging.Filter):
+    """CJK fonts ship one weight: for every bold label matplotlib says on stderr that it used
+    the regular one instead, which is what a fallback font should do, and a notebook that
+    writes on stderr looks broken to a learner."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("findfont: Failed to find font weight")
+
+
 def use_cjk_fallback() -> str | None:
     """Let text fall back, glyph by glyph, from the default sans-serif font to a CJK one;
     the family used, or None when no CJK font is installed or the fonts were chosen already
@@ -38,4 +48,7 @@ def use_cjk_fallback() -> str | None:
     family = cjk_family()
     if family is not None:
         matplotlib.rcParams["font.family"] = ["sans-serif", family]
+        log = logging.getLogger("matplotlib.font_manager")
+        if not any(isinstance(f, _OneWeightIsEnough) for f in log.filters):
+            log.addFilter(_OneWeightIsEnough())
     return family

@@ -506,9 +506,15 @@ ALTERNATIVES = [
         Edit(
             "05_dynamic_rnn/dynamic_rnn",
             "static_rnn_answer",
-            "outputs, state = dynamic_rnn(cell, np.stack(inputs), sequence_length=sequence_length,"
-            "\n                                 initial_state=initial_state, dtype=dtype, "
-            "time_major=True)\n    return list(outputs), state",
+            "outputs, state = dynamic_rnn(\n"
+            "        cell,\n"
+            "        np.stack(inputs),\n"
+            "        sequence_length=sequence_length,\n"
+            "        initial_state=initial_state,\n"
+            "        dtype=dtype,\n"
+            "        time_major=True,\n"
+            "    )\n"
+            "    return list(outputs), state",
             "outputs, state = dynamic_rnn(cell, np.stack(inputs, axis=1), sequence_length,\n"
             "                                 initial_state, dtype)  # [B, T, D]\n"
             "    return list(np.swapaxes(outputs, 0, 1)), state",
