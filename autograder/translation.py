@@ -33,6 +33,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from autograder.learner.i18n import notebook_language
+
 ROOT = Path(__file__).resolve().parent.parent
 I18N = ROOT / "i18n"
 LANGUAGES = ("en", "zh")
@@ -61,10 +63,9 @@ def translation_path(
 
 def edition(nb: nbformat.NotebookNode) -> str:
     """The language a notebook was released in: ``"zh"`` for the Chinese edition, ``"en"``
-    for the English one (which carries no marker) and for anything unrecognised."""
-    meta = nb.get("metadata", {}).get(METADATA_KEY, {})
-    lang = meta.get("lang") if isinstance(meta, dict) else None
-    return lang if lang in LANGUAGES else SOURCE_LANGUAGE
+    for the English one (which carries no marker) and for anything unrecognised. The rule is
+    the learner side's, which reads it from the file a kernel runs."""
+    return notebook_language(nb)
 
 
 @dataclass(frozen=True)

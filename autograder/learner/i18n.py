@@ -58,15 +58,23 @@ def translations(locale: Path, domain: str, lang: str) -> gettext.NullTranslatio
     return gettext.GNUTranslations(compiled)
 
 
-def edition(path: Path) -> str:
-    """The language of the notebook at ``path`` (its metadata ``rnn_course.lang``), English
-    when it names none or cannot be read."""
-    try:
-        metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
-        lang = metadata.get("rnn_course", {}).get("lang", DEFAULT)
-    except (OSError, ValueError, AttributeError):
-        return DEFAULT
+def notebook_language(nb: dict) -> str:
+    """The language a notebook (its JSON) was released in: its metadata ``rnn_course.lang``;
+    English when it names none, or one the course does not speak (a learner may edit it)."""
+    metadata = nb.get("metadata", {})
+    marker = metadata.get("rnn_course", {}) if isinstance(metadata, dict) else {}
+    lang = marker.get("lang") if isinstance(marker, dict) else None
     return lang if lang in LANGUAGES else DEFAULT
+
+
+def edition(path: Path) -> str:
+    """The language of the notebook at ``path`` (``notebook_language``), English when it
+    cannot be read."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return DEFAULT
+    return notebook_language(nb) if isinstance(nb, dict) else DEFAULT
 
 
 def _notebook() -> Path | None:
