@@ -33,11 +33,10 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from autograder.learner.i18n import notebook_language
+from autograder.learner.i18n import LANGUAGES, notebook_language
 
 ROOT = Path(__file__).resolve().parent.parent
 I18N = ROOT / "i18n"
-LANGUAGES = ("en", "zh")
 SOURCE_LANGUAGE = "en"
 METADATA_KEY = "rnn_course"
 
