@@ -10,11 +10,16 @@ plain loop: one ``cell(x, state)`` per step, one ``cell.backward`` per step back
 
 Five things make it faster; none changes the equations:
 
-- the input term ``x @ W_x + b`` of every step is one matrix product, [T*B, D] @ [D, k],
-  before the loop, so a step multiplies only ``h_prev @ W_h`` (TF1 stores W = [W_x; W_h],
-  so ``[x, h] @ W = x @ W_x + h @ W_h``);
-- each step writes into buffers allocated once for all steps, with ``out=`` and in-place
-  operators, instead of making a dozen fresh [B, H] temporaries;
+- the input term ``x @ W_x + b`` of many steps is one matrix product, [S*B, D] @ [D, k],
+  so a step multiplies only ``h_prev @ W_h`` (TF1 stores W = [W_x; W_h], so
+  ``[x, h] @ W = x @ W_x + h @ W_h``);
+- each step writes into buffers allocated once for the loop, with ``out=`` and in-place
+  operators, instead of making a dozen fresh [B, H] temporaries. When backward will read
+  them (a tape is kept), they hold every step: S = T, the input terms are computed before
+  the loop. Without a tape (``dynamic_rnn``) they hold only what later steps read, reused
+  through the loop: the input terms of S = ``_CHUNK`` steps at a time, the previous cell
+  state. Writing every step into fresh memory instead made the LSTM and GRU forward 6 to
+  13% slower (batch 64, 256 units, benchmarks/bench_np.py);
 - the forward keeps each gate as its own contiguous [B, H] array (the weights split by
   gate, [gates, D, H], once per unroll), since elementwise operations on a column slice of
   [B, k] run several times slower; and the sigmoid gates' halving,
@@ -81,7 +86,7 @@ def unroll(
     x = inputs.reshape(max_time * batch, inputs.shape[2])  # (T, B, D) -> (T*B, D)
     forward, _ = _UNROLLS[type(cell)]
     with _one_blas_thread():
-        hs, final_state, buffers = forward(cell, x, state, dead, max_time, batch)
+        hs, final_state, buffers = forward(cell, x, state, dead, max_time, batch, tape is not None)
     if dead is not None:
         outputs = np.where(dead, 0, hs[1:])  # rows past their length output 0
     else:
@@ -134,13 +139,23 @@ class _Carry:
             np.copyto(grad, kept, where=self.dead[t])
 
 
-def _input_term(x: np.ndarray, W_x: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """x @ W_x + b for every step at once: x [T*B, D], W_x [..., D, k], b broadcast to the
-    product. The bias is added in place: a fresh array for the sum costs a third as much as
-    the product itself."""
-    z = x @ W_x
-    z += b
-    return z
+# Steps whose input terms are computed together when no tape keeps them all (8 to 16 ran
+# alike: the product [8*B, D] @ [D, k] is as fast per row as one over all steps).
+_CHUNK = 8
+
+
+def _input_terms(z: np.ndarray, x: np.ndarray, W_x: np.ndarray, b: Any, t: int) -> None:
+    """Fill z [..., S, B, k] with x @ W_x + b of the S steps from t (fewer after the last).
+
+    x: [T*B, D]; W_x: [..., D, k]; b broadcasts to the product. All of a buffer's steps in
+    one matrix product, [S*B, D] @ [D, k], rather than one per step. The bias is added in
+    place: a fresh array for the sum costs a third as much as the product itself.
+    """
+    steps, batch = z.shape[-3:-1]
+    rows = x[t * batch : (t + steps) * batch]
+    flat = z.reshape(*z.shape[:-3], steps * batch, z.shape[-1])[..., : len(rows), :]
+    np.matmul(rows, W_x, out=flat)
+    flat += b
 
 
 def _by_gate(weight: np.ndarray, gates: int, halve: tuple[int, ...]) -> np.ndarray:
@@ -195,15 +210,20 @@ def _kernel_grad(x: np.ndarray, h: np.ndarray, d_z: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- BasicRNNCell
 
 
-def _rnn_forward(cell: BasicRNNCell, x: np.ndarray, state: np.ndarray, dead: Any, T: int, B: int):
+def _rnn_forward(
+    cell: BasicRNNCell, x: np.ndarray, state: np.ndarray, dead: Any, T: int, B: int, keep: bool
+):
     p, D = cell._params, cell._input_depth
     W_x, W_h = p["kernel"][:D], p["kernel"][D:]
-    zs = _input_term(x, W_x, p["bias"]).reshape(T, B, W_x.shape[1])  # (T*B, D) @ (D, H)
+    S = _CHUNK  # the steps whose input terms are held: backward does not read them
+    zs = np.empty((S, B, W_x.shape[1]), state.dtype)
     hs = np.empty((T + 1, *state.shape), state.dtype)  # h_0 ... h_T
     hs[0] = state
     z_h = np.empty_like(state)
     for t in range(T):
-        z = zs[t]
+        if t % S == 0:
+            _input_terms(zs, x, W_x, p["bias"], t)  # (S*B, D) @ (D, H)
+        z = zs[t % S]
         z += np.matmul(hs[t], W_h, out=z_h)  # z = [x, h_prev] @ W + b
         np.tanh(z, out=hs[t + 1])  # new_h = act(z)
         if dead is not None:
@@ -235,24 +255,29 @@ def _rnn_backward(cell: BasicRNNCell, buffers: dict, d_outputs: np.ndarray, d_st
 # --------------------------------------------------------------------------- GRUCell
 
 
-def _gru_forward(cell: GRUCell, x: np.ndarray, state: np.ndarray, dead: Any, T: int, B: int):
+def _gru_forward(
+    cell: GRUCell, x: np.ndarray, state: np.ndarray, dead: Any, T: int, B: int, keep: bool
+):
     p, D, H = cell._params, cell._input_depth, cell._num_units
     W_gx, W_gh = (_by_gate(W, 2, halve=(0, 1)) for W in np.split(p["gates/kernel"], [D]))
     b_g = _by_gate(p["gates/bias"], 2, halve=(0, 1))[:, None]  # r, u: (2, 1, H)
     W_cx, W_ch = p["candidate/kernel"][:D], p["candidate/kernel"][D:]
-    gates = _input_term(x, W_gx, b_g).reshape(2, T, B, H)  # (T*B, D) @ (2, D, H): r, u apart
-    candidates = _input_term(x, W_cx, p["candidate/bias"]).reshape(T, B, H)  # @ (D, H)
-    hs = np.empty((T + 1, B, H), state.dtype)  # h_0 ... h_T
+    dtype, S = state.dtype, T if keep else _CHUNK  # S: the steps whose input terms are held
+    gates, candidates = np.empty((2, S, B, H), dtype), np.empty((S, B, H), dtype)  # r, u apart
+    hs = np.empty((T + 1, B, H), dtype)  # h_0 ... h_T
     hs[0] = state
-    r_h_prevs = np.empty((T, B, H), state.dtype)  # each step's r * h_prev
-    z_h, tmp = np.empty((2, B, H), state.dtype), np.empty((B, H), state.dtype)
+    r_h_prevs = np.empty((T if keep else 1, B, H), dtype)  # each step's r * h_prev
+    z_h, tmp = np.empty((2, B, H), dtype), np.empty((B, H), dtype)
     for t in range(T):
-        h_prev, new_h, r_h_prev = hs[t], hs[t + 1], r_h_prevs[t]
-        g = gates[:, t]
+        if t % S == 0:
+            _input_terms(gates, x, W_gx, b_g, t)  # (S*B, D) @ (2, D, H)
+            _input_terms(candidates, x, W_cx, p["candidate/bias"], t)  # @ (D, H)
+        h_prev, new_h, r_h_prev = hs[t], hs[t + 1], r_h_prevs[t % len(r_h_prevs)]
+        g = gates[:, t % S]
         g += np.matmul(h_prev, W_gh, out=z_h)  # z_g / 2, z_g = [x, h_prev] @ W_g + b_g
         r, u = _sigmoid_from_tanh_(np.tanh(g, out=g))  # r, u = sigmoid(z_g)
         np.multiply(r, h_prev, out=r_h_prev)
-        c = candidates[t]
+        c = candidates[t % S]
         c += np.matmul(r_h_prev, W_ch, out=tmp)  # z_c = [x, r * h_prev] @ W_c + b_c
         np.tanh(c, out=c)  # c = act(z_c)
         np.subtract(h_prev, c, out=new_h)  # new_h = u * h_prev + (1 - u) * c
@@ -321,7 +346,7 @@ def _lstm_options(cell: BasicLSTMCell | LSTMCell) -> tuple:
     return peepholes, cell_clip, cell._params.get("projection/kernel"), proj_clip
 
 
-def _lstm_forward(cell: LSTMCell, x: np.ndarray, state: Any, dead: Any, T: int, B: int):
+def _lstm_forward(cell: LSTMCell, x: np.ndarray, state: Any, dead: Any, T: int, B: int, keep: bool):
     p, D, H = cell._params, cell._input_depth, cell._num_units
     peepholes, cell_clip, W_proj, proj_clip = _lstm_options(cell)
     sigmoids = (0, 2, 3)  # of i, j, f, o
@@ -331,19 +356,22 @@ def _lstm_forward(cell: LSTMCell, x: np.ndarray, state: Any, dead: Any, T: int, 
     if peepholes:
         w_i, w_f, w_o = (0.5 * p[name] for name in ("w_i_diag", "w_f_diag", "w_o_diag"))
     c_0, h_0 = cell._unpack(state)
-    dtype = h_0.dtype
-    gates = _input_term(x, W_x, b[:, None]).reshape(4, T, B, H)  # (T*B, D) @ (4, D, H)
-    cs = np.empty((T + 1, B, H), dtype)  # c_0 ... c_T
+    dtype, S = h_0.dtype, T if keep else _CHUNK  # S: the steps whose input terms are held
+    kept = T if keep else 1  # the steps whose values only backward reads
+    gates = np.empty((4, S, B, H), dtype)  # i, j, f, o apart
+    cs = np.empty((T + 1 if keep else 2, B, H), dtype)  # c_0 ... c_T
     hs = np.empty((T + 1, *h_0.shape), dtype)  # h_0 ... h_T (m in LSTMCell's names)
     cs[0], hs[0] = c_0, h_0
-    act_cs = np.empty((T, B, H), dtype)  # act(c)
-    ms = np.empty((T, B, H), dtype) if W_proj is not None else hs[1:]  # m before projecting
-    c_passes = np.empty((T, B, H), bool) if cell_clip is not None else None
-    m_passes = np.empty((T, *h_0.shape), bool) if proj_clip is not None else None
+    act_cs = np.empty((kept, B, H), dtype)  # act(c)
+    ms = np.empty((kept, B, H), dtype) if W_proj is not None else hs[1:]  # m before projecting
+    c_passes = np.empty((kept, B, H), bool) if cell_clip is not None else None
+    m_passes = np.empty((kept, *h_0.shape), bool) if proj_clip is not None else None
     z_h, tmp = np.empty((4, B, H), dtype), np.empty((B, H), dtype)
     for t in range(T):
-        c_prev, c, h_prev = cs[t], cs[t + 1], hs[t]
-        z = gates[:, t]
+        if t % S == 0:
+            _input_terms(gates, x, W_x, b[:, None], t)  # (S*B, D) @ (4, D, H)
+        c_prev, c, h_prev = cs[t % len(cs)], cs[(t + 1) % len(cs)], hs[t]
+        z, k = gates[:, t % S], t % kept
         z += np.matmul(h_prev, W_h, out=z_h)  # z = [x, h_prev] @ W + b, i, f and o halved
         i, j, f, o = z
         if peepholes:
@@ -355,23 +383,23 @@ def _lstm_forward(cell: LSTMCell, x: np.ndarray, state: Any, dead: Any, T: int, 
         np.multiply(c_prev, f, out=c)  # c = c_prev * sigmoid(f + forget_bias) ...
         c += np.multiply(i, j, out=tmp)  # ... + sigmoid(i) * act(j)
         if cell_clip is not None:
-            np.less_equal(np.abs(c, out=tmp), cell_clip, out=c_passes[t])
+            np.less_equal(np.abs(c, out=tmp), cell_clip, out=c_passes[k])
             np.clip(c, -cell_clip, cell_clip, out=c)
         if peepholes:
             o += np.multiply(w_o, c, out=tmp)
         _sigmoid_from_tanh_(np.tanh(o, out=o))
-        np.multiply(o, np.tanh(c, out=act_cs[t]), out=ms[t])  # m = sigmoid(o) * act(c)
+        m = np.multiply(o, np.tanh(c, out=act_cs[k]), out=ms[t % len(ms)])  # sigmoid(o) * act(c)
         if W_proj is not None:
-            np.matmul(ms[t], W_proj, out=hs[t + 1])  # (B, H) @ (H, P) -> (B, P)
+            np.matmul(m, W_proj, out=hs[t + 1])  # (B, H) @ (H, P) -> (B, P)
             if proj_clip is not None:
-                np.less_equal(np.abs(hs[t + 1]), proj_clip, out=m_passes[t])
+                np.less_equal(np.abs(hs[t + 1]), proj_clip, out=m_passes[k])
                 np.clip(hs[t + 1], -proj_clip, proj_clip, out=hs[t + 1])
         if dead is not None:
             np.copyto(c, c_prev, where=dead[t])
             np.copyto(hs[t + 1], h_prev, where=dead[t])
     buffers = {"gates": gates, "cs": cs, "act_cs": act_cs, "ms": ms, "c_passes": c_passes,
                "m_passes": m_passes}  # fmt: skip
-    return hs, cell._pack(cs[T].copy(), hs[T].copy()), buffers
+    return hs, cell._pack(cs[T % len(cs)].copy(), hs[T].copy()), buffers
 
 
 def _lstm_backward(cell: LSTMCell, buffers: dict, d_outputs: np.ndarray, d_state: Any):

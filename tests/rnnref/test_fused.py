@@ -161,6 +161,27 @@ def test_the_clips_are_active_in_the_cases_that_test_them() -> None:
         assert passes.any() and not passes.all(), key
 
 
+@pytest.mark.parametrize("with_lengths", [False, True])
+@pytest.mark.parametrize("name", list(CELLS))
+def test_without_a_tape_the_forward_equals_the_plain_loop(
+    name: str, with_lengths: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``dynamic_rnn`` keeps no tape, so the fused forward reuses its buffers through the
+    loop (input terms a chunk of steps at a time): over more steps than one chunk and a
+    part of one, it must still give the plain loop's outputs and final state."""
+    steps = 2 * np_fused._CHUNK + 3
+    lengths = [steps, 0, np_fused._CHUNK + 1] if with_lengths else None
+    cell = make_cell(rn, name, np.float64)
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(B, steps, D))
+    state = structure.map_structure(lambda s: rng.normal(size=s.shape), cell.zero_state(B))
+    ours = rn.dynamic_rnn(cell, x, lengths, state)
+    monkeypatch.setattr(np_fused, "supports", lambda cell, inputs: False)  # the plain loop
+    reference = rn.dynamic_rnn(cell, x, lengths, state)
+    for a, b in zip(structure.flatten(ours), structure.flatten(reference), strict=True):
+        np.testing.assert_allclose(a, b, rtol=TOLERANCE[np.float64], atol=TOLERANCE[np.float64])
+
+
 @pytest.mark.parametrize(
     "make",
     [
