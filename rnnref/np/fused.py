@@ -28,8 +28,8 @@ Five things make it faster; none changes the equations:
   gates and a step makes fewer passes over them;
 - backward sums the kernels' gradients over all steps in one matrix product, [D + H, T*B]
   @ [T*B, k], instead of one per step;
-- BLAS runs on one thread through the steps, whose products are too small to share between
-  threads, and on all of them for the products over many steps (see ``_on_one_blas_thread``).
+- BLAS runs on one thread here: a step's product is too small to share between threads
+  (see ``_one_blas_thread``).
 
 The buffers are the tape: backward reads the activated gates, the states and the clip
 masks from them. The results equal the plain loop's within round-off: the two products
@@ -39,7 +39,6 @@ earlier, GRU's ``u * h_prev + (1 - u) * c`` is computed as ``c + u * (h_prev - c
 the gradients' sums over steps are grouped differently.
 """
 
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -52,19 +51,15 @@ from rnnref.np.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell
 _BLAS = ThreadpoolController()
 
 
-def _on_one_blas_thread(steps: Iterable[int]) -> Iterator[int]:
-    """``steps``, with BLAS computing on one thread while a loop goes through them.
+def _one_blas_thread() -> Any:
+    """A context in which BLAS computes on one thread.
 
-    A step's product, [B, H] @ [H, k], is too small to share reliably: with OpenBLAS on two
-    threads the fused LSTM forward took 3.4 times as long as on one when the machine's other
-    core was busy (batch 64, 256 units, a 2-core machine at load 1.7;
-    benchmarks/bench_np.py), its threads waiting on each other every step, and 0.66 to 0.87
-    times as long when it was free. The products over many steps, the input terms before
-    the steps and the gradients after them (at D = H, two thirds of forward and backward's
-    multiplications), keep every thread BLAS has: one wait for a large product costs little.
+    A step's product, [B, H] @ [H, k], is too small to share: OpenBLAS on two threads took
+    3.4 times as long as on one for the fused LSTM forward (batch 64, 256 units, a 2-core
+    machine at load 1.7; benchmarks/bench_np.py), its threads waiting on each other every
+    step. The unroll's large products gained nothing from a second thread there either.
     """
-    with _BLAS.limit(limits=1, user_api="blas"):
-        yield from steps
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def supports(cell: RNNCell, inputs: Any) -> bool:
@@ -90,7 +85,8 @@ def unroll(
     dead = _dead_rows(lengths, max_time)
     x = inputs.reshape(max_time * batch, inputs.shape[2])  # (T, B, D) -> (T*B, D)
     forward, _ = _UNROLLS[type(cell)]
-    hs, final_state, buffers = forward(cell, x, state, dead, max_time, batch, tape is not None)
+    with _one_blas_thread():
+        hs, final_state, buffers = forward(cell, x, state, dead, max_time, batch, tape is not None)
     if dead is not None:
         outputs = np.where(dead, 0, hs[1:])  # rows past their length output 0
     else:
@@ -108,7 +104,8 @@ def unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:
     if dead is not None:
         d_outputs = np.where(dead, 0, d_outputs)  # rows past their length output a constant 0
     _, backward = _UNROLLS[type(cell)]
-    d_x, d_state, grads = backward(cell, buffers, d_outputs, d_state)
+    with _one_blas_thread():
+        d_x, d_state, grads = backward(cell, buffers, d_outputs, d_state)
     d_inputs = d_x.reshape(tape["inputs"].shape)  # (T*B, D) -> (T, B, D)
     return d_inputs, d_state, [grads[name] for name in cell._params]
 
@@ -223,14 +220,14 @@ def _rnn_forward(
     hs = np.empty((T + 1, *state.shape), state.dtype)  # h_0 ... h_T
     hs[0] = state
     z_h = np.empty_like(state)
-    for t0 in range(0, T, S):  # S steps at a time: their input terms, then the steps
-        _input_terms(zs, x, W_x, p["bias"], t0)  # (S*B, D) @ (D, H)
-        for t in _on_one_blas_thread(range(t0, min(t0 + S, T))):
-            z = zs[t % S]
-            z += np.matmul(hs[t], W_h, out=z_h)  # z = [x, h_prev] @ W + b
-            np.tanh(z, out=hs[t + 1])  # new_h = act(z)
-            if dead is not None:
-                np.copyto(hs[t + 1], hs[t], where=dead[t])
+    for t in range(T):
+        if t % S == 0:
+            _input_terms(zs, x, W_x, p["bias"], t)  # (S*B, D) @ (D, H)
+        z = zs[t % S]
+        z += np.matmul(hs[t], W_h, out=z_h)  # z = [x, h_prev] @ W + b
+        np.tanh(z, out=hs[t + 1])  # new_h = act(z)
+        if dead is not None:
+            np.copyto(hs[t + 1], hs[t], where=dead[t])
     return hs, hs[T].copy(), {}
 
 
@@ -242,7 +239,7 @@ def _rnn_backward(cell: BasicRNNCell, buffers: dict, d_outputs: np.ndarray, d_st
     d_h = np.array(d_state)  # dL/d h_t, updated in place from t = T to 0
     d_zs = np.empty_like(d_outputs)  # [T, B, H]
     carry = _Carry((d_h,), buffers["dead"])
-    for t in _on_one_blas_thread(reversed(range(T))):
+    for t in reversed(range(T)):
         d_h += d_outputs[t]  # the output is the new state: both paths add up
         if carry.dead is not None:
             carry.set_aside(t)
@@ -271,23 +268,23 @@ def _gru_forward(
     hs[0] = state
     r_h_prevs = np.empty((T if keep else 1, B, H), dtype)  # each step's r * h_prev
     z_h, tmp = np.empty((2, B, H), dtype), np.empty((B, H), dtype)
-    for t0 in range(0, T, S):  # S steps at a time: their input terms, then the steps
-        _input_terms(gates, x, W_gx, b_g, t0)  # (S*B, D) @ (2, D, H)
-        _input_terms(candidates, x, W_cx, p["candidate/bias"], t0)  # @ (D, H)
-        for t in _on_one_blas_thread(range(t0, min(t0 + S, T))):
-            h_prev, new_h, r_h_prev = hs[t], hs[t + 1], r_h_prevs[t % len(r_h_prevs)]
-            g = gates[:, t % S]
-            g += np.matmul(h_prev, W_gh, out=z_h)  # z_g / 2, z_g = [x, h_prev] @ W_g + b_g
-            r, u = _sigmoid_from_tanh_(np.tanh(g, out=g))  # r, u = sigmoid(z_g)
-            np.multiply(r, h_prev, out=r_h_prev)
-            c = candidates[t % S]
-            c += np.matmul(r_h_prev, W_ch, out=tmp)  # z_c = [x, r * h_prev] @ W_c + b_c
-            np.tanh(c, out=c)  # c = act(z_c)
-            np.subtract(h_prev, c, out=new_h)  # new_h = u * h_prev + (1 - u) * c
-            new_h *= u  #       = c + u * (h_prev - c)
-            new_h += c
-            if dead is not None:
-                np.copyto(new_h, h_prev, where=dead[t])
+    for t in range(T):
+        if t % S == 0:
+            _input_terms(gates, x, W_gx, b_g, t)  # (S*B, D) @ (2, D, H)
+            _input_terms(candidates, x, W_cx, p["candidate/bias"], t)  # @ (D, H)
+        h_prev, new_h, r_h_prev = hs[t], hs[t + 1], r_h_prevs[t % len(r_h_prevs)]
+        g = gates[:, t % S]
+        g += np.matmul(h_prev, W_gh, out=z_h)  # z_g / 2, z_g = [x, h_prev] @ W_g + b_g
+        r, u = _sigmoid_from_tanh_(np.tanh(g, out=g))  # r, u = sigmoid(z_g)
+        np.multiply(r, h_prev, out=r_h_prev)
+        c = candidates[t % S]
+        c += np.matmul(r_h_prev, W_ch, out=tmp)  # z_c = [x, r * h_prev] @ W_c + b_c
+        np.tanh(c, out=c)  # c = act(z_c)
+        np.subtract(h_prev, c, out=new_h)  # new_h = u * h_prev + (1 - u) * c
+        new_h *= u  #       = c + u * (h_prev - c)
+        new_h += c
+        if dead is not None:
+            np.copyto(new_h, h_prev, where=dead[t])
     buffers = {"gates": gates, "candidates": candidates, "r_h_prevs": r_h_prevs}
     return hs, hs[T].copy(), buffers
 
@@ -304,7 +301,7 @@ def _gru_backward(cell: GRUCell, buffers: dict, d_outputs: np.ndarray, d_state: 
     d_r_h_prev, tmp = np.empty_like(d_h), np.empty_like(d_h)
     W_chT, W_ghT = _transposed(W_ch), _transposed(W_gh)
     carry = _Carry((d_h,), buffers["dead"])
-    for t in _on_one_blas_thread(reversed(range(T))):
+    for t in reversed(range(T)):
         d_h += d_outputs[t]  # the output is the new state: both paths add up
         if carry.dead is not None:
             carry.set_aside(t)
@@ -370,37 +367,36 @@ def _lstm_forward(cell: LSTMCell, x: np.ndarray, state: Any, dead: Any, T: int, 
     c_passes = np.empty((kept, B, H), bool) if cell_clip is not None else None
     m_passes = np.empty((kept, *h_0.shape), bool) if proj_clip is not None else None
     z_h, tmp = np.empty((4, B, H), dtype), np.empty((B, H), dtype)
-    for t0 in range(0, T, S):  # S steps at a time: their input terms, then the steps
-        _input_terms(gates, x, W_x, b[:, None], t0)  # (S*B, D) @ (4, D, H)
-        for t in _on_one_blas_thread(range(t0, min(t0 + S, T))):
-            c_prev, c, h_prev = cs[t % len(cs)], cs[(t + 1) % len(cs)], hs[t]
-            z, k = gates[:, t % S], t % kept
-            z += np.matmul(h_prev, W_h, out=z_h)  # z = [x, h_prev] @ W + b, i, f and o halved
-            i, j, f, o = z
-            if peepholes:
-                i += np.multiply(w_i, c_prev, out=tmp)
-                f += np.multiply(w_f, c_prev, out=tmp)
-            np.tanh(z[:3], out=z[:3])  # act(j), and tanh(i / 2), tanh(f / 2)
-            _sigmoid_from_tanh_(i)
-            _sigmoid_from_tanh_(f)
-            np.multiply(c_prev, f, out=c)  # c = c_prev * sigmoid(f + forget_bias) ...
-            c += np.multiply(i, j, out=tmp)  # ... + sigmoid(i) * act(j)
-            if cell_clip is not None:
-                np.less_equal(np.abs(c, out=tmp), cell_clip, out=c_passes[k])
-                np.clip(c, -cell_clip, cell_clip, out=c)
-            if peepholes:
-                o += np.multiply(w_o, c, out=tmp)
-            _sigmoid_from_tanh_(np.tanh(o, out=o))
-            act_c = np.tanh(c, out=act_cs[k])
-            m = np.multiply(o, act_c, out=ms[t % len(ms)])  # m = sigmoid(o) * act(c)
-            if W_proj is not None:
-                np.matmul(m, W_proj, out=hs[t + 1])  # (B, H) @ (H, P) -> (B, P)
-                if proj_clip is not None:
-                    np.less_equal(np.abs(hs[t + 1]), proj_clip, out=m_passes[k])
-                    np.clip(hs[t + 1], -proj_clip, proj_clip, out=hs[t + 1])
-            if dead is not None:
-                np.copyto(c, c_prev, where=dead[t])
-                np.copyto(hs[t + 1], h_prev, where=dead[t])
+    for t in range(T):
+        if t % S == 0:
+            _input_terms(gates, x, W_x, b[:, None], t)  # (S*B, D) @ (4, D, H)
+        c_prev, c, h_prev = cs[t % len(cs)], cs[(t + 1) % len(cs)], hs[t]
+        z, k = gates[:, t % S], t % kept
+        z += np.matmul(h_prev, W_h, out=z_h)  # z = [x, h_prev] @ W + b, i, f and o halved
+        i, j, f, o = z
+        if peepholes:
+            i += np.multiply(w_i, c_prev, out=tmp)
+            f += np.multiply(w_f, c_prev, out=tmp)
+        np.tanh(z[:3], out=z[:3])  # act(j), and tanh(i / 2), tanh(f / 2)
+        _sigmoid_from_tanh_(i)
+        _sigmoid_from_tanh_(f)
+        np.multiply(c_prev, f, out=c)  # c = c_prev * sigmoid(f + forget_bias) ...
+        c += np.multiply(i, j, out=tmp)  # ... + sigmoid(i) * act(j)
+        if cell_clip is not None:
+            np.less_equal(np.abs(c, out=tmp), cell_clip, out=c_passes[k])
+            np.clip(c, -cell_clip, cell_clip, out=c)
+        if peepholes:
+            o += np.multiply(w_o, c, out=tmp)
+        _sigmoid_from_tanh_(np.tanh(o, out=o))
+        m = np.multiply(o, np.tanh(c, out=act_cs[k]), out=ms[t % len(ms)])  # sigmoid(o) * act(c)
+        if W_proj is not None:
+            np.matmul(m, W_proj, out=hs[t + 1])  # (B, H) @ (H, P) -> (B, P)
+            if proj_clip is not None:
+                np.less_equal(np.abs(hs[t + 1]), proj_clip, out=m_passes[k])
+                np.clip(hs[t + 1], -proj_clip, proj_clip, out=hs[t + 1])
+        if dead is not None:
+            np.copyto(c, c_prev, where=dead[t])
+            np.copyto(hs[t + 1], h_prev, where=dead[t])
     buffers = {"gates": gates, "cs": cs, "act_cs": act_cs, "ms": ms, "c_passes": c_passes,
                "m_passes": m_passes}  # fmt: skip
     return hs, cell._pack(cs[T % len(cs)].copy(), hs[T].copy()), buffers
@@ -420,7 +416,7 @@ def _lstm_backward(cell: LSTMCell, buffers: dict, d_outputs: np.ndarray, d_state
     W_hT = _transposed(W_h)
     W_projT = _transposed(W_proj) if W_proj is not None else None
     carry = _Carry((d_c, d_h), buffers["dead"])
-    for t in _on_one_blas_thread(reversed(range(T))):
+    for t in reversed(range(T)):
         d_h += d_outputs[t]  # the output is the new h: both paths add up
         if carry.dead is not None:
             carry.set_aside(t)
