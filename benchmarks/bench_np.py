@@ -19,6 +19,10 @@ all alike; medians and min-max in milliseconds, with the load average before eac
 - The ceiling: one NumPy product with the unroll's matrix-product FLOPs,
   [T*B, D+H] @ [D+H, kH] (k = 4 for the LSTM, 3 for the GRU), 3 times that for
   forward + backward; "of ceiling" is the ceiling's time over the candidate's.
+- Forward only, the fused forward's matrix products alone, nothing else, on one BLAS
+  thread as it runs them: the input terms [T*B, D] @ [k, D, H], then T products
+  [B, H] @ [k, H, H]. A forward that steps through time spends at least this; its share
+  of the ceiling bounds theirs.
 
 Targets (issue 16): the fused forward <= 1.0x Keras at 1 and 2 threads and >= 75% of the
 ceiling at 1 thread; forward + backward <= 1.0x Keras.
@@ -73,6 +77,8 @@ def run(threads: int, repeats: int) -> None:
         ceiling = "numpy matmul, same FLOPs (ceiling)"
         for direction, scale in (("forward", 1), ("forward+backward", 3)):
             candidates = _candidates(kind, direction, x, r, torch)
+            if direction == "forward":
+                candidates["numpy products alone, step by step"] = _products_alone(gates, rng)
             candidates[ceiling] = lambda a=a, w=w, n=scale: [a @ w for _ in range(n)]
             print(f"-- {kind} {direction}; load average {_load()}")
             times = interleaved(candidates, repeats)
@@ -158,6 +164,28 @@ def _candidates(kind: str, direction: str, x, r, torch) -> dict:
         theirs[f"torch nn.{kind}"] = torch_run
     first = next(iter(theirs))
     return {first: theirs.pop(first), **ours, **theirs}
+
+
+def _products_alone(gates: int, rng):
+    """A run of the fused forward's matrix products, as rnnref.np.fused makes them, and
+    nothing else: x @ W_x for all steps, [T*B, D] @ [gates, D, H], then h @ W_h per step,
+    [B, H] @ [gates, H, H], all on one BLAS thread."""
+    import numpy as np
+
+    from rnnref.np import fused
+
+    x = rng.normal(size=(T * B, SIZE)).astype(np.float32)
+    W_x, W_h = (rng.normal(size=(gates, SIZE, SIZE)).astype(np.float32) for _ in range(2))
+    h = rng.normal(size=(B, SIZE)).astype(np.float32)
+    z_h = np.empty((gates, B, SIZE), np.float32)
+
+    def run():
+        with fused._one_blas_thread():
+            x @ W_x
+            for _ in range(T):
+                np.matmul(h, W_h, out=z_h)
+
+    return run
 
 
 def _torch(threads: int):
