@@ -21,12 +21,15 @@ demo: $(STAMP)
 	$(PY) -m autograder demo
 
 # tests/system/test_book.py builds the book too (two to four minutes cold, seconds when cached).
+# Two pytest processes at once: the kernel and system tests in one, the rest in the other
+# (scripts/run_tests.py says why).
 test: system $(STAMP) $(HUB_PROXY) $(MATHJAX)
-	$(PY) -m pytest
+	$(PY) scripts/run_tests.py
 
-# The fast tier, for a developer's loop: no kernels, servers, browsers or book build.
+# The fast tier, for a developer's loop: no kernels, servers, browsers or book build, on two
+# processes (pytest-xdist).
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not kernel and not system"
+	$(PY) -m pytest -n 2 -m "not kernel and not system"
 
 # The Debian packages the tests need (PostgreSQL, bubblewrap, Chromium, npm, ...), when missing.
 system:
