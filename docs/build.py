@@ -6,7 +6,9 @@
    execution cache redo only what changed.
 2. Copies the part of MathJax that typesetting TeX needs from docs/node_modules (npm) into
    build/book/static/mathjax, which Sphinx publishes as _static/mathjax.
-3. Runs Sphinx with warnings as errors (-W --keep-going), reading every page afresh (-E)
+3. Runs the notebooks that myst-nb's execution cache lacks, two at a time, into the cache
+   (myst-nb would run them one after another while Sphinx reads them).
+4. Runs Sphinx with warnings as errors (-W --keep-going), reading every page afresh (-E)
    when docs/conf.py changed since the last build: Sphinx's viewcode otherwise keeps entries
    from the old configuration, and the "[source]" pages link to anchors that no longer exist.
 """
@@ -14,8 +16,13 @@
 import shutil
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import nbformat
+from jupyter_cache import get_cache
+from jupyter_cache.base import CacheBundleIn
+from jupyter_cache.executors.utils import single_nb_execution
 from notebooks import write_course
 from sphinx.cmd.build import build_main
 
@@ -29,6 +36,8 @@ MATHJAX = DOCS / "node_modules" / "mathjax" / "es5"
 # the menu, and the accessibility tools (speech included), nothing else of the 24 MB package.
 MATHJAX_PARTS = ["tex-chtml.js", "input", "output/chtml", "ui", "a11y", "sre", "adaptors"]
 GUIDE = ROOT / "deploy" / "jupyterhub" / "README.md"
+CACHE = BOOK / "jupyter_cache"  # docs/conf.py's nb_execution_cache_path
+TIMEOUT_S = 600  # per cell, docs/conf.py's nb_execution_timeout
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:
@@ -58,6 +67,37 @@ def stage_sources() -> None:
         stale.unlink()  # a page removed from docs/ or solutions/ leaves the book too
 
 
+def _execute(path: Path) -> tuple[nbformat.NotebookNode, float, bool]:
+    """One notebook run as myst-nb runs it (in its folder): (notebook, seconds, failed)."""
+    notebook = nbformat.read(path, as_version=4)
+    result = single_nb_execution(
+        notebook, cwd=str(path.parent), allow_errors=False, timeout=TIMEOUT_S, meta_override=True
+    )
+    return notebook, result.time, result.err is not None
+
+
+def execute_notebooks(workers: int = 2) -> None:
+    """Put the staged notebooks that the execution cache lacks into it, ``workers`` at a time.
+
+    myst-nb looks each notebook up in the same cache, by its code, and finds them there. One
+    that fails is left out: myst-nb runs it again and fails the build with its traceback.
+    """
+    cache = get_cache(str(CACHE))
+    missing = []
+    for path in sorted(SOURCE.rglob("*.ipynb")):
+        try:
+            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+        except KeyError:
+            missing.append(path)
+    with ProcessPoolExecutor(min(workers, len(missing)) or 1) as pool:
+        results = pool.map(_execute, missing)
+        for path, (notebook, seconds, failed) in zip(missing, results, strict=True):
+            if not failed:
+                record = cache.add_nb_to_project(str(path))
+                bundle = CacheBundleIn(notebook, record.uri, data={"execution_seconds": seconds})
+                cache.cache_notebook_bundle(bundle, check_validity=False, overwrite=True)
+
+
 def stage_mathjax() -> None:
     if not (MATHJAX / "tex-chtml.js").exists():
         sys.exit(
@@ -77,6 +117,7 @@ def main() -> int:
     start = time.perf_counter()
     stage_sources()
     stage_mathjax()
+    execute_notebooks()
     environment = BOOK / "doctrees" / "environment.pickle"
     fresh = (
         ["-E"]
