@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import conf  # Sphinx's configuration: the execution cache's path and the cell timeout
 import nbformat
 from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
@@ -36,8 +37,6 @@ MATHJAX = DOCS / "node_modules" / "mathjax" / "es5"
 # the menu, and the accessibility tools (speech included), nothing else of the 24 MB package.
 MATHJAX_PARTS = ["tex-chtml.js", "input", "output/chtml", "ui", "a11y", "sre", "adaptors"]
 GUIDE = ROOT / "deploy" / "jupyterhub" / "README.md"
-CACHE = BOOK / "jupyter_cache"  # docs/conf.py's nb_execution_cache_path
-TIMEOUT_S = 600  # per cell, docs/conf.py's nb_execution_timeout
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:
@@ -71,7 +70,11 @@ def _execute(path: Path) -> tuple[nbformat.NotebookNode, float, bool]:
     """One notebook run as myst-nb runs it (in its folder): (notebook, seconds, failed)."""
     notebook = nbformat.read(path, as_version=4)
     result = single_nb_execution(
-        notebook, cwd=str(path.parent), allow_errors=False, timeout=TIMEOUT_S, meta_override=True
+        notebook,
+        cwd=str(path.parent),
+        allow_errors=False,
+        timeout=conf.nb_execution_timeout,
+        meta_override=True,
     )
     return notebook, result.time, result.err is not None
 
@@ -82,7 +85,7 @@ def execute_notebooks(workers: int = 2) -> None:
     myst-nb looks each notebook up in the same cache, by its code, and finds them there. One
     that fails is left out: myst-nb runs it again and fails the build with its traceback.
     """
-    cache = get_cache(str(CACHE))
+    cache = get_cache(conf.nb_execution_cache_path)
     missing = []
     for path in sorted(SOURCE.rglob("*.ipynb")):
         try:

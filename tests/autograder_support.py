@@ -114,6 +114,16 @@ def autograder(
     )
 
 
+def grade_class(
+    course_root: pathlib.Path, submitted: pathlib.Path, out: pathlib.Path, *options: str, **kw
+) -> subprocess.CompletedProcess:
+    """``python -m autograder --course COURSE grade SUBMITTED --out OUT OPTIONS``, run as
+    ``autograder`` runs it (``kw`` are its keywords)."""
+    return autograder(
+        "--course", str(course_root), "grade", str(submitted), "--out", str(out), *options, **kw
+    )
+
+
 def peak_rss_mb(result: subprocess.CompletedProcess) -> float:
     """The grader's peak RSS printed by ``autograder(..., measure=True)``, in MB."""
     line = next(x for x in result.stderr.splitlines() if x.startswith("grader peak RSS:"))

@@ -16,4 +16,3 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # 12 ms on one. Set before NumPy is first imported, which reads it then.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
-

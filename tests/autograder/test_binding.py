@@ -22,7 +22,7 @@ from autograder.learner.plain import to_plain
 from tests.autograder_support import (
     PILOT,
     ROOT,
-    autograder,
+    grade_class,
     grades,
     learner,
     pilot_course,
@@ -221,13 +221,10 @@ def test_a_blank_notebook_that_swaps_exercises_scores_no_more_than_blank(tmp_pat
     submit(submissions, "blank", base)
     submit(submissions, "swapper", learner(base, rnn=None, zero=None, before_rnn=SWAP))
     out = tmp_path / "out"
-    result = autograder(
-        "--course",
-        str(course_root),
-        "grade",
-        str(submissions),
-        "--out",
-        str(out),
+    result = grade_class(
+        course_root,
+        submissions,
+        out,
         "--jobs",
         "2",
         "--timeout",

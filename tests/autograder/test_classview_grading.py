@@ -13,7 +13,15 @@ documented example does. Due 2026-03-01 12:00 UTC:
 import pytest
 from nbgrader.api import Gradebook
 
-from tests.autograder_support import autograder, learner, pilot_course, release, rows, submit
+from tests.autograder_support import (
+    autograder,
+    grade_class,
+    learner,
+    pilot_course,
+    release,
+    rows,
+    submit,
+)
 
 pytestmark = pytest.mark.kernel
 
@@ -54,13 +62,10 @@ def graded(tmp_path_factory):
 
 
 def _grade(course_root, submissions, out, *extra):
-    result = autograder(
-        "--course",
-        str(course_root),
-        "grade",
-        str(submissions),
-        "--out",
-        str(out),
+    result = grade_class(
+        course_root,
+        submissions,
+        out,
         "--timeout",
         "20",
         "--due",
@@ -129,13 +134,10 @@ def test_regrading_one_exercise_keeps_every_other_cached_cell(graded):
 
 
 def test_an_exercise_no_cell_checks_is_refused(graded):
-    result = autograder(
-        "--course",
-        str(graded["course"]),
-        "grade",
-        str(graded["submissions"]),
-        "--out",
-        str(graded["out"]),
+    result = grade_class(
+        graded["course"],
+        graded["submissions"],
+        graded["out"],
         "--exercise",
         "lstm_cell",
     )

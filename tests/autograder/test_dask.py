@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.autograder_support import ROOT, autograder, learner, pilot_course, release, rows, submit
+from tests.autograder_support import (
+    ROOT,
+    autograder,
+    grade_class,
+    learner,
+    pilot_course,
+    release,
+    rows,
+    submit,
+)
 
 pytest.importorskip("distributed")
 # Kernels on every worker, and a scheduler and workers running beside the tests.
@@ -76,13 +85,10 @@ def cluster(tmp_path_factory):
     submit(submissions, "cy", base)
     submit(submissions, "dee", learner(base, zero=None))
     local = tmp / "local"
-    done = autograder(
-        "--course",
-        str(course_root),
-        "grade",
-        str(submissions),
-        "--out",
-        str(local),
+    done = grade_class(
+        course_root,
+        submissions,
+        local,
         "--jobs",
         "2",
         "--due",

@@ -34,6 +34,7 @@ from autograder.scoring import NotebookResult, Score
 from tests.autograder_support import (
     ROOT,
     autograder,
+    grade_class,
     learner,
     pilot_course,
     release,
@@ -310,13 +311,10 @@ def test_grading_writes_each_learners_reasons_in_their_edition(pilot):
     submit(submissions, "ann", _zh(learner(pilot["base"], rnn=WRONG_RNN)))
     submit(submissions, "bob", learner(pilot["base"], rnn=WRONG_RNN))
     out = pilot["tmp"] / "out"
-    result = autograder(
-        "--course",
-        str(pilot["course"]),
-        "grade",
-        str(submissions),
-        "--out",
-        str(out),
+    result = grade_class(
+        pilot["course"],
+        submissions,
+        out,
         "--timeout",
         "20",
     )

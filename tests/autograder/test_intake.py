@@ -36,6 +36,7 @@ from autograder.report import spreadsheet_cell
 from tests.autograder_support import (
     RNN,
     autograder,
+    grade_class,
     grades,
     learner,
     peak_rss_mb,
@@ -176,13 +177,10 @@ def graded(tmp_path_factory):
     refused = _refused(submissions, course_root, base)
     good = submissions / "good" / "pilot" / "pilot.ipynb"
     before = hashlib.sha256(good.read_bytes()).hexdigest()
-    result = autograder(
-        "--course",
-        str(course_root),
-        "grade",
-        str(submissions),
-        "--out",
-        str(out),
+    result = grade_class(
+        course_root,
+        submissions,
+        out,
         "--jobs",
         "2",
         "--timeout",
@@ -369,9 +367,7 @@ def zipped(tmp_path_factory):
     path = tmp / "class.zip"
     path.write_bytes(raw)
     out = tmp / "graded"
-    result = autograder(
-        "--course", str(course_root), "grade", str(path), "--out", str(out), "--timeout", "20"
-    )
+    result = grade_class(course_root, path, out, "--timeout", "20")
     return {"result": result, "out": out, "course": course_root, "tmp": tmp, "zip": raw}
 
 
@@ -402,7 +398,7 @@ def test_a_file_that_is_not_a_zip_is_a_clear_error(zipped, kind):
     else:
         path.write_bytes(bytes(zipped["zip"][: len(zipped["zip"]) // 2]))
     out = zipped["tmp"] / f"out-{kind}"
-    result = autograder("--course", str(zipped["course"]), "grade", str(path), "--out", str(out))
+    result = grade_class(zipped["course"], path, out)
     assert result.returncode == 1, result.stdout + result.stderr
     assert str(path) in result.stderr and "cannot be opened as a zip" in result.stderr
     assert "Traceback" not in result.stderr
@@ -438,13 +434,10 @@ def test_preflight_stops_a_run_whose_solution_does_not_score(tmp_path):
     nbformat.write(nb, solution)
     submissions, out = tmp_path / "submitted", tmp_path / "graded"
     submit(submissions, "ada", learner(base))
-    result = autograder(
-        "--course",
-        str(course_root),
-        "grade",
-        str(submissions),
-        "--out",
-        str(out),
+    result = grade_class(
+        course_root,
+        submissions,
+        out,
         "--timeout",
         "20",
     )
@@ -462,13 +455,10 @@ def test_kernels_that_cannot_run_stop_the_run_before_and_after_preflight(tmp_pat
     submissions, out = tmp_path / "submitted", tmp_path / "graded"
     submit(submissions, "ada", learner(base))
     broken = _broken_environment(tmp_path)
-    first = autograder(
-        "--course",
-        str(course_root),
-        "grade",
-        str(submissions),
-        "--out",
-        str(tmp_path / "never"),
+    first = grade_class(
+        course_root,
+        submissions,
+        tmp_path / "never",
         "--timeout",
         "20",
         python=broken,
@@ -477,25 +467,19 @@ def test_kernels_that_cannot_run_stop_the_run_before_and_after_preflight(tmp_pat
     assert "preflight failed" in first.stderr and "kernel" in first.stderr
     assert not (tmp_path / "never" / "gradebook.db").exists()
 
-    fine = autograder(
-        "--course",
-        str(course_root),
-        "grade",
-        str(submissions),
-        "--out",
-        str(out),
+    fine = grade_class(
+        course_root,
+        submissions,
+        out,
         "--timeout",
         "20",
     )
     assert fine.returncode == 0, fine.stdout + fine.stderr
     submit(submissions, "bob", learner(base))
-    again = autograder(
-        "--course",
-        str(course_root),
-        "grade",
-        str(submissions),
-        "--out",
-        str(out),
+    again = grade_class(
+        course_root,
+        submissions,
+        out,
         "--timeout",
         "20",
         python=broken,

@@ -16,6 +16,7 @@ import pytest
 from tests.autograder_support import (
     ROOT,
     autograder,
+    grade_class,
     grades,
     learner,
     pilot_course,
@@ -64,13 +65,10 @@ def _alive(pids: set[int]) -> list[int]:
 
 
 def _grade(pilot, out, *extra):
-    result = autograder(
-        "--course",
-        str(pilot["course"]),
-        "grade",
-        str(pilot["submissions"]),
-        "--out",
-        str(out),
+    result = grade_class(
+        pilot["course"],
+        pilot["submissions"],
+        out,
         "--timeout",
         "20",
         *extra,
@@ -149,13 +147,10 @@ def test_one_student_is_regraded_alone(pilot):
     fixed = pilot["tmp"] / "fixed"
     shutil.copytree(pilot["submissions"], fixed)
     submit(fixed, "bob", learner(pilot["base"]))
-    result = autograder(
-        "--course",
-        str(pilot["course"]),
-        "grade",
-        str(fixed),
-        "--out",
-        str(out),
+    result = grade_class(
+        pilot["course"],
+        fixed,
+        out,
         "--student",
         "bob",
         "--timeout",
@@ -165,13 +160,10 @@ def test_one_student_is_regraded_alone(pilot):
     assert "graded 1 notebooks" in result.stdout
     assert grades(out)[("bob", "rnn_step_test")][0] == "2"
     assert ada_result.read_bytes() == before
-    missing = autograder(
-        "--course",
-        str(pilot["course"]),
-        "grade",
-        str(fixed),
-        "--out",
-        str(out),
+    missing = grade_class(
+        pilot["course"],
+        fixed,
+        out,
         "--student",
         "nobody",
     )
@@ -188,13 +180,10 @@ def test_an_lms_zip_is_graded_like_a_folder(pilot):
         zipped.writestr("../evil.ipynb", "{}")
         zipped.writestr("readme.txt", "not a notebook")
     out = pilot["tmp"] / "zip"
-    result = autograder(
-        "--course",
-        str(pilot["course"]),
-        "grade",
-        str(archive),
-        "--out",
-        str(out),
+    result = grade_class(
+        pilot["course"],
+        archive,
+        out,
         "--timeout",
         "20",
     )
@@ -208,13 +197,10 @@ def test_an_lms_zip_is_graded_like_a_folder(pilot):
         for path in pilot["submissions"].rglob("*.ipynb"):
             zipped.write(path, "export/" + str(path.relative_to(pilot["submissions"])))
     out2 = pilot["tmp"] / "zip2"
-    result = autograder(
-        "--course",
-        str(pilot["course"]),
-        "grade",
-        str(nested),
-        "--out",
-        str(out2),
+    result = grade_class(
+        pilot["course"],
+        nested,
+        out2,
         "--timeout",
         "20",
     )

@@ -24,7 +24,7 @@ from tests.autograder_support import (
     RNN,
     ROOT,
     ZERO,
-    autograder,
+    grade_class,
     grades,
     learner,
     pilot_course,
@@ -367,13 +367,10 @@ def graded(tmp_path_factory):
         paths["solution"],
     ]
     before = {p: _digest(p) for p in watched}
-    result = autograder(
-        "--course",
-        str(course_root),
-        "grade",
-        str(submissions),
-        "--out",
-        str(out),
+    result = grade_class(
+        course_root,
+        submissions,
+        out,
         "--jobs",
         "2",
         "--timeout",

@@ -39,12 +39,12 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from autograder import course, release
 from autograder.gradebook import sqlite_url
 from tests.autograder_support import autograder
-from tests.system.browser_support import CHROMIUM, CHROMIUM_FLAGS
+from tests.system.browser_support import CHROMIUM, chromium_page
 
 pytestmark = pytest.mark.system
 
@@ -244,11 +244,7 @@ def test_learner_and_instructor_in_jupyterlab(tmp_path):
     root = tmp_path / "class"
     timings = {}
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(WAIT_MS)
-            expect.set_options(timeout=WAIT_MS)
+        with chromium_page(1400, 1000, WAIT_MS) as page:
             steps = Steps(page)
             try:
                 _learner_and_instructor(
@@ -275,8 +271,6 @@ def test_learner_and_instructor_in_jupyterlab(tmp_path):
                     f"server log:\n{log.read_text()[-5000:]}"
                 )
                 raise
-            finally:
-                browser.close()
     finally:
         _stop(lab)
         shutil.copy(log, OUT / "lab.log")
@@ -514,11 +508,7 @@ def test_a_chinese_edition_learner_in_jupyterlab(tmp_path):
     graded = _zh_learner(tmp_path)
     lab, base, log = _start_lab(tmp_path)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(WAIT_MS)
-            expect.set_options(timeout=WAIT_MS)
+        with chromium_page(1400, 1000, WAIT_MS) as page:
             steps = Steps(page)
             try:
                 steps.current = "zh-check"
@@ -546,7 +536,5 @@ def test_a_chinese_edition_learner_in_jupyterlab(tmp_path):
                     f"{log.read_text()[-5000:]}"
                 )
                 raise
-            finally:
-                browser.close()
     finally:
         _stop(lab)
