@@ -385,6 +385,9 @@ def _learner_and_instructor(
 def _open_and_run(page: Page, base: str, path: str) -> None:
     """Open a notebook in JupyterLab and run all its cells."""
     page.goto(f"{base}/lab/tree/{path}?token={TOKEN}")
+    # The workspace reopens earlier tabs first: wait until this notebook's tab is the current one.
+    current = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
+    expect(current).to_contain_text(Path(path).name)
     shown = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     expect(shown.locator(".jp-Cell").first).to_be_visible()
     # This notebook's own kernel, from its toolbar: the status bar speaks for the current tab,
