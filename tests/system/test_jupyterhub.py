@@ -128,19 +128,22 @@ def accounts():
 
 
 def _blocked(path: Path) -> list[Path]:
-    """The folders above ``path`` that other accounts cannot pass through, deepest first."""
-    return [p for p in path.parents if p != Path("/") and not p.stat().st_mode & 0o001]
+    """``path`` and the folders above it that other accounts cannot pass through, deepest
+    first."""
+    return [p for p in (path, *path.parents) if p != Path("/") and not p.stat().st_mode & 0o001]
 
 
 def _reachable_python(work: Path) -> list[str]:
     """A command prefix under which every account can run this Python and this checkout.
 
     A class's environment must be readable by all its accounts (the README installs it in
-    /opt). Where this Python, its virtual environment or this checkout lie under a folder
-    only root may enter (pyenv in root's 0700 home, as here and in CI), what follows the
-    prefix runs in a private mount namespace where that folder is an empty one holding only
-    those, bound back read-only (grading kernels get such binds from bubblewrap). Nothing
-    outside the namespace changes, and nothing else of root's home is visible in it."""
+    /opt). Where this Python, its virtual environment or this checkout lie in or under a
+    folder only root may enter (pyenv in root's 0700 home, as here and in CI; a checkout
+    cloned into ``mktemp -d``), what follows the prefix runs in a private mount namespace
+    where the outermost such folder is an empty one holding only those, bound back
+    read-only (grading kernels get such binds from bubblewrap). A bind keeps its folder's
+    mode, so a folder that is itself closed is rebuilt open, its entries bound one by one.
+    Nothing outside the namespace changes, and nothing else of root's home is visible in it."""
     wanted = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), ROOT}
     keep = sorted(
         p for p in wanted if _blocked(p) and not any(o != p and o in p.parents for o in wanted)
@@ -159,14 +162,22 @@ def _reachable_python(work: Path) -> list[str]:
         f"mount -t tmpfs -o mode=0755,size=1m class-env {shlex.quote(str(top))}" for top in tops
     ]
     for path, hold in zip(keep, holds, strict=True):
-        quoted = shlex.quote(str(path))
-        steps += [
-            f"mkdir -p {quoted}",
-            f"mount --bind {shlex.quote(str(hold))} {quoted}",
-            f"mount -o remount,bind,ro {quoted}",
-        ]
+        steps.append(f"mkdir -p {shlex.quote(str(path))}")
+        closed = _blocked(path)[0] == path
+        for entry in sorted(path.iterdir()) if closed else [path]:
+            steps += _bind_back(hold / entry.relative_to(path), entry)
     steps.append('exec "$@"')
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "; ".join(steps), "sh"]
+
+
+def _bind_back(source: Path, target: Path) -> list[str]:
+    """Shell steps that show ``source`` read-only at ``target`` (a link is made again, since
+    a bind would follow it)."""
+    src, dst = shlex.quote(str(source)), shlex.quote(str(target))
+    if target.is_symlink():
+        return [f"ln -s {shlex.quote(os.readlink(target))} {dst}"]
+    make = f"mkdir -p {dst}" if target.is_dir() else f"touch {dst}"
+    return [make, f"mount --bind {src} {dst}", f"mount -o remount,bind,ro {dst}"]
 
 
 def _as(
