@@ -25,24 +25,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from playwright.sync_api import sync_playwright
 
 from autograder import classreport, export, similarity
 from autograder.cli import main
 from autograder.report import COLUMNS, LATE
 from tests.autograder_support import PILOT
+from tests.system.browser_support import CHROMIUM, chromium_page
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "report"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 SHAPE = "zero_state, case {} of 2 (B=4, H=5):\nexpected shape (4, 5), received (5, 4)"
 SHAPE_MISTAKE = "expected shape (4, 5), received (5, 4)"
@@ -148,15 +139,10 @@ def test_report_opens_in_chromium(tmp_path):
     page_path, _ = classreport.write(out, PILOT)
     shutil.rmtree(SHOTS, ignore_errors=True)
     SHOTS.mkdir(parents=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.goto(page_path.as_uri())
-            width = page.locator("img").first.evaluate("img => img.naturalWidth")
-            page.screenshot(path=SHOTS / "report.png", full_page=True)
-        finally:
-            browser.close()
+    with chromium_page(1100, 900, 30_000) as page:
+        page.goto(page_path.as_uri())
+        width = page.locator("img").first.evaluate("img => img.naturalWidth")
+        page.screenshot(path=SHOTS / "report.png", full_page=True)
     assert width > 0, "the histogram did not load from the file system"
 
 

@@ -27,11 +27,10 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
-from playwright.sync_api import sync_playwright
 
 import rnnref.np
 import rnnref.tf
-from tests.system.browser_support import CHROMIUM, CHROMIUM_FLAGS
+from tests.system.browser_support import CHROMIUM, chromium_page
 
 pytestmark = pytest.mark.system
 
@@ -282,57 +281,51 @@ def test_chromium_shows_equations_figures_and_search(build):
         pytest.fail(f"{CHROMIUM} is missing: scripts/ci-setup.sh installs Debian's chromium")
     OUT.mkdir(parents=True, exist_ok=True)
     refused = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(WAIT_MS)
+    with chromium_page(1280, 900, WAIT_MS) as page:
 
-            def offline(route):
-                if not route.request.url.startswith("file://"):
-                    refused.append(route.request.url)
-                    return route.abort()
-                return route.continue_()
+        def offline(route):
+            if not route.request.url.startswith("file://"):
+                refused.append(route.request.url)
+                return route.abort()
+            return route.continue_()
 
-            page.route("**/*", offline)
+        page.route("**/*", offline)
 
-            # The LSTM chapter: typeset equations (MathJax's output, not TeX) and its figure.
-            page.goto((HTML / "course" / "02_lstm" / "lstm.html").as_uri())
-            page.wait_for_selector("div.math mjx-container")
-            page.wait_for_function(
-                "document.querySelectorAll('div.math mjx-container').length"
-                " === document.querySelectorAll('div.math').length"
-            )
-            # MathJax's hidden MathML says what each equation reads as: no TeX left in it.
-            leftovers = page.evaluate(
-                "[...document.querySelectorAll('mjx-container')].map(m => m.textContent)"
-                ".filter(t => t.includes('\\\\'))"
-            )
-            assert not leftovers, f"equations show TeX source: {leftovers}"
-            assert page.locator("mjx-merror").count() == 0, "MathJax could not typeset"
-            figure = page.locator("div.cell_output img").first
-            figure.scroll_into_view_if_needed()
-            assert figure.evaluate("img => img.complete && img.naturalWidth > 0"), (
-                "the LSTM chapter's figure did not load"
-            )
-            # The whole chapter, equations to figure, seen from the top with nothing focused.
-            page.evaluate("window.scrollTo(0, 0); document.activeElement.blur()")
-            page.screenshot(path=OUT / "lstm.png", full_page=True)
+        # The LSTM chapter: typeset equations (MathJax's output, not TeX) and its figure.
+        page.goto((HTML / "course" / "02_lstm" / "lstm.html").as_uri())
+        page.wait_for_selector("div.math mjx-container")
+        page.wait_for_function(
+            "document.querySelectorAll('div.math mjx-container').length"
+            " === document.querySelectorAll('div.math').length"
+        )
+        # MathJax's hidden MathML says what each equation reads as: no TeX left in it.
+        leftovers = page.evaluate(
+            "[...document.querySelectorAll('mjx-container')].map(m => m.textContent)"
+            ".filter(t => t.includes('\\\\'))"
+        )
+        assert not leftovers, f"equations show TeX source: {leftovers}"
+        assert page.locator("mjx-merror").count() == 0, "MathJax could not typeset"
+        figure = page.locator("div.cell_output img").first
+        figure.scroll_into_view_if_needed()
+        assert figure.evaluate("img => img.complete && img.naturalWidth > 0"), (
+            "the LSTM chapter's figure did not load"
+        )
+        # The whole chapter, equations to figure, seen from the top with nothing focused.
+        page.evaluate("window.scrollTo(0, 0); document.activeElement.blur()")
+        page.screenshot(path=OUT / "lstm.png", full_page=True)
 
-            # A chapter with a figure drawn by training: chapter 9's loss curve.
-            page.goto((HTML / "course" / "09_char_rnn" / "char_rnn.html").as_uri())
-            curve = page.locator("div.cell_output img").first
-            curve.scroll_into_view_if_needed()
-            assert curve.evaluate("img => img.complete && img.naturalWidth > 0")
-            page.screenshot(path=OUT / "char_rnn_figure.png")
+        # A chapter with a figure drawn by training: chapter 9's loss curve.
+        page.goto((HTML / "course" / "09_char_rnn" / "char_rnn.html").as_uri())
+        curve = page.locator("div.cell_output img").first
+        curve.scroll_into_view_if_needed()
+        assert curve.evaluate("img => img.complete && img.naturalWidth > 0")
+        page.screenshot(path=OUT / "char_rnn_figure.png")
 
-            # Sphinx's own search, offline: forget_bias is found in the reference.
-            page.goto((HTML / "search.html").as_uri() + "?q=forget_bias")
-            found = page.locator("#search-results ul.search li a")
-            found.first.wait_for()
-            hits = found.evaluate_all("links => links.map(a => a.getAttribute('href'))")
-            page.screenshot(path=OUT / "search.png")
-            assert any("api/cells.html" in hit for hit in hits), f"search found only {hits}"
-        finally:
-            browser.close()
+        # Sphinx's own search, offline: forget_bias is found in the reference.
+        page.goto((HTML / "search.html").as_uri() + "?q=forget_bias")
+        found = page.locator("#search-results ul.search li a")
+        found.first.wait_for()
+        hits = found.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        page.screenshot(path=OUT / "search.png")
+        assert any("api/cells.html" in hit for hit in hits), f"search found only {hits}"
     assert not refused, f"the book asked the network for {refused}"
