@@ -7,12 +7,14 @@
 2. Copies the part of MathJax that typesetting TeX needs from docs/node_modules (npm) into
    build/book/static/mathjax, which Sphinx publishes as _static/mathjax.
 3. Runs the notebooks that myst-nb's execution cache lacks, two at a time, into the cache
-   (myst-nb would run them one after another while Sphinx reads them).
+   (myst-nb would run them one after another while Sphinx reads them). The cache knows a
+   notebook by its code alone, so it is emptied when what the notebooks import changes.
 4. Runs Sphinx with warnings as errors (-W --keep-going), reading every page afresh (-E)
    when docs/conf.py changed since the last build: Sphinx's viewcode otherwise keeps entries
    from the old configuration, and the "[source]" pages link to anchors that no longer exist.
 """
 
+import hashlib
 import shutil
 import sys
 import time
@@ -37,6 +39,9 @@ MATHJAX = DOCS / "node_modules" / "mathjax" / "es5"
 # the menu, and the accessibility tools (speech included), nothing else of the 24 MB package.
 MATHJAX_PARTS = ["tex-chtml.js", "input", "output/chtml", "ui", "a11y", "sre", "adaptors"]
 GUIDE = ROOT / "deploy" / "jupyterhub" / "README.md"
+# What the course's notebooks import besides NumPy and matplotlib: the learner's side of
+# the autograder (its cells, checks and figures).
+IMPORTED = ROOT / "autograder" / "learner"
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:
@@ -79,13 +84,29 @@ def _execute(path: Path) -> tuple[nbformat.NotebookNode, float, bool]:
     return notebook, result.time, result.err is not None
 
 
+def _fingerprint(folder: Path) -> str:
+    """A digest of every file under ``folder``: their paths and contents."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def execute_notebooks(workers: int = 2) -> None:
     """Put the staged notebooks that the execution cache lacks into it, ``workers`` at a time.
 
     myst-nb looks each notebook up in the same cache, by its code, and finds them there. One
     that fails is left out: myst-nb runs it again and fails the build with its traceback.
+    Outputs made with other code of ``IMPORTED`` would otherwise be found as well (a changed
+    check's message, a changed figure), so the cache is emptied when that code changes.
     """
+    stamp = Path(conf.nb_execution_cache_path).with_suffix(".imports")
+    fingerprint = _fingerprint(IMPORTED)
     cache = get_cache(conf.nb_execution_cache_path)
+    if not stamp.exists() or stamp.read_text() != fingerprint:
+        cache.clear_cache()
+        stamp.write_text(fingerprint)
     missing = []
     for path in sorted(SOURCE.rglob("*.ipynb")):
         try:

@@ -25,7 +25,8 @@ extensions = [
 # Markdown pages and notebooks: $...$ and $$...$$ math, ::: fences for notes.
 myst_enable_extensions = ["colon_fence", "dollarmath"]
 
-# Each notebook runs once and again only when its code changes; the cache lives in build/.
+# Each notebook runs once, and again when its code or autograder/learner changes (build.py);
+# the cache lives in build/
 nb_execution_mode = "cache"
 nb_execution_cache_path = str(BOOK / "jupyter_cache")
 nb_execution_timeout = 600

@@ -150,6 +150,38 @@ def _page_of(notebook: Path) -> Path:
     return HTML / "course" / notebook.parent.name / f"{notebook.stem}.html"
 
 
+def test_the_execution_cache_is_emptied_when_what_the_notebooks_import_changes(
+    monkeypatch, tmp_path
+):
+    monkeypatch.syspath_prepend(str(ROOT / "docs"))
+    build = _load("book_build", ROOT / "docs" / "build.py")
+    imported, source, cache = tmp_path / "learner", tmp_path / "src", tmp_path / "cache"
+    (imported / "checks").mkdir(parents=True)
+    source.mkdir()
+    monkeypatch.setattr(build, "IMPORTED", imported)
+    monkeypatch.setattr(build, "SOURCE", source)
+    monkeypatch.setattr(build.conf, "nb_execution_cache_path", str(cache))
+    check = imported / "checks" / "rnn_cell.py"
+    kept = cache / "executed" / "a-run"
+
+    def run_with_a_cached_result() -> bool:
+        """Whether a result cached before ``execute_notebooks`` is still there after it."""
+        kept.mkdir(parents=True, exist_ok=True)
+        build.execute_notebooks()
+        return kept.exists()
+
+    check.write_text("MESSAGE = 'expected shape'\n")
+    assert not run_with_a_cached_result()  # no record of what made the cache: emptied
+    assert run_with_a_cached_result()  # the same code: kept
+    (imported / "__pycache__").mkdir()
+    (imported / "__pycache__" / "cells.cpython-311.pyc").write_bytes(b"compiled")
+    assert run_with_a_cached_result()  # Python's own byte code is not the code
+    check.write_text("MESSAGE = 'expected the shape'\n")
+    assert not run_with_a_cached_result()  # a check's message changed: emptied
+    check.rename(imported / "checks" / "lstm.py")
+    assert not run_with_a_cached_result()  # a file renamed: emptied
+
+
 @pytest.mark.parametrize(
     "setup",
     ["from example_checks import rnn_cell as check", "import example_checks.rnn_cell as check"],
