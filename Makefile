@@ -53,7 +53,8 @@ $(MATHJAX): docs/package.json | system
 	@touch $(MATHJAX)
 
 # The reading edition: the course run, the notes, the reference, as a static site in
-# build/book/html; prints where it is. Notebooks re-run only when their code or autograder/learner changes.
+# build/book/html; prints where it is. Notebooks re-run only when their code or
+# autograder/learner changes.
 book: $(STAMP) $(MATHJAX)
 	$(PY) docs/build.py
 
