@@ -306,8 +306,21 @@ def assert_same_sizes(ours: Any, ref: Any, where: str) -> None:
 # --------------------------------------------------------------------------- building pairs
 
 
+# (label, dtype, seed) -> (TF cell, its variables), made once: making a TF1 cell's variables
+# eagerly costs more than the runs that use it, and no test changes a TF cell or its weights.
+_TF_CELLS: dict[tuple[str, str, int], tuple[Any, list]] = {}
+
+
 def make_tf(spec: Spec, dtype: Any, seed: int) -> tuple[Any, list]:
-    """A built TF cell with its biases and peephole weights perturbed, and its weights."""
+    """A built TF cell with its biases and peephole weights perturbed, and its weights;
+    the same objects for the same ``spec``, ``dtype`` and ``seed`` (``_TF_CELLS``)."""
+    key = (spec.label, np.dtype(dtype).name, seed)
+    if key not in _TF_CELLS:
+        _TF_CELLS[key] = new_tf(spec, dtype, seed)
+    return _TF_CELLS[key]
+
+
+def new_tf(spec: Spec, dtype: Any, seed: int) -> tuple[Any, list]:
     tf.random.set_seed(seed)
     rng = np.random.default_rng(seed)
     leaves: list = []

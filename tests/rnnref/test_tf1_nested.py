@@ -127,17 +127,47 @@ class TF1Cell(V1.RNNCell):
         return (output if self.nested_output else output[0]), new_state
 
 
+def tf1_session() -> tf.compat.v1.Session:
+    """A TF1 session without Grappler's rewrites: they only make a graph faster (the values
+    agree within round-off), and for a new small graph in every case they take longer than
+    running it does."""
+    config = tf.compat.v1.ConfigProto()
+    config.graph_options.rewrite_options.disable_meta_optimizer = True
+    return tf.compat.v1.Session(config=config)
+
+
 def tf1_run(build, *values, weights: list | None = None):
     """TF1 as it ran: ``build(*values)`` makes the graph (each of ``values`` a structure of
     arrays, as constants) and returns the tensors to fetch. ``weights``: values for the
     graph's trainable variables, in the order they were made (a TF1 cell's weights)."""
-    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+    with tf.Graph().as_default(), tf1_session() as session:
         fetches = build(*tf.nest.map_structure(tf.constant, values))
         session.run(tf.compat.v1.global_variables_initializer())
         if weights is not None:
             variables = tf.compat.v1.trainable_variables()
             session.run([v.assign(w) for v, w in zip(variables, weights, strict=True)])
         return session.run(fetches)
+
+
+_TF1_RESULTS: dict = {}
+
+
+@pytest.fixture
+def tf1_once(request):
+    """``tf1_run`` for a test that runs on both backends: one graph and session for the
+    case, shared by its ``np`` and ``tf`` runs, which compare against the same result (the
+    key is the case's other parameters, its inputs and its weights)."""
+    params = sorted((k, repr(v)) for k, v in request.node.callspec.params.items() if k != "m")
+
+    def run(build, *values, weights: list | None = None):
+        arrays = [np.asarray(a) for a in tf.nest.flatten((values, weights or []))]
+        key = (request.function.__name__, tuple(params),
+               tuple((a.shape, a.dtype.str, a.tobytes()) for a in arrays))  # fmt: skip
+        if key not in _TF1_RESULTS:
+            _TF1_RESULTS[key] = tf1_run(build, *values, weights=weights)
+        return _TF1_RESULTS[key]
+
+    return run
 
 
 def sequence(seed: int, time_major: bool = False) -> Inputs:
@@ -188,13 +218,13 @@ def test_structures_flatten_and_pack_as_tfs_nest() -> None:
 @both
 @pytest.mark.parametrize("lengths", LENGTHS.values(), ids=LENGTHS.keys())
 @pytest.mark.parametrize("time_major", [False, True], ids=["batch_major", "time_major"])
-def test_dynamic_rnn_matches_tf1(m, lengths, time_major) -> None:
+def test_dynamic_rnn_matches_tf1(m, lengths, time_major, tf1_once) -> None:
     w, x, state0 = weights(0), sequence(1, time_major), initial_state(2)
 
     def tf1(x, state0):
         return NN1.dynamic_rnn(TF1Cell(w), x, lengths, state0, time_major=time_major)
 
-    expected = tf1_run(tf1, x, state0)
+    expected = tf1_once(tf1, x, state0)
     got = m.dynamic_rnn(ours(m, w), x, lengths, state0, time_major=time_major)
     assert_close(got, expected)
     assert isinstance(got[1]["memory"], tuple) and np.ndim(got[1]["memory"][1]) == 0
@@ -202,10 +232,10 @@ def test_dynamic_rnn_matches_tf1(m, lengths, time_major) -> None:
 
 @both
 @pytest.mark.parametrize("lengths", LENGTHS.values(), ids=LENGTHS.keys())
-def test_static_rnn_matches_tf1(m, lengths) -> None:
+def test_static_rnn_matches_tf1(m, lengths, tf1_once) -> None:
     w, steps = weights(0), steps_of(sequence(3))
-    expected = tf1_run(lambda steps: NN1.static_rnn(TF1Cell(w), steps, dtype=tf.float32,
-                                                    sequence_length=lengths), steps)  # fmt: skip
+    expected = tf1_once(lambda steps: NN1.static_rnn(TF1Cell(w), steps, dtype=tf.float32,
+                                                     sequence_length=lengths), steps)  # fmt: skip
     assert_close(m.static_rnn(ours(m, w), steps, dtype=np.float32, sequence_length=lengths),
                  expected)  # fmt: skip
 
@@ -213,12 +243,12 @@ def test_static_rnn_matches_tf1(m, lengths) -> None:
 @both
 @pytest.mark.parametrize("lengths", LENGTHS.values(), ids=LENGTHS.keys())
 @pytest.mark.parametrize("time_major", [False, True], ids=["batch_major", "time_major"])
-def test_bidirectional_dynamic_rnn_matches_tf1(m, lengths, time_major) -> None:
+def test_bidirectional_dynamic_rnn_matches_tf1(m, lengths, time_major, tf1_once) -> None:
     """TF1 reverses the backward outputs as one tensor, so its backward cell's output is h'
     alone; the forward cell's output nests."""
     w_fw, w_bw, x = weights(0), weights(1), sequence(4, time_major)
     states = initial_state(5), initial_state(6)
-    expected = tf1_run(lambda x, states: NN1.bidirectional_dynamic_rnn(
+    expected = tf1_once(lambda x, states: NN1.bidirectional_dynamic_rnn(
         TF1Cell(w_fw), TF1Cell(w_bw, nested_output=False), x, lengths, *states,
         time_major=time_major), x, states)  # fmt: skip
     got = m.bidirectional_dynamic_rnn(ours(m, w_fw), ours(m, w_bw, nested_output=False), x,
@@ -227,7 +257,9 @@ def test_bidirectional_dynamic_rnn_matches_tf1(m, lengths, time_major) -> None:
 
 
 @both
-def test_bidirectional_dynamic_rnn_reverses_every_part_of_nested_backward_outputs(m) -> None:
+def test_bidirectional_dynamic_rnn_reverses_every_part_of_nested_backward_outputs(
+    m, tf1_once
+) -> None:
     """Beyond TF1 (which fails on them): each part is reversed as TF1 reverses one tensor."""
     w_fw, w_bw, x, lengths = weights(0), weights(1), sequence(7), LENGTHS["short"]
 
@@ -240,14 +272,14 @@ def test_bidirectional_dynamic_rnn_reverses_every_part_of_nested_backward_output
     (_, out_bw), (_, state_bw) = m.bidirectional_dynamic_rnn(
         ours(m, w_fw), ours(m, w_bw), x, lengths, dtype=np.float32
     )
-    assert_close((out_bw, state_bw), tf1_run(tf1, x))
+    assert_close((out_bw, state_bw), tf1_once(tf1, x))
 
 
 @both
 @pytest.mark.parametrize("lengths", LENGTHS.values(), ids=LENGTHS.keys())
-def test_static_bidirectional_rnn_matches_tf1(m, lengths) -> None:
+def test_static_bidirectional_rnn_matches_tf1(m, lengths, tf1_once) -> None:
     w_fw, w_bw, steps = weights(0), weights(1), steps_of(sequence(8))
-    expected = tf1_run(lambda steps: NN1.static_bidirectional_rnn(
+    expected = tf1_once(lambda steps: NN1.static_bidirectional_rnn(
         TF1Cell(w_fw), TF1Cell(w_bw), steps, dtype=tf.float32, sequence_length=lengths),
         steps)  # fmt: skip
     got = m.static_bidirectional_rnn(ours(m, w_fw), ours(m, w_bw), steps, dtype=np.float32,
@@ -272,7 +304,7 @@ class TF1Saver:
 
 
 @both
-def test_static_state_saving_rnn_matches_tf1(m) -> None:
+def test_static_state_saving_rnn_matches_tf1(m, tf1_once) -> None:
     """Names nested otherwise than the state (TF1 asks only one name per part); the state
     takes the cell's nesting, and each part is saved under its name."""
     w, steps, state0 = weights(0), steps_of(sequence(9)), initial_state(10)
@@ -285,7 +317,7 @@ def test_static_state_saving_rnn_matches_tf1(m) -> None:
         result = NN1.static_state_saving_rnn(TF1Cell(w), steps, saver, names, lengths)
         return result, saver.saved
 
-    expected, expected_saved = tf1_run(tf1, steps)
+    expected, expected_saved = tf1_once(tf1, steps)
     saver = m.StateSaver(start)
     got = m.static_state_saving_rnn(ours(m, w), steps, saver, names, lengths)
     assert_close(got, expected)
@@ -327,7 +359,7 @@ RAW_LENGTHS = {"longest-T": np.array([T, 2, 0], np.int32), "shorter": np.array([
 
 @both
 @pytest.mark.parametrize("lengths", RAW_LENGTHS.values(), ids=RAW_LENGTHS.keys())
-def test_raw_rnn_matches_tf1s_raw_rnn_on_its_legacy_cells(m, lengths) -> None:
+def test_raw_rnn_matches_tf1s_raw_rnn_on_its_legacy_cells(m, lengths, tf1_once) -> None:
     x = np.random.default_rng(11).normal(size=(T, B, D)).astype(np.float32)
     cell = m.LSTMCell(H, use_peepholes=True, num_proj=3, seed=0)
     cell.build(D)
@@ -338,7 +370,7 @@ def test_raw_rnn_matches_tf1s_raw_rnn_on_its_legacy_cells(m, lengths) -> None:
                                                                          lengths, 3))  # fmt: skip
         return stacked(emitted), state, loop_state
 
-    expected = tf1_run(tf1, x, weights=[np.asarray(w) for w in cell.weights])
+    expected = tf1_once(tf1, x, weights=[np.asarray(w) for w in cell.weights])
     ops = NP_LOOP if m is rn else TF_LOOP
     emitted, state, loop_state = m.raw_rnn(cell, counting_loop_fn(ops, cell, x, lengths, 3))
     assert_close((stacked(emitted), state, loop_state), expected)
@@ -359,7 +391,7 @@ def nested_loop_fn(ops, x: Inputs, lengths, state0):
 
 @both
 @pytest.mark.parametrize("lengths", RAW_LENGTHS.values(), ids=RAW_LENGTHS.keys())
-def test_raw_rnn_with_nested_inputs_states_and_outputs_matches_tf1(m, lengths) -> None:
+def test_raw_rnn_with_nested_inputs_states_and_outputs_matches_tf1(m, lengths, tf1_once) -> None:
     w, x, state0 = weights(0), sequence(12, time_major=True), initial_state(13)
 
     def tf1(x, state0):
@@ -368,7 +400,7 @@ def test_raw_rnn_with_nested_inputs_states_and_outputs_matches_tf1(m, lengths) -
         assert loop_state is None
         return stacked(emitted), state
 
-    expected = tf1_run(tf1, x, state0)
+    expected = tf1_once(tf1, x, state0)
     loop_fn = nested_loop_fn(NP_LOOP if m is rn else TF_LOOP, x, lengths, state0)
     emitted, state, loop_state = m.raw_rnn(ours(m, w), loop_fn)
     assert loop_state is None
@@ -390,7 +422,7 @@ def tf1_gradients(run, values: tuple, d_results):
     """TF1's results of ``run(*values)`` in graph mode, and the gradients of the loss
     sum(d_results * results) with respect to every part of ``values`` and every weight, in
     that order (flat)."""
-    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+    with tf.Graph().as_default(), tf1_session() as session:
         constants = tf.nest.map_structure(tf.constant, values)
         results = run(*constants)
         pairs = zip(tf.nest.flatten(results), tf.nest.flatten(d_results), strict=True)

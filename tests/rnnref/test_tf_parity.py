@@ -10,6 +10,7 @@ respect to the inputs, the initial state and every weight must agree with TF1's 
 
 import os
 import types
+import zlib
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # tf.compat.v1.nn.rnn_cell from tf_keras
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -143,6 +144,20 @@ def make_cells(name: str, rng: np.random.Generator) -> dict:
     return cells
 
 
+# (name, direction) -> the cells make_cells gives, made once per process: building TF's and
+# TF1's cells eagerly costs more than the runs that use them, and no test changes a cell.
+_CELLS: dict[tuple[str, str], dict] = {}
+
+
+def cells_for(name: str, direction: str = "fw") -> dict:
+    """``make_cells(name)`` with weights from a seed of its own (``direction`` "bw": the
+    second set a bidirectional run needs), the same objects for every test."""
+    if (name, direction) not in _CELLS:
+        rng = np.random.default_rng(zlib.crc32(f"{name}-{direction}".encode()))
+        _CELLS[name, direction] = make_cells(name, rng)
+    return _CELLS[name, direction]
+
+
 def random_state(cell, rng: np.random.Generator):
     return structure.map_structure(
         lambda n: rng.normal(size=(B, n)).astype(np.float32), cell.state_size
@@ -190,10 +205,10 @@ def assert_close(actual, expected, atol: float, what: str) -> None:
 @pytest.mark.parametrize("unroll", UNROLLS)
 @pytest.mark.parametrize("name", CELLS)
 def test_forward_matches_rnnref_np_and_tf1(name: str, unroll: str) -> None:
-    rng = np.random.default_rng(abs(hash((name, unroll))) % 2**32)
-    cells = make_cells(name, rng)
+    rng = np.random.default_rng(zlib.crc32(f"{name}-{unroll}".encode()))
+    cells = dict(cells_for(name))
     if unroll == "bidirectional":
-        cells.update({f"{k}_bw": c for k, c in make_cells(name, rng).items()})
+        cells.update({f"{k}_bw": c for k, c in cells_for(name, "bw").items()})
     x = inputs_for(name, rng)
     state = random_state(cells["np"], rng)
     ours = run("tf", unroll, cells, x, state)
@@ -209,8 +224,8 @@ GRADIENT_CASES = [name for name, (_, in_tf1) in CELLS.items() if in_tf1]
 @pytest.mark.parametrize("name", GRADIENT_CASES)
 def test_gradients_match_tf1(name: str, time_major: bool) -> None:
     """d loss / d (inputs, initial state, every weight), loss = <outputs, R> + <state, S>."""
-    rng = np.random.default_rng(abs(hash((name, time_major))) % 2**32)
-    cells = make_cells(name, rng)
+    rng = np.random.default_rng(zlib.crc32(f"{name}-{time_major}".encode()))
+    cells = cells_for(name)
     x = tf.constant(inputs_for(name, rng))
     if time_major:
         x = tf.transpose(x, [1, 0, 2])  # (B, T, D) -> (T, B, D)
