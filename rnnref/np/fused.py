@@ -8,7 +8,7 @@ activation, and the inputs are one float array with at least one time step. Ever
 else (wrappers, stacks, subclasses, other activations, a user's cell, zero steps) runs the
 plain loop: one ``cell(x, state)`` per step, one ``cell.backward`` per step back.
 
-Five things make it faster; none changes the equations:
+Four things make it faster; none changes the equations:
 
 - the input term ``x @ W_x + b`` of many steps is one matrix product, [S*B, D] @ [D, k],
   so a step multiplies only ``h_prev @ W_h`` (TF1 stores W = [W_x; W_h], so
@@ -27,9 +27,15 @@ Five things make it faster; none changes the equations:
   weights (and the LSTM's ``forget_bias`` into its bias), so one ``tanh`` activates several
   gates and a step makes fewer passes over them;
 - backward sums the kernels' gradients over all steps in one matrix product, [D + H, T*B]
-  @ [T*B, k], instead of one per step;
-- BLAS runs on one thread here: a step's product is too small to share between threads
-  (see ``_one_blas_thread``).
+  @ [T*B, k], instead of one per step.
+
+BLAS computes on as many threads as the caller lets it (``OPENBLAS_NUM_THREADS``,
+``threadpoolctl``), as NumPy's products elsewhere do. On two free cores, two threads took
+0.68 of one thread's time for the LSTM's forward and backward (210 against 310 ms, batch
+64, 256 units; benchmarks/bench_np.py). With another program busy on one of the two cores,
+one thread is faster: two took 1.7 times as long as Keras, one 0.84 times, as each step's
+product waited until both threads had a core. The tests, the grading kernels and the
+char-RNN trainer set one thread for that reason.
 
 The buffers are the tape: backward reads the activated gates, the states and the clip
 masks from them. The results equal the plain loop's within round-off: the two products
@@ -42,24 +48,9 @@ the gradients' sums over steps are grouped differently.
 from typing import Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from rnnref.np.base import RNNCell
 from rnnref.np.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell
-
-# The BLAS libraries NumPy has loaded, found once (finding them walks the loaded libraries).
-_BLAS = ThreadpoolController()
-
-
-def _one_blas_thread() -> Any:
-    """A context in which BLAS computes on one thread.
-
-    A step's product, [B, H] @ [H, k], is too small to share: OpenBLAS on two threads took
-    3.4 times as long as on one for the fused LSTM forward (batch 64, 256 units, a 2-core
-    machine at load 1.7; benchmarks/bench_np.py), its threads waiting on each other every
-    step. The unroll's large products gained nothing from a second thread there either.
-    """
-    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def supports(cell: RNNCell, inputs: Any) -> bool:
@@ -85,8 +76,7 @@ def unroll(
     dead = _dead_rows(lengths, max_time)
     x = inputs.reshape(max_time * batch, inputs.shape[2])  # (T, B, D) -> (T*B, D)
     forward, _ = _UNROLLS[type(cell)]
-    with _one_blas_thread():
-        hs, final_state, buffers = forward(cell, x, state, dead, max_time, batch, tape is not None)
+    hs, final_state, buffers = forward(cell, x, state, dead, max_time, batch, tape is not None)
     if dead is not None:
         outputs = np.where(dead, 0, hs[1:])  # rows past their length output 0
     else:
@@ -104,8 +94,7 @@ def unroll_backward(tape: dict, d_outputs: np.ndarray, d_state: Any) -> tuple:
     if dead is not None:
         d_outputs = np.where(dead, 0, d_outputs)  # rows past their length output a constant 0
     _, backward = _UNROLLS[type(cell)]
-    with _one_blas_thread():
-        d_x, d_state, grads = backward(cell, buffers, d_outputs, d_state)
+    d_x, d_state, grads = backward(cell, buffers, d_outputs, d_state)
     d_inputs = d_x.reshape(tape["inputs"].shape)  # (T*B, D) -> (T, B, D)
     return d_inputs, d_state, [grads[name] for name in cell._params]
 
