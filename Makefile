@@ -26,10 +26,10 @@ demo: $(STAMP)
 test: system $(STAMP) $(HUB_PROXY) $(MATHJAX)
 	$(PY) scripts/run_tests.py
 
-# The fast tier, for a developer's loop: no kernels, servers, browsers or book build, on two
-# processes (pytest-xdist).
+# The fast tier, for a developer's loop: no kernels, servers, browsers or book build, on one
+# process per core, up to 8 (pytest-xdist; each process imports TensorFlow).
 test-fast: $(STAMP)
-	$(PY) -m pytest -n 2 -m "not kernel and not system"
+	$(PY) -m pytest -n auto --maxprocesses 8 -m "not kernel and not system"
 
 # The Debian packages the tests need (PostgreSQL, bubblewrap, Chromium, npm, ...), when missing.
 system:
