@@ -151,7 +151,7 @@ def _reachable_python(work: Path) -> list[str]:
     if not keep:
         return []
     tops = sorted({_blocked(p)[-1] for p in keep})
-    steps = ["set -e"]
+    steps = ["set -e", "umask 022"]  # the folders made here must be open to every account
     holds = []
     for number, path in enumerate(keep):
         hold = work / "keep" / str(number)
