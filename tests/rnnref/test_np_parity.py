@@ -312,8 +312,7 @@ _TF_CELLS: dict[tuple[str, str, int], tuple[Any, list]] = {}
 
 
 def make_tf(spec: Spec, dtype: Any, seed: int) -> tuple[Any, list]:
-    """A built TF cell with its biases and peephole weights perturbed, and its weights;
-    the same objects for the same ``spec``, ``dtype`` and ``seed`` (``_TF_CELLS``)."""
+    """``new_tf(spec, dtype, seed)``, made once: the same objects every time after."""
     key = (spec.label, np.dtype(dtype).name, seed)
     if key not in _TF_CELLS:
         _TF_CELLS[key] = new_tf(spec, dtype, seed)
@@ -321,6 +320,7 @@ def make_tf(spec: Spec, dtype: Any, seed: int) -> tuple[Any, list]:
 
 
 def new_tf(spec: Spec, dtype: Any, seed: int) -> tuple[Any, list]:
+    """A built TF cell with its biases and peephole weights perturbed, and its weights."""
     tf.random.set_seed(seed)
     rng = np.random.default_rng(seed)
     leaves: list = []

@@ -8,6 +8,7 @@ respect to the inputs, the initial state and every weight must agree with TF1's 
 ``tf.GradientTape`` (atol 1e-4).
 """
 
+import functools
 import os
 import types
 import zlib
@@ -144,18 +145,13 @@ def make_cells(name: str, rng: np.random.Generator) -> dict:
     return cells
 
 
-# (name, direction) -> the cells make_cells gives, made once per process: building TF's and
-# TF1's cells eagerly costs more than the runs that use them, and no test changes a cell.
-_CELLS: dict[tuple[str, str], dict] = {}
-
-
+# Made once per process: building TF's and TF1's cells eagerly costs more than the runs
+# that use them, and no test changes a cell.
+@functools.cache
 def cells_for(name: str, direction: str = "fw") -> dict:
     """``make_cells(name)`` with weights from a seed of its own (``direction`` "bw": the
     second set a bidirectional run needs), the same objects for every test."""
-    if (name, direction) not in _CELLS:
-        rng = np.random.default_rng(zlib.crc32(f"{name}-{direction}".encode()))
-        _CELLS[name, direction] = make_cells(name, rng)
-    return _CELLS[name, direction]
+    return make_cells(name, np.random.default_rng(zlib.crc32(f"{name}-{direction}".encode())))
 
 
 def random_state(cell, rng: np.random.Generator):

@@ -162,10 +162,12 @@ def _reachable_python(work: Path) -> list[str]:
         f"mount -t tmpfs -o mode=0755,size=1m class-env {shlex.quote(str(top))}" for top in tops
     ]
     for path, hold in zip(keep, holds, strict=True):
-        steps.append(f"mkdir -p {shlex.quote(str(path))}")
-        closed = _blocked(path)[0] == path
-        for entry in sorted(path.iterdir()) if closed else [path]:
-            steps += _bind_back(hold / entry.relative_to(path), entry)
+        if _blocked(path)[0] == path:  # closed itself: made anew, open, its entries bound
+            steps.append(f"mkdir -p {shlex.quote(str(path))}")
+            for entry in sorted(path.iterdir()):
+                steps += _bind_back(hold / entry.name, entry)
+        else:
+            steps += _bind_back(hold, path)
     steps.append('exec "$@"')
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "; ".join(steps), "sh"]
 
