@@ -25,7 +25,6 @@ from tests.autograder_support import (
     submit,
 )
 
-pytest.importorskip("distributed")
 # Kernels on every worker, and a scheduler and workers running beside the tests.
 pytestmark = [pytest.mark.kernel, pytest.mark.system]
 
